@@ -1,0 +1,107 @@
+"""Login, logout and who the current admin user is."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField
+from wtforms.validators import DataRequired
+
+from .extensions import db, login_manager
+from .i18n import LANGUAGE_COOKIE
+from .models import AdminUser, utcnow
+
+bp = Blueprint("auth", __name__)
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please log in to see this page.")
+login_manager.login_message_category = "info"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> AdminUser | None:
+    user = db.session.get(AdminUser, int(user_id)) if user_id.isdigit() else None
+    # A deactivated user's session stops working at once.
+    return user if user is not None and user.active else None
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    next = HiddenField()
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """Only a path on this site: no scheme, no host, no protocol-relative '//'."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    return target
+
+
+def authenticate(email: str, password: str) -> AdminUser | None:
+    user = db.session.execute(
+        db.select(AdminUser).where(db.func.lower(AdminUser.email) == email.strip().lower())
+    ).scalar_one_or_none()
+    if user is None or not user.active or not user.check_password(password):
+        return None
+    return user
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(safe_next_url(form.next.data) or url_for("admin.index"))
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is None:
+            # One message whatever was wrong: no hint whether the account exists.
+            flash(_("Invalid email or password."), "error")
+        else:
+            login_user(user)
+            user.last_login_at = utcnow()
+            db.session.commit()
+            return redirect(safe_next_url(form.next.data) or url_for("admin.index"))
+    elif request.method == "POST":
+        flash(_("Please fill in both fields and try again."), "error")
+    return render_template("auth/login.html", form=form), (400 if request.method == "POST" else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash(_("You have been logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """Switch the interface language in one click: saved on the user and in a cookie."""
+    language = request.form.get("language", "")
+    target = safe_next_url(request.form.get("next")) or url_for("admin.index")
+    response = redirect(target)
+    if language not in current_app.config["LANGUAGES"]:
+        return response
+    if current_user.is_authenticated:
+        current_user.language = language
+        db.session.commit()
+    response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600,
+                        httponly=True, samesite="Lax")
+    return response
+
+
+@bp.route("/")
+def home():
+    return redirect(url_for("admin.index"))

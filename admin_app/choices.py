@@ -1,0 +1,147 @@
+"""Fixed value sets of the domain: stored as short strings, shown as translated labels."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+
+class Choices:
+    """A closed set of stored values, each with a translatable label.
+
+    Subclasses declare ``LABELS`` (value -> lazy label) in display order.
+    """
+
+    LABELS: dict[str, object] = {}
+
+    @classmethod
+    def values(cls) -> list[str]:
+        return list(cls.LABELS)
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, object]]:
+        return list(cls.LABELS.items())
+
+    @classmethod
+    def label(cls, value: str | None) -> str:
+        return str(cls.LABELS.get(value, value or ""))
+
+    @classmethod
+    def check_sql(cls, column: str) -> str:
+        quoted = ", ".join(f"'{v}'" for v in cls.LABELS)
+        return f"{column} IN ({quoted})"
+
+
+class Role(Choices):
+    VIEWER, OPERATOR, MANAGER, ADMIN = "viewer", "operator", "manager", "admin"
+    LABELS = {
+        VIEWER: _l("Viewer"),
+        OPERATOR: _l("Operator"),
+        MANAGER: _l("Manager"),
+        ADMIN: _l("Admin"),
+    }
+
+    @classmethod
+    def rank(cls, role: str | None) -> int:
+        """Roles are ordered: each one can do everything the ones before it can."""
+        return cls.values().index(role) if role in cls.LABELS else -1
+
+
+class Language(Choices):
+    EN, ES = "en", "es"
+    LABELS = {EN: "English", ES: "Español"}
+
+
+class Channel(Choices):
+    IN_STORE, ONLINE = "in_store", "online"
+    LABELS = {IN_STORE: _l("In store"), ONLINE: _l("Online")}
+
+
+class OrderType(Choices):
+    IN_STORE, ONLINE, PHONE, ON_ACCOUNT = "in_store", "online", "phone", "on_account"
+    LABELS = {
+        IN_STORE: _l("In store"),
+        ONLINE: _l("Online"),
+        PHONE: _l("Phone"),
+        ON_ACCOUNT: _l("On account"),
+    }
+
+
+class OrderStatus(Choices):
+    PLACED, PAID, SHIPPED = "placed", "paid", "shipped"
+    DELIVERED, CANCELLED, RETURNED = "delivered", "cancelled", "returned"
+    LABELS = {
+        PLACED: _l("Placed"),
+        PAID: _l("Paid"),
+        SHIPPED: _l("Shipped"),
+        DELIVERED: _l("Delivered"),
+        CANCELLED: _l("Cancelled"),
+        RETURNED: _l("Returned"),
+    }
+
+
+class BlacklistReason(Choices):
+    REFUSED_ORDERS, RETURNS_FRAUD = "refused_orders", "returns_fraud"
+    STAFF_ABUSE, FAKE_ORDERS, OTHER = "staff_abuse", "fake_orders", "other"
+    LABELS = {
+        REFUSED_ORDERS: _l("Frequent refusal to accept orders"),
+        RETURNS_FRAUD: _l("Misuse of returns or fraud"),
+        STAFF_ABUSE: _l("Inappropriate behaviour towards staff"),
+        FAKE_ORDERS: _l("Fake orders"),
+        OTHER: _l("Other"),
+    }
+
+
+class DiscountKind(Choices):
+    PERCENT, FIXED = "percent", "fixed"
+    LABELS = {PERCENT: _l("Percent"), FIXED: _l("Fixed amount")}
+
+
+class WalletStatus(Choices):
+    ACTIVE, BLOCKED = "active", "blocked"
+    LABELS = {ACTIVE: _l("Active"), BLOCKED: _l("Blocked")}
+
+
+class WalletTxKind(Choices):
+    TOP_UP, DEDUCTION, PAYMENT = "top_up", "deduction", "payment"
+    REFUND, EXPIRY, ADJUSTMENT = "refund", "expiry", "adjustment"
+    LABELS = {
+        TOP_UP: _l("Top-up"),
+        DEDUCTION: _l("Deduction"),
+        PAYMENT: _l("Payment"),
+        REFUND: _l("Refund"),
+        EXPIRY: _l("Expiry"),
+        ADJUSTMENT: _l("Adjustment"),
+    }
+
+
+class LoyaltyTxKind(Choices):
+    EARNED, REDEEMED, ADJUSTMENT, EXPIRY = "earned", "redeemed", "adjustment", "expiry"
+    LABELS = {
+        EARNED: _l("Earned"),
+        REDEEMED: _l("Redeemed"),
+        ADJUSTMENT: _l("Adjustment"),
+        EXPIRY: _l("Expiry"),
+    }
+
+
+class OfferEventKind(Choices):
+    CLAIMED, REDEEMED, FAVOURITED = "claimed", "redeemed", "favourited"
+    LABELS = {
+        CLAIMED: _l("Claimed"),
+        REDEEMED: _l("Redeemed"),
+        FAVOURITED: _l("Favourited"),
+    }
+
+
+class InvoiceStatus(Choices):
+    UNPAID, PAID, VOID = "unpaid", "paid", "void"
+    LABELS = {UNPAID: _l("Unpaid"), PAID: _l("Paid"), VOID: _l("Void")}
+
+
+class NotificationChannel(Choices):
+    EMAIL, SMS = "email", "sms"
+    LABELS = {EMAIL: _l("Email"), SMS: _l("SMS")}
+
+
+class NotificationStatus(Choices):
+    QUEUED, SENT, FAILED = "queued", "sent", "failed"
+    LABELS = {QUEUED: _l("Queued"), SENT: _l("Sent"), FAILED: _l("Failed")}

@@ -1,0 +1,76 @@
+"""Command line: thin wrappers over the services (flask --app wsgi ...)."""
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from .choices import Role
+from .extensions import db
+from .models import AdminUser, Customer
+from .services import seed as seed_service
+from .services.errors import DomainError
+from .services.users import create_user
+
+users_cli = AppGroup("users", help="Manage admin users.")
+
+DEMO_EMAIL = "admin@example.com"
+DEMO_PASSWORD = "backoffice-demo"
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", type=click.Choice(Role.values()), default=Role.VIEWER, show_default=True)
+@click.option("--name", default=None, help="Display name (defaults to the email's name).")
+@click.option("--language", type=click.Choice(["en", "es"]), default="en", show_default=True)
+def create_user_command(email, password, role, name, language):
+    """Create an admin user with a role."""
+    try:
+        user = create_user(email, password, role, name=name, language=language)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created {user.email} ({user.role}).")
+
+
+@click.command("seed")
+@click.option("--customers", type=click.IntRange(min=1), default=3000, show_default=True)
+@click.option("--seed", "seed_value", type=int, default=42, show_default=True,
+              help="Same seed, same data.")
+@click.option("--tx-per-wallet", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing when customers already exist.")
+def seed_command(customers, seed_value, tx_per_wallet, if_empty):
+    """Load a deterministic, realistic data set of CUSTOMERS customers."""
+    if if_empty and db.session.scalar(select(func.count(Customer.id))):
+        click.echo("Customers exist already: demo data kept as it is.")
+        return
+    started = time.perf_counter()
+    report = seed_service.seed(customers, seed=seed_value, tx_per_wallet=tx_per_wallet)
+    db.session.commit()
+    elapsed = time.perf_counter() - started
+    summary = ", ".join(f"{n} {table}" for table, n in sorted(report.counts.items()))
+    click.echo(f"Seeded in {elapsed:.1f} s: {summary}.")
+
+
+@click.command("demo-user")
+def demo_user_command():
+    """Create the demo admin user the first time, and print how to log in."""
+    exists = db.session.scalar(select(func.count(AdminUser.id)).where(AdminUser.email == DEMO_EMAIL))
+    if not exists:
+        create_user(DEMO_EMAIL, DEMO_PASSWORD, Role.ADMIN, name="Demo Admin")
+        db.session.commit()
+    click.echo("")
+    click.echo("  Backoffice is at http://127.0.0.1:5000/admin/")
+    click.echo(f"  Log in as {DEMO_EMAIL} with password {DEMO_PASSWORD}")
+    click.echo("")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_command)
+    app.cli.add_command(demo_user_command)

@@ -1,0 +1,71 @@
+"""Form building blocks shared by every view: CSRF base form, normalising fields."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+
+from .services.countries import country_choices
+from .services.emails import normalise_email
+from .services.errors import ValidationError
+from .services.phones import normalise_phone
+
+
+class SecureForm(FlaskForm):
+    """Flask-WTF's CSRF-checked form, keeping the edited object where Flask-Admin looks.
+
+    Flask-Admin's unique-value validator reads ``form._obj``.
+    """
+
+    def __init__(self, formdata=None, obj=None, prefix="", **kwargs):
+        self._obj = obj
+        if formdata is None:
+            super().__init__(obj=obj, prefix=prefix, **kwargs)
+        else:
+            super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
+
+
+class NormalisingField(StringField):
+    """A text field whose value is normalised by a service as it is read.
+
+    A value the service refuses becomes a form error with the service's message.
+    """
+
+    normalise = staticmethod(lambda value: value)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        try:
+            self.data = self.normalise(self.data)
+        except ValidationError as error:
+            self.data = None
+            raise ValueError(str(error)) from None
+
+
+class PhoneField(NormalisingField):
+    """Entered with country code in any common writing; E.164 when stored."""
+
+    normalise = staticmethod(normalise_phone)
+
+
+class EmailAddressField(NormalisingField):
+    normalise = staticmethod(normalise_email)
+
+
+class CountryField(SelectField):
+    """ISO country code, chosen by its name in the user's language."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.pop("choices", None)
+        kwargs.pop("coerce", None)
+        kwargs.pop("allow_blank", None)
+        super().__init__(label, validators, **kwargs)
+        self.choices = [("", "—")] + country_choices()
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.data = self.data or None
+
+    def pre_validate(self, form):
+        if self.data and self.data not in dict(self.choices):
+            raise ValueError(_l("Choose a country from the list."))

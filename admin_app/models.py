@@ -1,0 +1,556 @@
+"""The domain's tables (see the domain description): typed SQLAlchemy 2.x models.
+
+Money is always an integer number of minor units (``*_minor`` columns) plus a
+currency code. Timestamps are naive UTC. Methods may change state; none commits.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
+    exists,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .choices import (
+    BlacklistReason,
+    Channel,
+    DiscountKind,
+    InvoiceStatus,
+    Language,
+    LoyaltyTxKind,
+    NotificationChannel,
+    NotificationStatus,
+    OfferEventKind,
+    OrderStatus,
+    OrderType,
+    Role,
+    WalletStatus,
+    WalletTxKind,
+)
+from .extensions import db
+
+DEFAULT_CURRENCY = "EUR"
+
+# Characters that cannot be confused when read aloud or typed (no 0/O, 1/I/L).
+WALLET_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_wallet_code() -> str:
+    raw = "".join(secrets.choice(WALLET_CODE_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def choice_column(choices, length: int, **kwargs):
+    """A short string column limited to the values of a ``Choices`` set.
+
+    The set is kept in ``info`` so views label values and filters offer them,
+    and a CHECK constraint (added below for every such column) guards the database.
+    """
+    return mapped_column(String(length), info={"choices": choices}, **kwargs)
+
+
+class AdminUser(UserMixin, db.Model):
+    __tablename__ = "admin_users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = choice_column(Role, 20, default=Role.VIEWER)
+    language: Mapped[str] = choice_column(Language, 5, default=Language.EN)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        # Werkzeug's default is scrypt, a current memory-hard algorithm.
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return bool(self.active)
+
+    def has_role(self, role: str) -> bool:
+        return Role.rank(self.role) >= Role.rank(role)
+
+    def __str__(self) -> str:
+        return self.name or self.email
+
+
+class CustomerGroup(db.Model):
+    __tablename__ = "customer_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    customers: Mapped[list[Customer]] = relationship(
+        back_populates="group", passive_deletes=True, lazy="dynamic"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(db.Model):
+    __tablename__ = "customers"
+    __table_args__ = (
+        CheckConstraint("loyalty_points >= 0", name="points_not_negative"),
+        CheckConstraint("balance_minor >= 0", name="balance_not_negative"),
+        Index("ix_customers_surname_first_name_id", "surname", "first_name", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(80))
+    surname: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
+    postcode: Mapped[str | None] = mapped_column(String(16), index=True)
+    country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166 alpha-2
+    birthday: Mapped[date | None] = mapped_column(Date)
+    card_number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customer_groups.id", ondelete="SET NULL"), index=True
+    )
+    marketing_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    loyalty_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = choice_column(Language, 5, default=Language.EN)
+    channel: Mapped[str] = choice_column(Channel, 20, default=Channel.IN_STORE)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # Figures that lists sort on, kept on the row by the code that changes them.
+    sales_value_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    orders_count: Mapped[int] = mapped_column(Integer, default=0)
+    loyalty_points: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    balance_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    account_limit_minor: Mapped[int | None] = mapped_column(BigInteger)
+
+    group: Mapped[CustomerGroup | None] = relationship(back_populates="customers")
+    wallets: Mapped[list[Wallet]] = relationship(
+        back_populates="customer", lazy="dynamic", passive_deletes=True
+    )
+    orders: Mapped[list[Order]] = relationship(
+        back_populates="customer", lazy="dynamic", passive_deletes=True
+    )
+    addresses: Mapped[list[Address]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan"
+    )
+    wishlist: Mapped[list[WishlistItem]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan"
+    )
+    offer_events: Mapped[list[OfferEvent]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan"
+    )
+    invoices: Mapped[list[Invoice]] = relationship(
+        back_populates="customer", lazy="dynamic", passive_deletes=True
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.surname}"
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class Guest(db.Model):
+    __tablename__ = "guests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    orders: Mapped[list[Order]] = relationship(back_populates="guest", lazy="dynamic")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BlacklistEntry(db.Model):
+    __tablename__ = "blacklist"
+    
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
+    reason: Mapped[str] = choice_column(BlacklistReason, 30)
+    note: Mapped[str | None] = mapped_column(Text)
+    added_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("admin_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    added_by: Mapped[AdminUser | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.phone
+
+
+class Outlet(db.Model):
+    __tablename__ = "outlets"
+    
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    channel: Mapped[str] = choice_column(Channel, 20, default=Channel.IN_STORE)
+    city: Mapped[str | None] = mapped_column(String(80))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DiscountCode(db.Model):
+    __tablename__ = "discount_codes"
+    __table_args__ = (
+        CheckConstraint("value > 0", name="value_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = choice_column(DiscountKind, 10, default=DiscountKind.PERCENT)
+    # Whole percent for "percent", minor units for "fixed".
+    value: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default=DEFAULT_CURRENCY)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    available_in_wallet: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(
+            "customer_id IS NULL OR guest_id IS NULL", name="one_buyer"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_code: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    guest_id: Mapped[int | None] = mapped_column(ForeignKey("guests.id"), index=True)
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"), index=True)
+    order_type: Mapped[str] = choice_column(OrderType, 20, default=OrderType.IN_STORE)
+    status: Mapped[str] = choice_column(OrderStatus, 20, default=OrderStatus.PLACED)
+    total_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default=DEFAULT_CURRENCY)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    customer: Mapped[Customer | None] = relationship(back_populates="orders")
+    guest: Mapped[Guest | None] = relationship(back_populates="orders")
+    outlet: Mapped[Outlet | None] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan"
+    )
+
+    def __str__(self) -> str:
+        return self.sale_code
+
+
+class OrderLine(db.Model):
+    __tablename__ = "order_lines"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    product: Mapped[str] = mapped_column(String(160))
+    sku: Mapped[str] = mapped_column(String(40))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+    @property
+    def line_total_minor(self) -> int:
+        return self.quantity * self.unit_price_minor
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product}"
+
+
+class Address(db.Model):
+    __tablename__ = "addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    line1: Mapped[str] = mapped_column(String(160))
+    line2: Mapped[str | None] = mapped_column(String(160))
+    city: Mapped[str] = mapped_column(String(80))
+    postcode: Mapped[str | None] = mapped_column(String(16))
+    country: Mapped[str | None] = mapped_column(String(2))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    customer: Mapped[Customer] = relationship(back_populates="addresses")
+
+    def __str__(self) -> str:
+        return ", ".join(p for p in (self.line1, self.postcode, self.city) if p)
+
+
+class WishlistItem(db.Model):
+    __tablename__ = "wishlist_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    product: Mapped[str] = mapped_column(String(160))
+    sku: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    customer: Mapped[Customer] = relationship(back_populates="wishlist")
+
+    def __str__(self) -> str:
+        return self.product
+
+
+class Offer(db.Model):
+    __tablename__ = "offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(160))
+    description: Mapped[str | None] = mapped_column(Text)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class OfferEvent(db.Model):
+    __tablename__ = "offer_events"
+    
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = choice_column(OfferEventKind, 20)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    offer: Mapped[Offer] = relationship()
+    customer: Mapped[Customer] = relationship(back_populates="offer_events")
+
+    def __str__(self) -> str:
+        return f"{self.offer} ({OfferEventKind.label(self.kind)})"
+
+
+class Wallet(db.Model):
+    __tablename__ = "wallets"
+    __table_args__ = (
+        CheckConstraint("balance_minor >= 0", name="balance_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wallet_code: Mapped[str] = mapped_column(String(12), unique=True, default=new_wallet_code)
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"), index=True)
+    status: Mapped[str] = choice_column(WalletStatus, 10, default=WalletStatus.ACTIVE)
+    discount_code_id: Mapped[int | None] = mapped_column(ForeignKey("discount_codes.id"))
+    is_store_credit: Mapped[bool] = mapped_column(Boolean, default=False)
+    sale_date: Mapped[date | None] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"))
+    # Cached sum of the wallet's transactions; changed only by the ledger service.
+    balance_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default=DEFAULT_CURRENCY)
+
+    customer: Mapped[Customer | None] = relationship(back_populates="wallets")
+    outlet: Mapped[Outlet | None] = relationship(foreign_keys=[outlet_id])
+    last_used_outlet: Mapped[Outlet | None] = relationship(foreign_keys=[last_used_outlet_id])
+    discount_code: Mapped[DiscountCode | None] = relationship()
+    transactions: Mapped[list[WalletTransaction]] = relationship(
+        back_populates="wallet", lazy="dynamic"
+    )
+
+    def __str__(self) -> str:
+        return self.wallet_code
+
+
+class WalletTransaction(db.Model):
+    """One movement of a wallet's balance: appended, never updated or deleted."""
+
+    __tablename__ = "wallet_transactions"
+    __table_args__ = (
+        CheckConstraint("amount_minor <> 0", name="amount_not_zero"),
+        Index("ix_wallet_transactions_wallet_id_created_at", "wallet_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wallet_id: Mapped[int] = mapped_column(ForeignKey("wallets.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    balance_after_minor: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = choice_column(WalletTxKind, 20)
+    reason: Mapped[str | None] = mapped_column(String(255))
+    credit_expires_on: Mapped[date | None] = mapped_column(Date)
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("admin_users.id"))
+    customer_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    wallet: Mapped[Wallet] = relationship(back_populates="transactions")
+    outlet: Mapped[Outlet | None] = relationship()
+    order: Mapped[Order | None] = relationship()
+    actor: Mapped[AdminUser | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.wallet} {self.amount_minor:+d}"
+
+
+class LoyaltyTransaction(db.Model):
+    """One movement of a customer's points: appended, never updated or deleted."""
+
+    __tablename__ = "loyalty_transactions"
+    __table_args__ = (
+        CheckConstraint("points <> 0", name="points_not_zero"),
+        Index("ix_loyalty_transactions_customer_id_created_at", "customer_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Kept (unlinked) when a customer is deleted: the ledger is never rewritten.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    points: Mapped[int] = mapped_column(BigInteger)
+    balance_after: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = choice_column(LoyaltyTxKind, 20)
+    reason: Mapped[str | None] = mapped_column(String(255))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("admin_users.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    customer: Mapped[Customer | None] = relationship()
+    actor: Mapped[AdminUser | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.points:+d}"
+
+
+class Invoice(db.Model):
+    """An on-account sale: the customer pays later. Numbers are never reused."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3), default=DEFAULT_CURRENCY)
+    issued_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = choice_column(InvoiceStatus, 10, default=InvoiceStatus.UNPAID)
+
+    customer: Mapped[Customer | None] = relationship(back_populates="invoices")
+    order: Mapped[Order | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.number:06d}"
+
+
+class Notification(db.Model):
+    """An outbox row: a message queued for a customer, delivered later by a sender."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = choice_column(NotificationChannel, 10, default=NotificationChannel.EMAIL)
+    language: Mapped[str] = choice_column(Language, 5, default=Language.EN)
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = choice_column(NotificationStatus, 10, default=NotificationStatus.QUEUED)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    customer: Mapped[Customer] = relationship()
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+# Derived figures read in lists: computed by the database in the same query.
+Customer.is_blacklisted = column_property(
+    exists().where(BlacklistEntry.phone == Customer.phone).correlate_except(BlacklistEntry)
+)
+Guest.is_blacklisted = column_property(
+    exists().where(BlacklistEntry.phone == Guest.phone).correlate_except(BlacklistEntry)
+)
+Guest.orders_count = column_property(
+    select(func.count(Order.id)).where(Order.guest_id == Guest.id).correlate_except(Order)
+    .scalar_subquery()
+)
+CustomerGroup.customers_count = column_property(
+    select(func.count(Customer.id)).where(Customer.group_id == CustomerGroup.id)
+    .correlate_except(Customer).scalar_subquery()
+)
+
+
+def _add_choice_constraints() -> None:
+    for table in db.metadata.tables.values():
+        for column in table.columns:
+            choices = column.info.get("choices")
+            if choices is not None:
+                table.append_constraint(
+                    CheckConstraint(choices.check_sql(column.name), name=f"{column.name}_valid")
+                )
+
+
+_add_choice_constraints()
+
+
+class LedgerRowImmutable(RuntimeError):
+    """Raised when code tries to change or remove a ledger row."""
+
+
+def _refuse_ledger_change(mapper, connection, target) -> None:
+    raise LedgerRowImmutable(f"{type(target).__name__} rows are append-only")
+
+
+for _ledger_model in (WalletTransaction, LoyaltyTransaction):
+    event.listen(_ledger_model, "before_update", _refuse_ledger_change)
+    event.listen(_ledger_model, "before_delete", _refuse_ledger_change)

@@ -1,0 +1,1 @@
+"""Business rules of the domain, free of Flask-Admin. Services never commit."""

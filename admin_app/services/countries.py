@@ -1,0 +1,25 @@
+"""Countries as ISO 3166 alpha-2 codes, named in the user's language (CLDR via Babel)."""
+from __future__ import annotations
+
+from babel import Locale
+from flask_babel import get_locale
+
+
+def country_names(locale: Locale | None = None) -> dict[str, str]:
+    locale = locale or get_locale() or Locale("en")
+    return {
+        code: name
+        for code, name in locale.territories.items()
+        if len(code) == 2 and code.isalpha() and code not in ("EU", "EZ", "UN", "ZZ", "QO")
+    }
+
+
+def country_choices() -> list[tuple[str, str]]:
+    names = country_names()
+    return sorted(names.items(), key=lambda item: item[1])
+
+
+def country_name(code: str | None) -> str:
+    if not code:
+        return ""
+    return country_names().get(code.upper(), code)

@@ -1,0 +1,29 @@
+"""Who may do what: the role table of the domain, one capability per row."""
+from __future__ import annotations
+
+from ..choices import Role
+
+VIEW = "view"                # see lists, details, history
+EXPORT = "export"            # export lists
+EDIT = "edit"                # create / edit customers, guests, groups
+MONEY = "money"              # add or deduct balance, adjust points, account limits
+MANAGE = "manage"            # import files, blacklist, discount codes, wallets' status
+DELETE = "delete"            # delete records
+ADMINISTER = "administer"    # admin users, roles, the audit log
+
+MINIMUM_ROLE = {
+    VIEW: Role.VIEWER,
+    EXPORT: Role.OPERATOR,
+    EDIT: Role.OPERATOR,
+    MONEY: Role.MANAGER,
+    MANAGE: Role.MANAGER,
+    DELETE: Role.MANAGER,
+    ADMINISTER: Role.ADMIN,
+}
+
+
+def can(user, capability: str) -> bool:
+    """True when ``user`` is a logged-in, active admin user whose role allows it."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return Role.rank(user.role) >= Role.rank(MINIMUM_ROLE[capability])

@@ -1,0 +1,32 @@
+"""The admin's views, in menu order: adding a view is one line in VIEWS."""
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from .base import HomeView
+from .blacklist import BlacklistView
+from .customers import CustomerView
+from .groups import GroupView
+from .guests import GuestView
+from .wallets import WalletView
+
+VIEWS = [
+    CustomerView,
+    GroupView,
+    WalletView,
+    GuestView,
+    BlacklistView,
+]
+
+
+def build_admin(app: Flask) -> Admin:
+    """A new Admin for each app: a shared one would collect views twice."""
+    admin = Admin(
+        app,
+        name=app.config["ADMIN_NAME"],
+        index_view=HomeView(url="/admin", template="admin/home.html"),
+        theme=Bootstrap4Theme(base_template="admin/backoffice_base.html", fluid=True),
+    )
+    for view_class in VIEWS:
+        admin.add_view(view_class())
+    return admin

@@ -1,0 +1,315 @@
+"""The one base view: login and role checks, CSRF forms, labels, formatting, safe export.
+
+A view module only declares what differs (columns, search, filters, labels);
+everything every view needs lives here once.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from flask import abort, current_app, flash, has_request_context, redirect, request, url_for
+from flask_admin import AdminIndexView
+from flask_admin.contrib.sqla import ModelView
+from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..filters import ChoiceFilter
+from ..forms import EmailAddressField, PhoneField, SecureForm
+from ..i18n import money
+from ..services import permissions
+from ..services.errors import DomainError
+from ..services.phones import display_phone
+
+# Labels of columns that many models share, declared once.
+COMMON_LABELS = {
+    "name": _l("Name"),
+    "email": _l("Email"),
+    "phone": _l("Phone"),
+    "created_at": _l("Date added"),
+    "updated_at": _l("Date updated"),
+    "description": _l("Description"),
+    "status": _l("Status"),
+    "note": _l("Note"),
+    "notes": _l("Notes"),
+    "country": _l("Country"),
+    "postcode": _l("Postcode"),
+    "customer": _l("Customer"),
+    "outlet": _l("Outlet"),
+    "currency": _l("Currency"),
+    "is_blacklisted": _l("Blacklisted"),
+}
+
+# Spreadsheet programs run a cell starting with one of these as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+# What a phone typed into the search box may look like: digits and separators.
+PHONE_LIKE = re.compile(r"^[+(]?[\d][\d\s().-]{4,}$")
+
+
+def _yes_no(view, value, name):
+    text = _("Yes") if value else _("No")
+    css = "badge-success" if value else "badge-secondary"
+    return Markup('<span class="badge {}">{}</span>').format(css, text)
+
+
+def _date(view, value, name):
+    return format_date(value, "medium")
+
+
+def _datetime(view, value, name):
+    return format_datetime(value, "short")
+
+
+def _empty(view, value, name):
+    return ""
+
+
+LIST_TYPE_FORMATTERS = {type(None): _empty, bool: _yes_no, datetime: _datetime, date: _date}
+EXPORT_TYPE_FORMATTERS = {
+    type(None): _empty,
+    bool: lambda view, value, name: _("Yes") if value else _("No"),
+    datetime: lambda view, value, name: value.isoformat(sep=" ", timespec="seconds"),
+    date: lambda view, value, name: value.isoformat(),
+}
+
+
+def _money_formatter(view, context, model, name):
+    return money(getattr(model, name), getattr(model, "currency", None))
+
+
+def _phone_formatter(view, context, model, name):
+    return display_phone(getattr(model, name))
+
+
+def name_with_blacklist_marker(view, context, model, name):
+    """The record's name, with a visible marker when its phone is blacklisted."""
+    if getattr(model, "is_blacklisted", False):
+        return Markup('{} <span class="badge badge-danger" title="{}">{}</span>').format(
+            str(model), _("This phone number is on the blacklist"), _("Blacklisted")
+        )
+    return str(model)
+
+
+def blacklist_marker(view, context, model, name):
+    if getattr(model, name):
+        return Markup('<span class="badge badge-danger">{}</span>').format(_("Blacklisted"))
+    return _("No")
+
+
+def _money_export(view, context, model, name):
+    value = getattr(model, name)
+    # Exact decimal text from integer minor units, e.g. 1234 -> "12.34".
+    return "" if value is None else f"{'-' if value < 0 else ''}{abs(value) // 100}.{abs(value) % 100:02d}"
+
+
+class ProtectedView:
+    """Only logged-in, active admin users whose role allows ``required_capability``."""
+
+    required_capability = permissions.VIEW
+
+    def is_accessible(self) -> bool:
+        return permissions.can(current_user, self.required_capability)
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(403)
+
+
+class HomeView(ProtectedView, AdminIndexView):
+    """The /admin/ home page."""
+
+
+class BaseModelView(ProtectedView, ModelView):
+    """Declarations with safe defaults; permissions follow the role table."""
+
+    form_base_class = SecureForm
+    can_view_details = True
+    can_set_page_size = True
+    page_size = 20
+    export_types = ["csv"]
+    details_modal = False
+    column_display_pk = False
+    named_filter_urls = True  # stable, readable filter URLs (names taken in English at start-up)
+
+    # Which capability each kind of change needs (see services.permissions).
+    create_capability = permissions.EDIT
+    edit_capability = permissions.EDIT
+    delete_capability = permissions.DELETE
+    export_capability = permissions.EXPORT
+
+    column_type_formatters = LIST_TYPE_FORMATTERS
+    column_type_formatters_detail = LIST_TYPE_FORMATTERS
+    column_type_formatters_export = EXPORT_TYPE_FORMATTERS
+
+    # Each view module declares these four, and the columns.
+    model_class: type | None = None
+    menu_name = None
+    view_url: str | None = None
+    menu_category = None
+
+    def __init__(self):
+        self._apply_model_conventions(self.model_class)
+        super().__init__(
+            self.model_class,
+            db,
+            name=self.menu_name,
+            endpoint=self.view_url,
+            url=self.view_url,
+            category=self.menu_category,
+        )
+
+    # -- permissions ----------------------------------------------------------
+    def _allowed(self, capability: str) -> bool:
+        # Outside a request (while registering) every feature is built; each
+        # request then sees only what the user's role allows.
+        return not has_request_context() or permissions.can(current_user, capability)
+
+    @property
+    def can_create(self) -> bool:
+        return self._allowed(self.create_capability) and self.allow_create
+
+    @property
+    def can_edit(self) -> bool:
+        return self._allowed(self.edit_capability) and self.allow_edit
+
+    @property
+    def can_delete(self) -> bool:
+        return self._allowed(self.delete_capability) and self.allow_delete
+
+    @property
+    def can_export(self) -> bool:
+        return self._allowed(self.export_capability)
+
+    # Which flag each endpoint needs: a forged request for a hidden button gets 403.
+    ENDPOINT_FLAGS = {
+        "create_view": "can_create",
+        "edit_view": "can_edit",
+        "ajax_update": "can_edit",
+        "delete_view": "can_delete",
+        "export": "can_export",
+    }
+
+    def _handle_view(self, name, **kwargs):
+        response = super()._handle_view(name, **kwargs)
+        if response is not None:
+            return response
+        flag = self.ENDPOINT_FLAGS.get(name)
+        if flag and not getattr(self, flag):
+            current_app.logger.warning(
+                "refused %s %s to %s (role %s)", request.method, request.path,
+                current_user.email, current_user.role,
+            )
+            abort(403)
+        return None
+
+    # A view turns a kind of change off for everyone with these.
+    allow_create = True
+    allow_edit = True
+    allow_delete = True
+
+    # -- conventions derived from the model -------------------------------------
+    def _apply_model_conventions(self, model) -> None:
+        """Labels, choice labels, money and phone formatting, normalising fields.
+
+        Declared values in the view always win over these defaults.
+        """
+        columns = model.__table__.columns
+        choices = {c.key: c.info["choices"] for c in columns if "choices" in c.info}
+        formatters = {}
+        export_formatters = {}
+        for column in columns:
+            if column.key.endswith("_minor"):
+                formatters[column.key] = _money_formatter
+                export_formatters[column.key] = _money_export
+            elif column.key == "phone":
+                formatters[column.key] = _phone_formatter
+        self.column_labels = {**COMMON_LABELS, **(self.column_labels or {})}
+        self.column_choices = {
+            **{key: cls.choices() for key, cls in choices.items()},
+            **(self.column_choices or {}),
+        }
+        self.form_choices = {
+            **{key: cls.choices() for key, cls in choices.items()},
+            **(self.form_choices or {}),
+        }
+        self.column_formatters = {**formatters, **(self.column_formatters or {})}
+        # Details pages get the type conventions plus their own declarations only.
+        self.column_formatters_detail = {**formatters, **(self.column_formatters_detail or {})}
+        self.column_formatters_export = {
+            **export_formatters,
+            **(self.column_formatters_export or {}),
+        }
+        overrides = {}
+        if "phone" in columns:
+            overrides["phone"] = PhoneField
+        if "email" in columns:
+            overrides["email"] = EmailAddressField
+        self.form_overrides = {**overrides, **(self.form_overrides or {})}
+        self._choice_classes = choices
+
+    def scaffold_filters(self, name):
+        # Choice columns filter by their translated labels.
+        if isinstance(name, str) and name in getattr(self, "_choice_classes", {}):
+            column = getattr(self.model, name)
+            label = self.column_labels.get(name, name)
+            return [ChoiceFilter(column, label, self._choice_classes[name])]
+        return super().scaffold_filters(name)
+
+    # -- filters whose options come from the database, asked on each request ---
+    def _get_filter_groups(self):
+        groups = super()._get_filter_groups()
+        if not groups:
+            return groups
+        live = {
+            self.get_filter_arg(index, flt): flt.live_choices()
+            for index, flt in enumerate(self._filters or [])
+            if getattr(flt, "live_options", False)
+        }
+        for entries in groups.values():
+            for entry in entries:
+                if entry["arg"] in live:
+                    entry["options"] = live[entry["arg"]]
+        return groups
+
+    # -- search ------------------------------------------------------------------
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        return super()._apply_search(
+            query, count_query, joins, count_joins, self.normalise_search(search)
+        )
+
+    def normalise_search(self, search: str) -> str:
+        """A phone typed the way people write it ('600 11 12', '0034 600...')
+        is searched as the digits it is stored with."""
+        text = search.strip()
+        if "phone" in (self.column_searchable_list or ()) and PHONE_LIKE.match(text):
+            digits = re.sub(r"[\s().-]", "", text)
+            return "+" + digits[2:] if digits.startswith("00") else digits
+        return search
+
+    # -- errors from services ----------------------------------------------------
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, DomainError):
+            flash(str(exc), "error")
+            return True
+        if isinstance(exc, IntegrityError):
+            current_app.logger.info("integrity error in %s: %s", self.endpoint, exc.orig)
+            flash(_("This conflicts with a record that already exists; nothing was saved."),
+                  "error")
+            return True
+        return super().handle_view_exception(exc)
+
+    # -- export --------------------------------------------------------------------
+    def get_export_value(self, model, name):
+        value = super().get_export_value(model, name)
+        text = "" if value is None else str(value)
+        # Neutralise formulas so a spreadsheet shows the text instead of running it.
+        if text.startswith(FORMULA_PREFIXES) and not PLAIN_NUMBER.match(text):
+            return "'" + text
+        return text

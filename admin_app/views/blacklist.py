@@ -1,0 +1,34 @@
+"""Blacklist: phone numbers that staff must not serve."""
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..filters import DateRangeFilter
+from ..models import BlacklistEntry
+from ..services import permissions
+from .base import BaseModelView
+
+
+class BlacklistView(BaseModelView):
+    model_class = BlacklistEntry
+    menu_name = _l("Blacklist")
+    view_url = "blacklist"
+
+    create_capability = edit_capability = permissions.MANAGE
+
+    column_list = ("phone", "reason", "note", "added_by", "created_at")
+    column_sortable_list = ("phone", "reason", "created_at")
+    column_default_sort = ("created_at", True)
+    column_searchable_list = ("phone", "note")
+    column_filters = ("reason", DateRangeFilter(BlacklistEntry.created_at, _l("Date")))
+    column_labels = {
+        "reason": _l("Reason"),
+        "added_by": _l("Added by"),
+        "created_at": _l("Date"),
+        "phone": _l("Phone (with country code)"),
+    }
+    form_columns = ("phone", "reason", "note")
+    form_args = {"phone": {"description": _l("For example +34 600 111 222 or 0034 600 111 222.")}}
+
+    def on_model_change(self, form, model, is_created):
+        if is_created:
+            model.added_by_id = current_user.id

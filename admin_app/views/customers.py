@@ -1,0 +1,76 @@
+"""Customers: find one in a million, see and edit what they are."""
+from flask_babel import lazy_gettext as _l
+
+from ..filters import DateRangeFilter, LiveChoiceFilter, YesNoFilter
+from ..forms import CountryField
+from ..models import Customer
+from ..services import customers
+from ..services.countries import country_choices, country_name
+from ..services.groups import group_choices
+from .base import BaseModelView, blacklist_marker, name_with_blacklist_marker
+
+
+def _country(view, context, model, name):
+    return country_name(model.country)
+
+
+class CustomerView(BaseModelView):
+    model_class = Customer
+    menu_name = _l("Customers")
+    view_url = "customers"
+
+    column_list = (
+        "surname", "email", "phone", "postcode", "group", "sales_value_minor",
+        "orders_count", "loyalty_points", "balance_minor", "marketing_opt_in",
+        "card_number", "created_at",
+    )
+    column_sortable_list = (
+        ("surname", ("surname", "first_name", "id")), "postcode", ("group", "group.name"),
+        "sales_value_minor", "orders_count", "loyalty_points", "balance_minor",
+        "marketing_opt_in", "card_number", "created_at",
+    )
+    column_default_sort = [("surname", False), ("first_name", False), ("id", False)]
+    column_searchable_list = ("first_name", "surname", "email", "phone", "postcode", "card_number")
+    column_filters = (
+        LiveChoiceFilter(Customer.group_id, _l("Group"), group_choices, none_label=_l("None")),
+        YesNoFilter(Customer.marketing_opt_in, _l("Marketing opt-in")),
+        YesNoFilter(Customer.loyalty_member, _l("Loyalty member")),
+        DateRangeFilter(Customer.created_at, _l("Date added")),
+        DateRangeFilter(Customer.birthday, _l("Birthday")),
+        LiveChoiceFilter(Customer.country, _l("Country"), country_choices, coerce=str),
+        YesNoFilter(Customer.is_blacklisted, _l("Blacklisted")),
+    )
+    column_details_list = (
+        "first_name", "surname", "is_blacklisted", "email", "phone", "postcode", "country",
+        "birthday", "card_number", "group", "marketing_opt_in", "loyalty_member", "language",
+        "channel", "sales_value_minor", "orders_count", "loyalty_points", "balance_minor",
+        "account_limit_minor", "notes", "created_at", "updated_at",
+    )
+    column_labels = {
+        "surname": _l("Customer"),
+        "first_name": _l("First name"),
+        "group": _l("Group"),
+        "sales_value_minor": _l("Sales value"),
+        "orders_count": _l("Orders"),
+        "loyalty_points": _l("Loyalty points"),
+        "balance_minor": _l("Balance"),
+        "marketing_opt_in": _l("Marketing opt-in"),
+        "loyalty_member": _l("Loyalty member"),
+        "card_number": _l("Card number"),
+        "birthday": _l("Birthday"),
+        "language": _l("Language"),
+        "channel": _l("Channel"),
+        "account_limit_minor": _l("Account limit"),
+    }
+    column_formatters = {"surname": name_with_blacklist_marker, "country": _country}
+    column_formatters_detail = {"country": _country, "is_blacklisted": blacklist_marker}
+
+    form_columns = (
+        "first_name", "surname", "email", "phone", "postcode", "country", "birthday",
+        "card_number", "group", "marketing_opt_in", "loyalty_member", "language", "channel",
+        "notes",
+    )
+    form_overrides = {"country": CountryField}
+
+    def on_model_delete(self, model):
+        customers.ensure_deletable(model)

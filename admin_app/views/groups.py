@@ -1,0 +1,34 @@
+"""Customer groups."""
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from ..models import CustomerGroup
+from ..services import groups
+from .base import BaseModelView
+
+
+def _group_customers(view, context, model, name):
+    """The group's customer count, linking to the customer list filtered by it."""
+    url = url_for("customers.index_view", flt0_group_equals=model.id)
+    return Markup('<a href="{}">{}</a>').format(url, _l("%(count)s customers", count=model.customers_count))
+
+
+class GroupView(BaseModelView):
+    model_class = CustomerGroup
+    menu_name = _l("Groups")
+    view_url = "groups"
+
+    column_list = ("name", "description", "customers_count")
+    column_details_list = ("name", "description", "customers_count", "created_at")
+    column_sortable_list = ("name", "customers_count")
+    column_default_sort = "name"
+    column_searchable_list = ("name",)
+    column_labels = {"customers_count": _l("Customers")}
+    column_formatters_detail = {"customers_count": _group_customers}
+    column_formatters_export = {"customers_count": lambda v, c, m, n: m.customers_count}
+    form_columns = ("name", "description")
+
+    def on_model_delete(self, model):
+        # Its customers go back to "None"; none is ever deleted with the group.
+        groups.release_customers(model)

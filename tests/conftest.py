@@ -1,0 +1,142 @@
+"""Fixtures: the app on a real database (SQLite, or PostgreSQL with
+TEST_DATABASE_URL), a clean database per test, clients logged in per role."""
+from __future__ import annotations
+
+import os
+import re
+
+import flask_migrate
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from werkzeug.security import generate_password_hash
+
+from admin_app import create_app
+from admin_app.choices import Role
+from admin_app.extensions import db
+from admin_app.models import AdminUser
+
+from . import factories
+
+TEST_PASSWORD = "correct-horse-battery"
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class AdminClient(FlaskClient):
+    """A test client that logs in and adds the CSRF token to its forms."""
+
+    def csrf_token(self) -> str:
+        page = self.get("/admin/" if self.user else "/login", follow_redirects=True)
+        match = CSRF_INPUT.search(page.get_data(as_text=True))
+        assert match, "no CSRF token on the page"
+        return match.group(1)
+
+    def post_form(self, url: str, data: dict | None = None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.post(url, data=data, **kwargs)
+
+    def login(self, user: AdminUser, password: str = TEST_PASSWORD):
+        self.user = None
+        response = self.post_form("/login", {"email": user.email, "password": password})
+        self.user = user if response.status_code == 302 else None
+        return response
+
+    user = None
+
+
+def _fresh_schema(app) -> None:
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        # The schema comes from the migrations, so they are tested on every run.
+        flask_migrate.upgrade()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    url = os.environ.get("TEST_DATABASE_URL") or (
+        "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+    )
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "tests-only",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": True,
+    })
+    app.test_client_class = AdminClient
+    _fresh_schema(app)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def clean_db(app):
+    """Each test starts from empty tables and runs inside an app context."""
+    with app.app_context():
+        yield
+        db.session.remove()
+        tables = list(reversed(db.metadata.sorted_tables))
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                names = ", ".join(t.name for t in tables)
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(table.delete())
+
+
+@pytest.fixture(scope="session")
+def password_hash():
+    # Hashing is deliberately slow: hash the test password once per run.
+    return generate_password_hash(TEST_PASSWORD)
+
+
+@pytest.fixture
+def users(password_hash):
+    """One active admin user per role."""
+    made = {}
+    for role in Role.values():
+        user = AdminUser(email=f"{role}@example.com", name=role.title(), role=role,
+                         password_hash=password_hash, language="en", active=True)
+        db.session.add(user)
+        made[role] = user
+    db.session.commit()
+    return made
+
+
+@pytest.fixture
+def client(app) -> AdminClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def login(app, users):
+    """login(role) -> a client logged in with that role."""
+
+    def _login(role: str = Role.ADMIN) -> AdminClient:
+        client = app.test_client()
+        response = client.login(users[role])
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def admin_client(login) -> AdminClient:
+    return login(Role.ADMIN)
+
+
+@pytest.fixture
+def make():
+    """Factories for test data: make.customer(...), make.wallet(...), ..."""
+    return factories
