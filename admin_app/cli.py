@@ -50,7 +50,8 @@ def seed_command(customers, seed_value, tx_per_wallet, if_empty):
         click.echo("Customers exist already: demo data kept as it is.")
         return
     started = time.perf_counter()
-    report = seed_service.seed(customers, seed=seed_value, tx_per_wallet=tx_per_wallet)
+    report = seed_service.seed(customers, seed=seed_value, tx_per_wallet=tx_per_wallet,
+                               on_chunk=db.session.commit)
     db.session.commit()
     elapsed = time.perf_counter() - started
     summary = ", ".join(f"{n} {table}" for table, n in sorted(report.counts.items()))

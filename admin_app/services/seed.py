@@ -140,9 +140,10 @@ def spanish_mobile(number: int) -> str:
 class _Writer:
     """Buffers rows per table and writes them in chunks."""
 
-    def __init__(self, report: SeedReport) -> None:
+    def __init__(self, report: SeedReport, on_chunk=None) -> None:
         self.buffers: dict[type, list[dict]] = {}
         self.report = report
+        self.on_chunk = on_chunk
 
     def add(self, model: type, row: dict) -> None:
         # Written only by flush(), parents first, so foreign keys always hold.
@@ -163,13 +164,17 @@ def _next_id(model: type) -> int:
 
 
 def seed(customers: int, *, seed: int = 42, today: date | None = None,
-         tx_per_wallet: int = 3) -> SeedReport:
-    """Add ``customers`` customers and their related data. The caller commits."""
+         tx_per_wallet: int = 3, on_chunk=None) -> SeedReport:
+    """Add ``customers`` customers and their related data. The caller commits.
+
+    ``on_chunk`` (e.g. ``db.session.commit``) runs after each written chunk, so a
+    large seed keeps the database's journal small.
+    """
     rng = random.Random(seed)
     today = today or date.today()
     now = datetime.combine(today, datetime.min.time()) + timedelta(hours=12)
     report = SeedReport()
-    out = _Writer(report)
+    out = _Writer(report, on_chunk)
 
     group_ids = _ensure_reference_rows(rng, today, report)
     outlet_ids = list(db.session.scalars(select(Outlet.id).order_by(Outlet.id)))
@@ -351,6 +356,8 @@ def _flush_in_order(out: _Writer) -> None:
     for model in (Customer, Guest, Order, OrderLine, Wallet, WalletTransaction,
                   LoyaltyTransaction, Invoice, Address, WishlistItem, OfferEvent):
         out.flush(model)
+    if out.on_chunk is not None:
+        out.on_chunk()
 
 
 def _loyalty_row(ids, cid, points, balance_after, kind, reason, created, now, rng) -> dict:

@@ -45,6 +45,8 @@ COMMON_LABELS = {
     "is_blacklisted": _l("Blacklisted"),
 }
 
+PHONE_HINT = _l("With the country code, for example +34 600 111 222.")
+
 # Spreadsheet programs run a cell starting with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
@@ -249,6 +251,9 @@ class BaseModelView(ProtectedView, ModelView):
         overrides = {}
         if "phone" in columns:
             overrides["phone"] = PhoneField
+            args = dict(self.form_args or {})
+            args["phone"] = {"description": PHONE_HINT, **args.get("phone", {})}
+            self.form_args = args
         if "email" in columns:
             overrides["email"] = EmailAddressField
         self.form_overrides = {**overrides, **(self.form_overrides or {})}

@@ -27,7 +27,6 @@ class BlacklistView(BaseModelView):
         "phone": _l("Phone (with country code)"),
     }
     form_columns = ("phone", "reason", "note")
-    form_args = {"phone": {"description": _l("For example +34 600 111 222 or 0034 600 111 222.")}}
 
     def on_model_change(self, form, model, is_created):
         if is_created:

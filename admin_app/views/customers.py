@@ -20,12 +20,12 @@ class CustomerView(BaseModelView):
     view_url = "customers"
 
     column_list = (
-        "surname", "email", "phone", "postcode", "group", "sales_value_minor",
+        "full_name", "email", "phone", "postcode", "group", "sales_value_minor",
         "orders_count", "loyalty_points", "balance_minor", "marketing_opt_in",
         "card_number", "created_at",
     )
     column_sortable_list = (
-        ("surname", ("surname", "first_name", "id")), "postcode", ("group", "group.name"),
+        ("full_name", ("surname", "first_name", "id")), "postcode", ("group", "group.name"),
         "sales_value_minor", "orders_count", "loyalty_points", "balance_minor",
         "marketing_opt_in", "card_number", "created_at",
     )
@@ -47,8 +47,9 @@ class CustomerView(BaseModelView):
         "account_limit_minor", "notes", "created_at", "updated_at",
     )
     column_labels = {
-        "surname": _l("Customer"),
+        "full_name": _l("Customer"),
         "first_name": _l("First name"),
+        "surname": _l("Surname"),
         "group": _l("Group"),
         "sales_value_minor": _l("Sales value"),
         "orders_count": _l("Orders"),
@@ -62,7 +63,7 @@ class CustomerView(BaseModelView):
         "channel": _l("Channel"),
         "account_limit_minor": _l("Account limit"),
     }
-    column_formatters = {"surname": name_with_blacklist_marker, "country": _country}
+    column_formatters = {"full_name": name_with_blacklist_marker, "country": _country}
     column_formatters_detail = {"country": _country, "is_blacklisted": blacklist_marker}
 
     form_columns = (

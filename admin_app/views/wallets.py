@@ -37,6 +37,8 @@ class WalletView(BaseModelView):
         "created_at": _l("Created"),
         "customer": _l("Customer"),
         "customer.email": _l("Customer email"),
+        "customer.first_name": _l("First name"),
+        "customer.surname": _l("Surname"),
         "discount_code": _l("Discount"),
         "sale_date": _l("Sale date"),
         "expires_on": _l("Expiration date"),

@@ -1,0 +1,319 @@
+"""The demo data: deterministic, and every cached figure agrees with its rows."""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from admin_app.choices import (
+    InvoiceStatus,
+    LoyaltyTxKind,
+    OrderStatus,
+    WalletStatus,
+    WalletTxKind,
+)
+from admin_app.extensions import db
+from admin_app.models import (
+    WALLET_CODE_ALPHABET,
+    BlacklistEntry,
+    Customer,
+    CustomerGroup,
+    DiscountCode,
+    Guest,
+    Invoice,
+    LoyaltyTransaction,
+    Order,
+    OrderLine,
+    Outlet,
+    Wallet,
+    WalletTransaction,
+)
+from admin_app.services.emails import normalise_email
+from admin_app.services.phones import normalise_phone
+from admin_app.services.seed import seed
+
+TODAY = date(2026, 3, 15)
+NOT_COUNTED = (OrderStatus.CANCELLED, OrderStatus.RETURNED)
+CODE = re.compile(rf"^[{WALLET_CODE_ALPHABET}]{{4}}-[{WALLET_CODE_ALPHABET}]{{4}}$")
+
+
+def _wipe() -> None:
+    """Empty every table, as a fresh database would be (ids start again at 1)."""
+    db.session.remove()
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _rows(statement) -> list[tuple]:
+    return [tuple(row) for row in db.session.execute(statement)]
+
+
+def _snapshot() -> dict:
+    """What a person would see of the seeded data, without database ids of reference rows."""
+    group_names = dict(db.session.execute(select(CustomerGroup.id, CustomerGroup.name)).all())
+    return {
+        "customers": [
+            (c.first_name, c.surname, c.email, c.phone, c.card_number, c.postcode, c.country,
+             c.birthday, group_names.get(c.group_id), c.language, c.channel,
+             c.balance_minor, c.loyalty_points, c.orders_count, c.sales_value_minor,
+             c.account_limit_minor, c.created_at)
+            for c in db.session.scalars(select(Customer).order_by(Customer.id))
+        ],
+        "wallets": [
+            (w.wallet_code, w.status, w.balance_minor, w.customer_id is None, w.sale_date)
+            for w in db.session.scalars(select(Wallet).order_by(Wallet.id))
+        ],
+        "wallet_transactions": _rows(
+            select(WalletTransaction.amount_minor, WalletTransaction.kind,
+                   WalletTransaction.reason).order_by(WalletTransaction.id)),
+        "orders": _rows(
+            select(Order.sale_code, Order.status, Order.total_minor).order_by(Order.id)),
+        "guests": list(db.session.scalars(select(Guest.name).order_by(Guest.id))),
+        "blacklist": list(db.session.scalars(select(BlacklistEntry.phone).order_by(BlacklistEntry.id))),
+        "invoices": _rows(
+            select(Invoice.number, Invoice.amount_minor, Invoice.status).order_by(Invoice.id)),
+    }
+
+
+def assert_invariants() -> None:
+    """Every rule the seeded data must keep, checked row by row."""
+    db.session.expire_all()
+    wallets = list(db.session.scalars(select(Wallet)))
+    assert wallets, "the seed writes wallets"
+
+    # Each wallet's balance is the sum of its ledger and the last balance_after.
+    movements = defaultdict(list)
+    for tx in db.session.scalars(select(WalletTransaction).order_by(WalletTransaction.id)):
+        movements[tx.wallet_id].append(tx)
+    for wallet in wallets:
+        rows = movements[wallet.id]
+        assert rows, f"wallet {wallet.wallet_code} has no history"
+        assert wallet.balance_minor == sum(tx.amount_minor for tx in rows), wallet.wallet_code
+        assert wallet.balance_minor == rows[-1].balance_after_minor, wallet.wallet_code
+        running = 0
+        for tx in rows:
+            running += tx.amount_minor
+            assert tx.balance_after_minor == running
+            assert running >= 0, "no movement takes a wallet below zero"
+            assert tx.amount_minor != 0
+            assert (tx.amount_minor > 0) == (tx.kind in (WalletTxKind.TOP_UP, WalletTxKind.REFUND,
+                                                         WalletTxKind.ADJUSTMENT))
+        assert wallet.balance_minor >= 0
+        assert CODE.match(wallet.wallet_code), wallet.wallet_code
+    codes = [w.wallet_code for w in wallets]
+    assert len(codes) == len(set(codes)), "wallet codes are unique"
+
+    # Customers' cached figures.
+    active_balance = defaultdict(int)
+    for wallet in wallets:
+        if wallet.customer_id is not None and wallet.status == WalletStatus.ACTIVE:
+            active_balance[wallet.customer_id] += wallet.balance_minor
+    points = defaultdict(list)
+    for tx in db.session.scalars(select(LoyaltyTransaction).order_by(LoyaltyTransaction.id)):
+        points[tx.customer_id].append(tx)
+    orders = defaultdict(list)
+    for order in db.session.scalars(select(Order)):
+        orders[order.customer_id].append(order)
+    lines = defaultdict(int)
+    for line in db.session.scalars(select(OrderLine)):
+        lines[line.order_id] += line.quantity * line.unit_price_minor
+
+    customers = list(db.session.scalars(select(Customer)))
+    assert customers
+    for c in customers:
+        assert c.balance_minor == active_balance[c.id], c.id
+        assert c.loyalty_points == sum(tx.points for tx in points[c.id]), c.id
+        running = 0
+        for tx in points[c.id]:
+            running += tx.points
+            assert tx.balance_after == running
+            assert running >= 0
+            assert (tx.points > 0) == (tx.kind == LoyaltyTxKind.EARNED)
+        if points[c.id]:
+            assert c.loyalty_points == points[c.id][-1].balance_after
+        counted = [o for o in orders[c.id] if o.status not in NOT_COUNTED]
+        assert c.orders_count == len(counted), c.id
+        assert c.sales_value_minor == sum(o.total_minor for o in counted), c.id
+        if c.phone is not None:
+            assert c.phone.startswith("+")
+            assert normalise_phone(c.phone) == c.phone, c.phone
+        if c.email is not None:
+            assert normalise_email(c.email) == c.email, c.email
+        assert c.first_name and c.surname
+
+    # Orders: totals are the sum of their lines; one buyer at most.
+    for order in db.session.scalars(select(Order)):
+        assert order.total_minor == lines[order.id], order.sale_code
+        assert order.customer_id is None or order.guest_id is None
+
+    for guest in db.session.scalars(select(Guest)):
+        if guest.phone is not None:
+            assert normalise_phone(guest.phone) == guest.phone, guest.phone
+    for entry in db.session.scalars(select(BlacklistEntry)):
+        assert normalise_phone(entry.phone) == entry.phone
+
+    # Only discount codes available in wallet are linked to wallets.
+    linked = db.session.scalars(
+        select(DiscountCode).join(Wallet, Wallet.discount_code_id == DiscountCode.id)
+    )
+    assert all(code.available_in_wallet for code in linked)
+
+
+def test_seed_creates_the_asked_number_of_customers_and_reports_what_it_wrote():
+    report = seed(40, seed=3, today=TODAY)
+    db.session.commit()
+    assert _count(Customer) == 40
+    assert _count(Guest) == 4
+    models = (Customer, Guest, Order, OrderLine, Wallet, WalletTransaction, LoyaltyTransaction,
+              Invoice, BlacklistEntry, CustomerGroup, Outlet, DiscountCode)
+    for model in models:
+        assert report.counts.get(model.__tablename__, 0) == _count(model), model.__tablename__
+    assert _count(BlacklistEntry) >= 1, "small data sets still show a blacklisted customer"
+    assert _count(Wallet.__table__) > _count(Customer) // 50  # includes unsold gift wallets
+    assert db.session.scalar(select(func.count(Wallet.id)).where(Wallet.customer_id.is_(None)))
+
+
+@pytest.mark.parametrize("customers, seed_value, tx_per_wallet", [
+    (60, 42, 3),
+    (50, 11, 1),
+    (40, 5, 6),
+])
+def test_every_cached_figure_agrees_with_its_rows(customers, seed_value, tx_per_wallet):
+    seed(customers, seed=seed_value, today=TODAY, tx_per_wallet=tx_per_wallet)
+    db.session.commit()
+    assert_invariants()
+
+
+def test_same_seed_gives_the_same_data_on_a_fresh_database():
+    seed(40, seed=7, today=TODAY)
+    db.session.commit()
+    first = _snapshot()
+    assert len(first["customers"]) == 40
+
+    _wipe()
+    assert _count(Customer) == 0
+    seed(40, seed=7, today=TODAY)
+    db.session.commit()
+    second = _snapshot()
+
+    for key in first:
+        assert second[key] == first[key], key
+
+
+def test_another_seed_gives_other_people():
+    seed(30, seed=1, today=TODAY)
+    db.session.commit()
+    first = _snapshot()
+    _wipe()
+    seed(30, seed=2, today=TODAY)
+    db.session.commit()
+    second = _snapshot()
+    names = lambda snap: [(c[0], c[1], c[2]) for c in snap["customers"]]  # noqa: E731
+    assert names(first) != names(second)
+
+
+def test_seeding_twice_appends_with_continuing_ids():
+    seed(30, seed=1, today=TODAY)
+    db.session.commit()
+    first_max = {m: db.session.scalar(select(func.max(m.id)))
+                 for m in (Customer, Guest, Wallet, WalletTransaction, Order, Invoice)}
+    reference = (_count(CustomerGroup), _count(Outlet), _count(DiscountCode))
+
+    report = seed(30, seed=1, today=TODAY)  # the same seed again: no clash on any unique value
+    db.session.commit()
+
+    assert _count(Customer) == 60
+    assert _count(Guest) == 6
+    # Reference rows are created once and reused.
+    assert (_count(CustomerGroup), _count(Outlet), _count(DiscountCode)) == reference
+    assert "customer_groups" not in report.counts
+    new_ids = list(db.session.scalars(
+        select(Customer.id).where(Customer.id > first_max[Customer]).order_by(Customer.id)))
+    assert new_ids == list(range(first_max[Customer] + 1, first_max[Customer] + 31))
+    assert db.session.scalar(select(func.min(Wallet.id)).where(Wallet.id > first_max[Wallet])) \
+        == first_max[Wallet] + 1
+    emails = list(db.session.scalars(select(Customer.email).where(Customer.email.is_not(None))))
+    assert len(emails) == len(set(emails))
+    phones = list(db.session.scalars(select(BlacklistEntry.phone)))
+    assert len(phones) == len(set(phones))
+    assert_invariants()
+
+
+def test_after_seeding_normal_inserts_get_fresh_ids(make):
+    """On PostgreSQL the sequences are moved past the seeded rows."""
+    seed(20, seed=4, today=TODAY)
+    db.session.commit()
+    seed(10, seed=5, today=TODAY)
+    db.session.commit()
+    top = {m: db.session.scalar(select(func.max(m.id)))
+           for m in (Customer, Guest, Wallet, WalletTransaction, Order, OrderLine,
+                     LoyaltyTransaction, Invoice, BlacklistEntry)}
+
+    customer = make.customer("Nueva", "Cliente")
+    guest = make.guest("Invitado")
+    wallet = make.wallet(customer)
+    order = make.order(customer)
+    next_number = (db.session.scalar(select(func.max(Invoice.number))) or 0) + 1
+    invoice = make.invoice(customer, number=next_number)
+    entry = make.blacklist("+34699999999")
+    line = OrderLine(order=order, product="Scarf", sku="SC-1", quantity=1, unit_price_minor=1000)
+    tx = WalletTransaction(wallet=wallet, amount_minor=500, balance_after_minor=500,
+                           kind=WalletTxKind.TOP_UP, idempotency_key="after-seed-w")
+    points = LoyaltyTransaction(customer=customer, points=5, balance_after=5,
+                                kind=LoyaltyTxKind.EARNED, idempotency_key="after-seed-l")
+    db.session.add_all([line, tx, points])
+    db.session.commit()
+
+    for row in (customer, guest, wallet, order, invoice, entry, line, tx, points):
+        assert row.id > (top[type(row)] or 0), type(row).__name__
+
+
+def test_invoice_data_keeps_to_its_status_values():
+    seed(300, seed=34, today=TODAY)
+    db.session.commit()
+    statuses = set(db.session.scalars(select(Invoice.status)))
+    assert statuses <= {InvoiceStatus.UNPAID, InvoiceStatus.PAID, InvoiceStatus.VOID}
+    numbers = list(db.session.scalars(select(Invoice.number).order_by(Invoice.id)))
+    assert numbers == sorted(set(numbers)), "invoice numbers are sequential and never reused"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: services/seed.py issues an unpaid on-account invoice for the full total of a "
+    "customer's first order without checking account_limit_minor, so the unpaid total can "
+    "pass the customer's account limit (seed=34, 300 customers: limit 50000, unpaid 50150)."
+))
+def test_unpaid_on_account_total_never_passes_the_account_limit():
+    seed(300, seed=34, today=TODAY)
+    db.session.commit()
+    rows = db.session.execute(
+        select(Customer.id, Customer.account_limit_minor, func.sum(Invoice.amount_minor))
+        .join(Invoice, Invoice.customer_id == Customer.id)
+        .where(Invoice.status == InvoiceStatus.UNPAID)
+        .group_by(Customer.id, Customer.account_limit_minor)
+    ).all()
+    assert rows, "the data set has unpaid invoices"
+    over = [(cid, limit, unpaid) for cid, limit, unpaid in rows
+            if limit is None or unpaid > limit]
+    assert over == []
+
+
+def test_seed_dates_follow_today():
+    seed(20, seed=9, today=TODAY)
+    db.session.commit()
+    newest = db.session.scalar(select(func.max(Customer.created_at)))
+    oldest = db.session.scalar(select(func.min(Customer.created_at)))
+    assert newest.date() <= TODAY
+    assert oldest.date() >= TODAY - timedelta(days=3 * 365 + 1)

@@ -1,0 +1,105 @@
+"""The migrations build exactly the schema the models describe, and go down and up.
+
+The session's database was built by ``flask_migrate.upgrade()`` (see conftest), so
+these tests compare that migrated schema with the models.
+"""
+from __future__ import annotations
+
+import flask_migrate
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import current_app
+from sqlalchemy import CheckConstraint, inspect
+
+from admin_app.extensions import db
+
+
+def _differences() -> list:
+    """What ``flask db migrate`` would put in a new revision (nothing is ignored)."""
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True,
+            "compare_server_default": True,
+        })
+        return compare_metadata(context, db.metadata)
+
+
+def _head() -> str:
+    config = current_app.extensions["migrate"].migrate.get_config()
+    heads = ScriptDirectory.from_config(config).get_heads()
+    assert len(heads) == 1, f"one line of migrations, not {heads}"
+    return heads[0]
+
+
+def _current() -> str | None:
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def _app_tables() -> set[str]:
+    return set(inspect(db.engine).get_table_names()) - {"alembic_version"}
+
+
+def test_database_is_at_the_single_head():
+    assert _current() == _head()
+
+
+def test_autogenerate_finds_no_difference_between_migrations_and_models():
+    assert _differences() == []
+
+
+def test_every_model_table_exists():
+    assert _app_tables() == set(db.metadata.tables)
+
+
+def test_check_constraints_match_the_models():
+    """Autogenerate does not compare CHECK constraints: compare their names here."""
+    inspector = inspect(db.engine)
+    checked = 0
+    for table in db.metadata.sorted_tables:
+        expected = {c.name for c in table.constraints if isinstance(c, CheckConstraint)}
+        checked += len(expected)
+        found = {c["name"] for c in inspector.get_check_constraints(table.name)}
+        assert found == expected, table.name
+    assert checked > 20  # the choice columns and the money rules all have one
+
+
+def test_foreign_key_actions_match_the_models():
+    inspector = inspect(db.engine)
+    for table in db.metadata.sorted_tables:
+        expected = {(fk.parent.name, fk.ondelete) for fk in table.foreign_keys}
+        found = {(fk["constrained_columns"][0], (fk.get("options") or {}).get("ondelete"))
+                 for fk in inspector.get_foreign_keys(table.name)}
+        normalise = lambda pairs: {(c, (a or "NO ACTION").upper()) for c, a in pairs}  # noqa: E731
+        assert normalise(found) == normalise(expected), table.name
+
+
+# Last in the module: it takes the schema down and builds it again.
+def test_downgrade_to_base_and_upgrade_again(runner):
+    db.session.remove()  # no open transaction may hold the tables
+    head = _head()
+    try:
+        down = runner.invoke(args=["db", "downgrade", "base"])
+        assert down.exit_code == 0, down.output
+        assert down.exception is None, down.exception
+        assert _app_tables() == set()
+        assert _current() is None
+
+        up = runner.invoke(args=["db", "upgrade"])
+        assert up.exit_code == 0, up.output
+        assert up.exception is None, up.exception
+        assert _current() == head
+        assert _app_tables() == set(db.metadata.tables)
+        assert _differences() == []
+    finally:
+        db.engine.dispose()
+        flask_migrate.upgrade()  # whatever happened, leave the schema for the other tests
+    assert _current() == head
+
+
+@pytest.fixture(autouse=True)
+def _schema_is_back_after_each_test():
+    yield
+    assert _app_tables() == set(db.metadata.tables)

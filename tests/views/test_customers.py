@@ -1,0 +1,980 @@
+"""/admin/customers/: the list (columns, order, sorting, search, filters), the
+create and edit forms (required names, email and phone checks, uniqueness),
+money and blacklist display, deletion rules and the CSV export.
+
+Each test creates only the rows it needs and checks both the database and the
+page the user sees. One logged-in client per test: the app context (and so
+``g``) is shared by every request of a test, see conftest.
+"""
+from __future__ import annotations
+
+import csv
+import html as html_lib
+import io
+import json
+import os
+import re
+from datetime import date, datetime
+
+import pytest
+from flask import g
+from sqlalchemy import func, select
+
+from admin_app.choices import InvoiceStatus, Role, WalletStatus
+from admin_app.extensions import db
+from admin_app.models import Customer, Invoice, Order, Wallet
+
+CUSTOMERS = "/admin/customers/"
+NEW = CUSTOMERS + "new/"
+DELETE = CUSTOMERS + "delete/"
+EXPORT = CUSTOMERS + "export/csv/"
+
+LIST_HEADERS = [
+    "Customer", "Email", "Phone", "Postcode", "Group", "Sales value", "Orders",
+    "Loyalty points", "Balance", "Marketing opt-in", "Card number", "Date added",
+]
+UNSORTABLE = {"Email", "Phone"}
+
+
+ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
+BULK_DELETE_BUG = pytest.mark.xfail(ON_POSTGRESQL, strict=True, reason=(
+    "BUG (PostgreSQL only): bulk 'Delete' from the list crashes with "
+    "'operator does not exist: integer = character varying'. Flask-Admin's "
+    "action_delete -> tools.get_query_for_ids does pk.in_(ids) with the ids as strings, "
+    "and SQLAlchemy 2.1 types that IN list as VARCHAR (SQLite compares loosely, so it "
+    "passes there). Fix in views/base.py BaseModelView: override action_delete, keeping "
+    "the @action('delete', ...) decorator (without it the action disappears), and call "
+    "super().action_delete([int(i) for i in ids])."
+))
+
+
+# -- reading pages ---------------------------------------------------------------
+
+def _text(fragment: str) -> str:
+    """Visible text of an HTML fragment, whitespace collapsed."""
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", fragment))
+    return re.sub(r"\s+", " ", text.replace("\xa0", " ")).strip()
+
+
+def get_page(client, url: str = CUSTOMERS, **params) -> str:
+    response = client.get(url, query_string=params or None)
+    assert response.status_code == 200, (url, params, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def table_rows(page: str) -> list[dict]:
+    """The list's rows in order: {"id": int, column: text, "<column>_html": raw}."""
+    rows = []
+    body = page.split("</thead>", 1)[1].split("</table>", 1)[0]
+    for chunk in body.split("<tr>")[1:]:
+        # Every role sees the details link (only managers get the row checkboxes).
+        row_id = re.search(r'/details/\?id=(\d+)', chunk)
+        row = {"id": int(row_id.group(1))} if row_id else {}
+        for column, cell in re.findall(r'<td class="col-(\w+)">(.*?)</td>', chunk, re.S):
+            row[column] = _text(cell)
+            row[column + "_html"] = cell
+        if row:
+            rows.append(row)
+    return rows
+
+
+def listed_ids(page: str) -> list[int]:
+    return [row["id"] for row in table_rows(page)]
+
+
+def list_headers(page: str) -> list[str]:
+    head = page.split('<table class="table table-striped', 1)[1].split("</thead>", 1)[0]
+    return [_text(cell) for cell in re.findall(r'<th class="column-header[^"]*">(.*?)</th>', head, re.S)]
+
+
+def sort_links(page: str) -> dict[str, str]:
+    """Column label -> the sort index its header links to."""
+    return {
+        html_lib.unescape(label): index
+        for index, label in re.findall(r'href="[^"]*[?&]sort=(\d+)[^"]*" title="Sort by ([^"]+)"', page)
+    }
+
+
+def detail_rows(page: str) -> dict[str, str]:
+    """Label -> raw HTML of the value, from a details page."""
+    table = page.split('<table class="table table-hover table-bordered searchable">', 1)[1]
+    table = table.split("</table>", 1)[0]
+    return {
+        _text(label): value
+        for label, value in re.findall(r"<b>(.*?)</b>\s*</td>\s*<td>(.*?)</td>", table, re.S)
+    }
+
+
+def flashes(page: str) -> list[tuple[str, str]]:
+    """(category, text) of every flashed message on the page."""
+    found = re.findall(r'class="alert alert-(\w+)[^"]*">(.*?)</div>', page, re.S)
+    return [(category, _text(body).lstrip("×").strip()) for category, body in found]
+
+
+def form_errors(page: str) -> dict[str, list[str]]:
+    """Field name -> its error messages, from a re-shown form."""
+    errors = {}
+    for group in page.split('<div class="form-group')[1:]:
+        field = re.search(r'<label for="(\w+)"', group)
+        messages = re.findall(
+            r"<li>(.*?)</li>", group.split('class="invalid-feedback"', 1)[1]
+        ) if 'class="invalid-feedback"' in group else []
+        if field and messages:
+            errors[field.group(1)] = [_text(m) for m in messages]
+    return errors
+
+
+def filter_options(page: str, label: str) -> list[list[str]]:
+    data = re.search(r'<div id="filter-groups-data" class="d-none">(.*?)</div>', page, re.S)
+    groups = json.loads(html_lib.unescape(data.group(1)))
+    return groups[label][0]["options"]
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+# -- the database ------------------------------------------------------------------
+
+def fresh(customer_id: int) -> Customer | None:
+    """The customer as stored now (not as an earlier request left it in the session)."""
+    db.session.expire_all()
+    return db.session.get(Customer, customer_id)
+
+
+def customer_count() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count(Customer.id)))
+
+
+def form(**fields) -> dict:
+    """A complete create/edit form; field names are the model's attribute names."""
+    data = {
+        "first_name": "Lucía", "surname": "Moreno", "email": "", "phone": "",
+        "postcode": "", "country": "", "birthday": "", "card_number": "",
+        "group": "__None", "language": "en", "channel": "in_store", "notes": "",
+    }
+    data.update(fields)
+    return data
+
+
+def use_language(user, language: str) -> None:
+    """Switch the logged-in user's language for the next request.
+
+    flask-babel caches the locale in ``g``, which every request of a test
+    shares, so the cached one is dropped too.
+    """
+    user.language = language
+    db.session.commit()
+    g.pop("_flask_babel", None)
+
+
+# -- list: columns, order, sorting ------------------------------------------------
+
+def test_list_shows_the_columns_in_order_and_all_but_email_and_phone_sort(admin_client, make):
+    make.customer()
+    page = get_page(admin_client)
+    assert list_headers(page) == LIST_HEADERS
+    assert set(sort_links(page)) == set(LIST_HEADERS) - UNSORTABLE
+
+
+def test_list_row_shows_each_column_value(admin_client, make):
+    group = make.group("Gold")
+    customer = make.customer(
+        "Lucía", "Moreno", email="lucia@example.com", phone="+34600111222", postcode="28013",
+        group=group, sales_value_minor=123456, orders_count=7, loyalty_points=320,
+        balance_minor=1250, marketing_opt_in=True, card_number="LC0000000042",
+        created_at=datetime(2026, 1, 15, 10, 30),
+    )
+    [row] = table_rows(get_page(admin_client))
+    assert row["id"] == customer.id
+    assert row["full_name"] == "Lucía Moreno"
+    assert row["email"] == "lucia@example.com"
+    assert row["phone"] == "+34 600 11 12 22"
+    assert row["postcode"] == "28013"
+    assert row["group"] == "Gold"
+    assert row["sales_value_minor"] == "€1,234.56"
+    assert row["orders_count"] == "7"
+    assert row["loyalty_points"] == "320"
+    assert row["balance_minor"] == "€12.50"
+    assert row["marketing_opt_in"] == "Yes"
+    assert row["card_number"] == "LC0000000042"
+    assert "Jan 15, 2026" in row["created_at"] or "1/15/26" in row["created_at"]
+
+
+def test_default_order_is_surname_a_to_z_then_first_name(admin_client, make):
+    zeta = make.customer("Ana", "Zeta")
+    garcia_luis = make.customer("Luis", "Garcia")
+    alonso = make.customer("Eva", "Alonso")
+    garcia_ana = make.customer("Ana", "Garcia")
+    moreno = make.customer("Pia", "Moreno")
+    page = get_page(admin_client)
+    assert listed_ids(page) == [alonso.id, garcia_ana.id, garcia_luis.id, moreno.id, zeta.id]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: the default order compares raw bytes (SQLite binary, PostgreSQL C collation): "
+    "lower-case particles ('de la Fuente') and accented initials ('Álvarez') sort after "
+    "'Zeta'. views/customers.py column_default_sort should use a case- and accent-folded "
+    "sort key (e.g. a surname_sort column kept by the code, indexed)."
+))
+def test_default_order_ignores_case_and_accents(admin_client, make):
+    zeta = make.customer("Ana", "Zeta")
+    fuente = make.customer("Ana", "de la Fuente")
+    castro = make.customer("Ana", "Castro")
+    alvarez = make.customer("Ana", "Álvarez")
+    assert listed_ids(get_page(admin_client)) == [alvarez.id, castro.id, fuente.id, zeta.id]
+
+
+def _sort(client, label: str, desc: bool = False) -> list[int]:
+    page = get_page(client)
+    params = {"sort": sort_links(page)[label]}
+    if desc:
+        params["desc"] = 1
+    return listed_ids(get_page(client, **params))
+
+
+@pytest.mark.parametrize("label, field, low, mid, high", [
+    ("Postcode", "postcode", "08001", "28013", "41001"),
+    ("Sales value", "sales_value_minor", -500, 999, 100000),
+    ("Orders", "orders_count", 0, 3, 12),
+    ("Loyalty points", "loyalty_points", 5, 50, 500),
+    ("Balance", "balance_minor", 0, 1250, 9000),
+    ("Card number", "card_number", "LC0000000001", "LC0000000002", "LC0000000010"),
+    ("Date added", "created_at", datetime(2025, 1, 1), datetime(2025, 6, 1), datetime(2026, 1, 1)),
+])
+def test_sortable_columns_sort_both_ways(admin_client, make, label, field, low, mid, high):
+    # Created in an order that is neither sorted nor the default surname order.
+    b = make.customer("Ana", "Alpha", **{field: mid})
+    c = make.customer("Ana", "Beta", **{field: high})
+    a = make.customer("Ana", "Gamma", **{field: low})
+    assert _sort(admin_client, label) == [a.id, b.id, c.id]
+    assert _sort(admin_client, label, desc=True) == [c.id, b.id, a.id]
+
+
+def test_sort_by_customer_name_uses_surname_then_first_name(admin_client, make):
+    b = make.customer("Zoe", "Garcia")
+    c = make.customer("Ana", "Ruiz")
+    a = make.customer("Ana", "Garcia")
+    assert _sort(admin_client, "Customer") == [a.id, b.id, c.id]
+    assert _sort(admin_client, "Customer", desc=True) == [c.id, b.id, a.id]
+
+
+def test_sort_by_group_uses_the_group_name(admin_client, make):
+    # Group ids run opposite to their names, so an id sort would fail.
+    zeta = make.group("Zeta club")
+    alpha = make.group("Alpha club")
+    in_zeta = make.customer("Ana", "Alpha", group=zeta)
+    in_alpha = make.customer("Ana", "Beta", group=alpha)
+    assert _sort(admin_client, "Group") == [in_alpha.id, in_zeta.id]
+    assert _sort(admin_client, "Group", desc=True) == [in_zeta.id, in_alpha.id]
+
+
+def test_sort_by_marketing_opt_in(admin_client, make):
+    yes = make.customer("Ana", "Alpha", marketing_opt_in=True)
+    no = make.customer("Ana", "Beta", marketing_opt_in=False)
+    assert _sort(admin_client, "Marketing opt-in") == [no.id, yes.id]
+    assert _sort(admin_client, "Marketing opt-in", desc=True) == [yes.id, no.id]
+
+
+# -- list: money, blacklist, no group -------------------------------------------------
+
+def test_money_is_shown_as_money_in_list_and_details(admin_client, make):
+    customer = make.customer(balance_minor=1250, sales_value_minor=5, account_limit_minor=100000)
+    [row] = table_rows(get_page(admin_client))
+    assert row["balance_minor"] == "€12.50"
+    assert row["sales_value_minor"] == "€0.05"
+    details = detail_rows(get_page(admin_client, CUSTOMERS + "details/", id=customer.id))
+    assert _text(details["Balance"]) == "€12.50"
+    assert _text(details["Sales value"]) == "€0.05"
+    assert _text(details["Account limit"]) == "€1,000.00"
+
+
+def test_money_follows_the_users_language(login, users, make):
+    make.customer(balance_minor=123456)
+    client = login(Role.OPERATOR)
+    use_language(users[Role.OPERATOR], "es")
+    [row] = table_rows(get_page(client))
+    assert row["balance_minor"] == "1.234,56 €"
+
+
+def test_details_show_the_customer_as_people_read_it(login, make):
+    customer = make.customer(
+        "Lucía", "Moreno", phone="+34600111222", country="ES", birthday=date(1990, 5, 17),
+        language="es", channel="online", group=make.group("Gold"), loyalty_member=True,
+    )
+    details = detail_rows(get_page(login(Role.VIEWER), CUSTOMERS + "details/", id=customer.id))
+    shown = {label: _text(value) for label, value in details.items()}
+    assert shown["First name"] == "Lucía" and shown["Surname"] == "Moreno"
+    assert shown["Phone"] == "+34 600 11 12 22"
+    assert shown["Country"] == "Spain"
+    assert shown["Birthday"] == "May 17, 1990"
+    assert shown["Language"] == "Español" and shown["Channel"] == "Online"
+    assert shown["Group"] == "Gold" and shown["Loyalty member"] == "Yes"
+    assert shown["Blacklisted"] == "No"
+
+
+def test_blacklisted_customer_is_marked_in_list_and_details(admin_client, make):
+    listed = make.customer("Ana", "Alpha", phone="+34600111222")
+    clean = make.customer("Ana", "Beta", phone="+34611222333")
+    no_phone = make.customer("Ana", "Gamma")
+    make.blacklist("+34600111222")
+
+    rows = {row["id"]: row for row in table_rows(get_page(admin_client))}
+    assert "Blacklisted" in rows[listed.id]["full_name"]
+    assert "badge-danger" in rows[listed.id]["full_name_html"]
+    assert "Blacklisted" not in rows[clean.id]["full_name"]
+    assert "Blacklisted" not in rows[no_phone.id]["full_name"]
+
+    details = detail_rows(get_page(admin_client, CUSTOMERS + "details/", id=listed.id))
+    assert _text(details["Blacklisted"]) == "Blacklisted"
+    assert "badge-danger" in details["Blacklisted"]
+    details = detail_rows(get_page(admin_client, CUSTOMERS + "details/", id=clean.id))
+    assert _text(details["Blacklisted"]) == "No"
+
+
+def test_blacklist_marker_goes_when_the_entry_is_removed(admin_client, make):
+    customer = make.customer("Ana", "Alpha", phone="+34600111222")
+    entry = make.blacklist("+34600111222")
+    assert "Blacklisted" in table_rows(get_page(admin_client))[0]["full_name"]
+    db.session.delete(entry)
+    db.session.commit()
+    [row] = table_rows(get_page(admin_client))
+    assert row["id"] == customer.id and "Blacklisted" not in row["full_name"]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: DOMAIN.md says a customer without a group shows as 'None'; list and details "
+    "show an empty cell (views/base.py LIST_TYPE_FORMATTERS maps None to ''). Add a "
+    "'group' formatter in views/customers.py that shows _('None') when model.group is None."
+))
+def test_customer_without_group_shows_none(admin_client, make):
+    customer = make.customer()
+    [row] = table_rows(get_page(admin_client))
+    assert row["group"] == "None"
+    details = detail_rows(get_page(admin_client, CUSTOMERS + "details/", id=customer.id))
+    assert _text(details["Group"]) == "None"
+
+
+# -- search ---------------------------------------------------------------------------
+
+@pytest.fixture
+def two_customers(make):
+    target = make.customer(
+        "Lucía", "Moreno", email="lucia.m@example.com", phone="+34600111222",
+        postcode="28013", card_number="LC0000000042",
+    )
+    other = make.customer(
+        "Bruno", "Otero", email="bruno@example.org", phone="+34699887766",
+        postcode="08001", card_number="LC0000000099",
+    )
+    return target, other
+
+
+@pytest.mark.parametrize("typed", [
+    "Lucía",                # first name
+    "moreno",               # surname, any case
+    "lucia.m@example",      # email
+    "28013",                # postcode
+    "LC0000000042",         # card number
+    "+34600111222",         # phone as stored
+    "+34 600 11 12 22",     # phone as written
+    "600 11 12",            # part of the phone, with spaces
+    "600111222",            # national number
+    "0034 600 11 12 22",    # 00 international prefix
+    "Lucía Moreno",         # two words: both must match
+])
+def test_search_finds_the_customer_by_each_searchable_field(admin_client, two_customers, typed):
+    target, _other = two_customers
+    assert listed_ids(get_page(admin_client, search=typed)) == [target.id]
+
+
+def test_search_with_no_match_lists_nobody_and_keeps_the_term(admin_client, two_customers):
+    page = get_page(admin_client, search="Nadie")
+    assert listed_ids(page) == []
+    assert 'value="Nadie"' in page
+
+
+@pytest.mark.parametrize("field, value", [
+    ("postcode", "1000-001"),     # Lisbon: digits and a dash
+    ("postcode", "00184"),        # Rome: starts with 00
+    ("card_number", "1234 5678"),
+])
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: views/base.py normalise_search rewrites ANY phone-like term (digits, spaces, "
+    "dashes; a leading 00 becomes +) before searching every column, so postcodes and "
+    "card numbers written with separators or a leading 00 are never found. Search the "
+    "raw term on every column OR the normalised digits on the phone column only."
+))
+def test_search_finds_postcodes_and_cards_that_look_like_phone_numbers(admin_client, make,
+                                                                      field, value):
+    target = make.customer("Ana", "Alpha", **{field: value})
+    make.customer("Ana", "Beta")
+    assert listed_ids(get_page(admin_client, search=value)) == [target.id]
+
+
+# -- filters --------------------------------------------------------------------------
+
+def test_group_filter_offers_the_groups_as_they_are_now_plus_none(admin_client, make):
+    # The app was built before this test: these groups are newer than its views.
+    gold = make.group("Gold")
+    page = get_page(admin_client)
+    assert filter_options(page, "Group") == [[str(gold.id), "Gold"], ["__none__", "None"]]
+
+    silver = make.group("Silver")
+    gold.name = "Platinum"
+    db.session.commit()
+    page = get_page(admin_client)
+    assert filter_options(page, "Group") == [
+        [str(gold.id), "Platinum"], [str(silver.id), "Silver"], ["__none__", "None"],
+    ]
+
+    db.session.delete(silver)
+    db.session.commit()
+    assert filter_options(get_page(admin_client), "Group") == [
+        [str(gold.id), "Platinum"], ["__none__", "None"],
+    ]
+
+
+def test_group_filter_lists_that_groups_customers_or_those_with_none(admin_client, make):
+    gold, silver = make.group("Gold"), make.group("Silver")
+    in_gold = make.customer("Ana", "Alpha", group=gold)
+    in_silver = make.customer("Ana", "Beta", group=silver)
+    in_none = make.customer("Ana", "Gamma")
+    assert listed_ids(get_page(admin_client, flt0_group_equals=gold.id)) == [in_gold.id]
+    assert listed_ids(get_page(admin_client, flt0_group_equals=silver.id)) == [in_silver.id]
+    assert listed_ids(get_page(admin_client, flt0_group_equals="__none__")) == [in_none.id]
+
+
+def test_group_filter_with_a_group_made_after_the_page_was_first_shown(admin_client, make):
+    get_page(admin_client)  # the list has been shown once already
+    late = make.group("Late")
+    member = make.customer("Ana", "Alpha", group=late)
+    make.customer("Ana", "Beta")
+    assert listed_ids(get_page(admin_client, flt0_group_equals=late.id)) == [member.id]
+
+
+@pytest.mark.parametrize("arg, field", [
+    ("flt0_marketing_optin_is", "marketing_opt_in"),
+    ("flt0_loyalty_member_is", "loyalty_member"),
+])
+def test_yes_no_filters(admin_client, make, arg, field):
+    yes = make.customer("Ana", "Alpha", **{field: True})
+    no = make.customer("Ana", "Beta", **{field: False})
+    assert listed_ids(get_page(admin_client, **{arg: "1"})) == [yes.id]
+    assert listed_ids(get_page(admin_client, **{arg: "0"})) == [no.id]
+
+
+def test_date_added_range_includes_both_whole_days(admin_client, make):
+    make.customer("Ana", "Before", created_at=datetime(2025, 12, 31, 23, 59, 59))
+    first = make.customer("Ana", "First", created_at=datetime(2026, 1, 1, 0, 0, 0))
+    last = make.customer("Ana", "Last", created_at=datetime(2026, 1, 31, 23, 59, 59))
+    make.customer("Ana", "xAfter", created_at=datetime(2026, 2, 1, 0, 0, 0))
+    page = get_page(admin_client, flt0_date_added_between="2026-01-01 to 2026-01-31")
+    assert listed_ids(page) == [first.id, last.id]
+
+
+def test_date_added_range_of_one_day(admin_client, make):
+    make.customer("Ana", "Alpha", created_at=datetime(2026, 3, 9, 23, 0))
+    that_day = make.customer("Ana", "Beta", created_at=datetime(2026, 3, 10, 12, 0))
+    page = get_page(admin_client, flt0_date_added_between="2026-03-10 to 2026-03-10")
+    assert listed_ids(page) == [that_day.id]
+
+
+def test_birthday_range(admin_client, make):
+    make.customer("Ana", "Alpha", birthday=date(1990, 4, 30))
+    first = make.customer("Ana", "Beta", birthday=date(1990, 5, 1))
+    last = make.customer("Ana", "Gamma", birthday=date(1990, 5, 31))
+    make.customer("Ana", "Delta", birthday=date(1990, 6, 1))
+    make.customer("Ana", "Epsilon")  # no birthday
+    page = get_page(admin_client, flt0_birthday_between="1990-05-01 to 1990-05-31")
+    assert listed_ids(page) == [first.id, last.id]
+
+
+def test_country_filter(admin_client, make):
+    spain = make.customer("Ana", "Alpha", country="ES")
+    make.customer("Ana", "Beta", country="PT")
+    make.customer("Ana", "Gamma")
+    assert listed_ids(get_page(admin_client, flt0_country_equals="ES")) == [spain.id]
+    assert ["ES", "Spain"] in filter_options(get_page(admin_client), "Country")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: any use of the Blacklisted filter crashes the list (500, AttributeError in "
+    "flask_admin sqla _apply_path_joins). YesNoFilter gets Customer.is_blacklisted, a "
+    "column_property over EXISTS whose .table is None; Flask-Admin's handle_filter then "
+    "records a join path [None]. Pass the SQL expression instead "
+    "(YesNoFilter(Customer.is_blacklisted.expression, ...)) or drop None join paths in "
+    "BaseModelView.handle_filter."
+))
+def test_blacklisted_filter(admin_client, make):
+    listed = make.customer("Ana", "Alpha", phone="+34600111222")
+    clean = make.customer("Ana", "Beta", phone="+34611222333")
+    no_phone = make.customer("Ana", "Gamma")
+    make.blacklist("+34600111222")
+    assert listed_ids(get_page(admin_client, flt0_blacklisted_is="1")) == [listed.id]
+    assert listed_ids(get_page(admin_client, flt0_blacklisted_is="0")) == [clean.id, no_phone.id]
+
+
+def test_filters_combine_with_each_other_and_with_search(admin_client, make):
+    gold = make.group("Gold")
+    both = make.customer("Ana", "Alpha", group=gold, marketing_opt_in=True)
+    make.customer("Ana", "Beta", group=gold, marketing_opt_in=False)
+    make.customer("Ana", "Gamma", marketing_opt_in=True)
+    also_both = make.customer("Eva", "Delta", group=gold, marketing_opt_in=True)
+    params = {"flt0_group_equals": gold.id, "flt1_marketing_optin_is": "1"}
+    assert listed_ids(get_page(admin_client, **params)) == [both.id, also_both.id]
+    assert listed_ids(get_page(admin_client, search="Eva", **params)) == [also_both.id]
+
+
+def test_a_malformed_filter_value_does_not_break_the_list(admin_client, make):
+    customer = make.customer()
+    response = admin_client.get(CUSTOMERS, query_string={
+        "flt0_group_equals": "abc", "flt1_date_added_between": "not a date",
+    })
+    assert response.status_code == 200
+    assert listed_ids(response.get_data(as_text=True)) == [customer.id]
+
+
+# -- create -----------------------------------------------------------------------------
+
+def test_operator_creates_a_customer_with_every_field(login, make):
+    gold = make.group("Gold")
+    client = login(Role.OPERATOR)
+    response = client.post_form(NEW, form(
+        first_name="Lucía", surname="Moreno", email="Lucia.Moreno@Example.COM",
+        phone="+34 600 11 12 22", postcode="28013", country="ES", birthday="1990-05-17",
+        card_number="LC0000000042", group=str(gold.id), marketing_opt_in="y",
+        loyalty_member="y", language="es", channel="online", notes="Prefers mornings",
+    ))
+    assert response.status_code == 302
+    customer = db.session.scalars(select(Customer)).one()
+    assert (customer.first_name, customer.surname) == ("Lucía", "Moreno")
+    assert customer.email == "lucia.moreno@example.com"  # one mailbox, one spelling
+    assert customer.phone == "+34600111222"
+    assert customer.postcode == "28013"
+    assert customer.country == "ES"
+    assert customer.birthday == date(1990, 5, 17)
+    assert customer.card_number == "LC0000000042"
+    assert customer.group_id == gold.id
+    assert customer.marketing_opt_in is True and customer.loyalty_member is True
+    assert customer.language == "es" and customer.channel == "online"
+    assert customer.notes == "Prefers mornings"
+    assert customer.balance_minor == 0 and customer.loyalty_points == 0
+    page = get_page(client, response.headers["Location"])
+    assert ("success", "Record was successfully created.") in flashes(page)
+    assert "Lucía Moreno" in [row["full_name"] for row in table_rows(page)]
+
+
+def test_optional_fields_left_blank_are_stored_as_empty(admin_client):
+    for first_name in ("Ana", "Eva"):  # two blank emails and cards do not collide
+        response = admin_client.post_form(NEW, form(first_name=first_name))
+        assert response.status_code == 302
+    stored = db.session.scalars(select(Customer).order_by(Customer.first_name)).all()
+    assert [c.first_name for c in stored] == ["Ana", "Eva"]
+    for customer in stored:
+        assert customer.email is None and customer.phone is None
+        assert customer.card_number is None and customer.group_id is None
+        assert customer.country is None and customer.marketing_opt_in is False
+
+
+@pytest.mark.parametrize("phone", [
+    "+34 600 11 12 22", "0034600111222", "+34600111222", "0034 600-11-12-22", " +34 (600) 111 222 ",
+])
+def test_phone_is_stored_as_e164(admin_client, phone):
+    response = admin_client.post_form(NEW, form(phone=phone))
+    assert response.status_code == 302
+    assert db.session.scalars(select(Customer.phone)).one() == "+34600111222"
+
+
+def test_foreign_phone_is_stored_as_e164(admin_client):
+    response = admin_client.post_form(NEW, form(phone="+44 20 7946 0958"))
+    assert response.status_code == 302
+    assert db.session.scalars(select(Customer.phone)).one() == "+442079460958"
+
+
+def _refused(response, field: str) -> list[str]:
+    """The form came back (no redirect) with an error on ``field``; returns its messages."""
+    assert response.status_code == 200, response.status_code
+    page = response.get_data(as_text=True)
+    errors = form_errors(page)
+    assert field in errors, errors
+    return errors[field]
+
+
+def test_phone_without_country_code_is_a_clear_form_error(admin_client):
+    response = admin_client.post_form(NEW, form(phone="600111222"))
+    [message] = _refused(response, "phone")
+    assert "country code" in message
+    assert customer_count() == 0
+
+
+@pytest.mark.parametrize("phone", [
+    "+34 123", "+34 600 11 12 22 99 88", "+0 600111222", "phone", "+34 6OO 111 222",
+])
+def test_invalid_phone_is_a_form_error_and_nothing_is_saved(admin_client, phone):
+    _refused(admin_client.post_form(NEW, form(phone=phone)), "phone")
+    assert customer_count() == 0
+
+
+@pytest.mark.parametrize("email", [
+    "not-an-email", "ana@", "@example.com", "ana @example.com", "ana@@example.com",
+])
+def test_invalid_email_is_a_form_error_and_nothing_is_saved(admin_client, email):
+    [message] = _refused(admin_client.post_form(NEW, form(email=email)), "email")
+    assert "email" in message.lower()
+    assert customer_count() == 0
+
+
+@pytest.mark.parametrize("field", ["first_name", "surname"])
+def test_first_name_and_surname_are_required(admin_client, field):
+    _refused(admin_client.post_form(NEW, form(**{field: ""})), field)
+    assert customer_count() == 0
+
+
+@pytest.mark.parametrize("field", ["first_name", "surname"])
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: a name of only spaces passes InputRequired (it checks the raw input) and is "
+    "saved as '   '. In views/customers.py form_args, give first_name and surname a "
+    "strip filter and a DataRequired() validator (checks the stripped data)."
+))
+def test_a_name_of_only_spaces_is_refused(admin_client, field):
+    _refused(admin_client.post_form(NEW, form(**{field: "   "})), field)
+    assert customer_count() == 0
+
+
+@pytest.mark.parametrize("typed", ["ana@example.com", "ANA@Example.com", " ana@example.com "])
+def test_duplicate_email_is_refused_with_a_message(admin_client, make, typed):
+    existing = make.customer("Ana", "Alpha", email="ana@example.com")
+    response = admin_client.post_form(NEW, form(email=typed))
+    assert _refused(response, "email") == ["Already exists."]
+    assert customer_count() == 1
+    assert fresh(existing.id).email == "ana@example.com"
+
+
+def test_duplicate_card_number_is_refused(admin_client, make):
+    make.customer(card_number="LC0000000042")
+    _refused(admin_client.post_form(NEW, form(card_number="LC0000000042")), "card_number")
+    assert customer_count() == 1
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: a country code not in the list is a 500, not a form error: forms.py "
+    "CountryField.pre_validate raises a plain ValueError, which WTForms does not catch "
+    "in pre_validate (only wtforms.validators.ValidationError/StopValidation). Raise "
+    "wtforms.validators.ValidationError with a plain str (str(_l(...)) or gettext): "
+    "Flask-Admin's template shows only errors that are `string`, lazy ones are dropped."
+))
+def test_unknown_country_is_refused(admin_client):
+    _refused(admin_client.post_form(NEW, form(country="XX")), "country")
+    assert customer_count() == 0
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: a group id that does not exist (e.g. the group was deleted while the form was "
+    "open) is silently saved as 'no group': Flask-Admin's QuerySelectField with "
+    "allow_blank turns an unknown id into None and accepts it. Add a validator on the "
+    "customer form's group field that refuses raw data other than '__None' when data is None."
+))
+def test_a_nonexistent_group_is_refused(admin_client):
+    _refused(admin_client.post_form(NEW, form(group="999999")), "group")
+    assert customer_count() == 0
+
+
+def test_invalid_birthday_is_a_form_error(admin_client):
+    _refused(admin_client.post_form(NEW, form(birthday="1990-13-45")), "birthday")
+    assert customer_count() == 0
+
+
+def test_figures_kept_by_the_code_cannot_be_posted_in_the_form(login):
+    client = login(Role.OPERATOR)
+    response = client.post_form(NEW, form(
+        balance_minor="999999", loyalty_points="5000", sales_value_minor="1",
+        account_limit_minor="1000000", orders_count="9",
+    ))
+    assert response.status_code == 302
+    customer = db.session.scalars(select(Customer)).one()
+    assert customer.balance_minor == 0 and customer.loyalty_points == 0
+    assert customer.sales_value_minor == 0 and customer.orders_count == 0
+    assert customer.account_limit_minor is None
+
+
+def test_viewer_cannot_create_even_with_a_forged_post(login):
+    client = login(Role.VIEWER)
+    assert client.get(NEW).status_code == 403
+    assert client.post_form(NEW, form()).status_code == 403
+    assert customer_count() == 0
+
+
+def test_create_without_the_csrf_token_saves_nothing(admin_client):
+    response = admin_client.post(NEW, data=form())
+    assert response.status_code in (200, 400)
+    assert customer_count() == 0
+
+
+# -- edit -----------------------------------------------------------------------------
+
+def _edit_url(customer) -> str:
+    return f"{CUSTOMERS}edit/?id={customer.id}"
+
+
+def test_operator_edits_a_customer_and_phone_is_normalised(login, make):
+    customer = make.customer("Ana", "Alpha", email="ana@example.com",
+                             created_at=datetime(2026, 1, 1), updated_at=datetime(2026, 1, 1))
+    client = login(Role.OPERATOR)
+    response = client.post_form(_edit_url(customer), form(
+        first_name="Ana María", surname="Alpha", email="ana@example.com", phone="0034600111222",
+    ))
+    assert response.status_code == 302
+    stored = fresh(customer.id)
+    assert stored.first_name == "Ana María"
+    assert stored.phone == "+34600111222"
+    assert stored.email == "ana@example.com"  # its own email is not a duplicate
+    assert stored.updated_at > datetime(2026, 1, 1)
+
+
+def test_edit_with_an_invalid_phone_keeps_the_stored_one(admin_client, make):
+    customer = make.customer("Ana", "Alpha", phone="+34600111222")
+    _refused(admin_client.post_form(_edit_url(customer), form(first_name="Changed", phone="600111222")),
+             "phone")
+    stored = fresh(customer.id)
+    assert stored.phone == "+34600111222" and stored.first_name == "Ana"
+
+
+def test_edit_to_another_customers_email_is_refused(admin_client, make):
+    make.customer("Ana", "Alpha", email="taken@example.com")
+    customer = make.customer("Eva", "Beta", email="eva@example.com")
+    assert _refused(admin_client.post_form(_edit_url(customer), form(email="Taken@example.com")),
+                    "email") == ["Already exists."]
+    assert fresh(customer.id).email == "eva@example.com"
+
+
+def test_edit_cannot_blank_the_surname(admin_client, make):
+    customer = make.customer("Ana", "Alpha")
+    _refused(admin_client.post_form(_edit_url(customer), form(surname="")), "surname")
+    assert fresh(customer.id).surname == "Alpha"
+
+
+def test_edit_moves_the_customer_to_no_group(admin_client, make):
+    customer = make.customer(group=make.group("Gold"))
+    assert admin_client.post_form(_edit_url(customer), form(group="__None")).status_code == 302
+    assert fresh(customer.id).group_id is None
+
+
+def test_edit_keeps_money_and_points_untouched(admin_client, make):
+    customer = make.customer(balance_minor=1250, loyalty_points=40, sales_value_minor=9000)
+    response = admin_client.post_form(_edit_url(customer), form(balance_minor="0", loyalty_points="0"))
+    assert response.status_code == 302
+    stored = fresh(customer.id)
+    assert (stored.balance_minor, stored.loyalty_points, stored.sales_value_minor) == (1250, 40, 9000)
+
+
+def test_viewer_cannot_edit_even_with_a_forged_post(login, make):
+    customer = make.customer("Ana", "Alpha")
+    client = login(Role.VIEWER)
+    assert client.post_form(_edit_url(customer), form(first_name="Hacked")).status_code == 403
+    assert fresh(customer.id).first_name == "Ana"
+
+
+# -- delete ---------------------------------------------------------------------------
+
+def _delete(client, customer):
+    response = client.post_form(DELETE, {"id": str(customer.id), "url": CUSTOMERS})
+    assert response.status_code == 302
+    return get_page(client, response.headers["Location"])
+
+
+def _refusal(page: str) -> str:
+    errors = [text for category, text in flashes(page) if category == "danger"]
+    assert len(errors) == 1, flashes(page)
+    return errors[0]
+
+
+def test_deleting_a_customer_who_holds_a_balance_is_refused(login, make):
+    customer = make.customer("Ana", "Alpha", balance_minor=1250)
+    message = _refusal(_delete(login(Role.MANAGER), customer))
+    assert "Ana Alpha cannot be deleted" in message
+    assert "balance" in message
+    assert fresh(customer.id) is not None
+
+
+@pytest.mark.parametrize("status", [WalletStatus.ACTIVE, WalletStatus.BLOCKED])
+def test_deleting_a_customer_whose_wallet_holds_money_is_refused(admin_client, make, status):
+    # The cached figure on the row says 0; the wallet still holds money.
+    customer = make.customer("Ana", "Alpha", balance_minor=0)
+    wallet = make.wallet(customer, balance_minor=500, status=status)
+    message = _refusal(_delete(admin_client, customer))
+    assert "cannot be deleted" in message and "wallet balance" in message
+    assert fresh(customer.id) is not None
+    db.session.expire_all()
+    assert db.session.get(Wallet, wallet.id).customer_id == customer.id
+
+
+def test_deleting_a_customer_with_loyalty_points_is_refused(admin_client, make):
+    customer = make.customer("Ana", "Alpha", loyalty_points=40)
+    message = _refusal(_delete(admin_client, customer))
+    assert "cannot be deleted" in message and "40 loyalty points" in message
+    assert fresh(customer.id) is not None
+
+
+def test_deleting_a_customer_with_unpaid_invoices_is_refused(admin_client, make):
+    customer = make.customer("Ana", "Alpha")
+    make.invoice(customer)
+    make.invoice(customer)
+    message = _refusal(_delete(admin_client, customer))
+    assert "cannot be deleted" in message and "2 unpaid" in message
+    assert fresh(customer.id) is not None
+
+
+def test_a_refusal_gives_every_reason(admin_client, make):
+    customer = make.customer("Ana", "Alpha", balance_minor=100, loyalty_points=3)
+    make.invoice(customer)
+    message = _refusal(_delete(admin_client, customer))
+    assert "balance" in message and "3 loyalty points" in message and "1 unpaid" in message
+
+
+def test_deleting_a_customer_who_holds_nothing_keeps_their_orders_unlinked(login, make):
+    customer = make.customer("Ana", "Alpha")
+    keep = make.customer("Eva", "Beta")
+    orders = [make.order(customer), make.order(customer)]
+    other_order = make.order(keep)
+    empty_wallet = make.wallet(customer, balance_minor=0)
+    paid = make.invoice(customer, status=InvoiceStatus.PAID)
+    void = make.invoice(customer, status=InvoiceStatus.VOID)
+
+    page = _delete(login(Role.MANAGER), customer)
+    assert ("success", "Record was successfully deleted.") in flashes(page)
+    assert listed_ids(page) == [keep.id]
+    assert fresh(customer.id) is None
+    for order in orders:
+        stored = db.session.get(Order, order.id)
+        assert stored is not None and stored.customer_id is None
+    assert db.session.get(Order, other_order.id).customer_id == keep.id
+    assert db.session.get(Wallet, empty_wallet.id).customer_id is None
+    assert {db.session.get(Invoice, i.id).customer_id for i in (paid, void)} == {None}
+
+
+def test_operator_cannot_delete(login, make):
+    customer = make.customer()
+    client = login(Role.OPERATOR)
+    response = client.post_form(DELETE, {"id": str(customer.id)})
+    assert response.status_code == 403
+    assert fresh(customer.id) is not None
+
+
+@BULK_DELETE_BUG
+def test_bulk_delete_refuses_those_who_hold_something_and_deletes_the_rest(admin_client, make):
+    holds = make.customer("Ana", "Alpha", loyalty_points=10)
+    empty = make.customer("Eva", "Beta")
+    response = admin_client.post_form(CUSTOMERS + "action/", {
+        "action": "delete", "rowid": [str(holds.id), str(empty.id)], "url": CUSTOMERS,
+    })
+    assert response.status_code == 302
+    page = get_page(admin_client, response.headers["Location"])
+    assert "Ana Alpha cannot be deleted" in _refusal(page)
+    assert fresh(holds.id) is not None
+    assert fresh(empty.id) is None
+
+
+def test_bulk_delete_is_refused_to_an_operator(login, make):
+    customer = make.customer()
+    client = login(Role.OPERATOR)
+    response = client.post_form(CUSTOMERS + "action/", {"action": "delete", "rowid": str(customer.id)})
+    assert response.status_code in (302, 403)
+    assert fresh(customer.id) is not None
+
+
+# -- CSV export -----------------------------------------------------------------------
+
+def test_export_header_uses_the_labels_and_money_is_plain_decimal(login, make):
+    gold = make.group("Gold")
+    make.customer(
+        "Lucía", "Moreno", email="lucia@example.com", postcode="28013", group=gold,
+        sales_value_minor=123456, orders_count=7, loyalty_points=320, balance_minor=1250,
+        marketing_opt_in=True, card_number="LC0000000042", created_at=datetime(2026, 1, 15, 10, 30),
+    )
+    rows = csv_rows(login(Role.OPERATOR).get(EXPORT))
+    assert rows[0] == LIST_HEADERS
+    assert rows[1] == [
+        "Lucía Moreno", "lucia@example.com", "", "28013", "Gold", "1234.56", "7", "320",
+        "12.50", "Yes", "LC0000000042", "2026-01-15 10:30:00",
+    ]
+
+
+def test_export_money_keeps_cents_and_sign(admin_client, make):
+    make.customer("Ana", "Alpha", sales_value_minor=-1250, balance_minor=5)
+    make.customer("Ana", "Beta", sales_value_minor=100, balance_minor=0)
+    rows = csv_rows(admin_client.get(EXPORT))
+    sales, balance = LIST_HEADERS.index("Sales value"), LIST_HEADERS.index("Balance")
+    assert [(r[sales], r[balance]) for r in rows[1:]] == [("-12.50", "0.05"), ("1.00", "0.00")]
+
+
+def test_export_contains_every_matching_row_not_just_one_page(admin_client):
+    db.session.add_all(Customer(first_name="Ana", surname=f"S{n:02d}") for n in range(25))
+    db.session.commit()
+    rows = csv_rows(admin_client.get(EXPORT))
+    assert [r[0] for r in rows[1:]] == [f"Ana S{n:02d}" for n in range(25)]
+
+
+def test_export_follows_the_current_search(admin_client, two_customers):
+    rows = csv_rows(admin_client.get(EXPORT, query_string={"search": "600 11 12"}))
+    assert [r[0] for r in rows] == ["Customer", "Lucía Moreno"]
+
+
+def test_export_follows_the_current_filters(admin_client, make):
+    gold = make.group("Gold")
+    make.customer("Ana", "Alpha", group=gold, marketing_opt_in=True)
+    make.customer("Ana", "Beta", group=gold, marketing_opt_in=False)
+    make.customer("Ana", "Gamma", marketing_opt_in=True)
+    rows = csv_rows(admin_client.get(EXPORT, query_string={
+        "flt0_group_equals": gold.id, "flt1_marketing_optin_is": "1",
+    }))
+    assert [r[0] for r in rows] == ["Customer", "Ana Alpha"]
+    rows = csv_rows(admin_client.get(EXPORT, query_string={"flt0_group_equals": "__none__"}))
+    assert [r[0] for r in rows] == ["Customer", "Ana Gamma"]
+
+
+def test_export_of_an_empty_result_is_just_the_header(admin_client, make):
+    make.customer()
+    assert csv_rows(admin_client.get(EXPORT, query_string={"search": "nobody"})) == [LIST_HEADERS]
+
+
+@pytest.mark.parametrize("field, value, column", [
+    ("first_name", '=HYPERLINK("http://evil.example","click")', "Customer"),
+    ("first_name", "+1+cmd", "Customer"),
+    ("first_name", "@SUM(A1:A9)", "Customer"),
+    ("first_name", "-2+3", "Customer"),
+    ("card_number", "=1+1", "Card number"),
+    ("postcode", "@A1", "Postcode"),
+])
+def test_export_neutralises_spreadsheet_formulas(admin_client, make, field, value, column):
+    fields = {"first_name": "Ana", "surname": "Alpha", field: value}
+    make.customer(**fields)
+    rows = csv_rows(admin_client.get(EXPORT))
+    cell = rows[1][LIST_HEADERS.index(column)]
+    expected = f"{value} Alpha" if field == "first_name" else value
+    assert cell == "'" + expected
+
+
+def test_export_neutralises_a_formula_in_the_group_name(admin_client, make):
+    make.customer(group=make.group("=cmd|' /C calc'!A0"))
+    rows = csv_rows(admin_client.get(EXPORT))
+    assert rows[1][LIST_HEADERS.index("Group")] == "'=cmd|' /C calc'!A0"
+
+
+def test_export_leaves_ordinary_values_and_negative_numbers_alone(admin_client, make):
+    make.customer("Ana", "O'Brien", card_number="-42", sales_value_minor=-5,
+                  orders_count=-1, email="ana@example.com")
+    [row] = csv_rows(admin_client.get(EXPORT))[1:]
+    assert row[LIST_HEADERS.index("Customer")] == "Ana O'Brien"
+    assert row[LIST_HEADERS.index("Email")] == "ana@example.com"
+    assert row[LIST_HEADERS.index("Card number")] == "-42"
+    assert row[LIST_HEADERS.index("Sales value")] == "-0.05"
+    assert row[LIST_HEADERS.index("Orders")] == "-1"
+
+
+def test_viewer_cannot_export(login, make):
+    make.customer()
+    assert login(Role.VIEWER).get(EXPORT).status_code == 403

@@ -1,0 +1,893 @@
+"""/admin/wallets/: the list (columns, search, combinable filters, sorting), details,
+the create and edit forms (only wallet-available discount codes, balance read-only,
+managers only), the deletion rules and the CSV export.
+
+Each test creates only the rows it needs and checks both the database and the page
+the user sees. Every request of a test shares the test's app context (and so the
+database session): ``fresh()`` re-reads rows as they are stored now.
+"""
+from __future__ import annotations
+
+import csv
+import html as html_lib
+import io
+import json
+import os
+import re
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from admin_app.choices import Role, WalletStatus, WalletTxKind
+from admin_app.extensions import db
+from admin_app.models import WALLET_CODE_ALPHABET, Wallet, WalletTransaction
+
+WALLETS = "/admin/wallets/"
+NEW = WALLETS + "new/"
+DELETE = WALLETS + "delete/"
+EXPORT = WALLETS + "export/csv/"
+LOOKUP = WALLETS + "ajax/lookup/"
+
+LIST_HEADERS = [
+    "Wallet ID", "Balance", "Created", "Status", "Outlet", "Customer", "Customer email",
+    "Discount", "Sale date", "Expiration date",
+]
+UNSORTABLE = {"Customer", "Customer email", "Discount"}
+ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
+BULK_DELETE_BUG = pytest.mark.xfail(ON_POSTGRESQL, strict=True, reason=(
+    "BUG (PostgreSQL only, every view): bulk 'Delete' from the list crashes with "
+    "'operator does not exist: integer = character varying'. Flask-Admin's action_delete "
+    "-> tools.get_query_for_ids does pk.in_(ids) with the ids as strings, which "
+    "SQLAlchemy 2.1 binds as VARCHAR. Fix in views/base.py: override action_delete to "
+    "convert the ids to int before calling super()."
+))
+CODE = re.compile(rf"^[{WALLET_CODE_ALPHABET}]{{4}}-[{WALLET_CODE_ALPHABET}]{{4}}$")
+
+
+# -- reading pages ---------------------------------------------------------------
+
+def _text(fragment: str) -> str:
+    """Visible text of an HTML fragment, whitespace collapsed."""
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", fragment))
+    text = text.replace("\xa0", " ").replace("\u202f", " ")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def get_page(client, url: str = WALLETS, **params) -> str:
+    response = client.get(url, query_string=params or None)
+    assert response.status_code == 200, (url, params, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def table_rows(page: str) -> list[dict]:
+    """The list's rows in order: {"id": int, column: text, "<column>_html": raw}."""
+    rows = []
+    body = page.split("</thead>", 1)[1].split("</table>", 1)[0]
+    for chunk in body.split("<tr>")[1:]:
+        # The row's id: from its checkbox, or its details link (no checkbox without actions).
+        row_id = (re.search(r'name="rowid" class="action-checkbox" value="(\d+)"', chunk)
+                  or re.search(r'/details/\?id=(\d+)', chunk))
+        row = {"id": int(row_id.group(1))} if row_id else {}
+        for column, cell in re.findall(r'<td class="col-([\w.]+)">(.*?)</td>', chunk, re.S):
+            row[column] = _text(cell)
+            row[column + "_html"] = cell
+        if row:
+            rows.append(row)
+    return rows
+
+
+def listed_ids(page: str) -> list[int]:
+    return [row["id"] for row in table_rows(page)]
+
+
+def list_headers(page: str) -> list[str]:
+    head = page.split('<table class="table table-striped', 1)[1].split("</thead>", 1)[0]
+    return [_text(cell) for cell in
+            re.findall(r'<th class="column-header[^"]*">(.*?)</th>', head, re.S)]
+
+
+def sort_links(page: str) -> dict[str, str]:
+    """Column label -> the sort index its header links to."""
+    return {
+        html_lib.unescape(label): index
+        for index, label in re.findall(
+            r'href="[^"]*[?&]sort=(\d+)[^"]*" title="Sort by ([^"]+)"', page)
+    }
+
+
+def detail_rows(page: str) -> dict[str, str]:
+    """Label -> visible text of the value, from a details page."""
+    table = page.split('<table class="table table-hover table-bordered searchable">', 1)[1]
+    table = table.split("</table>", 1)[0]
+    return {
+        _text(label): _text(value)
+        for label, value in re.findall(r"<b>(.*?)</b>\s*</td>\s*<td>(.*?)</td>", table, re.S)
+    }
+
+
+def flashes(page: str) -> list[tuple[str, str]]:
+    """(category, text) of every flashed message on the page."""
+    found = re.findall(r'class="alert alert-(\w+)[^"]*">(.*?)</div>', page, re.S)
+    return [(category, _text(body).lstrip("×").strip()) for category, body in found]
+
+
+def form_errors(page: str) -> dict[str, list[str]]:
+    """Field name -> its error messages, from a re-shown form."""
+    errors = {}
+    for group in page.split('<div class="form-group')[1:]:
+        field = re.search(r'<label for="(\w+)"', group)
+        messages = re.findall(
+            r"<li>(.*?)</li>", group.split('class="invalid-feedback"', 1)[1]
+        ) if 'class="invalid-feedback"' in group else []
+        if field and messages:
+            errors[field.group(1)] = [_text(m) for m in messages]
+    return errors
+
+
+def select_options(page: str, name: str) -> list[tuple[str, str]]:
+    """(value, label) of each option of the form's <select name=...>."""
+    select_html = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    assert select_html, f"no select {name}"
+    return [(value, _text(label)) for value, label in
+            re.findall(r'<option[^>]*value="([^"]*)"[^>]*>(.*?)</option>', select_html.group(1))]
+
+
+def filter_options(page: str, label: str):
+    data = re.search(r'<div id="filter-groups-data" class="d-none">(.*?)</div>', page, re.S)
+    groups = json.loads(html_lib.unescape(data.group(1)))
+    return groups[label][0]["options"]
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def refused(response, field: str) -> list[str]:
+    """The form came back (no redirect) with an error on ``field``; returns its messages."""
+    assert response.status_code == 200, response.status_code
+    errors = form_errors(response.get_data(as_text=True))
+    assert field in errors, errors
+    return errors[field]
+
+
+# -- the database ------------------------------------------------------------------
+
+def fresh(wallet_id: int) -> Wallet | None:
+    """The wallet as stored now (not as an earlier request left it in the session)."""
+    db.session.expire_all()
+    return db.session.get(Wallet, wallet_id)
+
+
+def wallet_count() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count(Wallet.id)))
+
+
+def only_wallet() -> Wallet:
+    db.session.expire_all()
+    return db.session.scalars(select(Wallet)).one()
+
+
+def post_ledger(wallet: Wallet, *amounts: int) -> None:
+    """Ledger rows for ``wallet`` with the cached balance kept equal to their sum."""
+    balance = wallet.balance_minor
+    for amount in amounts:
+        balance += amount
+        db.session.add(WalletTransaction(
+            wallet=wallet, amount_minor=amount, balance_after_minor=balance,
+            kind=WalletTxKind.TOP_UP if amount > 0 else WalletTxKind.DEDUCTION,
+            idempotency_key=f"test-{wallet.id}-{len(wallet.transactions.all())}-{amount}",
+        ))
+        db.session.flush()
+    wallet.balance_minor = balance
+    db.session.commit()
+
+
+def form(**fields) -> dict:
+    """A complete create/edit form; field names are the model's attribute names."""
+    data = {"customer": "", "outlet": "__None", "status": "active",
+            "discount_code": "__None", "sale_date": "", "expires_on": ""}
+    data.update({key: str(value) for key, value in fields.items()})
+    return data
+
+
+def edit_url(wallet: Wallet) -> str:
+    return f"{WALLETS}edit/?id={wallet.id}"
+
+
+def form_of(wallet: Wallet, **changes) -> dict:
+    """The edit form as the page would post it for ``wallet``, with ``changes``."""
+    data = form(
+        customer=wallet.customer_id or "",
+        outlet=wallet.outlet_id or "__None",
+        status=wallet.status,
+        discount_code=wallet.discount_code_id or "__None",
+        sale_date=wallet.sale_date.isoformat() if wallet.sale_date else "",
+        expires_on=wallet.expires_on.isoformat() if wallet.expires_on else "",
+    )
+    data.update({key: str(value) for key, value in changes.items()})
+    return data
+
+
+@pytest.fixture
+def manager(login):
+    return login(Role.MANAGER)
+
+
+# -- list: columns and values -----------------------------------------------------
+
+def test_list_shows_the_columns_in_order_and_which_sort(admin_client, make):
+    make.wallet()
+    page = get_page(admin_client)
+    assert list_headers(page) == LIST_HEADERS
+    assert set(sort_links(page)) == set(LIST_HEADERS) - UNSORTABLE
+
+
+def test_list_row_shows_each_column_value(admin_client, make):
+    customer = make.customer("Lucía", "Moreno", email="lucia@example.com")
+    wallet = make.wallet(
+        customer, wallet_code="ABCD-2345", outlet=make.outlet("Madrid Centro"),
+        balance_minor=123456, status=WalletStatus.BLOCKED,
+        discount_code=make.discount_code("WALLET10"), sale_date=date(2026, 1, 2),
+        expires_on=date(2027, 1, 2), created_at=datetime(2026, 1, 15, 10, 30),
+    )
+    [row] = table_rows(get_page(admin_client))
+    assert row["id"] == wallet.id
+    assert row["wallet_code"] == "ABCD-2345"
+    assert row["balance_minor"] == "€1,234.56"
+    assert row["created_at"] in ("1/15/26, 10:30 AM", "Jan 15, 2026, 10:30 AM")
+    assert row["status"] == "Blocked"
+    assert row["outlet"] == "Madrid Centro"
+    assert row["customer"] == "Lucía Moreno"
+    assert row["customer.email"] == "lucia@example.com"
+    assert row["discount_code"] == "WALLET10"
+    assert row["sale_date"] == "Jan 2, 2026"
+    assert row["expires_on"] == "Jan 2, 2027"
+
+
+def test_unsold_gift_wallet_is_listed_with_empty_customer_cells(admin_client, make):
+    wallet = make.wallet(None, wallet_code="GIFT-2345", balance_minor=0)
+    [row] = table_rows(get_page(admin_client))
+    assert row["id"] == wallet.id
+    assert row["wallet_code"] == "GIFT-2345"
+    assert row["balance_minor"] == "€0.00"
+    assert row["status"] == "Active"
+    assert row["customer"] == "" and row["customer.email"] == ""
+    assert row["outlet"] == "" and row["discount_code"] == ""
+
+
+def test_default_order_is_newest_first(admin_client, make):
+    middle = make.wallet(created_at=datetime(2026, 2, 1))
+    oldest = make.wallet(created_at=datetime(2025, 6, 1))
+    newest = make.wallet(created_at=datetime(2026, 3, 1))
+    assert listed_ids(get_page(admin_client)) == [newest.id, middle.id, oldest.id]
+
+
+def test_details_show_every_field(admin_client, make):
+    customer = make.customer("Lucía", "Moreno", email="lucia@example.com")
+    madrid, sevilla = make.outlet("Madrid Centro"), make.outlet("Sevilla")
+    wallet = make.wallet(
+        customer, wallet_code="ABCD-2345", outlet=madrid, balance_minor=1250,
+        discount_code=make.discount_code("WALLET10"), sale_date=date(2026, 1, 2),
+        expires_on=date(2027, 1, 2), created_at=datetime(2026, 1, 15, 10, 30),
+        is_store_credit=True, last_used_at=datetime(2026, 2, 3, 9, 5), last_used_outlet=sevilla,
+    )
+    details = detail_rows(get_page(admin_client, WALLETS + "details/", id=wallet.id))
+    assert details["Wallet ID"] == "ABCD-2345"
+    assert details["Balance"] == "€12.50"
+    assert details["Status"] == "Active"
+    assert details["Outlet"] == "Madrid Centro"
+    assert details["Customer"] == "Lucía Moreno"
+    assert details["Customer email"] == "lucia@example.com"
+    assert details["Discount"] == "WALLET10"
+    assert details["Sale date"] == "Jan 2, 2026"
+    assert details["Expiration date"] == "Jan 2, 2027"
+    assert details["Store credit"] == "Yes"
+    assert details["Last used at"] == "Sevilla"
+    assert "2/3/26" in details["Last used"] or "Feb 3, 2026" in details["Last used"]
+
+
+# -- search ----------------------------------------------------------------------------
+
+@pytest.fixture
+def two_wallets(make):
+    lucia = make.customer("Lucía", "Moreno", email="lucia.m@example.com")
+    bruno = make.customer("Bruno", "Otero", email="bruno@example.org")
+    target = make.wallet(lucia, wallet_code="ABCD-2345")
+    other = make.wallet(bruno, wallet_code="WXYZ-6789")
+    return target, other
+
+
+@pytest.mark.parametrize("typed", [
+    "ABCD-2345",            # wallet ID
+    "abcd-2345",            # wallet ID, any case
+    "ABCD",                 # part of the wallet ID
+    "Lucía",                # customer first name
+    "moreno",               # customer surname, any case
+    "Lucía Moreno",         # full name: both words must match
+    "lucia.m@example.com",  # customer email
+    "LUCIA.M@",             # part of the email, any case
+])
+def test_search_finds_the_wallet_by_id_name_or_email(admin_client, two_wallets, typed):
+    target, _other = two_wallets
+    assert listed_ids(get_page(admin_client, search=typed)) == [target.id]
+
+
+def test_search_finds_a_gift_wallet_without_customer_by_its_id(admin_client, two_wallets, make):
+    gift = make.wallet(None, wallet_code="GIFT-2345")
+    assert listed_ids(get_page(admin_client, search="GIFT-2345")) == [gift.id]
+
+
+def test_search_with_no_match_lists_nothing_and_keeps_the_term(admin_client, two_wallets):
+    page = get_page(admin_client, search="Nadie")
+    assert listed_ids(page) == []
+    assert 'value="Nadie"' in page
+
+
+def test_search_does_not_match_other_columns(admin_client, make):
+    # The outlet name and the discount code are not searchable.
+    make.wallet(make.customer("Ana", "Alpha"), outlet=make.outlet("Lucerna"),
+                discount_code=make.discount_code("LUCIA10"))
+    assert listed_ids(get_page(admin_client, search="Lucerna")) == []
+    assert listed_ids(get_page(admin_client, search="LUCIA10")) == []
+
+
+# -- filters ---------------------------------------------------------------------------
+
+@pytest.fixture
+def january(make):
+    """Wallets created just around January 2026: before, first second, last second, after."""
+    return [
+        make.wallet(created_at=datetime(2025, 12, 31, 23, 59, 59)),
+        make.wallet(created_at=datetime(2026, 1, 1, 0, 0, 0)),
+        make.wallet(created_at=datetime(2026, 1, 31, 23, 59, 59)),
+        make.wallet(created_at=datetime(2026, 2, 1, 0, 0, 0)),
+    ]
+
+
+def _ids(wallets) -> set[int]:
+    return {w.id for w in wallets}
+
+
+def test_created_from_includes_that_whole_day(admin_client, january):
+    page = get_page(admin_client, flt0_created_from="2026-01-01")
+    assert set(listed_ids(page)) == _ids(january[1:])
+
+
+def test_created_to_includes_that_whole_day(admin_client, january):
+    page = get_page(admin_client, flt0_created_to="2026-01-31")
+    assert set(listed_ids(page)) == _ids(january[:3])
+
+
+def test_created_from_and_to_together(admin_client, january):
+    page = get_page(admin_client, flt0_created_from="2026-01-01", flt1_created_to="2026-01-31")
+    assert set(listed_ids(page)) == _ids(january[1:3])
+
+
+def test_created_from_and_to_the_same_day(admin_client, january):
+    page = get_page(admin_client, flt0_created_from="2026-01-31", flt1_created_to="2026-01-31")
+    assert listed_ids(page) == [january[2].id]
+
+
+@pytest.fixture
+def three_outlets(make):
+    outlets = [make.outlet("Madrid"), make.outlet("Sevilla"), make.outlet("Online")]
+    wallets = [make.wallet(outlet=outlet) for outlet in outlets]
+    no_outlet = make.wallet()
+    return outlets, wallets, no_outlet
+
+
+def test_outlet_filter_takes_one_outlet(admin_client, three_outlets):
+    (madrid, _sevilla, _online), (in_madrid, _, _), _ = three_outlets
+    assert listed_ids(get_page(admin_client, flt0_outlet_any_of=madrid.id)) == [in_madrid.id]
+
+
+def test_outlet_filter_takes_several_outlets_at_once(admin_client, three_outlets):
+    (madrid, _sevilla, online), (in_madrid, _in_sevilla, in_online), _ = three_outlets
+    page = get_page(admin_client, flt0_outlet_any_of=f"{madrid.id},{online.id}")
+    assert set(listed_ids(page)) == {in_madrid.id, in_online.id}
+
+
+def test_outlet_filter_offers_the_outlets_as_they_are_now(admin_client, make):
+    # The app was built before this test: these outlets are newer than its views.
+    sevilla = make.outlet("Sevilla")
+    madrid = make.outlet("Madrid")
+    assert filter_options(get_page(admin_client), "Outlet") == [
+        [str(madrid.id), "Madrid"], [str(sevilla.id), "Sevilla"],
+    ]
+    late = make.outlet("Almería")
+    assert [str(late.id), "Almería"] in filter_options(get_page(admin_client), "Outlet")
+
+
+def test_outlet_filter_with_an_invalid_value_says_so_and_filters_nothing(admin_client,
+                                                                        three_outlets):
+    _, wallets, no_outlet = three_outlets
+    page = get_page(admin_client, flt0_outlet_any_of="abc")
+    assert set(listed_ids(page)) == _ids(wallets) | {no_outlet.id}
+    assert any(category == "danger" for category, _ in flashes(page))
+
+
+@pytest.mark.parametrize("status", [WalletStatus.ACTIVE, WalletStatus.BLOCKED])
+def test_status_filter(admin_client, make, status):
+    active = make.wallet(status=WalletStatus.ACTIVE)
+    blocked = make.wallet(status=WalletStatus.BLOCKED)
+    expected = active if status == WalletStatus.ACTIVE else blocked
+    assert listed_ids(get_page(admin_client, flt0_status_is=status)) == [expected.id]
+
+
+def test_status_filter_offers_the_two_statuses(admin_client, make):
+    make.wallet()
+    assert filter_options(get_page(admin_client), "Status") == [
+        ["active", "Active"], ["blocked", "Blocked"],
+    ]
+
+
+def test_filters_combine(admin_client, make):
+    madrid, sevilla, online = make.outlet("Madrid"), make.outlet("Sevilla"), make.outlet("Online")
+    jan = datetime(2026, 1, 10)
+    match_madrid = make.wallet(outlet=madrid, status=WalletStatus.BLOCKED, created_at=jan)
+    match_sevilla = make.wallet(outlet=sevilla, status=WalletStatus.BLOCKED, created_at=jan)
+    make.wallet(outlet=madrid, status=WalletStatus.ACTIVE, created_at=jan)        # status
+    make.wallet(outlet=online, status=WalletStatus.BLOCKED, created_at=jan)       # outlet
+    make.wallet(outlet=madrid, status=WalletStatus.BLOCKED,
+                created_at=datetime(2026, 2, 10))                                 # date
+    make.wallet(outlet=sevilla, status=WalletStatus.BLOCKED,
+                created_at=datetime(2025, 12, 10))                                # date
+    page = get_page(admin_client, **{
+        "flt0_created_from": "2026-01-01", "flt1_created_to": "2026-01-31",
+        "flt2_outlet_any_of": f"{madrid.id},{sevilla.id}", "flt3_status_is": "blocked",
+    })
+    assert set(listed_ids(page)) == {match_madrid.id, match_sevilla.id}
+
+
+def test_filters_combine_with_search(admin_client, make):
+    madrid = make.outlet("Madrid")
+    lucia = make.customer("Lucía", "Moreno")
+    match = make.wallet(lucia, outlet=madrid)
+    make.wallet(lucia, outlet=make.outlet("Sevilla"))
+    make.wallet(make.customer("Bruno", "Otero"), outlet=madrid)
+    page = get_page(admin_client, search="Moreno", flt0_outlet_any_of=madrid.id)
+    assert listed_ids(page) == [match.id]
+
+
+# -- sorting ---------------------------------------------------------------------------
+
+def _sort(client, label: str, desc: bool = False) -> list[int]:
+    params = {"sort": sort_links(get_page(client))[label]}
+    if desc:
+        params["desc"] = 1
+    return listed_ids(get_page(client, **params))
+
+
+@pytest.mark.parametrize("label, field, low, mid, high", [
+    ("Wallet ID", "wallet_code", "AAAA-2222", "MMMM-2222", "ZZZZ-2222"),
+    ("Balance", "balance_minor", 0, 999, 100000),
+    ("Created", "created_at", datetime(2025, 1, 1), datetime(2025, 6, 1), datetime(2026, 1, 1)),
+    ("Sale date", "sale_date", date(2025, 1, 1), date(2025, 6, 1), date(2026, 1, 1)),
+    ("Expiration date", "expires_on", date(2026, 1, 1), date(2026, 6, 1), date(2027, 1, 1)),
+])
+def test_sortable_columns_sort_both_ways(admin_client, make, label, field, low, mid, high):
+    # Created in an order that is neither sorted nor the default (newest first).
+    def wallet(value, created):
+        fields = {field: value}
+        fields.setdefault("created_at", created)
+        return make.wallet(**fields)
+
+    b = wallet(mid, datetime(2024, 1, 3))
+    a = wallet(low, datetime(2024, 1, 1))
+    c = wallet(high, datetime(2024, 1, 2))
+    assert _sort(admin_client, label) == [a.id, b.id, c.id]
+    assert _sort(admin_client, label, desc=True) == [c.id, b.id, a.id]
+
+
+def test_sort_by_status(admin_client, make):
+    blocked = make.wallet(status=WalletStatus.BLOCKED, created_at=datetime(2026, 1, 2))
+    active = make.wallet(status=WalletStatus.ACTIVE, created_at=datetime(2026, 1, 1))
+    assert _sort(admin_client, "Status") == [active.id, blocked.id]
+    assert _sort(admin_client, "Status", desc=True) == [blocked.id, active.id]
+
+
+def test_sort_by_outlet_uses_the_outlet_name(admin_client, make):
+    # Outlet ids run opposite to their names, so an id sort would fail.
+    zaragoza, bilbao = make.outlet("Zaragoza"), make.outlet("Bilbao")
+    in_zaragoza = make.wallet(outlet=zaragoza, created_at=datetime(2026, 1, 2))
+    in_bilbao = make.wallet(outlet=bilbao, created_at=datetime(2026, 1, 1))
+    assert _sort(admin_client, "Outlet") == [in_bilbao.id, in_zaragoza.id]
+    assert _sort(admin_client, "Outlet", desc=True) == [in_zaragoza.id, in_bilbao.id]
+
+
+# -- the customer lookup -----------------------------------------------------------------
+
+def test_customer_lookup_finds_by_name_or_email(manager, make):
+    lucia = make.customer("Lucía", "Moreno", email="lucia@example.com")
+    make.customer("Bruno", "Otero", email="bruno@example.org")
+    for query in ("Moren", "Lucía", "lucia@exa"):
+        response = manager.get(LOOKUP, query_string={"name": "customer", "query": query})
+        assert response.status_code == 200
+        assert json.loads(response.get_data(as_text=True)) == [[lucia.id, "Lucía Moreno"]], query
+
+
+# -- create ------------------------------------------------------------------------------
+
+def test_manager_creates_a_wallet_with_every_field(manager, make):
+    customer = make.customer("Lucía", "Moreno", email="lucia@example.com")
+    outlet = make.outlet("Madrid")
+    code = make.discount_code("WALLET10")
+    response = manager.post_form(NEW, form(
+        customer=customer.id, outlet=outlet.id, status="blocked", discount_code=code.id,
+        sale_date="2026-01-02", expires_on="2027-01-02",
+    ))
+    assert response.status_code == 302
+    wallet = only_wallet()
+    assert wallet.customer_id == customer.id
+    assert wallet.outlet_id == outlet.id
+    assert wallet.status == WalletStatus.BLOCKED
+    assert wallet.discount_code_id == code.id
+    assert wallet.sale_date == date(2026, 1, 2) and wallet.expires_on == date(2027, 1, 2)
+    assert CODE.match(wallet.wallet_code), wallet.wallet_code
+    assert wallet.balance_minor == 0
+    assert wallet.created_at is not None
+    assert wallet.transactions.count() == 0
+    page = get_page(manager, response.headers["Location"])
+    assert ("success", "Record was successfully created.") in flashes(page)
+    [row] = table_rows(page)
+    assert row["wallet_code"] == wallet.wallet_code and row["customer"] == "Lucía Moreno"
+
+
+def test_each_new_wallet_gets_its_own_id(manager):
+    for _ in range(3):
+        assert manager.post_form(NEW, form()).status_code == 302
+    codes = db.session.scalars(select(Wallet.wallet_code)).all()
+    assert len(set(codes)) == 3 and all(CODE.match(code) for code in codes)
+
+
+def test_an_unsold_gift_wallet_needs_no_customer(manager, make):
+    response = manager.post_form(NEW, form(customer="", outlet=make.outlet("Madrid").id))
+    assert response.status_code == 302
+    assert only_wallet().customer_id is None
+
+
+def test_the_form_offers_only_discount_codes_available_in_wallet(manager, make):
+    beta = make.discount_code("BETA5", available_in_wallet=True)
+    make.discount_code("SHOPONLY", available_in_wallet=False)
+    alpha = make.discount_code("ALPHA10", available_in_wallet=True)
+    expected = [("__None", ""), (str(alpha.id), "ALPHA10"), (str(beta.id), "BETA5")]
+    offered = select_options(get_page(manager, NEW), "discount_code")
+    assert [(value, label if value != "__None" else "") for value, label in offered] == expected
+
+    wallet = make.wallet(discount_code=beta)
+    offered = select_options(get_page(manager, edit_url(wallet)), "discount_code")
+    assert [value for value, _ in offered] == ["__None", str(alpha.id), str(beta.id)]
+
+
+def test_the_form_has_no_balance_and_no_wallet_id(manager, make):
+    for page in (get_page(manager, NEW), get_page(manager, edit_url(make.wallet()))):
+        assert 'name="balance_minor"' not in page
+        assert 'name="wallet_code"' not in page
+        assert 'name="currency"' not in page
+
+
+def test_linking_an_available_code_is_accepted(manager, make):
+    code = make.discount_code("WALLET10", available_in_wallet=True)
+    assert manager.post_form(NEW, form(discount_code=code.id)).status_code == 302
+    assert only_wallet().discount_code_id == code.id
+
+
+def _refusal_on_discount(response) -> str:
+    """The form came back with a message about the discount code (field error or flash)."""
+    assert response.status_code == 200, response.status_code
+    page = response.get_data(as_text=True)
+    messages = form_errors(page).get("discount_code", [])
+    messages += [text for category, text in flashes(page)
+                 if category == "danger" and text != "Failed to create record."
+                 and text != "Failed to update record."]
+    assert messages, (form_errors(page), flashes(page))
+    return " ".join(messages)
+
+
+DISCOUNT_BUG = (
+    "BUG: a forged POST naming a discount code that is not 'available in wallet' is "
+    "silently accepted with NO discount (create) or drops the wallet's discount (edit). "
+    "Flask-Admin's QuerySelectField(allow_blank=True) treats a pk missing from "
+    "query_factory as blank (flask_admin/contrib/sqla/fields.py pre_validate), so "
+    "views/wallets.py on_model_change -> services.wallets.check_discount only ever sees "
+    "None. Fix: add a validator in views/wallets.py form_args['discount_code'] that raises "
+    "when field.raw_data holds a value other than ''/'__None' but field.data is None "
+    "(or check the raw value in on_model_change and raise ValidationError)."
+)
+
+
+@pytest.mark.xfail(strict=True, reason=DISCOUNT_BUG)
+def test_forged_create_with_a_code_not_available_in_wallet_is_refused(manager, make):
+    shop_only = make.discount_code("SHOPONLY", available_in_wallet=False)
+    response = manager.post_form(NEW, form(
+        customer=make.customer().id, discount_code=shop_only.id,
+    ))
+    _refusal_on_discount(response)
+    assert wallet_count() == 0
+
+
+@pytest.mark.xfail(strict=True, reason=DISCOUNT_BUG)
+def test_forged_edit_with_a_code_not_available_in_wallet_is_refused(manager, make):
+    linked = make.discount_code("WALLET10", available_in_wallet=True)
+    shop_only = make.discount_code("SHOPONLY", available_in_wallet=False)
+    wallet = make.wallet(discount_code=linked)
+    response = manager.post_form(edit_url(wallet), form_of(
+        wallet, discount_code=shop_only.id, status="blocked"))
+    _refusal_on_discount(response)
+    stored = fresh(wallet.id)
+    assert stored.discount_code_id == linked.id
+    assert stored.status == WalletStatus.ACTIVE
+
+
+def test_forged_create_with_a_code_that_does_not_exist_saves_no_such_link(manager):
+    # Whatever the answer, nothing may point at a code that does not exist.
+    manager.post_form(NEW, form(discount_code="999999"))
+    db.session.expire_all()
+    assert db.session.scalar(
+        select(func.count(Wallet.id)).where(Wallet.discount_code_id.is_not(None))) == 0
+
+
+@pytest.mark.parametrize("customer", ["999999", "abc"])
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: a customer id that does not exist (or is not a number) is silently turned into "
+    "'no customer' and the wallet is saved as an unsold gift wallet; on PostgreSQL 'abc' "
+    "is a 500 (DataError: invalid input syntax for type integer). Flask-Admin's "
+    "AjaxSelectField (allow_blank) ignores an unknown pk and QueryAjaxModelLoader.get_one "
+    "passes the raw string to session.get. Fix in views/wallets.py: a validator on "
+    "'customer' that refuses a non-blank raw value whose data is None, and a loader "
+    "(subclass QueryAjaxModelLoader) whose get_one returns None for a non-integer pk."
+))
+def test_a_customer_that_does_not_exist_is_a_form_error(manager, customer):
+    response = manager.post_form(NEW, form(customer=customer))
+    refused(response, "customer")
+    assert wallet_count() == 0
+
+
+def test_an_unknown_status_is_refused(manager):
+    refused(manager.post_form(NEW, form(status="frozen")), "status")
+    assert wallet_count() == 0
+
+
+@pytest.mark.parametrize("field", ["sale_date", "expires_on"])
+def test_a_date_that_is_not_a_date_is_refused(manager, field):
+    refused(manager.post_form(NEW, form(**{field: "31/02/2026"})), field)
+    assert wallet_count() == 0
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG (same cause as the discount code one): an outlet id that does not exist is "
+    "silently saved as 'no outlet' (QuerySelectField with allow_blank treats an unknown pk "
+    "as blank). Fix with the same 'non-blank raw value but no data' validator on 'outlet'."
+))
+def test_an_outlet_that_does_not_exist_is_refused(manager):
+    refused(manager.post_form(NEW, form(outlet="999999")), "outlet")
+    assert wallet_count() == 0
+
+
+def test_balance_and_wallet_id_cannot_be_posted_on_create(manager):
+    response = manager.post_form(NEW, form(
+        balance_minor="500000", wallet_code="FAKE-2222", currency="USD",
+        created_at="2020-01-01 00:00:00", last_used_at="2020-01-01 00:00:00",
+    ))
+    assert response.status_code == 302
+    wallet = only_wallet()
+    assert wallet.balance_minor == 0
+    assert wallet.wallet_code != "FAKE-2222" and CODE.match(wallet.wallet_code)
+    assert wallet.currency == "EUR"
+    assert wallet.created_at.year >= 2025 and wallet.last_used_at is None
+
+
+def test_create_without_the_csrf_token_saves_nothing(manager):
+    response = manager.post(NEW, data=form())
+    assert response.status_code in (200, 400)
+    assert wallet_count() == 0
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.OPERATOR])
+def test_below_manager_cannot_create_even_with_a_forged_post(login, role):
+    client = login(role)
+    assert client.get(NEW).status_code == 403
+    assert client.post_form(NEW, form()).status_code == 403
+    assert wallet_count() == 0
+    assert f'href="{NEW}' not in get_page(client)
+
+
+def test_admin_can_create(admin_client):
+    assert admin_client.post_form(NEW, form()).status_code == 302
+    assert wallet_count() == 1
+
+
+# -- edit --------------------------------------------------------------------------------
+
+def test_manager_blocks_a_wallet_and_the_rest_is_kept(manager, make):
+    customer = make.customer("Lucía", "Moreno")
+    code = make.discount_code("WALLET10")
+    wallet = make.wallet(customer, outlet=make.outlet("Madrid"), discount_code=code,
+                         sale_date=date(2026, 1, 2), expires_on=date(2027, 1, 2),
+                         wallet_code="ABCD-2345")
+    post_ledger(wallet, 1250)
+    response = manager.post_form(edit_url(wallet), form_of(wallet, status="blocked"))
+    assert response.status_code == 302
+    stored = fresh(wallet.id)
+    assert stored.status == WalletStatus.BLOCKED
+    assert stored.customer_id == customer.id and stored.discount_code_id == code.id
+    assert (stored.sale_date, stored.expires_on) == (date(2026, 1, 2), date(2027, 1, 2))
+    assert stored.wallet_code == "ABCD-2345" and stored.balance_minor == 1250
+    page = get_page(manager, response.headers["Location"])
+    assert ("success", "Record was successfully saved.") in flashes(page)
+    assert table_rows(page)[0]["status"] == "Blocked"
+
+
+def test_manager_reactivates_a_blocked_wallet(manager, make):
+    wallet = make.wallet(status=WalletStatus.BLOCKED)
+    assert manager.post_form(edit_url(wallet), form_of(wallet, status="active")).status_code == 302
+    assert fresh(wallet.id).status == WalletStatus.ACTIVE
+
+
+def test_edit_moves_the_wallet_to_another_customer_and_outlet(manager, make):
+    wallet = make.wallet(make.customer("Ana", "Alpha"), outlet=make.outlet("Madrid"))
+    buyer, sevilla = make.customer("Eva", "Beta"), make.outlet("Sevilla")
+    response = manager.post_form(edit_url(wallet), form_of(
+        wallet, customer=buyer.id, outlet=sevilla.id))
+    assert response.status_code == 302
+    stored = fresh(wallet.id)
+    assert (stored.customer_id, stored.outlet_id) == (buyer.id, sevilla.id)
+
+
+def test_edit_form_shows_the_current_customer(manager, make):
+    wallet = make.wallet(make.customer("Lucía", "Moreno"))
+    page = get_page(manager, edit_url(wallet))
+    customer_input = re.search(r'<input[^>]*name="customer"[^>]*>', page).group(0)
+    assert f'value="{wallet.customer_id}"' in customer_input
+    shown = re.search(r'data-json="([^"]*)"', customer_input).group(1)
+    assert json.loads(html_lib.unescape(shown)) == [wallet.customer_id, "Lucía Moreno"]
+
+
+def test_posting_a_balance_in_the_edit_form_does_not_change_it(manager, make):
+    wallet = make.wallet(make.customer())
+    post_ledger(wallet, 1500, -250)
+    response = manager.post_form(edit_url(wallet), form_of(
+        wallet, balance_minor="999999", wallet_code="FAKE-2222"))
+    assert response.status_code == 302
+    stored = fresh(wallet.id)
+    assert stored.balance_minor == 1250
+    assert stored.wallet_code == wallet.wallet_code
+    # Rule 1 still holds: the balance is the sum of the ledger, which is untouched.
+    ledger = db.session.scalar(select(func.sum(WalletTransaction.amount_minor))
+                               .where(WalletTransaction.wallet_id == wallet.id))
+    assert ledger == stored.balance_minor
+    assert stored.transactions.count() == 2
+
+
+def test_edit_with_an_unknown_status_keeps_the_stored_one(manager, make):
+    wallet = make.wallet(status=WalletStatus.ACTIVE)
+    refused(manager.post_form(edit_url(wallet), form_of(wallet, status="frozen")), "status")
+    assert fresh(wallet.id).status == WalletStatus.ACTIVE
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.OPERATOR])
+def test_below_manager_cannot_edit_even_with_a_forged_post(login, make, role):
+    wallet = make.wallet(status=WalletStatus.ACTIVE)
+    client = login(role)
+    assert client.get(edit_url(wallet)).status_code == 403
+    response = client.post_form(edit_url(wallet), form_of(wallet, status="blocked"))
+    assert response.status_code == 403
+    assert fresh(wallet.id).status == WalletStatus.ACTIVE
+    assert "/admin/wallets/edit/" not in get_page(client)
+
+
+# -- delete ------------------------------------------------------------------------------
+
+def _delete(client, wallet) -> str:
+    response = client.post_form(DELETE, {"id": str(wallet.id), "url": WALLETS})
+    assert response.status_code == 302
+    return get_page(client, response.headers["Location"])
+
+
+def _refusal(page: str) -> str:
+    errors = [text for category, text in flashes(page) if category == "danger"]
+    assert len(errors) == 1, flashes(page)
+    return errors[0]
+
+
+def test_manager_deletes_an_empty_wallet_without_history(manager, make):
+    wallet = make.wallet(make.customer(), balance_minor=0)
+    keep = make.wallet()
+    page = _delete(manager, wallet)
+    assert ("success", "Record was successfully deleted.") in flashes(page)
+    assert fresh(wallet.id) is None
+    assert listed_ids(page) == [keep.id]
+
+
+@pytest.mark.parametrize("status", [WalletStatus.ACTIVE, WalletStatus.BLOCKED])
+def test_a_wallet_holding_a_balance_cannot_be_deleted(manager, make, status):
+    wallet = make.wallet(make.customer(), wallet_code="ABCD-2345", status=status)
+    post_ledger(wallet, 500)
+    message = _refusal(_delete(manager, wallet))
+    assert "ABCD-2345" in message and "balance" in message and "cannot be deleted" in message
+    stored = fresh(wallet.id)
+    assert stored is not None and stored.balance_minor == 500
+    assert stored.transactions.count() == 1
+
+
+def test_a_wallet_with_transactions_cannot_be_deleted_even_at_zero(manager, make):
+    wallet = make.wallet(make.customer(), wallet_code="ABCD-2345")
+    post_ledger(wallet, 500, -500)
+    assert fresh(wallet.id).balance_minor == 0
+    message = _refusal(_delete(manager, wallet))
+    assert "ABCD-2345" in message and "transactions" in message
+    assert fresh(wallet.id) is not None
+    assert db.session.scalar(select(func.count(WalletTransaction.id))) == 2
+
+
+@BULK_DELETE_BUG
+def test_bulk_delete_keeps_wallets_with_money_and_deletes_the_rest(manager, make):
+    holds = make.wallet(wallet_code="ABCD-2345")
+    post_ledger(holds, 100)
+    empty = make.wallet()
+    response = manager.post_form(WALLETS + "action/", {
+        "action": "delete", "rowid": [str(holds.id), str(empty.id)], "url": WALLETS,
+    })
+    assert response.status_code == 302
+    page = get_page(manager, response.headers["Location"])
+    assert "ABCD-2345" in _refusal(page)
+    assert fresh(holds.id) is not None
+    assert fresh(empty.id) is None
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.OPERATOR])
+def test_below_manager_cannot_delete(login, make, role):
+    wallet = make.wallet()
+    client = login(role)
+    assert client.post_form(DELETE, {"id": str(wallet.id)}).status_code == 403
+    response = client.post_form(WALLETS + "action/", {"action": "delete", "rowid": str(wallet.id)})
+    assert response.status_code in (302, 403)
+    assert fresh(wallet.id) is not None
+
+
+# -- CSV export --------------------------------------------------------------------------
+
+def test_operator_exports_with_labels_and_plain_decimal_money(login, make):
+    make.wallet(
+        make.customer("Lucía", "Moreno", email="lucia@example.com"), wallet_code="ABCD-2345",
+        outlet=make.outlet("Madrid"), balance_minor=123456, status=WalletStatus.BLOCKED,
+        discount_code=make.discount_code("WALLET10"), sale_date=date(2026, 1, 2),
+        expires_on=date(2027, 1, 2), created_at=datetime(2026, 1, 15, 10, 30),
+    )
+    make.wallet(None, wallet_code="GIFT-2345", balance_minor=5,
+                created_at=datetime(2026, 1, 1, 9, 0))
+    rows = csv_rows(login(Role.OPERATOR).get(EXPORT))
+    assert rows == [
+        LIST_HEADERS,
+        ["ABCD-2345", "1234.56", "2026-01-15 10:30:00", "Blocked", "Madrid", "Lucía Moreno",
+         "lucia@example.com", "WALLET10", "2026-01-02", "2027-01-02"],
+        ["GIFT-2345", "0.05", "2026-01-01 09:00:00", "Active", "", "", "", "", "", ""],
+    ]
+
+
+def test_export_follows_search_and_filters(admin_client, make):
+    madrid = make.outlet("Madrid")
+    lucia = make.customer("Lucía", "Moreno")
+    make.wallet(lucia, wallet_code="AAAA-2222", outlet=madrid, status=WalletStatus.BLOCKED)
+    make.wallet(lucia, wallet_code="BBBB-2222", outlet=madrid, status=WalletStatus.ACTIVE)
+    make.wallet(make.customer("Bruno", "Otero"), wallet_code="CCCC-2222", outlet=madrid,
+                status=WalletStatus.BLOCKED)
+    rows = csv_rows(admin_client.get(EXPORT, query_string={
+        "search": "moreno", "flt0_outlet_any_of": madrid.id, "flt1_status_is": "blocked",
+    }))
+    assert [row[0] for row in rows] == ["Wallet ID", "AAAA-2222"]
+
+
+def test_export_neutralises_a_formula_in_a_customer_name(admin_client, make):
+    make.wallet(make.customer("=HYPERLINK(\"http://evil.example\")", "X"))
+    [row] = csv_rows(admin_client.get(EXPORT))[1:]
+    assert row[LIST_HEADERS.index("Customer")].startswith("'=")
+
+
+def test_viewer_cannot_export(login, make):
+    make.wallet()
+    assert login(Role.VIEWER).get(EXPORT).status_code == 403
