@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
+from wtforms.validators import ValidationError as FormError
 
 from .services.countries import country_choices
 from .services.emails import normalise_email
@@ -68,4 +69,5 @@ class CountryField(SelectField):
 
     def pre_validate(self, form):
         if self.data and self.data not in dict(self.choices):
-            raise ValueError(_l("Choose a country from the list."))
+            # A plain str: Flask-Admin's template drops lazy error messages.
+            raise FormError(str(_l("Choose a country from the list.")))

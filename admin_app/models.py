@@ -6,6 +6,7 @@ currency code. Timestamps are naive UTC. Methods may change state; none commits.
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
@@ -25,7 +26,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, column_property, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .choices import (
@@ -59,6 +60,16 @@ def utcnow() -> datetime:
 def new_wallet_code() -> str:
     raw = "".join(secrets.choice(WALLET_CODE_ALPHABET) for _ in range(8))
     return f"{raw[:4]}-{raw[4:]}"
+
+
+def name_sort_key(first_name: str | None, surname: str | None) -> str:
+    """Surname then first name, folded for case and accents, so that "Álvarez" sorts
+    before "Castro" and "de la Fuente" among the Ds, as staff expect."""
+    def fold(text: str | None) -> str:
+        decomposed = unicodedata.normalize("NFKD", (text or "").strip())
+        return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+    return f"{fold(surname)} {fold(first_name)}"[:200]
 
 
 def choice_column(choices, length: int, **kwargs):
@@ -121,12 +132,14 @@ class Customer(db.Model):
     __table_args__ = (
         CheckConstraint("loyalty_points >= 0", name="points_not_negative"),
         CheckConstraint("balance_minor >= 0", name="balance_not_negative"),
-        Index("ix_customers_surname_first_name_id", "surname", "first_name", "id"),
+        Index("ix_customers_sort_name_id", "sort_name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(String(80))
     surname: Mapped[str] = mapped_column(String(120))
+    # name_sort_key(first_name, surname), kept by the events below: the default order.
+    sort_name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
     postcode: Mapped[str | None] = mapped_column(String(16), index=True)
@@ -551,6 +564,23 @@ def _refuse_ledger_change(mapper, connection, target) -> None:
     raise LedgerRowImmutable(f"{type(target).__name__} rows are append-only")
 
 
-for _ledger_model in (WalletTransaction, LoyaltyTransaction):
+LEDGER_MODELS = (WalletTransaction, LoyaltyTransaction)
+
+for _ledger_model in LEDGER_MODELS:
     event.listen(_ledger_model, "before_update", _refuse_ledger_change)
     event.listen(_ledger_model, "before_delete", _refuse_ledger_change)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_ledger_bulk_change(state) -> None:
+    # UPDATE/DELETE statements fire no mapper events: refuse them here too.
+    if (state.is_update or state.is_delete) and any(
+        mapper.class_ in LEDGER_MODELS for mapper in state.all_mappers
+    ):
+        raise LedgerRowImmutable("ledger rows are append-only")
+
+
+@event.listens_for(Customer, "before_insert")
+@event.listens_for(Customer, "before_update")
+def _keep_sort_name(mapper, connection, customer: Customer) -> None:
+    customer.sort_name = name_sort_key(customer.first_name, customer.surname)

@@ -89,11 +89,6 @@ def test_ledger_row_cannot_be_deleted(request, fixture):
     assert db.session.scalar(select(func.count()).select_from(model)) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: models.py guards ledgers with mapper before_update/before_delete events only; "
-    "ORM-enabled bulk UPDATE/DELETE (session.execute(update(Model)) / delete(Model)) "
-    "fires no mapper events, so it rewrites or removes ledger rows silently."
-))
 @pytest.mark.parametrize("fixture", ["wallet_tx", "loyalty_tx"])
 @pytest.mark.parametrize("operation", ["update", "delete"])
 def test_ledger_rows_cannot_be_changed_by_orm_bulk_statements(request, fixture, operation):

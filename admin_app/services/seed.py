@@ -47,6 +47,7 @@ from ..models import (
     Wallet,
     WalletTransaction,
     WishlistItem,
+    name_sort_key,
 )
 
 CHUNK = 5_000
@@ -204,6 +205,7 @@ def seed(customers: int, *, seed: int = 42, today: date | None = None,
             "id": cid,
             "first_name": first,
             "surname": surname,
+            "sort_name": name_sort_key(first, surname),
             "email": f"{_ascii(first)}.{_ascii(surname)}{cid}@example.com" if rng.random() < 0.95 else None,
             "phone": phone,
             "postcode": f"{postal_prefix}{rng.randint(0, 999):03d}",
@@ -278,6 +280,8 @@ def seed(customers: int, *, seed: int = 42, today: date | None = None,
         if customer["account_limit_minor"] and order_ids:
             oid, total, when = order_ids[0]
             status = rng.choice((InvoiceStatus.UNPAID, InvoiceStatus.PAID))
+            if total > customer["account_limit_minor"]:
+                status = InvoiceStatus.PAID  # unpaid on account never passes the limit
             out.add(Invoice, {
                 "id": ids[Invoice], "number": invoice_number, "customer_id": cid, "order_id": oid,
                 "amount_minor": max(total, 100), "currency": "EUR", "issued_on": when.date(),

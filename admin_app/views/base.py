@@ -10,13 +10,17 @@ from datetime import date, datetime
 
 from flask import abort, current_app, flash, has_request_context, redirect, request, url_for
 from flask_admin import AdminIndexView
+from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.tools import parse_like_term
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import Unicode, and_, cast, or_
 from sqlalchemy.exc import IntegrityError
+from wtforms.validators import DataRequired
 
 from ..extensions import db
 from ..filters import ChoiceFilter
@@ -25,6 +29,7 @@ from ..i18n import money
 from ..services import permissions
 from ..services.errors import DomainError
 from ..services.phones import display_phone
+from .relations import ExistingRecordLoader, refuse_missing_records
 
 # Labels of columns that many models share, declared once.
 COMMON_LABELS = {
@@ -108,6 +113,17 @@ def _money_export(view, context, model, name):
     value = getattr(model, name)
     # Exact decimal text from integer minor units, e.g. 1234 -> "12.34".
     return "" if value is None else f"{'-' if value < 0 else ''}{abs(value) // 100}.{abs(value) % 100:02d}"
+
+
+def _is_text(column) -> bool:
+    try:
+        return column.type.python_type is str
+    except NotImplementedError:
+        return False
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
 
 
 class ProtectedView:
@@ -248,12 +264,22 @@ class BaseModelView(ProtectedView, ModelView):
             **export_formatters,
             **(self.column_formatters_export or {}),
         }
+        args = {key: dict(value) for key, value in (self.form_args or {}).items()}
+        for column in columns:
+            # Choices are selects; phone and email fields normalise and explain themselves.
+            if _is_text(column) and "choices" not in column.info and column.key not in (
+                "phone", "email"
+            ):
+                # "  Ana " is saved as "Ana", and a required name of only spaces is refused.
+                field_args = args.setdefault(column.key, {})
+                field_args.setdefault("filters", [_strip])
+                if not column.nullable:
+                    field_args.setdefault("validators", [DataRequired()])
         overrides = {}
         if "phone" in columns:
             overrides["phone"] = PhoneField
-            args = dict(self.form_args or {})
             args["phone"] = {"description": PHONE_HINT, **args.get("phone", {})}
-            self.form_args = args
+        self.form_args = args
         if "email" in columns:
             overrides["email"] = EmailAddressField
         self.form_overrides = {**overrides, **(self.form_overrides or {})}
@@ -285,18 +311,56 @@ class BaseModelView(ProtectedView, ModelView):
 
     # -- search ------------------------------------------------------------------
     def _apply_search(self, query, count_query, joins, count_joins, search):
-        return super()._apply_search(
-            query, count_query, joins, count_joins, self.normalise_search(search)
-        )
+        query, joins, condition = self._search_condition(query, joins, search)
+        query = query.filter(condition)
+        if count_query is not None:
+            count_query, count_joins, count_condition = self._search_condition(
+                count_query, count_joins, search
+            )
+            count_query = count_query.filter(count_condition)
+        return query, count_query, joins, count_joins
 
-    def normalise_search(self, search: str) -> str:
-        """A phone typed the way people write it ('600 11 12', '0034 600...')
-        is searched as the digits it is stored with."""
+    def _search_condition(self, query, joins, search: str):
+        """Every word in some searchable column; or, for a phone typed the way people
+        write it ('600 11 12', '0034 600...'), those digits in the phone column."""
+        words = []
+        for term in search.split():
+            pattern = parse_like_term(term)
+            matches = []
+            for field, path in self._search_fields:
+                query, joins, alias = self._apply_path_joins(query, joins, path, inner_join=False)
+                column = field if alias is None else getattr(alias, field.key)
+                matches.append(cast(column, Unicode).ilike(pattern))
+            words.append(or_(*matches))
+        condition = and_(*words)
+        digits = self.phone_digits(search)
+        if digits:
+            condition = or_(condition, self.model.phone.like(f"%{digits}%"))
+        return query, joins, condition
+
+    def phone_digits(self, search: str) -> str | None:
+        """The phone a search term stands for, as stored (E.164 digits), or None."""
         text = search.strip()
-        if "phone" in (self.column_searchable_list or ()) and PHONE_LIKE.match(text):
-            digits = re.sub(r"[\s().-]", "", text)
-            return "+" + digits[2:] if digits.startswith("00") else digits
-        return search
+        if "phone" not in (self.column_searchable_list or ()) or not PHONE_LIKE.match(text):
+            return None
+        digits = re.sub(r"[\s().-]", "", text)
+        return "+" + digits[2:] if digits.startswith("00") else digits
+
+    # -- forms ---------------------------------------------------------------------
+    def validate_form(self, form) -> bool:
+        valid = super().validate_form(form)
+        if request.method == "POST":
+            valid = refuse_missing_records(form) and valid
+        return valid
+
+    def _create_ajax_loader(self, name, options):
+        remote_model = getattr(self.model, name).prop.mapper.class_
+        return ExistingRecordLoader(name, self.session, remote_model, **options)
+
+    @action("delete", _l("Delete"), _l("Delete the selected records?"))
+    def action_delete(self, ids):
+        # Ids arrive as text; PostgreSQL will not compare an integer key with text.
+        super().action_delete([int(i) for i in ids if str(i).isdigit()])
 
     # -- errors from services ----------------------------------------------------
     def handle_view_exception(self, exc: Exception) -> bool:

@@ -1,4 +1,5 @@
 """Customers: find one in a million, see and edit what they are."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..filters import DateRangeFilter, LiveChoiceFilter, YesNoFilter
@@ -14,6 +15,10 @@ def _country(view, context, model, name):
     return country_name(model.country)
 
 
+def _group(view, context, model, name):
+    return model.group.name if model.group else _("None")
+
+
 class CustomerView(BaseModelView):
     model_class = Customer
     menu_name = _l("Customers")
@@ -25,11 +30,11 @@ class CustomerView(BaseModelView):
         "card_number", "created_at",
     )
     column_sortable_list = (
-        ("full_name", ("surname", "first_name", "id")), "postcode", ("group", "group.name"),
+        ("full_name", ("sort_name", "id")), "postcode", ("group", "group.name"),
         "sales_value_minor", "orders_count", "loyalty_points", "balance_minor",
         "marketing_opt_in", "card_number", "created_at",
     )
-    column_default_sort = [("surname", False), ("first_name", False), ("id", False)]
+    column_default_sort = [("sort_name", False), ("id", False)]
     column_searchable_list = ("first_name", "surname", "email", "phone", "postcode", "card_number")
     column_filters = (
         LiveChoiceFilter(Customer.group_id, _l("Group"), group_choices, none_label=_l("None")),
@@ -38,7 +43,7 @@ class CustomerView(BaseModelView):
         DateRangeFilter(Customer.created_at, _l("Date added")),
         DateRangeFilter(Customer.birthday, _l("Birthday")),
         LiveChoiceFilter(Customer.country, _l("Country"), country_choices, coerce=str),
-        YesNoFilter(Customer.is_blacklisted, _l("Blacklisted")),
+        YesNoFilter(Customer.is_blacklisted.expression, _l("Blacklisted")),
     )
     column_details_list = (
         "first_name", "surname", "is_blacklisted", "email", "phone", "postcode", "country",
@@ -63,8 +68,10 @@ class CustomerView(BaseModelView):
         "channel": _l("Channel"),
         "account_limit_minor": _l("Account limit"),
     }
-    column_formatters = {"full_name": name_with_blacklist_marker, "country": _country}
-    column_formatters_detail = {"country": _country, "is_blacklisted": blacklist_marker}
+    column_formatters = {"full_name": name_with_blacklist_marker, "country": _country,
+                         "group": _group}
+    column_formatters_detail = {"country": _country, "is_blacklisted": blacklist_marker,
+                                "group": _group}
 
     form_columns = (
         "first_name", "surname", "email", "phone", "postcode", "country", "birthday",

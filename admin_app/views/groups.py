@@ -1,6 +1,7 @@
 """Customer groups."""
 from flask import url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from markupsafe import Markup
 
 from ..models import CustomerGroup
@@ -11,7 +12,10 @@ from .base import BaseModelView
 def _group_customers(view, context, model, name):
     """The group's customer count, linking to the customer list filtered by it."""
     url = url_for("customers.index_view", flt0_group_equals=model.id)
-    return Markup('<a href="{}">{}</a>').format(url, _l("%(count)s customers", count=model.customers_count))
+    count = model.customers_count
+    return Markup('<a href="{}">{}</a>').format(
+        url, ngettext("%(num)s customer", "%(num)s customers", count)
+    )
 
 
 class GroupView(BaseModelView):

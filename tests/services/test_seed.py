@@ -290,11 +290,6 @@ def test_invoice_data_keeps_to_its_status_values():
     assert numbers == sorted(set(numbers)), "invoice numbers are sequential and never reused"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: services/seed.py issues an unpaid on-account invoice for the full total of a "
-    "customer's first order without checking account_limit_minor, so the unpaid total can "
-    "pass the customer's account limit (seed=34, 300 customers: limit 50000, unpaid 50150)."
-))
 def test_unpaid_on_account_total_never_passes_the_account_limit():
     seed(300, seed=34, today=TODAY)
     db.session.commit()

@@ -12,7 +12,6 @@ import csv
 import html as html_lib
 import io
 import json
-import os
 import re
 from datetime import date, datetime
 
@@ -36,16 +35,6 @@ LIST_HEADERS = [
 UNSORTABLE = {"Email", "Phone"}
 
 
-ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
-BULK_DELETE_BUG = pytest.mark.xfail(ON_POSTGRESQL, strict=True, reason=(
-    "BUG (PostgreSQL only): bulk 'Delete' from the list crashes with "
-    "'operator does not exist: integer = character varying'. Flask-Admin's "
-    "action_delete -> tools.get_query_for_ids does pk.in_(ids) with the ids as strings, "
-    "and SQLAlchemy 2.1 types that IN list as VARCHAR (SQLite compares loosely, so it "
-    "passes there). Fix in views/base.py BaseModelView: override action_delete, keeping "
-    "the @action('delete', ...) decorator (without it the action disappears), and call "
-    "super().action_delete([int(i) for i in ids])."
-))
 
 
 # -- reading pages ---------------------------------------------------------------
@@ -214,12 +203,6 @@ def test_default_order_is_surname_a_to_z_then_first_name(admin_client, make):
     assert listed_ids(page) == [alonso.id, garcia_ana.id, garcia_luis.id, moreno.id, zeta.id]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the default order compares raw bytes (SQLite binary, PostgreSQL C collation): "
-    "lower-case particles ('de la Fuente') and accented initials ('Álvarez') sort after "
-    "'Zeta'. views/customers.py column_default_sort should use a case- and accent-folded "
-    "sort key (e.g. a surname_sort column kept by the code, indexed)."
-))
 def test_default_order_ignores_case_and_accents(admin_client, make):
     zeta = make.customer("Ana", "Zeta")
     fuente = make.customer("Ana", "de la Fuente")
@@ -345,11 +328,6 @@ def test_blacklist_marker_goes_when_the_entry_is_removed(admin_client, make):
     assert row["id"] == customer.id and "Blacklisted" not in row["full_name"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: DOMAIN.md says a customer without a group shows as 'None'; list and details "
-    "show an empty cell (views/base.py LIST_TYPE_FORMATTERS maps None to ''). Add a "
-    "'group' formatter in views/customers.py that shows _('None') when model.group is None."
-))
 def test_customer_without_group_shows_none(admin_client, make):
     customer = make.customer()
     [row] = table_rows(get_page(admin_client))
@@ -402,12 +380,6 @@ def test_search_with_no_match_lists_nobody_and_keeps_the_term(admin_client, two_
     ("postcode", "00184"),        # Rome: starts with 00
     ("card_number", "1234 5678"),
 ])
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: views/base.py normalise_search rewrites ANY phone-like term (digits, spaces, "
-    "dashes; a leading 00 becomes +) before searching every column, so postcodes and "
-    "card numbers written with separators or a leading 00 are never found. Search the "
-    "raw term on every column OR the normalised digits on the phone column only."
-))
 def test_search_finds_postcodes_and_cards_that_look_like_phone_numbers(admin_client, make,
                                                                       field, value):
     target = make.customer("Ana", "Alpha", **{field: value})
@@ -501,14 +473,6 @@ def test_country_filter(admin_client, make):
     assert ["ES", "Spain"] in filter_options(get_page(admin_client), "Country")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: any use of the Blacklisted filter crashes the list (500, AttributeError in "
-    "flask_admin sqla _apply_path_joins). YesNoFilter gets Customer.is_blacklisted, a "
-    "column_property over EXISTS whose .table is None; Flask-Admin's handle_filter then "
-    "records a join path [None]. Pass the SQL expression instead "
-    "(YesNoFilter(Customer.is_blacklisted.expression, ...)) or drop None join paths in "
-    "BaseModelView.handle_filter."
-))
 def test_blacklisted_filter(admin_client, make):
     listed = make.customer("Ana", "Alpha", phone="+34600111222")
     clean = make.customer("Ana", "Beta", phone="+34611222333")
@@ -635,11 +599,6 @@ def test_first_name_and_surname_are_required(admin_client, field):
 
 
 @pytest.mark.parametrize("field", ["first_name", "surname"])
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a name of only spaces passes InputRequired (it checks the raw input) and is "
-    "saved as '   '. In views/customers.py form_args, give first_name and surname a "
-    "strip filter and a DataRequired() validator (checks the stripped data)."
-))
 def test_a_name_of_only_spaces_is_refused(admin_client, field):
     _refused(admin_client.post_form(NEW, form(**{field: "   "})), field)
     assert customer_count() == 0
@@ -660,24 +619,11 @@ def test_duplicate_card_number_is_refused(admin_client, make):
     assert customer_count() == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a country code not in the list is a 500, not a form error: forms.py "
-    "CountryField.pre_validate raises a plain ValueError, which WTForms does not catch "
-    "in pre_validate (only wtforms.validators.ValidationError/StopValidation). Raise "
-    "wtforms.validators.ValidationError with a plain str (str(_l(...)) or gettext): "
-    "Flask-Admin's template shows only errors that are `string`, lazy ones are dropped."
-))
 def test_unknown_country_is_refused(admin_client):
     _refused(admin_client.post_form(NEW, form(country="XX")), "country")
     assert customer_count() == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a group id that does not exist (e.g. the group was deleted while the form was "
-    "open) is silently saved as 'no group': Flask-Admin's QuerySelectField with "
-    "allow_blank turns an unknown id into None and accepts it. Add a validator on the "
-    "customer form's group field that refuses raw data other than '__None' when data is None."
-))
 def test_a_nonexistent_group_is_refused(admin_client):
     _refused(admin_client.post_form(NEW, form(group="999999")), "group")
     assert customer_count() == 0
@@ -864,7 +810,6 @@ def test_operator_cannot_delete(login, make):
     assert fresh(customer.id) is not None
 
 
-@BULK_DELETE_BUG
 def test_bulk_delete_refuses_those_who_hold_something_and_deletes_the_rest(admin_client, make):
     holds = make.customer("Ana", "Alpha", loyalty_points=10)
     empty = make.customer("Eva", "Beta")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import html as html_lib
 import io
-import os
 import re
 from datetime import datetime
 
@@ -27,16 +26,6 @@ DELETE = GROUPS + "delete/"
 CUSTOMERS = "/admin/customers/"
 
 
-ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
-BULK_DELETE_BUG = pytest.mark.xfail(ON_POSTGRESQL, strict=True, reason=(
-    "BUG (PostgreSQL only): bulk 'Delete' from the list crashes with "
-    "'operator does not exist: integer = character varying'. Flask-Admin's "
-    "action_delete -> tools.get_query_for_ids does pk.in_(ids) with the ids as strings, "
-    "and SQLAlchemy 2.1 types that IN list as VARCHAR (SQLite compares loosely, so it "
-    "passes there). Fix in views/base.py BaseModelView: override action_delete, keeping "
-    "the @action('delete', ...) decorator (without it the action disappears), and call "
-    "super().action_delete([int(i) for i in ids])."
-))
 
 
 # -- reading pages ---------------------------------------------------------------
@@ -214,11 +203,6 @@ def test_details_of_an_empty_group_links_to_an_empty_list(admin_client, make):
     assert listed_ids(get_page(admin_client, url)) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (minor): one customer shows as '1 customers'. views/groups.py _group_customers "
-    "uses lazy_gettext('%(count)s customers'); use ngettext('%(num)s customer', "
-    "'%(num)s customers', count) so both languages get their plural forms."
-))
 def test_details_count_of_one_customer_is_singular(admin_client, make):
     gold = make.group("Gold")
     make.customer(group=gold)
@@ -335,7 +319,6 @@ def test_deleted_group_leaves_the_customer_filter(admin_client, make):
     assert '"Gold"' not in filter_data
 
 
-@BULK_DELETE_BUG
 def test_bulk_delete_of_groups_keeps_every_customer(admin_client, make):
     gold, silver = make.group("Gold"), make.group("Silver")
     a, b = make.customer(group=gold), make.customer(group=silver)

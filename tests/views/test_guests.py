@@ -456,12 +456,6 @@ def test_name_is_required(operator):
     assert guest_count() == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a name of only spaces is saved as '   '. Flask-Admin gives the non-nullable "
-    "'name' an InputRequired validator, which looks at the raw input, so spaces pass. Fix "
-    "in views/guests.py: form_args = {'name': {'filters': [strip], 'validators': "
-    "[DataRequired()]}} (strip the value, then DataRequired checks the stripped data)."
-))
 def test_a_name_of_only_spaces_is_refused(operator):
     refused(operator.post_form(NEW, form(name="   ")), "name")
     assert guest_count() == 0

@@ -12,7 +12,6 @@ import csv
 import html as html_lib
 import io
 import json
-import os
 import re
 from datetime import date, datetime
 
@@ -34,14 +33,6 @@ LIST_HEADERS = [
     "Discount", "Sale date", "Expiration date",
 ]
 UNSORTABLE = {"Customer", "Customer email", "Discount"}
-ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
-BULK_DELETE_BUG = pytest.mark.xfail(ON_POSTGRESQL, strict=True, reason=(
-    "BUG (PostgreSQL only, every view): bulk 'Delete' from the list crashes with "
-    "'operator does not exist: integer = character varying'. Flask-Admin's action_delete "
-    "-> tools.get_query_for_ids does pk.in_(ids) with the ids as strings, which "
-    "SQLAlchemy 2.1 binds as VARCHAR. Fix in views/base.py: override action_delete to "
-    "convert the ids to int before calling super()."
-))
 CODE = re.compile(rf"^[{WALLET_CODE_ALPHABET}]{{4}}-[{WALLET_CODE_ALPHABET}]{{4}}$")
 
 
@@ -588,19 +579,8 @@ def _refusal_on_discount(response) -> str:
     return " ".join(messages)
 
 
-DISCOUNT_BUG = (
-    "BUG: a forged POST naming a discount code that is not 'available in wallet' is "
-    "silently accepted with NO discount (create) or drops the wallet's discount (edit). "
-    "Flask-Admin's QuerySelectField(allow_blank=True) treats a pk missing from "
-    "query_factory as blank (flask_admin/contrib/sqla/fields.py pre_validate), so "
-    "views/wallets.py on_model_change -> services.wallets.check_discount only ever sees "
-    "None. Fix: add a validator in views/wallets.py form_args['discount_code'] that raises "
-    "when field.raw_data holds a value other than ''/'__None' but field.data is None "
-    "(or check the raw value in on_model_change and raise ValidationError)."
-)
 
 
-@pytest.mark.xfail(strict=True, reason=DISCOUNT_BUG)
 def test_forged_create_with_a_code_not_available_in_wallet_is_refused(manager, make):
     shop_only = make.discount_code("SHOPONLY", available_in_wallet=False)
     response = manager.post_form(NEW, form(
@@ -610,7 +590,6 @@ def test_forged_create_with_a_code_not_available_in_wallet_is_refused(manager, m
     assert wallet_count() == 0
 
 
-@pytest.mark.xfail(strict=True, reason=DISCOUNT_BUG)
 def test_forged_edit_with_a_code_not_available_in_wallet_is_refused(manager, make):
     linked = make.discount_code("WALLET10", available_in_wallet=True)
     shop_only = make.discount_code("SHOPONLY", available_in_wallet=False)
@@ -632,15 +611,6 @@ def test_forged_create_with_a_code_that_does_not_exist_saves_no_such_link(manage
 
 
 @pytest.mark.parametrize("customer", ["999999", "abc"])
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a customer id that does not exist (or is not a number) is silently turned into "
-    "'no customer' and the wallet is saved as an unsold gift wallet; on PostgreSQL 'abc' "
-    "is a 500 (DataError: invalid input syntax for type integer). Flask-Admin's "
-    "AjaxSelectField (allow_blank) ignores an unknown pk and QueryAjaxModelLoader.get_one "
-    "passes the raw string to session.get. Fix in views/wallets.py: a validator on "
-    "'customer' that refuses a non-blank raw value whose data is None, and a loader "
-    "(subclass QueryAjaxModelLoader) whose get_one returns None for a non-integer pk."
-))
 def test_a_customer_that_does_not_exist_is_a_form_error(manager, customer):
     response = manager.post_form(NEW, form(customer=customer))
     refused(response, "customer")
@@ -658,11 +628,6 @@ def test_a_date_that_is_not_a_date_is_refused(manager, field):
     assert wallet_count() == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (same cause as the discount code one): an outlet id that does not exist is "
-    "silently saved as 'no outlet' (QuerySelectField with allow_blank treats an unknown pk "
-    "as blank). Fix with the same 'non-blank raw value but no data' validator on 'outlet'."
-))
 def test_an_outlet_that_does_not_exist_is_refused(manager):
     refused(manager.post_form(NEW, form(outlet="999999")), "outlet")
     assert wallet_count() == 0
@@ -824,7 +789,6 @@ def test_a_wallet_with_transactions_cannot_be_deleted_even_at_zero(manager, make
     assert db.session.scalar(select(func.count(WalletTransaction.id))) == 2
 
 
-@BULK_DELETE_BUG
 def test_bulk_delete_keeps_wallets_with_money_and_deletes_the_rest(manager, make):
     holds = make.wallet(wallet_code="ABCD-2345")
     post_ledger(holds, 100)
