@@ -1,0 +1,402 @@
+"""The ledger: every change of a wallet balance or of loyalty points goes through here.
+
+Each movement appends its transaction row and updates the cached figures (the
+wallet's balance, the customer's balance and points) in the caller's database
+transaction, under row locks: the customer first, then the wallet, always in
+that order so two movements never wait on each other in a circle. The caller
+commits; a refusal raises a ``LedgerError`` and writes nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from ..choices import LoyaltyTxKind, WalletStatus, WalletTxKind
+from ..extensions import db
+from ..models import (
+    AdminUser,
+    Customer,
+    LoyaltyTransaction,
+    Wallet,
+    WalletTransaction,
+    utcnow,
+)
+from . import notifications
+from .errors import DomainError
+
+# A movement bigger than this is refused as a probable typo (one million in major units).
+MAX_MOVEMENT_MINOR = 100_000_000
+MAX_POINTS = 10_000_000
+CREDIT_KINDS = (WalletTxKind.TOP_UP, WalletTxKind.REFUND, WalletTxKind.ADJUSTMENT)
+
+
+class LedgerError(DomainError):
+    """A movement the rules refuse; nothing was written."""
+
+
+# -- locks ---------------------------------------------------------------------------
+
+def _lock(model, row_id: int):
+    """The row, freshly read and locked until the transaction ends.
+
+    PostgreSQL: SELECT ... FOR UPDATE. SQLite ignores FOR UPDATE, so a write
+    that changes nothing takes its database write lock first (writers queue
+    behind it, readers go on), and the row is read after that.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        # Columns with an onupdate default are named too, so that nothing changes.
+        unchanged = {c.key: c for c in model.__table__.columns if c.onupdate or c.primary_key}
+        db.session.execute(
+            update(model.__table__).where(model.__table__.c.id == row_id).values(unchanged)
+        )
+        statement = select(model).where(model.id == row_id)
+    else:
+        statement = select(model).where(model.id == row_id).with_for_update()
+    return db.session.scalars(statement.execution_options(populate_existing=True)).one_or_none()
+
+
+def _lock_wallet_and_owner(wallet_id: int) -> tuple[Wallet, Customer | None]:
+    """Lock the wallet's customer, then the wallet; retry if it changed hands meanwhile."""
+    for _attempt in range(3):
+        owner_id = db.session.scalar(select(Wallet.customer_id).where(Wallet.id == wallet_id))
+        customer = _lock(Customer, owner_id) if owner_id is not None else None
+        wallet = _lock(Wallet, wallet_id)
+        if wallet is None:
+            raise LedgerError(_("This wallet does not exist (any more)."))
+        if wallet.customer_id == owner_id:
+            return wallet, customer
+    raise LedgerError(_("The wallet changed owner meanwhile; please try again."))
+
+
+# -- reading -------------------------------------------------------------------------
+
+@dataclass
+class CreditState:
+    available_minor: int        # what may be spent today
+    expired_unspent_minor: int  # credit past its date, not yet removed by an expiry movement
+
+
+def credit_state(wallet: Wallet, today: date | None = None) -> CreditState:
+    """Replay the wallet's ledger, spending the oldest credit first.
+
+    A credit with an expiry date may be spent up to and including that day;
+    after it, what is left of it is no longer available.
+    """
+    today = today or utcnow().date()
+    lots: list[list] = []  # [expires_on or None, remaining]
+    rows = db.session.execute(
+        select(WalletTransaction.amount_minor, WalletTransaction.kind,
+               WalletTransaction.credit_expires_on, WalletTransaction.created_at)
+        .where(WalletTransaction.wallet_id == wallet.id).order_by(WalletTransaction.id)
+    )
+    for amount, kind, expires_on, created_at in rows:
+        if amount > 0:
+            lots.append([expires_on, amount])
+            continue
+        day = created_at.date()
+        if kind == WalletTxKind.EXPIRY:
+            _spend(lots, -amount, lambda lot: lot[0] is not None and lot[0] < day)
+        else:
+            _spend(lots, -amount, lambda lot: lot[0] is None or lot[0] >= day)
+    available = sum(r for e, r in lots if e is None or e >= today)
+    expired = sum(r for e, r in lots if e is not None and e < today)
+    return CreditState(available, expired)
+
+
+def _spend(lots: list[list], amount: int, usable) -> None:
+    """Take ``amount`` from usable lots, oldest first (then from any, for old data)."""
+    for accept in (usable, lambda lot: True):
+        for lot in lots:
+            if amount == 0:
+                return
+            if lot[1] > 0 and accept(lot):
+                taken = min(lot[1], amount)
+                lot[1] -= taken
+                amount -= taken
+
+
+def available_balance(wallet: Wallet, today: date | None = None) -> int:
+    """The balance a customer may spend today: never includes expired credit."""
+    return credit_state(wallet, today).available_minor
+
+
+def existing_movement(idempotency_key: str) -> WalletTransaction | None:
+    return db.session.scalar(
+        select(WalletTransaction).where(WalletTransaction.idempotency_key == idempotency_key)
+    )
+
+
+# -- wallet movements ------------------------------------------------------------------
+
+def add_balance(wallet: Wallet, amount_minor: int, *, actor: AdminUser | None, reason: str,
+                idempotency_key: str, expires_on: date | None = None,
+                notify: bool = False, now: datetime | None = None) -> WalletTransaction:
+    """Credit (amount > 0, a top-up) or debit (amount < 0, a deduction) a wallet."""
+    _check_amount(amount_minor)
+    kind = WalletTxKind.TOP_UP if amount_minor > 0 else WalletTxKind.DEDUCTION
+    return post_movement(wallet, amount_minor, kind=kind, actor=actor, reason=reason,
+                         idempotency_key=idempotency_key, expires_on=expires_on,
+                         notify=notify, now=now)
+
+
+def pay(wallet: Wallet, amount_minor: int, *, idempotency_key: str, actor=None,
+        order_id: int | None = None, outlet_id: int | None = None,
+        reason: str | None = None) -> WalletTransaction:
+    """Spend ``amount_minor`` (> 0) of the wallet on a purchase."""
+    _check_amount(amount_minor, positive=True)
+    return post_movement(wallet, -amount_minor, kind=WalletTxKind.PAYMENT, actor=actor,
+                         reason=reason or _("Purchase"), idempotency_key=idempotency_key,
+                         order_id=order_id, outlet_id=outlet_id)
+
+
+def refund(wallet: Wallet, amount_minor: int, *, idempotency_key: str, actor=None,
+           order_id: int | None = None, outlet_id: int | None = None,
+           reason: str | None = None) -> WalletTransaction:
+    """Give ``amount_minor`` (> 0) back to the wallet."""
+    _check_amount(amount_minor, positive=True)
+    return post_movement(wallet, amount_minor, kind=WalletTxKind.REFUND, actor=actor,
+                         reason=reason or _("Refund"), idempotency_key=idempotency_key,
+                         order_id=order_id, outlet_id=outlet_id)
+
+
+def post_movement(wallet: Wallet, amount_minor: int, *, kind: str, actor: AdminUser | None,
+                  reason: str | None, idempotency_key: str, expires_on: date | None = None,
+                  order_id: int | None = None, outlet_id: int | None = None,
+                  notify: bool = False, now: datetime | None = None) -> WalletTransaction:
+    """The one place a wallet's balance changes. Returns the (possibly earlier) row.
+
+    ``now`` (default: the current UTC time) dates the movement.
+    """
+    _check_amount(amount_minor)
+    _check_key(idempotency_key)
+    reason = (reason or "").strip()
+    if not reason:
+        raise LedgerError(_("Give a reason for this movement."))
+    now = now or utcnow()
+    today = now.date()
+    if expires_on is not None and (amount_minor < 0 or expires_on < today):
+        raise LedgerError(_("An expiration date applies to a credit, and cannot be in the past."))
+
+    wallet, customer = _lock_wallet_and_owner(wallet.id)
+    earlier = existing_movement(idempotency_key)
+    if earlier is not None:
+        if earlier.wallet_id != wallet.id or earlier.amount_minor != amount_minor:
+            raise LedgerError(_("This form was already used for another movement; "
+                                "open it again."))
+        return earlier  # a repeated submission posts once
+    if wallet.status != WalletStatus.ACTIVE:
+        raise LedgerError(_("Wallet %(code)s is blocked: it takes no movement.",
+                            code=wallet.wallet_code))
+    if amount_minor < 0:
+        available = available_balance(wallet, today)
+        if available + amount_minor < 0:
+            raise LedgerError(_(
+                "Wallet %(code)s has %(available)s available: it cannot go below zero.",
+                code=wallet.wallet_code, available=_money(available, wallet.currency)))
+    return _append(wallet, customer, amount_minor, kind=kind, actor=actor, reason=reason,
+                   idempotency_key=idempotency_key, expires_on=expires_on,
+                   order_id=order_id, outlet_id=outlet_id, notify=notify, now=now)
+
+
+def _append(wallet: Wallet, customer: Customer | None, amount_minor: int, *, kind, actor,
+            reason, idempotency_key, now: datetime, expires_on=None, order_id=None,
+            outlet_id=None, notify=False) -> WalletTransaction:
+    wallet.balance_minor += amount_minor
+    row = WalletTransaction(
+        wallet_id=wallet.id, amount_minor=amount_minor, balance_after_minor=wallet.balance_minor,
+        kind=kind, reason=reason[:255], credit_expires_on=expires_on, outlet_id=outlet_id,
+        order_id=order_id, actor_id=actor.id if actor is not None else None,
+        customer_notified=bool(notify and customer is not None), idempotency_key=idempotency_key,
+        created_at=now,
+    )
+    db.session.add(row)
+    if kind != WalletTxKind.EXPIRY:
+        wallet.last_used_at = now
+        if outlet_id is not None:
+            wallet.last_used_outlet_id = outlet_id
+    db.session.flush()
+    if customer is not None:
+        _refresh_customer_balance(customer)
+        if notify:
+            notifications.balance_changed(customer, wallet, amount_minor)
+    return row
+
+
+def _refresh_customer_balance(customer: Customer) -> None:
+    """A customer's balance is the sum of their active wallets (customer row locked)."""
+    db.session.flush()
+    customer.balance_minor = db.session.scalar(
+        select(func.coalesce(func.sum(Wallet.balance_minor), 0)).where(
+            Wallet.customer_id == customer.id, Wallet.status == WalletStatus.ACTIVE)
+    )
+
+
+def store_credit_wallet(customer: Customer) -> Wallet:
+    """The customer's store-credit wallet, created on first use."""
+    customer = _lock(Customer, customer.id)
+    wallet = db.session.scalar(
+        select(Wallet).where(Wallet.customer_id == customer.id, Wallet.is_store_credit)
+        .order_by(Wallet.id)
+    )
+    if wallet is None:
+        wallet = Wallet(customer_id=customer.id, is_store_credit=True,
+                        status=WalletStatus.ACTIVE, sale_date=utcnow().date())
+        db.session.add(wallet)
+        db.session.flush()
+    return wallet
+
+
+def set_wallet_status(wallet: Wallet, status: str) -> None:
+    """Block or unblock a wallet: a blocked wallet's balance leaves its owner's balance."""
+    if status not in WalletStatus.values():
+        raise LedgerError(_("Unknown wallet status."))
+    wallet, customer = _lock_wallet_and_owner(wallet.id)
+    wallet.status = status
+    if customer is not None:
+        _refresh_customer_balance(customer)
+
+
+def wallet_changed_hands(wallet: Wallet, previous_customer_id: int | None) -> None:
+    """After a wallet's owner or status was edited: both owners' balances follow."""
+    ids = {previous_customer_id, wallet.customer_id} - {None}
+    db.session.flush()
+    for customer_id in sorted(ids):
+        customer = _lock(Customer, customer_id)
+        if customer is not None:
+            _refresh_customer_balance(customer)
+
+
+# -- expiry ------------------------------------------------------------------------------
+
+def expire_wallet(wallet: Wallet, now: datetime | None = None) -> WalletTransaction | None:
+    """Remove the unspent part of credit whose date has passed (None if nothing expired)."""
+    now = now or utcnow()
+    wallet, customer = _lock_wallet_and_owner(wallet.id)
+    expired = credit_state(wallet, now.date()).expired_unspent_minor
+    if expired <= 0:
+        return None
+    return _append(wallet, customer, -expired, kind=WalletTxKind.EXPIRY, actor=None,
+                   reason=_("Credit expired"), now=now,
+                   idempotency_key=f"expiry-{wallet.id}-{now.date().isoformat()}")
+
+
+def wallets_with_expired_credit(today: date | None = None) -> list[int]:
+    """Wallets holding a credit whose date has passed (candidates for expiry)."""
+    today = today or utcnow().date()
+    return list(db.session.scalars(
+        select(WalletTransaction.wallet_id).distinct()
+        .join(Wallet, Wallet.id == WalletTransaction.wallet_id)
+        .where(WalletTransaction.amount_minor > 0, WalletTransaction.credit_expires_on < today,
+               Wallet.balance_minor > 0)
+        .order_by(WalletTransaction.wallet_id)
+    ))
+
+
+# -- loyalty points ------------------------------------------------------------------------
+
+def adjust_points(customer: Customer, points: int, *, actor: AdminUser | None, reason: str,
+                  idempotency_key: str, kind: str = LoyaltyTxKind.ADJUSTMENT,
+                  now: datetime | None = None) -> LoyaltyTransaction:
+    """Add (points > 0) or remove (points < 0) loyalty points."""
+    if not isinstance(points, int) or isinstance(points, bool) or points == 0:
+        raise LedgerError(_("Enter a whole number of points other than zero."))
+    if abs(points) > MAX_POINTS:
+        raise LedgerError(_("That many points at once is not allowed."))
+    _check_key(idempotency_key)
+    reason = (reason or "").strip()
+    if not reason:
+        raise LedgerError(_("Give a reason for this movement."))
+    customer = _lock(Customer, customer.id)
+    if customer is None:
+        raise LedgerError(_("This customer does not exist (any more)."))
+    earlier = db.session.scalar(
+        select(LoyaltyTransaction).where(LoyaltyTransaction.idempotency_key == idempotency_key))
+    if earlier is not None:
+        if earlier.customer_id != customer.id or earlier.points != points:
+            raise LedgerError(_("This form was already used for another movement; "
+                                "open it again."))
+        return earlier
+    if not customer.loyalty_member:
+        raise LedgerError(_("%(name)s is not a loyalty programme member.",
+                            name=customer.full_name))
+    if customer.loyalty_points + points < 0:
+        raise LedgerError(_("%(name)s has %(points)s points: they cannot go below zero.",
+                            name=customer.full_name, points=customer.loyalty_points))
+    customer.loyalty_points += points
+    row = LoyaltyTransaction(customer_id=customer.id, points=points,
+                             balance_after=customer.loyalty_points, kind=kind,
+                             reason=reason[:255], actor_id=actor.id if actor else None,
+                             idempotency_key=idempotency_key, created_at=now or utcnow())
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+# -- checks ----------------------------------------------------------------------------------
+
+def _check_amount(amount_minor, positive: bool = False) -> None:
+    if not isinstance(amount_minor, int) or isinstance(amount_minor, bool):
+        raise LedgerError(_("The amount must be a whole number of cents."))
+    if amount_minor == 0 or (positive and amount_minor < 0):
+        raise LedgerError(_("Enter an amount other than zero."))
+    if abs(amount_minor) > MAX_MOVEMENT_MINOR:
+        raise LedgerError(_("That amount is too large for one movement."))
+
+
+def _check_key(idempotency_key: str) -> None:
+    if not idempotency_key or len(idempotency_key) > 64:
+        raise LedgerError(_("This form has expired; open it again."))
+
+
+def _money(amount_minor: int, currency: str) -> str:
+    from ..i18n import money
+
+    return money(amount_minor, currency)
+
+
+@dataclass
+class Mismatch:
+    what: str
+    row_id: int
+    cached: int
+    ledger: int
+
+    def __str__(self) -> str:
+        return f"{self.what} {self.row_id}: cached {self.cached}, ledger says {self.ledger}"
+
+
+def verify() -> list[Mismatch]:
+    """Rule 1 of the domain, checked for every wallet and customer."""
+    mismatches = []
+    wallet_sums = (
+        select(Wallet.id, Wallet.balance_minor,
+               func.coalesce(func.sum(WalletTransaction.amount_minor), 0))
+        .outerjoin(WalletTransaction, WalletTransaction.wallet_id == Wallet.id)
+        .group_by(Wallet.id, Wallet.balance_minor)
+        .having(Wallet.balance_minor != func.coalesce(func.sum(WalletTransaction.amount_minor), 0))
+    )
+    mismatches += [Mismatch("wallet", i, c, s) for i, c, s in db.session.execute(wallet_sums)]
+    points = (
+        select(Customer.id, Customer.loyalty_points,
+               func.coalesce(func.sum(LoyaltyTransaction.points), 0))
+        .outerjoin(LoyaltyTransaction, LoyaltyTransaction.customer_id == Customer.id)
+        .group_by(Customer.id, Customer.loyalty_points)
+        .having(Customer.loyalty_points != func.coalesce(func.sum(LoyaltyTransaction.points), 0))
+    )
+    mismatches += [Mismatch("customer points", i, c, s) for i, c, s in db.session.execute(points)]
+    active = (
+        select(Wallet.customer_id.label("cid"), func.sum(Wallet.balance_minor).label("total"))
+        .where(Wallet.status == WalletStatus.ACTIVE, Wallet.customer_id.is_not(None))
+        .group_by(Wallet.customer_id).subquery()
+    )
+    balances = (
+        select(Customer.id, Customer.balance_minor, func.coalesce(active.c.total, 0))
+        .outerjoin(active, active.c.cid == Customer.id)
+        .where(Customer.balance_minor != func.coalesce(active.c.total, 0))
+    )
+    mismatches += [Mismatch("customer balance", i, c, s)
+                   for i, c, s in db.session.execute(balances)]
+    return mismatches
