@@ -57,9 +57,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import auth
+    from . import auth, share
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(share.bp)
 
 
 def register_admin(app: Flask) -> None:

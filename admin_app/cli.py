@@ -10,12 +10,14 @@ from sqlalchemy import func, select
 
 from .choices import Role
 from .extensions import db
-from .models import AdminUser, Customer
+from .models import AdminUser, Customer, Wallet
+from .services import ledger
 from .services import seed as seed_service
 from .services.errors import DomainError
 from .services.users import create_user
 
 users_cli = AppGroup("users", help="Manage admin users.")
+ledger_cli = AppGroup("ledger", help="Expire credit and check the ledgers.")
 
 DEMO_EMAIL = "admin@example.com"
 DEMO_PASSWORD = "backoffice-demo"
@@ -71,7 +73,33 @@ def demo_user_command():
     click.echo("")
 
 
+@ledger_cli.command("expire")
+def expire_command():
+    """Post expiry movements for unspent credit whose date has passed."""
+    expired = total = 0
+    for wallet_id in ledger.wallets_with_expired_credit():
+        wallet = db.session.get(Wallet, wallet_id)
+        row = ledger.expire_wallet(wallet)
+        db.session.commit()  # one wallet at a time: a long run never holds every lock
+        if row is not None:
+            expired += 1
+            total += -row.amount_minor
+    click.echo(f"Expired credit in {expired} wallets: {total // 100}.{total % 100:02d} in all.")
+
+
+@ledger_cli.command("verify")
+def verify_command():
+    """Check that every cached balance and points figure equals its ledger."""
+    mismatches = ledger.verify()
+    for mismatch in mismatches:
+        click.echo(str(mismatch), err=True)
+    if mismatches:
+        raise click.ClickException(f"{len(mismatches)} figures differ from their ledgers.")
+    click.echo("Every wallet and customer matches its ledger.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    app.cli.add_command(ledger_cli)
     app.cli.add_command(seed_command)
     app.cli.add_command(demo_user_command)

@@ -19,4 +19,5 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
 
     ADMIN_NAME = "Backoffice"
+    SHARE_LINK_MAX_AGE = 24 * 3600  # seconds a wallet share link stays valid
     PAGE_SIZE = 20

@@ -161,3 +161,33 @@ class ChoiceFilter(sqla_filters.FilterEqual):
 
     def operation(self):
         return _l("is")
+
+
+class SignFilter(sqla_filters.BaseSQLAFilter):
+    """Above or below zero: credit / debit, points added / removed."""
+
+    def __init__(self, column, name, positive, negative):
+        super().__init__(column, name, options=(("positive", positive), ("negative", negative)))
+
+    def validate(self, value: str) -> bool:
+        return value in ("positive", "negative")
+
+    def apply(self, query, value, alias=None):
+        column = self.get_column(alias)
+        return query.filter(column > 0 if value == "positive" else column < 0)
+
+    def operation(self):
+        return _l("is")
+
+
+class IntegerEqualFilter(sqla_filters.FilterEqual):
+    """Equals a whole number (a record's number), e.g. from a link on a details page."""
+
+    def validate(self, value: str) -> bool:
+        return value.strip().isdigit()
+
+    def clean(self, value: str) -> int:
+        return int(value)
+
+    def operation(self):
+        return _l("is")

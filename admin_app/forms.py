@@ -1,6 +1,9 @@
 """Form building blocks shared by every view: CSRF base form, normalising fields."""
 from __future__ import annotations
 
+from decimal import Decimal
+
+from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
@@ -9,6 +12,7 @@ from wtforms.validators import ValidationError as FormError
 from .services.countries import country_choices
 from .services.emails import normalise_email
 from .services.errors import ValidationError
+from .services.money import parse_money
 from .services.phones import normalise_phone
 
 
@@ -71,3 +75,34 @@ class CountryField(SelectField):
         if self.data and self.data not in dict(self.choices):
             # A plain str: Flask-Admin's template drops lazy error messages.
             raise FormError(str(_l("Choose a country from the list.")))
+
+
+def _parse_amount(text: str | None) -> int | None:
+    text = (text or "").strip()
+    return parse_money(text, get_locale()) if text else None
+
+
+def _parse_points(text: str | None) -> int | None:
+    text = (text or "").strip().replace(" ", "")
+    if not text:
+        return None
+    if not text.lstrip("+-").isdigit():
+        raise ValidationError(_l("Enter a whole number of points, e.g. 150 or -20."))
+    return int(text)
+
+
+class MoneyField(NormalisingField):
+    """Money typed as the user writes it ("12.50", "12,50", "1.234,50"), kept in cents."""
+
+    normalise = staticmethod(_parse_amount)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return format_decimal(Decimal(self.data).scaleb(-2), format="#,##0.00")
+
+
+class PointsField(NormalisingField):
+    normalise = staticmethod(_parse_points)

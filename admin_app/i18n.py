@@ -46,6 +46,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
+    # Templates show stored choice values by their labels: choices.WalletTxKind.label(v).
+    from . import choices
+
+    app.jinja_env.globals["choices"] = choices
 
     @app.context_processor
     def language_context():

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -10,6 +11,7 @@ from admin_app.choices import Role
 from admin_app.cli import DEMO_EMAIL, DEMO_PASSWORD
 from admin_app.extensions import db
 from admin_app.models import AdminUser, Customer, Guest, Wallet
+from admin_app.services import ledger
 from admin_app.services.users import MIN_PASSWORD_LENGTH
 
 PASSWORD = "a-long-enough-password"
@@ -193,3 +195,39 @@ def test_demo_user_leaves_an_existing_demo_user_alone(runner):
     assert result.exit_code == 0, result.output
     [user] = _users(DEMO_EMAIL)
     assert user.check_password("changed-by-the-owner")
+
+
+# -- ledger ---------------------------------------------------------------------------
+
+def _credit(wallet, amount, key, *, expires_on=None, now=None):
+    ledger.add_balance(wallet, amount, actor=None, reason="Test", idempotency_key=key,
+                       expires_on=expires_on, now=now)
+    db.session.commit()
+
+
+def test_ledger_expire_removes_only_expired_unspent_credit(runner, make):
+    customer = make.customer()
+    wallet = make.wallet(customer)
+    past = date.today() - timedelta(days=3)
+    _credit(wallet, 1000, "old", expires_on=past, now=datetime.combine(past, datetime.min.time()))
+    _credit(wallet, 300, "new")
+    result = runner.invoke(args=["ledger", "expire"])
+    assert result.exit_code == 0, result.output
+    assert "Expired credit in 1 wallets: 10.00 in all." in result.output
+    db.session.expire_all()
+    assert db.session.get(Wallet, wallet.id).balance_minor == 300
+    assert db.session.get(Customer, customer.id).balance_minor == 300
+    again = runner.invoke(args=["ledger", "expire"])
+    assert "Expired credit in 0 wallets" in again.output
+
+
+def test_ledger_verify_passes_then_names_each_mismatch(runner, make):
+    wallet = make.wallet(make.customer())
+    _credit(wallet, 500, "k")
+    ok = runner.invoke(args=["ledger", "verify"])
+    assert ok.exit_code == 0 and "matches" in ok.output
+    db.session.execute(Wallet.__table__.update().values(balance_minor=499))
+    db.session.commit()
+    bad = runner.invoke(args=["ledger", "verify"])
+    assert bad.exit_code != 0
+    assert f"wallet {wallet.id}: cached 499, ledger says 500" in bad.output

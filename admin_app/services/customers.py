@@ -2,11 +2,23 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
 
 from ..choices import InvoiceStatus
 from ..extensions import db
-from ..models import Customer, Invoice, Wallet
+from ..models import (
+    Address,
+    Customer,
+    Invoice,
+    LoyaltyTransaction,
+    OfferEvent,
+    Order,
+    Wallet,
+    WalletTransaction,
+    WishlistItem,
+)
 from .errors import DomainError
 
 
@@ -40,3 +52,56 @@ def ensure_deletable(customer: Customer) -> None:
             _("%(name)s cannot be deleted: %(reasons)s.", name=customer.full_name,
               reasons="; ".join(reasons))
         )
+
+
+# A details page shows the newest rows of each kind; the history lists hold the rest.
+PROFILE_ROWS = 50
+
+
+@dataclass
+class WalletLine:
+    wallet: Wallet
+    available_minor: int
+
+
+@dataclass
+class Profile:
+    """Everything a customer's details page shows, beyond the customer's own fields."""
+
+    orders: list[Order]
+    orders_total: int
+    wallets: list[WalletLine]
+    movements: list[WalletTransaction]
+    points: list[LoyaltyTransaction]
+    invoices: list[Invoice]
+    unpaid_minor: int
+    wishlist: list[WishlistItem]
+    addresses: list[Address]
+    offers: dict[str, list[OfferEvent]]
+
+
+def profile(customer: Customer) -> Profile:
+    from . import invoices, ledger
+
+    def newest(model, *order):
+        return list(db.session.scalars(
+            select(model).where(model.customer_id == customer.id).order_by(*order)
+            .limit(PROFILE_ROWS)))
+
+    offers: dict[str, list[OfferEvent]] = {}
+    for event in newest(OfferEvent, OfferEvent.occurred_at.desc()):
+        offers.setdefault(event.kind, []).append(event)
+    wallets = newest(Wallet, Wallet.created_at.desc())
+    return Profile(
+        orders=newest(Order, Order.created_at.desc(), Order.id.desc()),
+        orders_total=db.session.scalar(
+            select(func.count(Order.id)).where(Order.customer_id == customer.id)),
+        wallets=[WalletLine(w, ledger.available_balance(w)) for w in wallets],
+        movements=ledger.recent_movements(customer=customer, limit=PROFILE_ROWS),
+        points=ledger.recent_points(customer, limit=PROFILE_ROWS),
+        invoices=invoices.customer_invoices(customer, limit=PROFILE_ROWS),
+        unpaid_minor=invoices.unpaid_total(customer),
+        wishlist=newest(WishlistItem, WishlistItem.created_at.desc()),
+        addresses=newest(Address, Address.is_default.desc(), Address.id),
+        offers=offers,
+    )

@@ -123,6 +123,25 @@ def available_balance(wallet: Wallet, today: date | None = None) -> int:
     return credit_state(wallet, today).available_minor
 
 
+def recent_movements(*, wallet: Wallet | None = None, customer: Customer | None = None,
+                     limit: int = 50) -> list[WalletTransaction]:
+    """The newest movements of one wallet, or of all a customer's wallets."""
+    statement = select(WalletTransaction).order_by(WalletTransaction.created_at.desc(),
+                                                   WalletTransaction.id.desc()).limit(limit)
+    if wallet is not None:
+        statement = statement.where(WalletTransaction.wallet_id == wallet.id)
+    if customer is not None:
+        statement = statement.join(Wallet).where(Wallet.customer_id == customer.id)
+    return list(db.session.scalars(statement))
+
+
+def recent_points(customer: Customer, limit: int = 50) -> list[LoyaltyTransaction]:
+    return list(db.session.scalars(
+        select(LoyaltyTransaction).where(LoyaltyTransaction.customer_id == customer.id)
+        .order_by(LoyaltyTransaction.created_at.desc(), LoyaltyTransaction.id.desc())
+        .limit(limit)))
+
+
 def existing_movement(idempotency_key: str) -> WalletTransaction | None:
     return db.session.scalar(
         select(WalletTransaction).where(WalletTransaction.idempotency_key == idempotency_key)
@@ -260,11 +279,16 @@ def set_wallet_status(wallet: Wallet, status: str) -> None:
 
 
 def wallet_changed_hands(wallet: Wallet, previous_customer_id: int | None) -> None:
-    """After a wallet's owner or status was edited: both owners' balances follow."""
-    ids = {previous_customer_id, wallet.customer_id} - {None}
+    """A wallet's owner or status is being edited: both owners' balances follow.
+
+    Call before the change is flushed: the customers are locked first, in id
+    order, as every movement does, then the wallet is written.
+    """
+    owner = wallet.customer.id if wallet.customer is not None else wallet.customer_id
+    with db.session.no_autoflush:
+        customers = [_lock(Customer, i) for i in sorted({previous_customer_id, owner} - {None})]
     db.session.flush()
-    for customer_id in sorted(ids):
-        customer = _lock(Customer, customer_id)
+    for customer in customers:
         if customer is not None:
             _refresh_customer_balance(customer)
 

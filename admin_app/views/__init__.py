@@ -8,12 +8,18 @@ from .blacklist import BlacklistView
 from .customers import CustomerView
 from .groups import GroupView
 from .guests import GuestView
+from .invoices import InvoiceView
+from .loyalty_history import LoyaltyHistoryView
+from .wallet_history import WalletHistoryView
 from .wallets import WalletView
 
 VIEWS = [
     CustomerView,
     GroupView,
     WalletView,
+    WalletHistoryView,
+    LoyaltyHistoryView,
+    InvoiceView,
     GuestView,
     BlacklistView,
 ]

@@ -13,6 +13,7 @@ from flask_admin import AdminIndexView
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.tools import parse_like_term
+from flask_admin.tools import rec_getattr
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -87,11 +88,11 @@ EXPORT_TYPE_FORMATTERS = {
 
 
 def _money_formatter(view, context, model, name):
-    return money(getattr(model, name), getattr(model, "currency", None))
+    return money(rec_getattr(model, name), getattr(model, "currency", None))
 
 
 def _phone_formatter(view, context, model, name):
-    return display_phone(getattr(model, name))
+    return display_phone(rec_getattr(model, name))
 
 
 def name_with_blacklist_marker(view, context, model, name):
@@ -110,7 +111,7 @@ def blacklist_marker(view, context, model, name):
 
 
 def _money_export(view, context, model, name):
-    value = getattr(model, name)
+    value = rec_getattr(model, name)
     # Exact decimal text from integer minor units, e.g. 1234 -> "12.34".
     return "" if value is None else f"{'-' if value < 0 else ''}{abs(value) // 100}.{abs(value) % 100:02d}"
 
@@ -220,12 +221,48 @@ class BaseModelView(ProtectedView, ModelView):
             return response
         flag = self.ENDPOINT_FLAGS.get(name)
         if flag and not getattr(self, flag):
-            current_app.logger.warning(
-                "refused %s %s to %s (role %s)", request.method, request.path,
-                current_user.email, current_user.role,
-            )
-            abort(403)
+            self.refuse()
+        if name == "action_view" and not self.is_action_allowed(request.form.get("action", "")):
+            self.refuse()
         return None
+
+    def refuse(self):
+        """403 for a request the user's role does not allow, logged for the audit."""
+        current_app.logger.warning(
+            "refused %s %s to %s (role %s)", request.method, request.path,
+            current_user.email, current_user.role,
+        )
+        abort(403)
+
+    def require(self, capability: str) -> None:
+        """For a view's own pages: refuse unless the user's role has ``capability``."""
+        if not permissions.can(current_user, capability):
+            self.refuse()
+
+    # Bulk actions and row buttons that need more than seeing: name -> capability.
+    action_capabilities: dict[str, str] = {}
+    # Extra row buttons, each shown only to roles with its capability.
+    capability_row_actions: tuple = ()
+
+    def is_action_allowed(self, name: str) -> bool:
+        capability = self.action_capabilities.get(name)
+        if capability is not None and not self._allowed(capability):
+            return False
+        return super().is_action_allowed(name)
+
+    def get_list_row_actions(self):
+        extra = [a for capability, a in self.capability_row_actions if self._allowed(capability)]
+        return super().get_list_row_actions() + extra
+
+    # -- details pages -------------------------------------------------------------
+    def details_extras(self, model) -> dict:
+        """What a view's details template shows beyond the record's own fields."""
+        return {}
+
+    def render(self, template, **kwargs):
+        if template == self.details_template and "model" in kwargs:
+            kwargs.update(self.details_extras(kwargs["model"]))
+        return super().render(template, **kwargs)
 
     # A view turns a kind of change off for everyone with these.
     allow_create = True
@@ -242,12 +279,16 @@ class BaseModelView(ProtectedView, ModelView):
         choices = {c.key: c.info["choices"] for c in columns if "choices" in c.info}
         formatters = {}
         export_formatters = {}
-        for column in columns:
-            if column.key.endswith("_minor"):
-                formatters[column.key] = _money_formatter
-                export_formatters[column.key] = _money_export
-            elif column.key == "phone":
-                formatters[column.key] = _phone_formatter
+        # The model's columns and related ones the view lists ("wallet.customer.phone").
+        names = {c.key for c in columns} | {
+            n for n in (*(self.column_list or ()), *(self.column_details_list or ()))
+            if isinstance(n, str)}
+        for name in names:
+            if name.endswith("_minor"):
+                formatters[name] = _money_formatter
+                export_formatters[name] = _money_export
+            elif name.rsplit(".", 1)[-1] == "phone":
+                formatters[name] = _phone_formatter
         self.column_labels = {**COMMON_LABELS, **(self.column_labels or {})}
         self.column_choices = {
             **{key: cls.choices() for key, cls in choices.items()},

@@ -1,13 +1,18 @@
 """Customers: find one in a million, see and edit what they are."""
+from flask import abort, request, url_for
+from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..filters import DateRangeFilter, LiveChoiceFilter, YesNoFilter
 from ..forms import CountryField
 from ..models import Customer
-from ..services import customers
+from ..extensions import db
+from ..i18n import money
+from ..services import customers, ledger, permissions
 from ..services.countries import country_choices, country_name
 from ..services.groups import group_choices
+from . import ledger_pages
 from .base import BaseModelView, blacklist_marker, name_with_blacklist_marker
 
 
@@ -80,5 +85,47 @@ class CustomerView(BaseModelView):
     )
     form_overrides = {"country": CountryField}
 
+    details_template = "admin/customer_details.html"
+
     def on_model_delete(self, model):
         customers.ensure_deletable(model)
+
+    def details_extras(self, model) -> dict:
+        return {
+            "profile": customers.profile(model),
+            "may_move_money": self._allowed(permissions.MONEY),
+        }
+
+    def _customer(self) -> Customer:
+        customer = db.session.get(Customer, request.args.get("id", type=int) or 0)
+        if customer is None:
+            abort(404)
+        return customer
+
+    def _details_url(self, customer: Customer) -> str:
+        return url_for(".details_view", id=customer.id)
+
+    @expose("/add-balance/", methods=("GET", "POST"))
+    def add_balance_view(self):
+        """Credit or debit the customer's store-credit wallet (created on first use)."""
+        self.require(permissions.MONEY)
+        customer = self._customer()
+        subject = _("Store credit of %(name)s. Balance: %(balance)s.", name=customer.full_name,
+                    balance=money(customer.balance_minor))
+        return ledger_pages.add_balance_page(
+            self, lambda: [ledger.store_credit_wallet(customer)], subject=subject,
+            return_url=self._details_url(customer))
+
+    @expose("/adjust-points/", methods=("GET", "POST"))
+    def adjust_points_view(self):
+        self.require(permissions.MONEY)
+        customer = self._customer()
+        return ledger_pages.adjust_points_page(self, customer,
+                                               return_url=self._details_url(customer))
+
+    @expose("/account-limit/", methods=("GET", "POST"))
+    def account_limit_view(self):
+        self.require(permissions.MONEY)
+        customer = self._customer()
+        return ledger_pages.account_limit_page(self, customer,
+                                               return_url=self._details_url(customer))

@@ -1,10 +1,19 @@
 """Wallets: stored value a customer spends at outlets. Balances change only via the ledger."""
+from flask import abort, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.model.template import EndpointLinkRowAction
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect, select
 
+from ..extensions import db
 from ..filters import DateFromFilter, DateToFilter, LiveMultiChoiceFilter
+from ..i18n import money
 from ..models import Customer, DiscountCode, Wallet
-from ..services import permissions, wallets
+from ..services import ledger, permissions, sharing, wallets
 from ..services.outlets import outlet_choices
+from . import ledger_pages
 from .base import BaseModelView
 
 
@@ -59,8 +68,64 @@ class WalletView(BaseModelView):
         },
     }
 
+    details_template = "admin/wallet_details.html"
+    action_capabilities = {"add_balance": permissions.MONEY}
+    capability_row_actions = (
+        (permissions.MONEY, EndpointLinkRowAction("fa fa-plus-circle", ".add_balance_view",
+                                                  title=_l("Add balance"))),
+    )
+
     def on_model_change(self, form, model, is_created):
         wallets.check_discount(model.discount_code)
+        previous = inspect(model).attrs.customer.history.deleted
+        ledger.wallet_changed_hands(model, previous[0].id if previous and previous[0] else None)
+
+    def details_extras(self, model) -> dict:
+        state = ledger.credit_state(model)
+        return {
+            "available_minor": state.available_minor,
+            "expired_minor": state.expired_unspent_minor,
+            "history": ledger.recent_movements(wallet=model),
+            "history_url": url_for("wallet-history.index_view", search=f"={model.wallet_code}"),
+            "may_move_money": self._allowed(permissions.MONEY),
+            "may_share": self._allowed(permissions.EXPORT),
+        }
+
+    @expose("/add-balance/", methods=("GET", "POST"))
+    def add_balance_view(self):
+        self.require(permissions.MONEY)
+        ids = [int(i) for i in request.args.getlist("id") if i.isdigit()]
+        chosen = list(db.session.scalars(select(Wallet).where(Wallet.id.in_(ids))))
+        if not chosen:
+            abort(404)
+        if len(chosen) == 1:
+            wallet = chosen[0]
+            subject = _("Wallet %(code)s of %(owner)s. Available balance: %(balance)s.",
+                        code=wallet.wallet_code, owner=wallet.customer or _("no customer"),
+                        balance=money(ledger.available_balance(wallet), wallet.currency))
+            return_url = url_for(".details_view", id=wallet.id)
+        else:
+            subject = _("The same movement for each of %(n)s wallets: %(codes)s.", n=len(chosen),
+                        codes=", ".join(w.wallet_code for w in chosen[:20]))
+            return_url = url_for(".index_view")
+        return ledger_pages.add_balance_page(self, lambda: chosen, subject=subject,
+                                      return_url=return_url)
+
+    @action("add_balance", _l("Add balance"))
+    def action_add_balance(self, ids):
+        return redirect(url_for(".add_balance_view", id=ids))
+
+    @expose("/share/", methods=("POST",))
+    def share_view(self):
+        """A read-only link to the wallet's summary, signed and expiring."""
+        self.require(permissions.EXPORT)
+        wallet = db.session.get(Wallet, request.form.get("id", type=int) or 0)
+        if wallet is None:
+            abort(404)
+        return self.render("admin/share_link.html", wallet=wallet,
+                           link=sharing.share_url(wallet),
+                           hours=max(1, sharing.link_max_age() // 3600),
+                           return_url=url_for(".details_view", id=wallet.id))
 
     def on_model_delete(self, model):
         wallets.ensure_deletable(model)

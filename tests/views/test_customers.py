@@ -23,6 +23,8 @@ from admin_app.choices import InvoiceStatus, Role, WalletStatus
 from admin_app.extensions import db
 from admin_app.models import Customer, Invoice, Order, Wallet
 
+from ..pages import flashes, form_errors
+
 CUSTOMERS = "/admin/customers/"
 NEW = CUSTOMERS + "new/"
 DELETE = CUSTOMERS + "delete/"
@@ -33,8 +35,6 @@ LIST_HEADERS = [
     "Loyalty points", "Balance", "Marketing opt-in", "Card number", "Date added",
 ]
 UNSORTABLE = {"Email", "Phone"}
-
-
 
 
 # -- reading pages ---------------------------------------------------------------
@@ -92,25 +92,6 @@ def detail_rows(page: str) -> dict[str, str]:
         _text(label): value
         for label, value in re.findall(r"<b>(.*?)</b>\s*</td>\s*<td>(.*?)</td>", table, re.S)
     }
-
-
-def flashes(page: str) -> list[tuple[str, str]]:
-    """(category, text) of every flashed message on the page."""
-    found = re.findall(r'class="alert alert-(\w+)[^"]*">(.*?)</div>', page, re.S)
-    return [(category, _text(body).lstrip("×").strip()) for category, body in found]
-
-
-def form_errors(page: str) -> dict[str, list[str]]:
-    """Field name -> its error messages, from a re-shown form."""
-    errors = {}
-    for group in page.split('<div class="form-group')[1:]:
-        field = re.search(r'<label for="(\w+)"', group)
-        messages = re.findall(
-            r"<li>(.*?)</li>", group.split('class="invalid-feedback"', 1)[1]
-        ) if 'class="invalid-feedback"' in group else []
-        if field and messages:
-            errors[field.group(1)] = [_text(m) for m in messages]
-    return errors
 
 
 def filter_options(page: str, label: str) -> list[list[str]]:

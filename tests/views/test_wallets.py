@@ -22,6 +22,8 @@ from admin_app.choices import Role, WalletStatus, WalletTxKind
 from admin_app.extensions import db
 from admin_app.models import WALLET_CODE_ALPHABET, Wallet, WalletTransaction
 
+from ..pages import flashes, form_errors
+
 WALLETS = "/admin/wallets/"
 NEW = WALLETS + "new/"
 DELETE = WALLETS + "delete/"
@@ -95,25 +97,6 @@ def detail_rows(page: str) -> dict[str, str]:
         _text(label): _text(value)
         for label, value in re.findall(r"<b>(.*?)</b>\s*</td>\s*<td>(.*?)</td>", table, re.S)
     }
-
-
-def flashes(page: str) -> list[tuple[str, str]]:
-    """(category, text) of every flashed message on the page."""
-    found = re.findall(r'class="alert alert-(\w+)[^"]*">(.*?)</div>', page, re.S)
-    return [(category, _text(body).lstrip("×").strip()) for category, body in found]
-
-
-def form_errors(page: str) -> dict[str, list[str]]:
-    """Field name -> its error messages, from a re-shown form."""
-    errors = {}
-    for group in page.split('<div class="form-group')[1:]:
-        field = re.search(r'<label for="(\w+)"', group)
-        messages = re.findall(
-            r"<li>(.*?)</li>", group.split('class="invalid-feedback"', 1)[1]
-        ) if 'class="invalid-feedback"' in group else []
-        if field and messages:
-            errors[field.group(1)] = [_text(m) for m in messages]
-    return errors
 
 
 def select_options(page: str, name: str) -> list[tuple[str, str]]:
@@ -577,8 +560,6 @@ def _refusal_on_discount(response) -> str:
                  and text != "Failed to update record."]
     assert messages, (form_errors(page), flashes(page))
     return " ".join(messages)
-
-
 
 
 def test_forged_create_with_a_code_not_available_in_wallet_is_refused(manager, make):

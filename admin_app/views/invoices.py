@@ -1,0 +1,169 @@
+"""On account: sales customers pay later, their invoices, and each invoice's PDF.
+
+Invoices are never edited or deleted: a new one is issued by the invoices
+service, and an unpaid one is marked paid or voided with the list's actions.
+"""
+from __future__ import annotations
+
+import io
+
+from flask import abort, flash, send_file, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_admin.form import DatePickerWidget
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+from wtforms.fields import DateField
+from wtforms.validators import DataRequired, InputRequired, Optional
+
+from ..extensions import db
+from ..filters import DateRangeFilter
+from ..forms import MoneyField
+from ..models import Customer, Invoice, Order
+from ..services import invoices, permissions
+from ..services.errors import DomainError
+from ..services.invoice_pdf import pdf_filename, render_invoice_pdf
+from .base import BaseModelView
+
+CUSTOMER_FILTER_ARG = "flt0_customer_id_equals"
+
+
+def customer_invoices_url(customer_id: int) -> str:
+    """The list of one customer's on-account sales (for links from the customer page)."""
+    return url_for("invoices.index_view", **{CUSTOMER_FILTER_ARG: customer_id})
+
+
+def _number(view, context, model, name):
+    return str(model)
+
+
+def _pdf_link(view, context, model, name):
+    return Markup('<a href="{}" target="_blank" rel="noopener">{}</a>').format(
+        url_for("invoices.pdf_view", invoice_id=model.id), _("Invoice PDF"))
+
+
+class InvoiceView(BaseModelView):
+    model_class = Invoice
+    menu_name = _l("On account")
+    view_url = "invoices"
+
+    create_capability = edit_capability = permissions.MONEY
+    allow_edit = False
+    allow_delete = False  # numbers are never reused: void instead
+    action_capabilities = {"mark_paid": permissions.MONEY, "void": permissions.MONEY}
+
+    column_list = ("number", "customer", "order", "issued_on", "due_on", "amount_minor",
+                   "status", "pdf")
+    column_details_list = ("number", "customer", "customer.email", "order", "issued_on",
+                           "due_on", "amount_minor", "status", "pdf")
+    column_export_list = ("number", "customer", "customer.email", "order", "issued_on",
+                          "due_on", "amount_minor", "currency", "status")
+    column_sortable_list = ("number", "issued_on", "due_on", "amount_minor", "status")
+    column_default_sort = ("number", True)
+    # A number typed alone finds that invoice (see _search_condition).
+    column_searchable_list = ("customer.first_name", "customer.surname", "customer.email")
+    column_filters = (
+        "status",
+        sqla_filters.IntEqualFilter(Invoice.customer_id, _l("Customer ID")),
+        DateRangeFilter(Invoice.issued_on, _l("Issue date")),
+        DateRangeFilter(Invoice.due_on, _l("Due date")),
+    )
+    column_labels = {
+        "number": _l("Invoice number"),
+        "order": _l("Order"),
+        "issued_on": _l("Issue date"),
+        "due_on": _l("Due date"),
+        "amount_minor": _l("Amount"),
+        "pdf": _l("Invoice PDF"),
+        "customer.email": _l("Customer email"),
+        "customer.first_name": _l("First name"),
+        "customer.surname": _l("Surname"),
+    }
+    column_formatters = {"number": _number, "pdf": _pdf_link}
+    column_formatters_detail = {"number": _number, "pdf": _pdf_link}
+    column_formatters_export = {"number": _number}
+
+    # The "new on-account sale" form; its save goes through the invoices service.
+    form_columns = ("customer", "amount", "order", "due_on")
+    form_extra_fields = {
+        # InputRequired, not DataRequired: that one would replace the parser's message.
+        "amount": MoneyField(_l("Amount"), validators=[InputRequired()]),
+        "due_on": DateField(_l("Due date"), validators=[Optional()], widget=DatePickerWidget(),
+                            description=_l("Leave empty for 30 days from today.")),
+    }
+    form_args = {"customer": {"validators": [DataRequired()]}}
+    form_ajax_refs = {
+        "customer": {"fields": (Customer.surname, Customer.first_name, Customer.email),
+                     "page_size": 10, "placeholder": _l("Type a name or email")},
+        "order": {"fields": (Order.sale_code,), "page_size": 10,
+                  "placeholder": _l("Type a sale code")},
+    }
+
+    def create_model(self, form):
+        try:
+            invoice = invoices.create_on_account_sale(
+                form.customer.data, form.amount.data, actor=current_user._get_current_object(),
+                order=form.order.data, due_on=form.due_on.data)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return False
+        return invoice
+
+    # -- search: a number finds its invoice, words find customers ---------------
+    def _search_condition(self, query, joins, search: str):
+        digits = search.strip()
+        if digits.isdigit():
+            return query, joins, Invoice.number == int(digits)
+        return super()._search_condition(query, joins, search)
+
+    def search_placeholder(self) -> str:
+        return ", ".join((str(_l("Invoice number")), super().search_placeholder() or ""))
+
+    # -- actions ------------------------------------------------------------------
+    @action("mark_paid", _l("Mark paid"), _l("Mark the selected invoices as paid?"))
+    def action_mark_paid(self, ids):
+        changed = self._change_selected(ids, invoices.mark_paid)
+        if changed:
+            flash(ngettext("%(num)d invoice marked as paid.",
+                           "%(num)d invoices marked as paid.", changed), "success")
+
+    @action("void", _l("Void"), _l("Void the selected invoices? Their numbers stay taken."))
+    def action_void(self, ids):
+        changed = self._change_selected(ids, invoices.void)
+        if changed:
+            flash(ngettext("%(num)d invoice voided.", "%(num)d invoices voided.", changed),
+                  "success")
+
+    def _change_selected(self, ids, change) -> int:
+        """All or nothing: one refusal leaves every selected invoice as it was."""
+        chosen = [int(i) for i in ids if str(i).isdigit()]
+        # In id order, so two people acting on overlapping selections lock alike.
+        rows = db.session.scalars(select(Invoice).where(Invoice.id.in_(chosen))
+                                  .order_by(Invoice.id)).all()
+        try:
+            for invoice in rows:
+                change(invoice, actor=current_user._get_current_object())
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return 0
+        return len(rows)
+
+    # -- the PDF --------------------------------------------------------------------
+    @expose("/<int:invoice_id>/pdf")
+    def pdf_view(self, invoice_id: int):
+        invoice = db.session.get(Invoice, invoice_id)
+        if invoice is None:
+            abort(404)
+        response = send_file(io.BytesIO(render_invoice_pdf(invoice)),
+                             mimetype="application/pdf", download_name=pdf_filename(invoice))
+        response.headers["Cache-Control"] = "private, no-store"  # personal data
+        return response

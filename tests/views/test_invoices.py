@@ -1,0 +1,328 @@
+"""On account (/admin/invoices/): the list, a new on-account sale, the paid/void actions
+and each invoice's PDF, read back with pypdf, in English and in Spanish."""
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from babel.dates import format_date
+from babel.numbers import format_currency
+from flask import g
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from admin_app.choices import InvoiceStatus, Role
+from admin_app.extensions import db
+from admin_app.models import Address, AdminUser, Customer, Invoice, OrderLine
+from admin_app.services import invoices
+from admin_app.views.invoices import customer_invoices_url
+
+URL = "/admin/invoices/"
+
+
+@pytest.fixture
+def buyer(make):
+    customer = make.customer("Lucía", "Núñez", email="lucia@example.com",
+                             account_limit_minor=500_000)
+    db.session.add(Address(customer=customer, line1="Calle Mayor 1", line2="3º izq.",
+                           city="Madrid", postcode="28013", country="ES", is_default=True))
+    db.session.commit()
+    return customer
+
+
+@pytest.fixture
+def order(make, buyer):
+    order = make.order(buyer, sale_code="T00000077", total_minor=123_450)
+    db.session.add_all([
+        OrderLine(order=order, product="Café molido", sku="CAF-250", quantity=2,
+                  unit_price_minor=1_250),
+        OrderLine(order=order, product="Cafetera exprés", sku="EXP-01", quantity=1,
+                  unit_price_minor=120_950),
+    ])
+    db.session.commit()
+    return order
+
+
+@pytest.fixture
+def invoice(buyer, order, users):
+    made = invoices.create_on_account_sale(
+        buyer, 123_450, actor=users[Role.MANAGER], order=order,
+        issued_on=date(2026, 11, 22), due_on=date(2026, 12, 22))
+    db.session.commit()
+    return made
+
+
+def count() -> int:
+    return db.session.scalar(select(func.count(Invoice.id)))
+
+
+def fresh(invoice_id: int) -> Invoice:
+    db.session.expire_all()
+    return db.session.get(Invoice, invoice_id)
+
+
+def speak(user: AdminUser, language: str) -> None:
+    """The user's language from the next request on (the test's shared ``g`` caches it)."""
+    user.language = language
+    db.session.commit()
+    g.pop("_flask_babel", None)
+
+
+# -- the list ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", Role.values())
+def test_every_role_sees_the_list_with_its_columns(login, invoice, role):
+    html = login(role).get(URL).get_data(as_text=True)
+    for text in ("000001", "Lucía Núñez", "T00000077", "Nov 22, 2026", "Dec 22, 2026",
+                 "€1,234.50", "Unpaid", "Invoice PDF", f"{URL}{invoice.id}/pdf"):
+        assert text in html, text
+
+
+def test_search_by_number_or_customer(login, invoice, make, users):
+    other = make.customer("Pedro", "Ortega", email="pedro@example.com",
+                          account_limit_minor=1_000)
+    invoices.create_on_account_sale(other, 100, actor=users[Role.MANAGER])
+    db.session.commit()
+    client = login(Role.VIEWER)
+
+    def found(search: str) -> set[str]:
+        html = client.get(URL, query_string={"search": search}).get_data(as_text=True)
+        return {name for name in ("Lucía Núñez", "Pedro Ortega") if name in html}
+
+    assert found("000002") == {"Pedro Ortega"}
+    assert found("1") == {"Lucía Núñez"}       # the number exactly, not every "1" in it
+    assert found("núñez") == {"Lucía Núñez"}
+    assert found("pedro@example") == {"Pedro Ortega"}
+    assert found("nobody") == set()
+
+
+def test_filters_by_status_customer_and_issue_date(login, invoice, make, users):
+    other = make.customer("Pedro", "Ortega", account_limit_minor=1_000)
+    later = invoices.create_on_account_sale(other, 100, actor=users[Role.MANAGER],
+                                            issued_on=date(2026, 12, 5))
+    invoices.mark_paid(later, actor=users[Role.MANAGER])
+    db.session.commit()
+    client = login(Role.VIEWER)
+
+    def shown(**args) -> set[str]:
+        html = client.get(URL, query_string=args).get_data(as_text=True)
+        return {name for name in ("Lucía Núñez", "Pedro Ortega") if name in html}
+
+    assert shown(flt0_status_is="paid") == {"Pedro Ortega"}
+    assert shown(flt0_status_is="unpaid") == {"Lucía Núñez"}
+    assert shown(flt0_customer_id_equals=str(other.id)) == {"Pedro Ortega"}
+    assert shown(flt0_issue_date_between="2026-11-01 to 2026-11-30") == {"Lucía Núñez"}
+    assert shown(flt0_issue_date_between="2026-12-05 to 2026-12-05") == {"Pedro Ortega"}
+
+
+def test_customer_list_link(app, login, invoice, buyer):
+    with app.test_request_context():
+        url = customer_invoices_url(buyer.id)
+    assert url == f"{URL}?flt0_customer_id_equals={buyer.id}"
+    html = login(Role.VIEWER).get(url).get_data(as_text=True)
+    assert "000001" in html
+
+
+# -- a new on-account sale -------------------------------------------------------------------
+
+def test_customer_is_found_by_typing_on_the_sale_form(login, buyer):
+    response = login(Role.MANAGER).get(f"{URL}ajax/lookup/",
+                                       query_string={"name": "customer", "query": "Núñ"})
+    assert response.status_code == 200
+    assert [buyer.id, "Lucía Núñez"] in response.get_json()
+
+def new_sale(buyer, amount: str, **fields) -> dict:
+    return {"customer": str(buyer.id), "amount": amount, "order": "", "due_on": "", **fields}
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.OPERATOR])
+def test_roles_below_manager_cannot_sell_on_account(login, buyer, role):
+    client = login(role)
+    assert client.get(f"{URL}new/").status_code == 403
+    response = client.post_form(f"{URL}new/", new_sale(buyer, "10.00"))
+    assert response.status_code == 403
+    assert count() == 0
+    assert f"{URL}new/" not in client.get(URL).get_data(as_text=True)
+
+
+def test_manager_sells_on_account(login, buyer, order):
+    client = login(Role.MANAGER)
+    assert client.get(f"{URL}new/").status_code == 200
+    response = client.post_form(f"{URL}new/", new_sale(
+        buyer, "1,234.50", order=str(order.id), due_on="2027-01-15"))
+    assert response.status_code == 302
+    invoice = db.session.scalar(select(Invoice))
+    assert (invoice.number, invoice.customer_id, invoice.order_id) == (1, buyer.id, order.id)
+    assert invoice.amount_minor == 123_450
+    assert invoice.status == InvoiceStatus.UNPAID
+    assert invoice.due_on == date(2027, 1, 15)
+    assert (invoice.due_on - invoice.issued_on).days > 0
+
+
+def test_amount_is_typed_the_spanish_way_by_a_spanish_speaker(login, users, buyer):
+    client = login(Role.MANAGER)
+    speak(users[Role.MANAGER], "es")
+    assert client.post_form(f"{URL}new/", new_sale(buyer, "1.234,50")).status_code == 302
+    invoice = db.session.scalar(select(Invoice))
+    assert invoice.amount_minor == 123_450
+    assert (invoice.due_on - invoice.issued_on).days == 30
+
+
+def test_sale_past_the_limit_is_refused_with_the_reason(login, buyer):
+    client = login(Role.MANAGER)
+    response = client.post_form(f"{URL}new/", new_sale(buyer, "5,000.01"),
+                                follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "past their account limit of €5,000.00" in html
+    assert count() == 0
+
+
+@pytest.mark.parametrize(("amount", "error"), [
+    ("", "This field is required."),
+    ("abc", "&#34;abc&#34; is not an amount: write it like 1,234.50."),
+    ("12.345", "An amount has at most two decimals."),
+])
+def test_unreadable_amount_is_refused_on_the_form(login, buyer, amount, error):
+    response = login(Role.MANAGER).post_form(f"{URL}new/", new_sale(buyer, amount))
+    assert response.status_code == 200  # the form again, with its error
+    assert error in response.get_data(as_text=True)
+    assert count() == 0
+
+
+def test_customer_is_required(login, buyer):
+    response = login(Role.MANAGER).post_form(f"{URL}new/", new_sale(buyer, "10", customer=""))
+    assert response.status_code == 200
+    assert count() == 0
+
+
+def test_invoices_are_never_edited_or_deleted(login, invoice):
+    client = login(Role.ADMIN)
+    assert client.get(f"{URL}edit/?id={invoice.id}").status_code == 403
+    assert client.post_form(f"{URL}delete/", {"id": str(invoice.id)}).status_code == 403
+    response = client.post_form(f"{URL}action/", {"action": "delete", "rowid": [invoice.id]})
+    assert response.status_code == 403
+    assert fresh(invoice.id) is not None
+    html = client.get(URL).get_data(as_text=True)
+    assert f"{URL}delete/" not in html and f"{URL}edit/" not in html
+
+
+# -- paying and voiding ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.OPERATOR])
+@pytest.mark.parametrize("name", ["mark_paid", "void"])
+def test_roles_below_manager_cannot_pay_or_void(login, invoice, role, name):
+    client = login(role)
+    response = client.post_form(f"{URL}action/", {"action": name, "rowid": [invoice.id]})
+    assert response.status_code == 403
+    assert fresh(invoice.id).status == InvoiceStatus.UNPAID
+    assert f"execute('{name}')" not in client.get(URL).get_data(as_text=True)
+
+
+def test_manager_marks_paid_and_voids(login, invoice, buyer, users):
+    second = invoices.create_on_account_sale(buyer, 100, actor=users[Role.MANAGER])
+    db.session.commit()
+    client = login(Role.MANAGER)
+    html = client.get(URL).get_data(as_text=True)
+    assert "execute('mark_paid')" in html and "execute('void')" in html
+    response = client.post_form(f"{URL}action/", {"action": "mark_paid", "rowid": [invoice.id]},
+                                follow_redirects=True)
+    assert "1 invoice marked as paid." in response.get_data(as_text=True)
+    response = client.post_form(f"{URL}action/", {"action": "void", "rowid": [second.id]},
+                                follow_redirects=True)
+    assert "1 invoice voided." in response.get_data(as_text=True)
+    assert fresh(invoice.id).status == InvoiceStatus.PAID
+    assert fresh(second.id).status == InvoiceStatus.VOID
+
+
+def test_one_refusal_changes_none_of_the_selection(login, invoice, buyer, users):
+    unpaid = invoices.create_on_account_sale(buyer, 100, actor=users[Role.MANAGER])
+    invoices.mark_paid(invoice, actor=users[Role.MANAGER])
+    db.session.commit()
+    response = login(Role.MANAGER).post_form(
+        f"{URL}action/", {"action": "void", "rowid": [invoice.id, unpaid.id]},
+        follow_redirects=True)
+    assert "only an unpaid invoice can be paid or voided" in response.get_data(as_text=True)
+    assert fresh(unpaid.id).status == InvoiceStatus.UNPAID
+    assert fresh(invoice.id).status == InvoiceStatus.PAID
+
+
+# -- the PDF -------------------------------------------------------------------------------------
+
+def pdf_text(response) -> str:
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF-")
+    reader = PdfReader(io.BytesIO(response.data))
+    # Babel writes a no-break space in "1.234,50 €"; compare with plain spaces.
+    return "\n".join(page.extract_text() for page in reader.pages).replace("\u00a0", " ")
+
+
+def plain(text: str) -> str:
+    return text.replace("\u00a0", " ")
+
+
+def test_pdf_in_english(login, invoice):
+    response = login(Role.VIEWER).get(f"{URL}{invoice.id}/pdf")
+    assert response.headers["Content-Disposition"] == "inline; filename=invoice-000001.pdf"
+    assert "no-store" in response.headers["Cache-Control"]
+    text = pdf_text(response)
+    for expected in (
+        "Backoffice", "Invoice 000001", "Invoice number", "Issue date", "Nov 22, 2026",
+        "Due date", "Dec 22, 2026", "Unpaid", "T00000077",
+        "Lucía Núñez", "lucia@example.com", "Calle Mayor 1", "3º izq.", "28013 Madrid", "Spain",
+        "Product", "SKU", "Quantity", "Unit price", "Line total",
+        "Café molido", "CAF-250", "€12.50", "€25.00",
+        "Cafetera exprés", "EXP-01", "€1,209.50",
+        "Total", "€1,234.50", "Payment due by Dec 22, 2026",
+    ):
+        assert expected in text, expected
+
+
+def test_pdf_in_spanish_formats_money_and_dates_the_spanish_way(login, users, invoice):
+    client = login(Role.VIEWER)
+    speak(users[Role.VIEWER], "es")
+    text = pdf_text(client.get(f"{URL}{invoice.id}/pdf"))
+    for expected in (
+        format_currency(Decimal("1234.50"), "EUR", locale="es"), "1.234,50 €",
+        "12,50 €", "25,00 €", "1.209,50 €",
+        format_date(date(2026, 11, 22), "medium", locale="es"), "22 nov 2026",
+        format_date(date(2026, 12, 22), "medium", locale="es"),
+        "España", "Lucía Núñez", "Café molido", "000001", "T00000077",
+    ):
+        assert plain(expected) in text, expected
+    assert "€1,234.50" not in text
+
+
+def test_pdf_shows_the_status_and_business_name(app, login, invoice, users, monkeypatch):
+    monkeypatch.setitem(app.config, "BUSINESS_NAME", "Tienda Añil, S.L.")
+    monkeypatch.setitem(app.config, "BUSINESS_ADDRESS", "Gran Vía 2, 28013 Madrid")
+    invoices.void(invoice, actor=users[Role.MANAGER])
+    db.session.commit()
+    text = pdf_text(login(Role.VIEWER).get(f"{URL}{invoice.id}/pdf"))
+    assert "Tienda Añil, S.L." in text and "Gran Vía 2, 28013 Madrid" in text
+    assert "Void" in text and "This invoice is void" in text
+
+
+def test_pdf_without_an_order_or_address(login, make, users):
+    customer = make.customer("Ana", "Ruiz", email=None, account_limit_minor=1_000)
+    made = invoices.create_on_account_sale(customer, 999, actor=users[Role.MANAGER])
+    db.session.commit()
+    text = pdf_text(login(Role.VIEWER).get(f"{URL}{made.id}/pdf"))
+    assert "Ana Ruiz" in text and "€9.99" in text and "SKU" not in text
+
+
+def test_pdf_of_an_invoice_whose_customer_was_deleted(login, make):
+    orphan = make.invoice(make.customer(), number=7, amount_minor=100,
+                          status=InvoiceStatus.PAID)
+    db.session.delete(db.session.get(Customer, orphan.customer_id))
+    db.session.commit()
+    assert "000007" in pdf_text(login(Role.VIEWER).get(f"{URL}{orphan.id}/pdf"))
+
+
+def test_pdf_needs_a_login_and_an_existing_invoice(client, login, invoice):
+    response = client.get(f"{URL}{invoice.id}/pdf")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+    assert login(Role.VIEWER).get(f"{URL}{invoice.id + 1000}/pdf").status_code == 404
