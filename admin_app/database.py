@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, select, update
 
 from .extensions import db
 
@@ -27,3 +27,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
+
+
+def lock_row(model, row_id: int):
+    """The row, freshly read and locked until the transaction ends.
+
+    PostgreSQL: SELECT ... FOR UPDATE. SQLite ignores FOR UPDATE, so a write
+    that changes nothing takes its database write lock first (writers queue
+    behind it, readers go on), and the row is read after that.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        # Columns with an onupdate default are named too, so that nothing changes.
+        unchanged = {c.key: c for c in model.__table__.columns if c.onupdate or c.primary_key}
+        db.session.execute(
+            update(model.__table__).where(model.__table__.c.id == row_id).values(unchanged)
+        )
+        statement = select(model).where(model.id == row_id)
+    else:
+        statement = select(model).where(model.id == row_id).with_for_update()
+    return db.session.scalars(statement.execution_options(populate_existing=True)).one_or_none()

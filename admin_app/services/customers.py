@@ -19,6 +19,7 @@ from ..models import (
     WalletTransaction,
     WishlistItem,
 )
+from . import invoices, ledger
 from .errors import DomainError
 
 
@@ -81,8 +82,6 @@ class Profile:
 
 
 def profile(customer: Customer) -> Profile:
-    from . import invoices, ledger
-
     def newest(model, *order):
         return list(db.session.scalars(
             select(model).where(model.customer_id == customer.id).order_by(*order)

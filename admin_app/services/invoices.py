@@ -33,12 +33,12 @@ from flask_babel import gettext as _
 from sqlalchemy import event, func, select, text
 
 from ..choices import InvoiceStatus
+from ..database import lock_row
 from ..extensions import db
 from ..i18n import money
 from ..models import Customer, Invoice, Order, utcnow
 from . import permissions
 from .errors import DomainError
-from .ledger import _lock
 
 # Refused as a probable typo: ten million in major units, far below BIGINT.
 MAX_AMOUNT_MINOR = 1_000_000_000
@@ -161,7 +161,7 @@ def void(invoice: Invoice, *, actor) -> Invoice:
 
 def _change_status(invoice: Invoice, status: str, *, actor) -> Invoice:
     _require_money_role(actor)
-    invoice = _lock(Invoice, invoice.id)  # two clerks at once: the second sees the first
+    invoice = lock_row(Invoice, invoice.id)  # two clerks at once: the second sees the first
     if invoice is None:
         raise InvoiceError(_("This invoice does not exist (any more)."))
     if invoice.status != InvoiceStatus.UNPAID:
@@ -176,7 +176,7 @@ def _change_status(invoice: Invoice, status: str, *, actor) -> Invoice:
 # -- helpers ------------------------------------------------------------------------------
 
 def _lock_customer(customer: Customer) -> Customer:
-    locked = _lock(Customer, customer.id)
+    locked = lock_row(Customer, customer.id)
     if locked is None:
         raise InvoiceError(_("This customer does not exist (any more)."))
     return locked

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from ..choices import LoyaltyTxKind, WalletStatus, WalletTxKind
+from ..database import lock_row
 from ..extensions import db
+from ..i18n import money
 from ..models import (
     AdminUser,
     Customer,
@@ -37,33 +39,14 @@ class LedgerError(DomainError):
     """A movement the rules refuse; nothing was written."""
 
 
-# -- locks ---------------------------------------------------------------------------
-
-def _lock(model, row_id: int):
-    """The row, freshly read and locked until the transaction ends.
-
-    PostgreSQL: SELECT ... FOR UPDATE. SQLite ignores FOR UPDATE, so a write
-    that changes nothing takes its database write lock first (writers queue
-    behind it, readers go on), and the row is read after that.
-    """
-    if db.session.get_bind().dialect.name == "sqlite":
-        # Columns with an onupdate default are named too, so that nothing changes.
-        unchanged = {c.key: c for c in model.__table__.columns if c.onupdate or c.primary_key}
-        db.session.execute(
-            update(model.__table__).where(model.__table__.c.id == row_id).values(unchanged)
-        )
-        statement = select(model).where(model.id == row_id)
-    else:
-        statement = select(model).where(model.id == row_id).with_for_update()
-    return db.session.scalars(statement.execution_options(populate_existing=True)).one_or_none()
-
+# -- locks (customer first, then wallet) ---------------------------------------------------------------------------
 
 def _lock_wallet_and_owner(wallet_id: int) -> tuple[Wallet, Customer | None]:
     """Lock the wallet's customer, then the wallet; retry if it changed hands meanwhile."""
     for _attempt in range(3):
         owner_id = db.session.scalar(select(Wallet.customer_id).where(Wallet.id == wallet_id))
-        customer = _lock(Customer, owner_id) if owner_id is not None else None
-        wallet = _lock(Wallet, wallet_id)
+        customer = lock_row(Customer, owner_id) if owner_id is not None else None
+        wallet = lock_row(Wallet, wallet_id)
         if wallet is None:
             raise LedgerError(_("This wallet does not exist (any more)."))
         if wallet.customer_id == owner_id:
@@ -214,7 +197,7 @@ def post_movement(wallet: Wallet, amount_minor: int, *, kind: str, actor: AdminU
         if available + amount_minor < 0:
             raise LedgerError(_(
                 "Wallet %(code)s has %(available)s available: it cannot go below zero.",
-                code=wallet.wallet_code, available=_money(available, wallet.currency)))
+                code=wallet.wallet_code, available=money(available, wallet.currency)))
     return _append(wallet, customer, amount_minor, kind=kind, actor=actor, reason=reason,
                    idempotency_key=idempotency_key, expires_on=expires_on,
                    order_id=order_id, outlet_id=outlet_id, notify=notify, now=now)
@@ -255,7 +238,7 @@ def _refresh_customer_balance(customer: Customer) -> None:
 
 def store_credit_wallet(customer: Customer) -> Wallet:
     """The customer's store-credit wallet, created on first use."""
-    customer = _lock(Customer, customer.id)
+    customer = lock_row(Customer, customer.id)
     wallet = db.session.scalar(
         select(Wallet).where(Wallet.customer_id == customer.id, Wallet.is_store_credit)
         .order_by(Wallet.id)
@@ -286,7 +269,7 @@ def wallet_changed_hands(wallet: Wallet, previous_customer_id: int | None) -> No
     """
     owner = wallet.customer.id if wallet.customer is not None else wallet.customer_id
     with db.session.no_autoflush:
-        customers = [_lock(Customer, i) for i in sorted({previous_customer_id, owner} - {None})]
+        customers = [lock_row(Customer, i) for i in sorted({previous_customer_id, owner} - {None})]
     db.session.flush()
     for customer in customers:
         if customer is not None:
@@ -333,7 +316,7 @@ def adjust_points(customer: Customer, points: int, *, actor: AdminUser | None, r
     reason = (reason or "").strip()
     if not reason:
         raise LedgerError(_("Give a reason for this movement."))
-    customer = _lock(Customer, customer.id)
+    customer = lock_row(Customer, customer.id)
     if customer is None:
         raise LedgerError(_("This customer does not exist (any more)."))
     earlier = db.session.scalar(
@@ -373,12 +356,6 @@ def _check_amount(amount_minor, positive: bool = False) -> None:
 def _check_key(idempotency_key: str) -> None:
     if not idempotency_key or len(idempotency_key) > 64:
         raise LedgerError(_("This form has expired; open it again."))
-
-
-def _money(amount_minor: int, currency: str) -> str:
-    from ..i18n import money
-
-    return money(amount_minor, currency)
 
 
 @dataclass

@@ -6,13 +6,12 @@ from flask_babel import gettext as _
 
 from ..choices import NotificationChannel
 from ..extensions import db
+from ..i18n import money
 from ..models import Customer, Notification, Wallet
 
 
 def balance_changed(customer: Customer, wallet: Wallet, amount_minor: int) -> Notification:
     """Tell the customer their wallet balance changed (email if known, else SMS)."""
-    from ..i18n import money
-
     channel = NotificationChannel.EMAIL if customer.email else NotificationChannel.SMS
     with force_locale(customer.language):
         change = money(amount_minor, wallet.currency)
