@@ -16,6 +16,11 @@ from .services.money import parse_money
 from .services.phones import normalise_phone
 
 
+def strip_text(value):
+    """A WTForms filter: surrounding spaces never reach the database."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class SecureForm(FlaskForm):
     """Flask-WTF's CSRF-checked form, keeping the edited object where Flask-Admin looks.
 

@@ -1,14 +1,17 @@
 """Reading rendered admin pages in tests: visible text, list rows, flashes, form errors."""
 from __future__ import annotations
 
+import csv
 import html as html_lib
+import io
 import re
 
 
 def text(fragment: str) -> str:
     """Visible text of an HTML fragment, whitespace collapsed."""
     plain = html_lib.unescape(re.sub(r"<[^>]+>", " ", fragment))
-    return re.sub(r"\s+", " ", plain.replace("\xa0", " ")).strip()
+    plain = plain.replace("\xa0", " ").replace("\u202f", " ")
+    return re.sub(r"\s+", " ", plain).strip()
 
 
 def get_page(client, url: str, **params) -> str:
@@ -18,18 +21,46 @@ def get_page(client, url: str, **params) -> str:
 
 
 def table_rows(page: str) -> list[dict]:
-    """A list page's rows in order: {"id": int, column: visible text}."""
+    """The list's rows in order: {"id": int, column: text, "<column>_html": raw}."""
     rows = []
     body = page.split("</thead>", 1)[1].split("</table>", 1)[0]
     for chunk in body.split("<tr>")[1:]:
+        # The row's id: from its checkbox, or its details link (no checkbox without actions).
         row_id = (re.search(r'name="rowid" class="action-checkbox" value="(\d+)"', chunk)
                   or re.search(r'/details/\?id=(\d+)', chunk))
         row = {"id": int(row_id.group(1))} if row_id else {}
         for column, cell in re.findall(r'<td class="col-([\w.]+)">(.*?)</td>', chunk, re.S):
             row[column] = text(cell)
+            row[column + "_html"] = cell
         if row:
             rows.append(row)
     return rows
+
+
+def listed_ids(page: str) -> list[int]:
+    return [row["id"] for row in table_rows(page)]
+
+
+def list_headers(page: str) -> list[str]:
+    head = page.split('<table class="table table-striped', 1)[1].split("</thead>", 1)[0]
+    return [text(cell) for cell in
+            re.findall(r'<th class="column-header[^"]*">(.*?)</th>', head, re.S)]
+
+
+def detail_rows(page: str) -> dict[str, str]:
+    """Label -> raw HTML of the value, from a details page."""
+    table = page.split('<table class="table table-hover table-bordered searchable">', 1)[1]
+    table = table.split("</table>", 1)[0]
+    return {
+        text(label): value
+        for label, value in re.findall(r"<b>(.*?)</b>\s*</td>\s*<td>(.*?)</td>", table, re.S)
+    }
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
 
 
 def flashes(page: str) -> list[tuple[str, str]]:
@@ -55,3 +86,11 @@ def hidden_value(page: str, name: str) -> str:
     match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', page)
     assert match, f"no hidden field {name}"
     return match.group(1)
+
+
+def refused(response, field: str) -> list[str]:
+    """The form came back (no redirect) with an error on ``field``; returns its messages."""
+    assert response.status_code == 200, response.status_code
+    errors = form_errors(response.get_data(as_text=True))
+    assert field in errors, errors
+    return errors[field]

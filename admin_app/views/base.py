@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired
 
 from ..extensions import db
 from ..filters import ChoiceFilter
-from ..forms import EmailAddressField, PhoneField, SecureForm
+from ..forms import EmailAddressField, PhoneField, SecureForm, strip_text
 from ..i18n import money
 from ..services import permissions
 from ..services.errors import DomainError
@@ -121,10 +121,6 @@ def _is_text(column) -> bool:
         return column.type.python_type is str
     except NotImplementedError:
         return False
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class ProtectedView:
@@ -313,7 +309,7 @@ class BaseModelView(ProtectedView, ModelView):
             ):
                 # "  Ana " is saved as "Ana", and a required name of only spaces is refused.
                 field_args = args.setdefault(column.key, {})
-                field_args.setdefault("filters", [_strip])
+                field_args.setdefault("filters", [strip_text])
                 if not column.nullable:
                     field_args.setdefault("validators", [DataRequired()])
         overrides = {}

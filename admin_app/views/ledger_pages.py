@@ -17,17 +17,13 @@ from wtforms.fields import DateField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..extensions import db
-from ..forms import MoneyField, PointsField, SecureForm
+from ..forms import MoneyField, PointsField, SecureForm, strip_text
 from ..i18n import money
 from ..models import Customer, Wallet
 from ..services import invoices, ledger
 from ..services.errors import DomainError
 
 TEMPLATE = "admin/money_form.html"
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _new_key() -> str:
@@ -38,7 +34,7 @@ class AddBalanceForm(SecureForm):
     # InputRequired, not DataRequired: that one would hide the parser's own message.
     amount = MoneyField(_l("Amount"), validators=[InputRequired()],
                         description=_l("A negative amount deducts, for example -5.00."))
-    reason = StringField(_l("Reason"), filters=[_strip],
+    reason = StringField(_l("Reason"), filters=[strip_text],
                          validators=[DataRequired(), Length(max=255)])
     expires_at = DateField(_l("Credit expires on"), validators=[Optional()],
                            description=_l("Optional: after this day the credit is removed."))
@@ -50,7 +46,7 @@ class AddBalanceForm(SecureForm):
 class AdjustPointsForm(SecureForm):
     points = PointsField(_l("Points"), validators=[InputRequired()],
                          description=_l("Negative removes points, for example -20."))
-    reason = StringField(_l("Reason"), filters=[_strip],
+    reason = StringField(_l("Reason"), filters=[strip_text],
                          validators=[DataRequired(), Length(max=255)])
     idempotency_key = HiddenField(default=_new_key)
 

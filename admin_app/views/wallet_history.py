@@ -1,6 +1,7 @@
 """Wallet history: every movement of every wallet, read-only (the ledger is append-only)."""
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from ..filters import DateRangeFilter, IntegerEqualFilter, LiveMultiChoiceFilter, SignFilter
 from ..models import Wallet, WalletTransaction
@@ -59,3 +60,10 @@ class WalletHistoryView(BaseModelView):
     }
     column_formatters = {"direction": _direction}
     column_formatters_export = {"direction": _direction}
+
+    def get_query(self):
+        # The customer behind each row's wallet comes with the page, not one query a row.
+        return super().get_query().options(
+            joinedload(WalletTransaction.wallet).joinedload(Wallet.customer),
+            joinedload(WalletTransaction.actor),
+        )

@@ -8,9 +8,7 @@ page the user sees. One logged-in client per test: the app context (and so
 """
 from __future__ import annotations
 
-import csv
 import html as html_lib
-import io
 import json
 import re
 from datetime import date, datetime
@@ -23,7 +21,7 @@ from admin_app.choices import InvoiceStatus, Role, WalletStatus
 from admin_app.extensions import db
 from admin_app.models import Customer, Invoice, Order, Wallet
 
-from ..pages import flashes, form_errors
+from ..pages import csv_rows, detail_rows, flashes, form_errors, list_headers, listed_ids
 
 CUSTOMERS = "/admin/customers/"
 NEW = CUSTOMERS + "new/"
@@ -67,15 +65,6 @@ def table_rows(page: str) -> list[dict]:
     return rows
 
 
-def listed_ids(page: str) -> list[int]:
-    return [row["id"] for row in table_rows(page)]
-
-
-def list_headers(page: str) -> list[str]:
-    head = page.split('<table class="table table-striped', 1)[1].split("</thead>", 1)[0]
-    return [_text(cell) for cell in re.findall(r'<th class="column-header[^"]*">(.*?)</th>', head, re.S)]
-
-
 def sort_links(page: str) -> dict[str, str]:
     """Column label -> the sort index its header links to."""
     return {
@@ -84,26 +73,10 @@ def sort_links(page: str) -> dict[str, str]:
     }
 
 
-def detail_rows(page: str) -> dict[str, str]:
-    """Label -> raw HTML of the value, from a details page."""
-    table = page.split('<table class="table table-hover table-bordered searchable">', 1)[1]
-    table = table.split("</table>", 1)[0]
-    return {
-        _text(label): value
-        for label, value in re.findall(r"<b>(.*?)</b>\s*</td>\s*<td>(.*?)</td>", table, re.S)
-    }
-
-
 def filter_options(page: str, label: str) -> list[list[str]]:
     data = re.search(r'<div id="filter-groups-data" class="d-none">(.*?)</div>', page, re.S)
     groups = json.loads(html_lib.unescape(data.group(1)))
     return groups[label][0]["options"]
-
-
-def csv_rows(response) -> list[list[str]]:
-    assert response.status_code == 200
-    assert response.mimetype == "text/csv"
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
 
 
 # -- the database ------------------------------------------------------------------

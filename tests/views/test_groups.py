@@ -20,12 +20,12 @@ from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Customer, CustomerGroup
 
+from ..pages import detail_rows, listed_ids
+
 GROUPS = "/admin/groups/"
 NEW = GROUPS + "new/"
 DELETE = GROUPS + "delete/"
 CUSTOMERS = "/admin/customers/"
-
-
 
 
 # -- reading pages ---------------------------------------------------------------
@@ -55,10 +55,6 @@ def table_rows(page: str) -> list[dict]:
     return rows
 
 
-def listed_ids(page: str) -> list[int]:
-    return [row["id"] for row in table_rows(page)]
-
-
 def list_headers(page: str) -> list[str]:
     head = page.split('<table class="table table-striped', 1)[1].split("</thead>", 1)[0]
     return [_text(c) for c in re.findall(r'<th class="column-header[^"]*">(.*?)</th>', head, re.S)]
@@ -68,15 +64,6 @@ def sort_links(page: str) -> dict[str, str]:
     return {
         html_lib.unescape(label): index
         for index, label in re.findall(r'href="[^"]*[?&]sort=(\d+)[^"]*" title="Sort by ([^"]+)"', page)
-    }
-
-
-def detail_rows(page: str) -> dict[str, str]:
-    table = page.split('<table class="table table-hover table-bordered searchable">', 1)[1]
-    table = table.split("</table>", 1)[0]
-    return {
-        _text(label): value
-        for label, value in re.findall(r"<b>(.*?)</b>\s*</td>\s*<td>(.*?)</td>", table, re.S)
     }
 
 

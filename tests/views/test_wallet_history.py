@@ -93,3 +93,33 @@ def test_loyalty_history_lists_points_movements(admin_client, make):
     page = get_page(admin_client, "/admin/loyalty-history/", flt0_direction_is="negative")
     [row] = table_rows(page)
     assert (row["points"], row["reason"], row["balance_after"]) == ("-30", "Reward", "60")
+
+
+def _queries_for(client, url: str) -> int:
+    from sqlalchemy import event
+
+    seen = []
+
+    def count(*_args, **_kwargs):
+        seen.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_a_history_page_costs_the_same_queries_for_2_rows_or_20(admin_client, make, users):
+    def movements_of_new_customers(n):
+        for _ in range(n):
+            wallet = make.wallet(make.customer())
+            ledger.add_balance(wallet, 100, actor=users[Role.ADMIN], reason="x",
+                               idempotency_key=f"q-{wallet.id}")
+        db.session.commit()
+
+    movements_of_new_customers(2)
+    few = _queries_for(admin_client, HISTORY)
+    movements_of_new_customers(18)
+    assert _queries_for(admin_client, HISTORY) == few

@@ -8,9 +8,7 @@ database session): ``fresh()`` re-reads rows as they are stored now.
 """
 from __future__ import annotations
 
-import csv
 import html as html_lib
-import io
 import json
 import re
 from datetime import date, datetime
@@ -22,7 +20,16 @@ from admin_app.choices import Role, WalletStatus, WalletTxKind
 from admin_app.extensions import db
 from admin_app.models import WALLET_CODE_ALPHABET, Wallet, WalletTransaction
 
-from ..pages import flashes, form_errors
+from ..pages import (
+    csv_rows,
+    flashes,
+    form_errors,
+    list_headers,
+    listed_ids,
+    refused,
+    table_rows,
+    text as _text,
+)
 
 WALLETS = "/admin/wallets/"
 NEW = WALLETS + "new/"
@@ -40,44 +47,10 @@ CODE = re.compile(rf"^[{WALLET_CODE_ALPHABET}]{{4}}-[{WALLET_CODE_ALPHABET}]{{4}
 
 # -- reading pages ---------------------------------------------------------------
 
-def _text(fragment: str) -> str:
-    """Visible text of an HTML fragment, whitespace collapsed."""
-    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", fragment))
-    text = text.replace("\xa0", " ").replace("\u202f", " ")
-    return re.sub(r"\s+", " ", text).strip()
-
-
 def get_page(client, url: str = WALLETS, **params) -> str:
     response = client.get(url, query_string=params or None)
     assert response.status_code == 200, (url, params, response.status_code)
     return response.get_data(as_text=True)
-
-
-def table_rows(page: str) -> list[dict]:
-    """The list's rows in order: {"id": int, column: text, "<column>_html": raw}."""
-    rows = []
-    body = page.split("</thead>", 1)[1].split("</table>", 1)[0]
-    for chunk in body.split("<tr>")[1:]:
-        # The row's id: from its checkbox, or its details link (no checkbox without actions).
-        row_id = (re.search(r'name="rowid" class="action-checkbox" value="(\d+)"', chunk)
-                  or re.search(r'/details/\?id=(\d+)', chunk))
-        row = {"id": int(row_id.group(1))} if row_id else {}
-        for column, cell in re.findall(r'<td class="col-([\w.]+)">(.*?)</td>', chunk, re.S):
-            row[column] = _text(cell)
-            row[column + "_html"] = cell
-        if row:
-            rows.append(row)
-    return rows
-
-
-def listed_ids(page: str) -> list[int]:
-    return [row["id"] for row in table_rows(page)]
-
-
-def list_headers(page: str) -> list[str]:
-    head = page.split('<table class="table table-striped', 1)[1].split("</thead>", 1)[0]
-    return [_text(cell) for cell in
-            re.findall(r'<th class="column-header[^"]*">(.*?)</th>', head, re.S)]
 
 
 def sort_links(page: str) -> dict[str, str]:
@@ -111,20 +84,6 @@ def filter_options(page: str, label: str):
     data = re.search(r'<div id="filter-groups-data" class="d-none">(.*?)</div>', page, re.S)
     groups = json.loads(html_lib.unescape(data.group(1)))
     return groups[label][0]["options"]
-
-
-def csv_rows(response) -> list[list[str]]:
-    assert response.status_code == 200
-    assert response.mimetype == "text/csv"
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-
-
-def refused(response, field: str) -> list[str]:
-    """The form came back (no redirect) with an error on ``field``; returns its messages."""
-    assert response.status_code == 200, response.status_code
-    errors = form_errors(response.get_data(as_text=True))
-    assert field in errors, errors
-    return errors[field]
 
 
 # -- the database ------------------------------------------------------------------
