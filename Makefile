@@ -5,7 +5,7 @@ FLASK   := $(VENV)/bin/flask --app wsgi
 PYBABEL := $(VENV)/bin/pybabel
 DEMO_CUSTOMERS ?= 3000
 
-.PHONY: install run test translations extract-messages clean
+.PHONY: install run test translations compile-translations clean
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -15,27 +15,30 @@ $(VENV)/.installed: requirements.txt
 
 install: $(VENV)/.installed
 
-# Compiled catalogues are built here, never committed or edited by hand.
+# After changing a text: collect new strings from the code and templates into
+# both catalogues (translate the new Spanish entries), then compile.
 translations: install
-	$(PYBABEL) compile --statistics -d translations -D messages
-
-# Collect new strings from the code and templates into both catalogues.
-extract-messages: install
 	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot .
 	$(PYBABEL) update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching
+	$(MAKE) compile-translations
+
+# Compiled catalogues (.mo) are built here for run and test, never committed or
+# edited by hand. "admin" holds our corrections to Flask-Admin's own catalogue.
+compile-translations: install
+	$(PYBABEL) compile --statistics -d translations -D "messages admin"
 
 instance/config.py:
 	@mkdir -p instance
 	@$(PYTHON) -c "import secrets; print('SECRET_KEY = %r' % secrets.token_hex(32))" > $@
 	@echo "Wrote $@ with a new random SECRET_KEY."
 
-run: install translations instance/config.py
+run: install compile-translations instance/config.py
 	$(FLASK) db upgrade
 	$(FLASK) seed --customers $(DEMO_CUSTOMERS) --if-empty
 	$(FLASK) demo-user
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install translations
+test: install compile-translations
 	$(PYTHON) -m pytest
 
 clean:

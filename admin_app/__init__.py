@@ -57,10 +57,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import auth, share
+    from . import auth, errors, share
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(share.bp)
+    errors.init_app(app)
 
 
 def register_admin(app: Flask) -> None:

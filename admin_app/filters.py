@@ -6,12 +6,15 @@ here marked ``live_options`` are asked again on every list page (see
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Any, Callable
 
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_
+
+from .i18n import parse_day
 
 NONE_VALUE = "__none__"
 
@@ -20,8 +23,39 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min)
 
 
+# Between the two days of a range: the pickers' dash, or a word in either language.
+RANGE_SPLIT = re.compile(r"\s+(?:to|a|–|-)\s+")
+
+
+class DayInput:
+    """Days typed as ISO or as the user's locale writes them (22/11/2026)."""
+
+    def validate(self, value: str) -> bool:
+        try:
+            self.clean(value)
+        except ValueError:
+            return False
+        return True
+
+    def clean(self, value: str):
+        return parse_day(value)
+
+
 class DateRangeFilter(sqla_filters.DateBetweenFilter):
     """Days from..to, both included, over a Date or a DateTime column."""
+
+    def validate(self, value: str) -> bool:
+        try:
+            start, end = self.clean(value)
+        except ValueError:
+            return False
+        return start <= end
+
+    def clean(self, value: str):
+        days = [parse_day(part) for part in RANGE_SPLIT.split(value.strip())]
+        if len(days) != 2:
+            raise ValueError(value)
+        return days
 
     def apply(self, query, value, alias=None):
         start, end = value
@@ -36,7 +70,7 @@ class DateRangeFilter(sqla_filters.DateBetweenFilter):
         return _l("between")
 
 
-class DateFromFilter(sqla_filters.DateGreaterFilter):
+class DateFromFilter(DayInput, sqla_filters.DateGreaterFilter):
     """On or after a day."""
 
     def apply(self, query, value, alias=None):
@@ -47,7 +81,7 @@ class DateFromFilter(sqla_filters.DateGreaterFilter):
         return _l("from")
 
 
-class DateToFilter(sqla_filters.DateSmallerFilter):
+class DateToFilter(DayInput, sqla_filters.DateSmallerFilter):
     """On or before a day (the whole day included)."""
 
     def apply(self, query, value, alias=None):

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from babel.numbers import NumberFormatError, parse_number
+from flask_admin.form import DatePickerWidget
 from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import DateField, SelectField, StringField
 from wtforms.validators import ValidationError as FormError
 
+from .i18n import parse_day
 from .services.countries import country_choices
 from .services.emails import normalise_email
 from .services.errors import ValidationError
@@ -88,12 +91,14 @@ def _parse_amount(text: str | None) -> int | None:
 
 
 def _parse_points(text: str | None) -> int | None:
-    text = (text or "").strip().replace(" ", "")
+    """A whole number as the locale writes it: 1,500 (en), 1.500 (es), -20, +20."""
+    text = (text or "").strip().replace(" ", "").removeprefix("+")
     if not text:
         return None
-    if not text.lstrip("+-").isdigit():
-        raise ValidationError(_l("Enter a whole number of points, e.g. 150 or -20."))
-    return int(text)
+    try:
+        return parse_number(text, locale=get_locale())
+    except NumberFormatError:
+        raise ValidationError(_l("Enter a whole number of points, e.g. 150 or -20.")) from None
 
 
 class MoneyField(NormalisingField):
@@ -111,3 +116,26 @@ class MoneyField(NormalisingField):
 
 class PointsField(NormalisingField):
     normalise = staticmethod(_parse_points)
+
+
+# WTForms' own message, so its shipped catalogues translate it (not ours).
+WTFORMS_NOT_A_DATE = "Not a valid date value."
+
+
+class LocaleDateField(DateField):
+    """A day picked in the calendar (ISO) or typed as the user's locale writes it."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("widget", DatePickerWidget())
+        super().__init__(label, validators, format="%Y-%m-%d", **kwargs)
+
+    def process_formdata(self, valuelist):
+        text = " ".join(valuelist).strip() if valuelist else ""
+        if not text:
+            self.data = None
+            return
+        try:
+            self.data = parse_day(text)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.gettext(WTFORMS_NOT_A_DATE)) from None

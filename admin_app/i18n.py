@@ -1,51 +1,176 @@
-"""Language choice and locale-aware formatting shared by views and templates."""
+"""Language choice and locale-aware formatting shared by views and templates.
+
+Every number, amount and date on screen goes through Babel (CLDR), so a
+Spanish screen reads 12.345,50 € and 22/11/2026, an English one €12,345.50
+and 11/22/2026.
+"""
 from __future__ import annotations
 
 import os
+import re
+from datetime import date, datetime
+from decimal import Decimal
 
-from flask import Flask, current_app, request
-from flask_babel import format_currency, format_date, format_datetime, get_locale
+from babel import Locale
+from babel.dates import format_skeleton, get_day_names, get_month_names, parse_date
+from babel.numbers import format_currency, format_decimal
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import (
+    format_datetime,
+    format_time,
+    get_locale,
+    to_user_timezone,
+)
+from flask_babel import gettext as _
 from flask_login import current_user
 
 TRANSLATIONS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "translations"))
 LANGUAGE_COOKIE = "lang"
+# Each language named in itself, as a switcher shows it.
+LANGUAGE_NAMES = (("en", "English"), ("es", "Español"))
 
 
 def select_locale() -> str:
     """The admin user's saved language; before login a cookie, then the browser's."""
     languages = current_app.config["LANGUAGES"]
-    user = current_user if _has_request() else None
-    if user is not None and user.is_authenticated and user.language in languages:
-        return user.language
-    if not _has_request():
+    if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
     cookie = request.cookies.get(LANGUAGE_COOKIE)
     if cookie in languages:
         return cookie
     return request.accept_languages.best_match(languages) or languages[0]
 
 
-def _has_request() -> bool:
-    from flask import has_request_context
+def locale() -> Locale:
+    return get_locale() or Locale.parse(current_app.config["BABEL_DEFAULT_LOCALE"])
 
-    return has_request_context()
+
+# CLDR's minimumGroupingDigits, which Babel does not carry: Spanish writes
+# 1234,50 but 12.345,50 (a separator only from five integer digits).
+MINIMUM_GROUPING_DIGITS = {"es": 2}
+
+
+def _grouped(integer_part: int) -> bool:
+    minimum = MINIMUM_GROUPING_DIGITS.get(locale().language, 1)
+    return abs(integer_part) >= 10 ** (2 + minimum)
 
 
 def money(amount_minor: int | None, currency: str | None = None) -> str:
-    """Minor units shown as the user's locale writes money, e.g. €12.50 / 12,50 €."""
+    """Minor units shown as the user's locale writes money: €12,345.50 / 12.345,50 €."""
     if amount_minor is None:
         return ""
     currency = currency or current_app.config["CURRENCY"]
     # Decimal arithmetic keeps cents exact; never a float.
-    from decimal import Decimal
+    return format_currency(Decimal(amount_minor).scaleb(-2), currency, locale=locale(),
+                           group_separator=_grouped(abs(amount_minor) // 100))
 
-    return format_currency(Decimal(amount_minor).scaleb(-2), currency)
+
+def number(value: int | None) -> str:
+    """A count as the locale writes it: 12,345 / 12.345 (and 1234 in Spanish)."""
+    if value is None:
+        return ""
+    return format_decimal(value, locale=locale(), group_separator=_grouped(value))
+
+
+def day(value: date | None) -> str:
+    """A date as the locale writes it in numbers: 22/11/2026, 11/22/2026."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_user_timezone(value).date()
+    return format_skeleton("yMd", value, locale=locale())
+
+
+def parse_day(text: str) -> date:
+    """A day typed as ISO (2026-11-22) or as the locale writes it (22/11/2026,
+    11/22/2026). Raises ValueError for anything else."""
+    text = (text or "").strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    if not re.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}", text):
+        raise ValueError(text)
+    try:
+        return parse_date(text, locale=locale())
+    except (ValueError, IndexError) as error:
+        raise ValueError(text) from error
+
+
+def date_and_time(value: datetime | None, width: str | None = None) -> str:
+    """A date and time of day: 22/11/2026 9:05, 11/22/2026 9:05 AM; or a CLDR
+    width ("long": with the time zone) where a page needs it spelled out."""
+    if value is None:
+        return ""
+    if width:
+        return format_datetime(value, width)
+    return f"{day(value)} {format_time(value, 'short')}"
+
+
+def picker_locale() -> dict:
+    """What the date pickers and select widgets need to speak the user's language."""
+    current = locale()
+    # moment.js counts weekdays from Sunday (0); CLDR/Babel from Monday (0).
+    sunday_first = [6, 0, 1, 2, 3, 4, 5]
+    weekdays = get_day_names("wide", locale=current)
+    short_days = get_day_names("abbreviated", locale=current)
+    narrow_days = get_day_names("narrow", locale=current)
+    return {
+        "code": str(current),
+        "moment": {
+            "months": [get_month_names("wide", locale=current)[m] for m in range(1, 13)],
+            "monthsShort": [get_month_names("abbreviated", locale=current)[m]
+                            for m in range(1, 13)],
+            "weekdays": [weekdays[d] for d in sunday_first],
+            "weekdaysShort": [short_days[d] for d in sunday_first],
+            "weekdaysMin": [narrow_days[d] for d in sunday_first],
+            "week": {"dow": (current.first_week_day + 1) % 7, "doy": 4},
+        },
+        "labels": {
+            "applyLabel": _("Apply"),
+            "cancelLabel": _("Cancel"),
+            "fromLabel": _("From"),
+            "toLabel": _("To"),
+            "weekLabel": _("Wk"),
+            "customRangeLabel": _("Custom range"),
+        },
+        "rangeSeparator": RANGE_SEPARATOR,
+        "select2": {
+            "noMatches": _("Nothing matches."),
+            "searching": _("Searching…"),
+            "loadMore": _("Loading more…"),
+            "loadFailed": _("Could not load the choices."),
+            "typeMore": _("Type {n} more characters."),
+            "commaSeparated": _("Type the values separated by commas."),
+        },
+    }
+
+
+# Between the two days of a date range in a filter box: a dash reads the same
+# in every language, so a range typed or linked in one language works in the other.
+RANGE_SEPARATOR = " – "
+
+
+def use_our_admin_corrections() -> None:
+    """Flask-Admin's texts come from its shipped catalogue, then from our
+    translations/<lang>/LC_MESSAGES/admin.po, whose entries win (Babel merges
+    catalogues in order, the last one overriding)."""
+    from flask_admin import babel as admin_babel
+    from flask_admin import translations as shipped
+
+    admin_babel.domain._translation_directories = [shipped.__path__[0], TRANSLATIONS_DIR]
+    admin_babel.domain.cache.clear()
 
 
 def init_app(app: Flask) -> None:
+    use_our_admin_corrections()
     app.jinja_env.filters["money"] = money
-    app.jinja_env.filters["date"] = format_date
-    app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["date"] = day
+    app.jinja_env.filters["datetime"] = date_and_time
+    app.jinja_env.globals["picker_locale"] = picker_locale
     # Templates show stored choice values by their labels: choices.WalletTxKind.label(v).
     from . import choices
 
@@ -53,4 +178,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def language_context():
-        return {"current_locale": str(get_locale() or "en"), "LANGUAGES": app.config["LANGUAGES"]}
+        return {"current_locale": str(get_locale() or "en"), "LANGUAGE_NAMES": LANGUAGE_NAMES}

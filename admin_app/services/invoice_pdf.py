@@ -10,19 +10,18 @@ from __future__ import annotations
 from importlib.resources import files
 
 from flask import current_app
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from ..choices import InvoiceStatus
-from ..i18n import money
+from ..i18n import day, money
 from ..models import Address, Customer, Invoice
 from .countries import country_name
 
 FONT = "SourceSans"
 FONT_FILES = {"": "SourceSansPro-Regular.ttf", "B": "SourceSansPro-Bold.ttf"}
-DATE_FORMAT = "medium"  # as in the lists: "Nov 22, 2026" / "22 nov 2026"
 GREY = (110, 110, 110)
 
 
@@ -71,8 +70,8 @@ def _header(pdf: FPDF, invoice: Invoice) -> None:
     pdf.cell(0, 8, _("Invoice %(number)s", number=str(invoice)), new_x="LMARGIN", new_y="NEXT")
     facts = [
         (_("Invoice number"), str(invoice)),
-        (_("Issue date"), format_date(invoice.issued_on, DATE_FORMAT)),
-        (_("Due date"), format_date(invoice.due_on, DATE_FORMAT)),
+        (_("Issue date"), day(invoice.issued_on)),
+        (_("Due date"), day(invoice.due_on)),
         (_("Status"), InvoiceStatus.label(invoice.status)),
     ]
     if invoice.order is not None:
@@ -143,7 +142,7 @@ def _totals(pdf: FPDF, invoice: Invoice) -> None:
     pdf.ln(6)
     notes = {
         InvoiceStatus.UNPAID: _("Payment due by %(date)s.",
-                                date=format_date(invoice.due_on, DATE_FORMAT)),
+                                date=day(invoice.due_on)),
         InvoiceStatus.PAID: _("This invoice has been paid."),
         InvoiceStatus.VOID: _("This invoice is void: nothing is owed."),
     }

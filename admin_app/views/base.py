@@ -14,7 +14,6 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.tools import parse_like_term
 from flask_admin.tools import rec_getattr
-from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,8 +24,8 @@ from wtforms.validators import DataRequired
 
 from ..extensions import db
 from ..filters import ChoiceFilter
-from ..forms import EmailAddressField, PhoneField, SecureForm, strip_text
-from ..i18n import money
+from ..forms import EmailAddressField, LocaleDateField, PhoneField, SecureForm, strip_text
+from ..i18n import date_and_time, day, money, number
 from ..services import permissions
 from ..services.errors import DomainError
 from ..services.phones import display_phone
@@ -67,18 +66,26 @@ def _yes_no(view, value, name):
 
 
 def _date(view, value, name):
-    return format_date(value, "medium")
+    return day(value)
 
 
 def _datetime(view, value, name):
-    return format_datetime(value, "short")
+    return date_and_time(value)
+
+
+def _integer(view, value, name):
+    # Identifiers are shown as typed; counts and points as the locale writes numbers.
+    if name == "id" or name.endswith("number"):
+        return str(value)
+    return number(value)
 
 
 def _empty(view, value, name):
     return ""
 
 
-LIST_TYPE_FORMATTERS = {type(None): _empty, bool: _yes_no, datetime: _datetime, date: _date}
+LIST_TYPE_FORMATTERS = {type(None): _empty, bool: _yes_no, datetime: _datetime, date: _date,
+                        int: _integer}
 EXPORT_TYPE_FORMATTERS = {
     type(None): _empty,
     bool: lambda view, value, name: _("Yes") if value else _("No"),
@@ -116,11 +123,15 @@ def _money_export(view, context, model, name):
     return "" if value is None else f"{'-' if value < 0 else ''}{abs(value) // 100}.{abs(value) % 100:02d}"
 
 
-def _is_text(column) -> bool:
+def _python_type(column):
     try:
-        return column.type.python_type is str
+        return column.type.python_type
     except NotImplementedError:
-        return False
+        return None
+
+
+def _is_text(column) -> bool:
+    return _python_type(column) is str
 
 
 class ProtectedView:
@@ -312,7 +323,8 @@ class BaseModelView(ProtectedView, ModelView):
                 field_args.setdefault("filters", [strip_text])
                 if not column.nullable:
                     field_args.setdefault("validators", [DataRequired()])
-        overrides = {}
+        # Days are picked in the calendar or typed the user's way (22/11/2026).
+        overrides = {c.key: LocaleDateField for c in columns if _python_type(c) is date}
         if "phone" in columns:
             overrides["phone"] = PhoneField
             args["phone"] = {"description": PHONE_HINT, **args.get("phone", {})}

@@ -11,19 +11,17 @@ from flask import abort, flash, send_file, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import filters as sqla_filters
-from flask_admin.form import DatePickerWidget
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
-from wtforms.fields import DateField
 from wtforms.validators import DataRequired, InputRequired, Optional
 
 from ..extensions import db
 from ..filters import DateRangeFilter
-from ..forms import MoneyField
+from ..forms import LocaleDateField, MoneyField
 from ..models import Customer, Invoice, Order
 from ..services import invoices, permissions
 from ..services.errors import DomainError
@@ -93,8 +91,8 @@ class InvoiceView(BaseModelView):
     form_extra_fields = {
         # InputRequired, not DataRequired: that one would replace the parser's message.
         "amount": MoneyField(_l("Amount"), validators=[InputRequired()]),
-        "due_on": DateField(_l("Due date"), validators=[Optional()], widget=DatePickerWidget(),
-                            description=_l("Leave empty for 30 days from today.")),
+        "due_on": LocaleDateField(_l("Due date"), validators=[Optional()],
+                                  description=_l("Leave empty for 30 days from today.")),
     }
     form_args = {"customer": {"validators": [DataRequired()]}}
     form_ajax_refs = {
@@ -134,7 +132,7 @@ class InvoiceView(BaseModelView):
             flash(ngettext("%(num)d invoice marked as paid.",
                            "%(num)d invoices marked as paid.", changed), "success")
 
-    @action("void", _l("Void"), _l("Void the selected invoices? Their numbers stay taken."))
+    @action("void", _l("Void invoices"), _l("Void the selected invoices? Their numbers stay taken."))
     def action_void(self, ids):
         changed = self._change_selected(ids, invoices.void)
         if changed:

@@ -13,11 +13,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import BooleanField, HiddenField, StringField
-from wtforms.fields import DateField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..extensions import db
-from ..forms import MoneyField, PointsField, SecureForm, strip_text
+from ..forms import LocaleDateField, MoneyField, PointsField, SecureForm, strip_text
 from ..i18n import money
 from ..models import Customer, Wallet
 from ..services import invoices, ledger
@@ -36,8 +35,8 @@ class AddBalanceForm(SecureForm):
                         description=_l("A negative amount deducts, for example -5.00."))
     reason = StringField(_l("Reason"), filters=[strip_text],
                          validators=[DataRequired(), Length(max=255)])
-    expires_at = DateField(_l("Credit expires on"), validators=[Optional()],
-                           description=_l("Optional: after this day the credit is removed."))
+    expires_at = LocaleDateField(_l("Credit expires on"), validators=[Optional()],
+                                 description=_l("Optional: after this day the credit is removed."))
     notify = BooleanField(_l("Notify the customer"))
     # Rendered once with the form: a repeated submission posts once.
     idempotency_key = HiddenField(default=_new_key)

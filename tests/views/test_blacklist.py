@@ -131,7 +131,7 @@ def test_list_row_shows_each_column_value(login, users, make):
     assert row["reason"] == "Inappropriate behaviour towards staff"
     assert row["note"] == "Shouted at the cashier"
     assert row["added_by"] == "Manager"
-    assert row["created_at"] in ("1/15/26, 10:30 AM", "Jan 15, 2026, 10:30 AM")
+    assert row["created_at"] == "1/15/2026 10:30 AM"
 
 
 def test_details_show_every_field(login, users, make):
@@ -144,7 +144,7 @@ def test_details_show_every_field(login, users, make):
     assert shown["Reason"] == "Misuse of returns or fraud"
     assert shown["Note"] == "Returned worn shoes"
     assert shown["Added by"] == "Admin"
-    assert "1/15/26" in shown["Date"] or "Jan 15, 2026" in shown["Date"]
+    assert "1/15/2026 10:30 AM" in shown["Date"]
 
 
 def test_default_order_is_newest_first(admin_client, make):

@@ -144,7 +144,7 @@ def test_list_row_shows_each_column_value(admin_client, make):
     assert row["balance_minor"] == "€12.50"
     assert row["marketing_opt_in"] == "Yes"
     assert row["card_number"] == "LC0000000042"
-    assert "Jan 15, 2026" in row["created_at"] or "1/15/26" in row["created_at"]
+    assert row["created_at"] == "1/15/2026 10:30 AM"
 
 
 def test_default_order_is_surname_a_to_z_then_first_name(admin_client, make):
@@ -234,7 +234,7 @@ def test_money_follows_the_users_language(login, users, make):
     client = login(Role.OPERATOR)
     use_language(users[Role.OPERATOR], "es")
     [row] = table_rows(get_page(client))
-    assert row["balance_minor"] == "1.234,56 €"
+    assert row["balance_minor"] == "1234,56 €"  # CLDR: Spanish groups from 5 digits
 
 
 def test_details_show_the_customer_as_people_read_it(login, make):
@@ -247,7 +247,7 @@ def test_details_show_the_customer_as_people_read_it(login, make):
     assert shown["First name"] == "Lucía" and shown["Surname"] == "Moreno"
     assert shown["Phone"] == "+34 600 11 12 22"
     assert shown["Country"] == "Spain"
-    assert shown["Birthday"] == "May 17, 1990"
+    assert shown["Birthday"] == "5/17/1990"
     assert shown["Language"] == "Español" and shown["Channel"] == "Online"
     assert shown["Group"] == "Gold" and shown["Loyalty member"] == "Yes"
     assert shown["Blacklisted"] == "No"

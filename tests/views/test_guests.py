@@ -108,7 +108,7 @@ def test_list_row_shows_each_column_value(login, make):
     assert row["name"] == "Pepe Ruiz"
     assert row["email"] == "pepe@example.com"
     assert row["phone"] == "+34 600 11 12 22"
-    assert row["created_at"] in ("1/15/26, 10:30 AM", "Jan 15, 2026, 10:30 AM")
+    assert row["created_at"] == "1/15/2026 10:30 AM"
     assert row["orders_count"] == "2"
 
 
@@ -121,7 +121,7 @@ def test_details_show_every_field(login, make):
     assert _text(details["Email"]) == "pepe@example.com"
     assert _text(details["Phone"]) == "+34 600 11 12 22"
     added = _text(details["Date added"])
-    assert "1/15/26" in added or "Jan 15, 2026" in added
+    assert "1/15/2026 10:30 AM" in added
     assert _text(details["Orders"]) == "1"
     assert _text(details["Blacklisted"]) == "No"
 

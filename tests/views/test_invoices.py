@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import io
 from datetime import date
-from decimal import Decimal
 
 import pytest
-from babel.dates import format_date
-from babel.numbers import format_currency
 from flask import g
 from pypdf import PdfReader
 from sqlalchemy import func, select
@@ -75,7 +72,7 @@ def speak(user: AdminUser, language: str) -> None:
 @pytest.mark.parametrize("role", Role.values())
 def test_every_role_sees_the_list_with_its_columns(login, invoice, role):
     html = login(role).get(URL).get_data(as_text=True)
-    for text in ("000001", "Lucía Núñez", "T00000077", "Nov 22, 2026", "Dec 22, 2026",
+    for text in ("000001", "Lucía Núñez", "T00000077", "11/22/2026", "12/22/2026",
                  "€1,234.50", "Unpaid", "Invoice PDF", f"{URL}{invoice.id}/pdf"):
         assert text in html, text
 
@@ -255,7 +252,7 @@ def pdf_text(response) -> str:
     assert response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF-")
     reader = PdfReader(io.BytesIO(response.data))
-    # Babel writes a no-break space in "1.234,50 €"; compare with plain spaces.
+    # Babel writes a no-break space in "1234,50 €"; compare with plain spaces.
     return "\n".join(page.extract_text() for page in reader.pages).replace("\u00a0", " ")
 
 
@@ -269,13 +266,13 @@ def test_pdf_in_english(login, invoice):
     assert "no-store" in response.headers["Cache-Control"]
     text = pdf_text(response)
     for expected in (
-        "Backoffice", "Invoice 000001", "Invoice number", "Issue date", "Nov 22, 2026",
-        "Due date", "Dec 22, 2026", "Unpaid", "T00000077",
+        "Backoffice", "Invoice 000001", "Invoice number", "Issue date", "11/22/2026",
+        "Due date", "12/22/2026", "Unpaid", "T00000077",
         "Lucía Núñez", "lucia@example.com", "Calle Mayor 1", "3º izq.", "28013 Madrid", "Spain",
         "Product", "SKU", "Quantity", "Unit price", "Line total",
         "Café molido", "CAF-250", "€12.50", "€25.00",
         "Cafetera exprés", "EXP-01", "€1,209.50",
-        "Total", "€1,234.50", "Payment due by Dec 22, 2026",
+        "Total", "€1,234.50", "Payment due by 12/22/2026",
     ):
         assert expected in text, expected
 
@@ -285,10 +282,9 @@ def test_pdf_in_spanish_formats_money_and_dates_the_spanish_way(login, users, in
     speak(users[Role.VIEWER], "es")
     text = pdf_text(client.get(f"{URL}{invoice.id}/pdf"))
     for expected in (
-        format_currency(Decimal("1234.50"), "EUR", locale="es"), "1.234,50 €",
-        "12,50 €", "25,00 €", "1.209,50 €",
-        format_date(date(2026, 11, 22), "medium", locale="es"), "22 nov 2026",
-        format_date(date(2026, 12, 22), "medium", locale="es"),
+        # CLDR's Spanish groups thousands only from five digits: 1234,50 but 12.345,50.
+        "1234,50 €", "12,50 €", "25,00 €", "1209,50 €",
+        "22/11/2026", "22/12/2026",
         "España", "Lucía Núñez", "Café molido", "000001", "T00000077",
     ):
         assert plain(expected) in text, expected

@@ -171,14 +171,14 @@ def test_list_row_shows_each_column_value(admin_client, make):
     assert row["id"] == wallet.id
     assert row["wallet_code"] == "ABCD-2345"
     assert row["balance_minor"] == "€1,234.56"
-    assert row["created_at"] in ("1/15/26, 10:30 AM", "Jan 15, 2026, 10:30 AM")
+    assert row["created_at"] == "1/15/2026 10:30 AM"
     assert row["status"] == "Blocked"
     assert row["outlet"] == "Madrid Centro"
     assert row["customer"] == "Lucía Moreno"
     assert row["customer.email"] == "lucia@example.com"
     assert row["discount_code"] == "WALLET10"
-    assert row["sale_date"] == "Jan 2, 2026"
-    assert row["expires_on"] == "Jan 2, 2027"
+    assert row["sale_date"] == "1/2/2026"
+    assert row["expires_on"] == "1/2/2027"
 
 
 def test_unsold_gift_wallet_is_listed_with_empty_customer_cells(admin_client, make):
@@ -216,11 +216,11 @@ def test_details_show_every_field(admin_client, make):
     assert details["Customer"] == "Lucía Moreno"
     assert details["Customer email"] == "lucia@example.com"
     assert details["Discount"] == "WALLET10"
-    assert details["Sale date"] == "Jan 2, 2026"
-    assert details["Expiration date"] == "Jan 2, 2027"
+    assert details["Sale date"] == "1/2/2026"
+    assert details["Expiration date"] == "1/2/2027"
     assert details["Store credit"] == "Yes"
     assert details["Last used at"] == "Sevilla"
-    assert "2/3/26" in details["Last used"] or "Feb 3, 2026" in details["Last used"]
+    assert details["Last used"] == "2/3/2026 9:05 AM"
 
 
 # -- search ----------------------------------------------------------------------------

@@ -1,0 +1,40 @@
+"""Error pages in the user's language, instead of the server's English ones."""
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
+    403: (_l("Not allowed"), _l("Your role does not allow this. Ask an administrator if you need it.")),
+    404: (_l("Not found"), _l("This page or record does not exist, or no longer exists.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    413: (_l("Too large"), _l("The file or form is larger than this site accepts.")),
+    500: (_l("Something went wrong"),
+          _l("The server could not finish this request. Try again; if it happens again, "
+             "tell an administrator.")),
+}
+CSRF_MESSAGE = (_l("The form has expired"),
+                _l("Nothing was saved. Go back, reload the page and send the form again."))
+
+
+def _page(status: int, title, message):
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return _page(400, *CSRF_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code not in MESSAGES:
+            return error
+        return _page(error.code, *MESSAGES[error.code])
+
+    @app.errorhandler(500)
+    def server_error(error):
+        return _page(500, *MESSAGES[500])
