@@ -139,6 +139,7 @@ def interface_text(page: str, data_values: list[str]) -> str:
     shown = SHOWN_ATTRIBUTES.findall(page) + SUBMIT_VALUES.findall(page)
     page = re.sub(r"<[^>]+>", " ", page)
     text = html_lib.unescape(" ".join([page, *shown]))
+    text = re.sub(r"\S+@\S+", " ", text)  # e-mail addresses, masked ones included
     if data_values:
         whole_values = "|".join(re.escape(value) for value in data_values)
         text = re.sub(rf"(?<!\w)(?:{whole_values})(?!\w)", " ", text)

@@ -1,7 +1,7 @@
 """Every screen in the user's language: each registered view's list, details,
-create and edit pages, the money pages, the login page, the dashboard and the
-error pages, rendered in English and in Spanish, show no interface word of the
-other language."""
+create and edit pages, the money pages, the login page, the dashboard, the
+error pages and the public share page, rendered in English and in Spanish,
+show no interface word of the other language."""
 from __future__ import annotations
 
 import pytest
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Customer, Wallet
+from admin_app.services import sharing
 from admin_app.services.seed import seed
 from admin_app.views import VIEWS
 
@@ -57,7 +58,8 @@ def _pages() -> list[str]:
     wallet = _first_id(Wallet)
     urls += [f"/admin/customers/{page}/?id={customer}"
              for page in ("add-balance", "adjust-points", "account-limit")]
-    urls += [f"/admin/wallets/add-balance/?id={wallet}", "/admin/no-such-page/"]
+    urls += [f"/admin/wallets/add-balance/?id={wallet}", "/admin/no-such-page/",
+             f"/share/wallet/{sharing.make_share_token(db.session.get(Wallet, wallet))}"]
     return urls
 
 

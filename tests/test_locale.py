@@ -16,7 +16,7 @@ from admin_app.i18n import date_and_time, day, money, parse_day, picker_locale
 from admin_app.models import AdminUser, Customer, Wallet
 from admin_app.services import ledger, notifications
 
-from .pages import csv_rows, flashes, get_page, hidden_value, refused, table_rows, text
+from .pages import csv_rows, flashes, form_errors, get_page, hidden_value, refused, table_rows, text
 
 
 def fresh_locale() -> None:
@@ -170,13 +170,16 @@ def test_points_are_read_with_the_spanish_separators(spanish_admin, make, typed,
     assert db.session.get(Customer, customer.id).loyalty_points == 100 + points
 
 
+def add_balance(client, wallet, **fields):
+    url = f"/admin/wallets/add-balance/?id={wallet.id}"
+    key = hidden_value(get_page(client, url), "idempotency_key")
+    return client.post_form(url, {"idempotency_key": key, **fields})
+
+
 def test_a_spanish_amount_on_the_add_balance_page(spanish_admin, make):
     wallet = make.wallet(make.customer("Lucía", "Núñez"))
-    url = f"/admin/wallets/add-balance/?id={wallet.id}"
-    page = get_page(spanish_admin, url)
-    response = spanish_admin.post_form(url, {
-        "amount": "1.234,50", "reason": "Regalo", "expires_at": "31/12/2027",
-        "idempotency_key": hidden_value(page, "idempotency_key")})
+    response = add_balance(spanish_admin, wallet, amount="1.234,50", reason="Regalo",
+                           expires_at="31/12/2027")
     assert response.status_code == 302
     wallet = db.session.get(Wallet, wallet.id)
     assert wallet.balance_minor == 123_450
@@ -233,3 +236,13 @@ def test_customer_messages_are_written_in_the_customers_language(app, make, lang
         message = notifications.balance_changed(customer, wallet, 1250)
     assert message.body.startswith(greeting)
     assert amount in text(message.body)
+
+
+def test_our_own_forms_get_wtforms_messages_in_spanish_too(spanish_admin, make):
+    wallet = make.wallet(make.customer("Lucía", "Núñez"))
+    response = add_balance(spanish_admin, wallet, amount="5", reason="", expires_at="mañana")
+    assert response.status_code == 400
+    errors = form_errors(response.get_data(as_text=True))
+    assert errors["reason"] == ["Este campo es obligatorio."]
+    assert errors["expires_at"] == ["No es una fecha válida."]
+    assert db.session.get(Wallet, wallet.id).balance_minor == 0
