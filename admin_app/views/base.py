@@ -29,6 +29,7 @@ from ..i18n import date_and_time, day, money, number
 from ..services import permissions
 from ..services.errors import DomainError
 from ..services.phones import display_phone
+from .exporting import StreamingExport
 from .relations import ExistingRecordLoader, refuse_missing_records
 
 # Labels of columns that many models share, declared once.
@@ -52,9 +53,6 @@ COMMON_LABELS = {
 
 PHONE_HINT = _l("With the country code, for example +34 600 111 222.")
 
-# Spreadsheet programs run a cell starting with one of these as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 # What a phone typed into the search box may look like: digits and separators.
 PHONE_LIKE = re.compile(r"^[+(]?[\d][\d\s().-]{4,}$")
 
@@ -86,12 +84,6 @@ def _empty(view, value, name):
 
 LIST_TYPE_FORMATTERS = {type(None): _empty, bool: _yes_no, datetime: _datetime, date: _date,
                         int: _integer}
-EXPORT_TYPE_FORMATTERS = {
-    type(None): _empty,
-    bool: lambda view, value, name: _("Yes") if value else _("No"),
-    datetime: lambda view, value, name: value.isoformat(sep=" ", timespec="seconds"),
-    date: lambda view, value, name: value.isoformat(),
-}
 
 
 def _money_formatter(view, context, model, name):
@@ -115,12 +107,6 @@ def blacklist_marker(view, context, model, name):
     if getattr(model, name):
         return Markup('<span class="badge badge-danger">{}</span>').format(_("Blacklisted"))
     return _("No")
-
-
-def _money_export(view, context, model, name):
-    value = rec_getattr(model, name)
-    # Exact decimal text from integer minor units, e.g. 1234 -> "12.34".
-    return "" if value is None else f"{'-' if value < 0 else ''}{abs(value) // 100}.{abs(value) % 100:02d}"
 
 
 def _python_type(column):
@@ -152,14 +138,13 @@ class HomeView(ProtectedView, AdminIndexView):
     """The /admin/ home page."""
 
 
-class BaseModelView(ProtectedView, ModelView):
+class BaseModelView(ProtectedView, StreamingExport, ModelView):
     """Declarations with safe defaults; permissions follow the role table."""
 
     form_base_class = SecureForm
     can_view_details = True
     can_set_page_size = True
     page_size = 20
-    export_types = ["csv"]
     details_modal = False
     column_display_pk = False
     named_filter_urls = True  # stable, readable filter URLs (names taken in English at start-up)
@@ -172,7 +157,6 @@ class BaseModelView(ProtectedView, ModelView):
 
     column_type_formatters = LIST_TYPE_FORMATTERS
     column_type_formatters_detail = LIST_TYPE_FORMATTERS
-    column_type_formatters_export = EXPORT_TYPE_FORMATTERS
 
     # Each view module declares these four, and the columns.
     model_class: type | None = None
@@ -285,7 +269,6 @@ class BaseModelView(ProtectedView, ModelView):
         columns = model.__table__.columns
         choices = {c.key: c.info["choices"] for c in columns if "choices" in c.info}
         formatters = {}
-        export_formatters = {}
         # The model's columns and related ones the view lists ("wallet.customer.phone").
         names = {c.key for c in columns} | {
             n for n in (*(self.column_list or ()), *(self.column_details_list or ()))
@@ -293,7 +276,6 @@ class BaseModelView(ProtectedView, ModelView):
         for name in names:
             if name.endswith("_minor"):
                 formatters[name] = _money_formatter
-                export_formatters[name] = _money_export
             elif name.rsplit(".", 1)[-1] == "phone":
                 formatters[name] = _phone_formatter
         self.column_labels = {**COMMON_LABELS, **(self.column_labels or {})}
@@ -308,10 +290,7 @@ class BaseModelView(ProtectedView, ModelView):
         self.column_formatters = {**formatters, **(self.column_formatters or {})}
         # Details pages get the type conventions plus their own declarations only.
         self.column_formatters_detail = {**formatters, **(self.column_formatters_detail or {})}
-        self.column_formatters_export = {
-            **export_formatters,
-            **(self.column_formatters_export or {}),
-        }
+        self.column_formatters_export = dict(self.column_formatters_export or {})
         args = {key: dict(value) for key, value in (self.form_args or {}).items()}
         for column in columns:
             # Choices are selects; phone and email fields normalise and explain themselves.
@@ -422,12 +401,3 @@ class BaseModelView(ProtectedView, ModelView):
                   "error")
             return True
         return super().handle_view_exception(exc)
-
-    # -- export --------------------------------------------------------------------
-    def get_export_value(self, model, name):
-        value = super().get_export_value(model, name)
-        text = "" if value is None else str(value)
-        # Neutralise formulas so a spreadsheet shows the text instead of running it.
-        if text.startswith(FORMULA_PREFIXES) and not PLAIN_NUMBER.match(text):
-            return "'" + text
-        return text

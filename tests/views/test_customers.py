@@ -795,10 +795,11 @@ def test_export_header_uses_the_labels_and_money_is_plain_decimal(login, make):
         marketing_opt_in=True, card_number="LC0000000042", created_at=datetime(2026, 1, 15, 10, 30),
     )
     rows = csv_rows(login(Role.OPERATOR).get(EXPORT))
-    assert rows[0] == LIST_HEADERS
+    # Money is a decimal number, its currency in a column of its own.
+    assert rows[0] == LIST_HEADERS + ["Currency"]
     assert rows[1] == [
         "Lucía Moreno", "lucia@example.com", "", "28013", "Gold", "1234.56", "7", "320",
-        "12.50", "Yes", "LC0000000042", "2026-01-15 10:30:00",
+        "12.50", "Yes", "LC0000000042", "2026-01-15 10:30:00", "EUR",
     ]
 
 
@@ -837,7 +838,7 @@ def test_export_follows_the_current_filters(admin_client, make):
 
 def test_export_of_an_empty_result_is_just_the_header(admin_client, make):
     make.customer()
-    assert csv_rows(admin_client.get(EXPORT, query_string={"search": "nobody"})) == [LIST_HEADERS]
+    assert csv_rows(admin_client.get(EXPORT, query_string={"search": "nobody"})) == [LIST_HEADERS + ["Currency"]]
 
 
 @pytest.mark.parametrize("field, value, column", [

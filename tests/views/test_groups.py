@@ -20,7 +20,7 @@ from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Customer, CustomerGroup
 
-from ..pages import detail_rows, listed_ids
+from ..pages import csv_rows, detail_rows, listed_ids
 
 GROUPS = "/admin/groups/"
 NEW = GROUPS + "new/"
@@ -337,13 +337,13 @@ def test_export_has_labels_counts_and_follows_the_search(login, make):
     client = login(Role.OPERATOR)
     response = client.get(GROUPS + "export/csv/", query_string={"search": "Gold"})
     assert response.status_code == 200
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    rows = csv_rows(response)
     assert rows == [["Name", "Description", "Customers"], ["Gold", "Best", "2"]]
 
 
 def test_export_neutralises_a_formula_in_the_name(admin_client, make):
     make.group("=HYPERLINK(\"http://evil.example\")", description="@cmd")
     response = admin_client.get(GROUPS + "export/csv/")
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    rows = csv_rows(response)
     assert rows[1] == ["'=HYPERLINK(\"http://evil.example\")", "'@cmd", "0"]
 

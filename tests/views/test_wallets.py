@@ -765,11 +765,12 @@ def test_operator_exports_with_labels_and_plain_decimal_money(login, make):
     make.wallet(None, wallet_code="GIFT-2345", balance_minor=5,
                 created_at=datetime(2026, 1, 1, 9, 0))
     rows = csv_rows(login(Role.OPERATOR).get(EXPORT))
+    # Money is a decimal number, its currency in a column of its own.
     assert rows == [
-        LIST_HEADERS,
+        LIST_HEADERS + ["Currency"],
         ["ABCD-2345", "1234.56", "2026-01-15 10:30:00", "Blocked", "Madrid", "Lucía Moreno",
-         "lucia@example.com", "WALLET10", "2026-01-02", "2027-01-02"],
-        ["GIFT-2345", "0.05", "2026-01-01 09:00:00", "Active", "", "", "", "", "", ""],
+         "lucia@example.com", "WALLET10", "2026-01-02", "2027-01-02", "EUR"],
+        ["GIFT-2345", "0.05", "2026-01-01 09:00:00", "Active", "", "", "", "", "", "", "EUR"],
     ]
 
 

@@ -1,0 +1,193 @@
+"""Uploaded CSV files: bytes in, a clean table out, or a refusal the user can act on.
+
+Knows nothing about customers: callers map columns to fields with ``match_columns``
+and check the values themselves.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from .errors import ValidationError
+
+DELIMITERS = (",", ";", "\t")
+# Files saved as a spreadsheet or a document instead of CSV.
+BINARY_SIGNATURES = (b"PK\x03\x04", b"%PDF")
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+class FileRefused(ValidationError):
+    """The whole file is refused; nothing is read from it."""
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int  # physical line where the row starts in the file
+    values: list[str]  # stripped, padded with "" to the number of headers
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: list[str]  # header cells as in the file, stripped
+    rows: list[Row]  # data rows in file order, blank lines skipped
+    encoding: str  # "utf-8", "utf-8-sig", "cp1252" or "utf-16"
+    delimiter: str  # ",", ";" or "\t"
+
+
+def read_csv(data: bytes, *, max_bytes: int, max_rows: int) -> Table:
+    """The table in ``data``; raises FileRefused if the file cannot be used as a whole."""
+    if not data:
+        raise FileRefused(_l("The file is empty. Check that you chose the right file and "
+                             "upload it again."))
+    # Checked before decoding, so a huge upload costs nothing more.
+    if len(data) > max_bytes:
+        raise FileRefused(_("The file is larger than %(limit)s. Split it into smaller files "
+                            "and import each part.", limit=_size_text(max_bytes)))
+    text, encoding = _decode(data)
+    # Some tools add a second byte order mark; it is never part of the header.
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise FileRefused(_l("The file is empty. Check that you chose the right file and "
+                             "upload it again."))
+    delimiter = _guess_delimiter(text)
+    # newline="" hands csv every physical line with its ending, so line_num counts
+    # the lines of the file whether they end in CRLF, LF or CR.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    headers: list[str] | None = None
+    rows: list[Row] = []
+    while True:
+        line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            raise _bad_line(line) from None
+        # csv accepts NUL characters since Python 3.11; they only reach here in
+        # UTF-16 text and are never real data.
+        if any("\x00" in cell for cell in cells):
+            raise _bad_line(line)
+        cells = [_clean(cell) for cell in cells]
+        if headers is None:
+            if not "".join(cells):
+                if len(cells) <= 1:
+                    continue  # a blank line before the header
+                raise _no_header()
+            headers = cells
+            continue
+        if not "".join(cells):
+            continue
+        if len(rows) == max_rows:
+            # Stop here: the rest of the file is not parsed.
+            raise FileRefused(_("The file has more than %(limit)s rows; split it and import "
+                                "each part.", limit=max_rows))
+        width = len(headers)
+        rows.append(Row(line=line, values=(cells + [""] * width)[:width]))
+    if headers is None:  # only blank cells, such as a lone ""
+        raise _no_header()
+    return Table(headers=headers, rows=rows, encoding=encoding, delimiter=delimiter)
+
+
+def normalise_header(text: str) -> str:
+    """'Correo electrónico ' -> 'correo electronico'; 'First_Name' -> 'first name':
+    casefold, accents removed (unicodedata NFKD, drop combining marks), every run of
+    non-alphanumeric characters becomes one space, stripped."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return re.sub(r"[\W_]+", " ", plain).strip()
+
+
+def match_columns(
+    headers: list[str], aliases: dict[str, set[str]]
+) -> tuple[dict[str, int], list[str]]:
+    """Which column holds each field. ``aliases`` maps a field name to the header texts
+    that mean it (compared after normalise_header on both sides). Returns
+    ({field: column index}, [headers that match no field, as written in the file]).
+    The first column matching a field wins; a later duplicate is listed as unmatched.
+    Blank headers (spreadsheets often add empty trailing columns) are never listed."""
+    field_of: dict[str, str] = {}
+    for field, texts in aliases.items():
+        for alias in texts:
+            field_of.setdefault(normalise_header(alias), field)
+    found: dict[str, int] = {}
+    unmatched: list[str] = []
+    for index, header in enumerate(headers):
+        key = normalise_header(header)
+        field = field_of.get(key) if key else None
+        if field is not None and field not in found:
+            found[field] = index
+        elif header.strip():
+            unmatched.append(header)
+    return found, unmatched
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """The text and the name of its encoding, or FileRefused."""
+    utf16 = data.startswith(UTF16_BOMS)
+    if data.startswith(BINARY_SIGNATURES) or (b"\x00" in data and not utf16):
+        raise FileRefused(_l("This is not a CSV file (it looks like a spreadsheet, a PDF or "
+                             "another document). Open it in your spreadsheet program, save "
+                             "it as CSV and upload that file."))
+    if utf16:
+        candidates = ["utf-16"]
+    elif data.startswith(UTF8_BOM):
+        candidates = ["utf-8-sig"]
+    else:
+        # Strict cp1252 fails on its five undefined bytes, so text that is neither
+        # UTF-8 nor Windows-1252 is refused rather than read as nonsense.
+        candidates = ["utf-8", "cp1252"]
+    for encoding in candidates:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            pass
+    raise FileRefused(_l("The characters in this file could not be read. Open it in your "
+                         "spreadsheet program, save it as \"CSV UTF-8\" and upload it again."))
+
+
+def _guess_delimiter(text: str) -> str:
+    """The delimiter used most often in the header line outside quotes; ',' on a tie."""
+    first = next(line for line in io.StringIO(text, newline="") if line.strip())
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in first:
+        if char == '"':
+            quoted = not quoted  # a doubled quote toggles twice: no change
+        elif char in counts and not quoted:
+            counts[char] += 1
+    best = max(counts.values())
+    winners = [delimiter for delimiter, count in counts.items() if count == best]
+    return winners[0] if best and len(winners) == 1 else ","
+
+
+def _clean(cell: str) -> str:
+    # One newline style inside multi-line cells, whatever the file used.
+    return cell.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _no_header() -> FileRefused:
+    return FileRefused(_l("The first line must name the columns. Put the column names "
+                          "(for example Name, Email, Phone) on the first line and upload "
+                          "the file again."))
+
+
+def _bad_line(line: int) -> FileRefused:
+    return FileRefused(_("Line %(line)s could not be read: check its quotation marks, fix "
+                         "it and upload the file again.", line=line))
+
+
+def _size_text(size: int) -> str:
+    """1572864 -> '1.5 MB', 512000 -> '500 KB', 20 -> '20 B', in the user's number format."""
+    if size >= 1024 * 1024:
+        return f"{format_decimal(round(size / (1024 * 1024), 1))} MB"
+    if size >= 1024:
+        return f"{format_decimal(round(size / 1024, 1))} KB"
+    return f"{size} B"
