@@ -145,3 +145,18 @@ class NotificationChannel(Choices):
 class NotificationStatus(Choices):
     QUEUED, SENT, FAILED = "queued", "sent", "failed"
     LABELS = {QUEUED: _l("Queued"), SENT: _l("Sent"), FAILED: _l("Failed")}
+
+
+class ImportStatus(Choices):
+    PREVIEWED, APPLIED, UNDONE, DISCARDED = "previewed", "applied", "undone", "discarded"
+    LABELS = {
+        PREVIEWED: _l("Previewed"),
+        APPLIED: _l("Applied"),
+        UNDONE: _l("Undone"),
+        DISCARDED: _l("Discarded"),
+    }
+
+
+class ImportAction(Choices):
+    CREATED, UPDATED = "created", "updated"
+    LABELS = {CREATED: _l("Created"), UPDATED: _l("Updated")}

@@ -19,6 +19,8 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    JSON,
+    LargeBinary,
     String,
     Text,
     event,
@@ -33,6 +35,8 @@ from .choices import (
     BlacklistReason,
     Channel,
     DiscountKind,
+    ImportAction,
+    ImportStatus,
     InvoiceStatus,
     Language,
     LoyaltyTxKind,
@@ -524,6 +528,55 @@ class Notification(db.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class ImportBatch(db.Model):
+    """One uploaded file: previewed, then applied (or discarded), and perhaps undone.
+
+    The file itself is kept until it is applied, so that the preview and the
+    confirmation read the same bytes whichever app server answers.
+    """
+
+    __tablename__ = "import_batches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))  # what is imported: customers, guests...
+    file_name: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    all_or_nothing: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = choice_column(ImportStatus, 12, default=ImportStatus.PREVIEWED)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("admin_users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime)
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_created: Mapped[int] = mapped_column(Integer, default=0)
+    rows_updated: Mapped[int] = mapped_column(Integer, default=0)
+    rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rows_invalid: Mapped[int] = mapped_column(Integer, default=0)
+
+    created_by: Mapped[AdminUser | None] = relationship()
+    changes: Mapped[list[ImportChange]] = relationship(
+        back_populates="batch", cascade="all, delete-orphan", order_by="ImportChange.id")
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class ImportChange(db.Model):
+    """What an applied import did to one record, so that it can be undone."""
+
+    __tablename__ = "import_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
+    record_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = choice_column(ImportAction, 10)
+    line: Mapped[int] = mapped_column(Integer)
+    before: Mapped[dict | None] = mapped_column(JSON)  # changed fields, as they were
+    after: Mapped[dict] = mapped_column(JSON)  # the same fields, as the import left them
+
+    batch: Mapped[ImportBatch] = relationship(back_populates="changes")
 
 
 # Derived figures read in lists: computed by the database in the same query.

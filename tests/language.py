@@ -19,6 +19,7 @@ from babel import Locale
 from babel.messages.pofile import read_po
 
 from admin_app.extensions import db
+from admin_app.i18n import LANGUAGE_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 OUR_CATALOGUES = ROOT / "translations"
@@ -154,9 +155,10 @@ def foreign_words(page: str, language: str, data_values: list[str]) -> list[str]
 
 
 def stored_text_values() -> list[str]:
-    """Every text value in the database, and the country names (CLDR data, not
-    interface words), longest first so that none is cut by a shorter one."""
-    values = set()
+    """Every text value in the database, the country, month and day names (CLDR
+    data, not interface words) and each language named in itself (the switcher,
+    a customer's language), longest first so that none is cut by a shorter one."""
+    values = {name for _code, name in LANGUAGE_NAMES}
     for code in ("en", "es"):
         cldr = Locale.parse(code)
         values |= set(cldr.territories.values())

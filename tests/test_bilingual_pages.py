@@ -11,7 +11,7 @@ from sqlalchemy import select
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Customer, Wallet
-from admin_app.services import sharing
+from admin_app.services import imports, sharing
 from admin_app.services.seed import seed
 from admin_app.views import VIEWS
 
@@ -58,9 +58,21 @@ def _pages() -> list[str]:
     wallet = _first_id(Wallet)
     urls += [f"/admin/customers/{page}/?id={customer}"
              for page in ("add-balance", "adjust-points", "account-limit")]
+    urls += [f"/admin/{kind}/import/" for kind in ("customers", "guests", "blacklist")]
+    urls.append(f"/admin/customers/import/{_previewed_import()}/")
     urls += [f"/admin/wallets/add-balance/?id={wallet}", "/admin/no-such-page/",
              f"/share/wallet/{sharing.make_share_token(db.session.get(Wallet, wallet))}"]
     return urls
+
+
+def _previewed_import() -> int:
+    """A previewed file with a new row, an update, an invalid row and a column it skips."""
+    someone = db.session.scalar(select(Customer).where(Customer.email.is_not(None)))
+    content = (f"Email,Postcode,Birthday,X9\n{someone.email},99999,,1\n"
+               "nuevo@ejemplo.es,,31/02/1990,\n").encode()
+    batch, _plan = imports.preview("customers", "lista.csv", content, actor=None)
+    db.session.commit()
+    return batch.id
 
 
 def _assert_in_language(page: str, language: str, where: str) -> None:
@@ -77,9 +89,10 @@ def _get(client, url: str) -> str:
 
 
 def test_every_admin_page_speaks_one_language(reader, seeded, language):
+    urls = _pages()
     data = stored_text_values()
     leftovers = {}
-    for url in _pages():
+    for url in urls:
         page = _get(reader, url)
         assert f'<html lang="{language}">' in page, url
         leftovers[url] = foreign_words(page, language, data)

@@ -1,16 +1,17 @@
 """Customers: what may be deleted, and the figures kept on the customer row."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
 
 from ..choices import InvoiceStatus
 from ..extensions import db
 from ..models import (
     Address,
     Customer,
+    CustomerGroup,
     Invoice,
     LoyaltyTransaction,
     OfferEvent,
@@ -18,6 +19,7 @@ from ..models import (
     Wallet,
     WalletTransaction,
     WishlistItem,
+    utcnow,
 )
 from . import invoices, ledger
 from .errors import DomainError
@@ -104,3 +106,21 @@ def profile(customer: Customer) -> Profile:
         addresses=newest(Address, Address.is_default.desc(), Address.id),
         offers=offers,
     )
+
+
+ASSIGN_CHUNK = 500  # customers updated per statement
+
+
+def assign_group(customer_ids: list[int], group: CustomerGroup | None) -> int:
+    """Put these customers in ``group`` (None: in no group). Returns how many moved."""
+    moved = 0
+    target = group.id if group is not None else None
+    for start in range(0, len(customer_ids), ASSIGN_CHUNK):
+        chunk = customer_ids[start:start + ASSIGN_CHUNK]
+        result = db.session.execute(
+            update(Customer)
+            .where(Customer.id.in_(chunk), Customer.group_id.is_distinct_from(target))
+            .values(group_id=target, updated_at=utcnow())
+            .execution_options(synchronize_session=False))
+        moved += result.rowcount or 0
+    return moved

@@ -30,7 +30,9 @@ from ..services import permissions
 from ..services.errors import DomainError
 from ..services.phones import display_phone
 from .exporting import StreamingExport
+from .importing import ImportPages
 from .relations import ExistingRecordLoader, refuse_missing_records
+from .selection import AllMatching
 
 # Labels of columns that many models share, declared once.
 COMMON_LABELS = {
@@ -138,10 +140,11 @@ class HomeView(ProtectedView, AdminIndexView):
     """The /admin/ home page."""
 
 
-class BaseModelView(ProtectedView, StreamingExport, ModelView):
+class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, ModelView):
     """Declarations with safe defaults; permissions follow the role table."""
 
     form_base_class = SecureForm
+    list_template = "admin/model_list.html"  # adds the Import button where a view imports
     can_view_details = True
     can_set_page_size = True
     page_size = 20

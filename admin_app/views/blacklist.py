@@ -12,6 +12,7 @@ class BlacklistView(BaseModelView):
     model_class = BlacklistEntry
     menu_name = _l("Blacklist")
     view_url = "blacklist"
+    import_kind = "blacklist"
 
     create_capability = edit_capability = permissions.MANAGE
 

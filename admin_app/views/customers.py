@@ -1,14 +1,18 @@
 """Customers: find one in a million, see and edit what they are."""
-from flask import abort, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.actions import action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from sqlalchemy import func, select
+from wtforms import SelectField
 
 from ..filters import DateRangeFilter, LiveChoiceFilter, YesNoFilter
-from ..forms import CountryField
-from ..models import Customer
+from ..forms import CountryField, SecureForm
+from ..models import Customer, CustomerGroup
 from ..extensions import db
-from ..i18n import money
+from ..i18n import money, number
 from ..services import customers, ledger, permissions
 from ..services.countries import country_choices, country_name
 from ..services.groups import group_choices
@@ -28,6 +32,7 @@ class CustomerView(BaseModelView):
     model_class = Customer
     menu_name = _l("Customers")
     view_url = "customers"
+    import_kind = "customers"
 
     column_list = (
         "full_name", "email", "phone", "postcode", "group", "sales_value_minor",
@@ -86,6 +91,7 @@ class CustomerView(BaseModelView):
     form_overrides = {"country": CountryField}
 
     details_template = "admin/customer_details.html"
+    action_capabilities = {"assign_group": permissions.EDIT}
 
     def on_model_delete(self, model):
         customers.ensure_deletable(model)
@@ -129,3 +135,46 @@ class CustomerView(BaseModelView):
         customer = self._customer()
         return ledger_pages.account_limit_page(self, customer,
                                                return_url=self._details_url(customer))
+
+    @action("assign_group", _l("Assign a group"))
+    def action_assign_group(self, ids):
+        if self.all_matching_requested():
+            return redirect(self.matching_url(".assign_group_view"))
+        return redirect(url_for(".assign_group_view", id=ids))
+
+    @expose("/assign-group/", methods=("GET", "POST"))
+    def assign_group_view(self):
+        """Move the checked customers, or every customer the list matches, to a group."""
+        self.require(permissions.EDIT)
+        if self.all_matching_requested():
+            _query, count = self.matching_query()
+            chosen_ids = lambda: [int(i) for i in self.matching_ids()]  # noqa: E731
+        else:
+            ids = sorted({int(i) for i in request.args.getlist("id") if i.isdigit()})
+            count = db.session.scalar(select(func.count()).where(Customer.id.in_(ids)))
+            chosen_ids = lambda: ids  # noqa: E731
+        if not count:
+            abort(404)
+        form = AssignGroupForm()
+        form.group.choices = [("", _("No group"))] + [(str(i), n) for i, n in group_choices()]
+        return_url = url_for(".index_view")
+        if request.method == "POST" and form.validate():
+            group = db.session.get(CustomerGroup, int(form.group.data)) if form.group.data else None
+            if form.group.data and group is None:
+                form.group.errors.append(_("This group no longer exists."))
+            else:
+                moved = customers.assign_group(chosen_ids(), group)
+                db.session.commit()
+                flash(ngettext("%(num)d customer moved to %(group)s.",
+                               "%(num)d customers moved to %(group)s.", moved,
+                               group=group.name if group else _("no group")), "success")
+                return redirect(return_url)
+        subject = ngettext("%(count)s customer selected.", "%(count)s customers selected.",
+                           count, count=number(count))
+        status = 400 if request.method == "POST" else 200
+        return self.render("admin/money_form.html", form=form, title=_("Assign a group"),
+                           subject=subject, cancel_url=return_url), status
+
+
+class AssignGroupForm(SecureForm):
+    group = SelectField(_l("Group"), validate_choice=True)

@@ -10,6 +10,7 @@ class GuestView(BaseModelView):
     model_class = Guest
     menu_name = _l("Guests")
     view_url = "guests"
+    import_kind = "guests"
 
     column_list = ("name", "email", "phone", "created_at", "orders_count")
     column_details_list = ("name", "is_blacklisted", "email", "phone", "created_at", "orders_count")

@@ -9,7 +9,7 @@ from sqlalchemy import inspect, select
 
 from ..extensions import db
 from ..filters import DateFromFilter, DateToFilter, LiveMultiChoiceFilter
-from ..i18n import money
+from ..i18n import money, number
 from ..models import Customer, DiscountCode, Wallet
 from ..services import ledger, permissions, sharing, wallets
 from ..services.outlets import outlet_choices
@@ -93,26 +93,36 @@ class WalletView(BaseModelView):
 
     @expose("/add-balance/", methods=("GET", "POST"))
     def add_balance_view(self):
+        """One wallet, the checked ones (?id=..&id=..), or every wallet the list
+        matches (?matching=all and the list's search and filters)."""
         self.require(permissions.MONEY)
-        ids = [int(i) for i in request.args.getlist("id") if i.isdigit()]
-        chosen = list(db.session.scalars(select(Wallet).where(Wallet.id.in_(ids))))
-        if not chosen:
+        if self.all_matching_requested():
+            query, count = self.matching_query()
+            chosen, first = query.all, query.limit(20).all()
+        else:
+            ids = [int(i) for i in request.args.getlist("id") if i.isdigit()]
+            found = list(db.session.scalars(select(Wallet).where(Wallet.id.in_(ids))))
+            chosen, first, count = (lambda: found), found, len(found)
+        if not count:
             abort(404)
-        if len(chosen) == 1:
-            wallet = chosen[0]
+        if count == 1:
+            wallet = first[0]
             subject = _("Wallet %(code)s of %(owner)s. Available balance: %(balance)s.",
                         code=wallet.wallet_code, owner=wallet.customer or _("no customer"),
                         balance=money(ledger.available_balance(wallet), wallet.currency))
             return_url = url_for(".details_view", id=wallet.id)
         else:
-            subject = _("The same movement for each of %(n)s wallets: %(codes)s.", n=len(chosen),
-                        codes=", ".join(w.wallet_code for w in chosen[:20]))
+            codes = ", ".join(w.wallet_code for w in first)
+            subject = _("The same movement for each of %(n)s wallets: %(codes)s.",
+                        n=number(count), codes=codes + (", …" if count > len(first) else ""))
             return_url = url_for(".index_view")
-        return ledger_pages.add_balance_page(self, lambda: chosen, subject=subject,
-                                      return_url=return_url)
+        return ledger_pages.add_balance_page(self, chosen, subject=subject,
+                                             return_url=return_url)
 
     @action("add_balance", _l("Add balance"))
     def action_add_balance(self, ids):
+        if self.all_matching_requested():
+            return redirect(self.matching_url(".add_balance_view"))
         return redirect(url_for(".add_balance_view", id=ids))
 
     @expose("/share/", methods=("POST",))

@@ -1,0 +1,378 @@
+"""Importing a CSV file of customers, guests or blacklist entries.
+
+preview() reads the file and says what applying it would do, writing nothing
+but the batch (which keeps the file); apply() does it in one transaction and
+records each change; undo() puts every record back while nothing else has
+changed them since. Matching is by email (or card number, or phone), so
+importing the same file twice changes nothing the second time.
+
+An empty cell leaves the record's value as it is: a file never blanks data.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from sqlalchemy import delete, insert, select
+
+from ..choices import BlacklistReason, ImportAction, ImportStatus
+from ..database import lock_row
+from ..extensions import db
+from ..i18n import day, locale
+from ..models import (
+    AdminUser,
+    Customer,
+    CustomerGroup,
+    ImportBatch,
+    ImportChange,
+    name_sort_key,
+    utcnow,
+)
+from . import customers as customer_rules
+from .csv_files import Table, match_columns, normalise_header, read_csv
+from .errors import DomainError, ValidationError
+from .import_fields import KINDS, ImportKind, days_come_first, read_day, restore_text
+
+LOOKUP_CHUNK = 500  # values per IN (...) when looking records up
+SHOWN_ROWS = 200    # problems and updates listed on the preview page
+
+
+class ImportRefused(DomainError):
+    """The import (or its undo) cannot go ahead; nothing was written."""
+
+
+@dataclass
+class Problem:
+    line: int
+    field: str
+    message: str
+
+
+@dataclass
+class Update:
+    line: int
+    record: Any
+    changes: dict[str, tuple[Any, Any]]  # field -> (before, after)
+
+
+@dataclass
+class Plan:
+    kind: ImportKind
+    total: int = 0
+    creates: list[tuple[int, dict]] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+    not_imported_columns: list[str] = field(default_factory=list)
+
+    @property
+    def invalid_lines(self) -> int:
+        return len({problem.line for problem in self.problems})
+
+
+# -- reading a file into a plan -----------------------------------------------------
+
+def preview(kind_key: str, file_name: str, data: bytes, *, actor: AdminUser | None,
+            all_or_nothing: bool = False) -> tuple[ImportBatch, Plan]:
+    """Read the file, keep it in a new batch, and say what applying it would do."""
+    kind = KINDS[kind_key]
+    plan = make_plan(kind, _read(data))
+    batch = ImportBatch(kind=kind.key, file_name=(file_name or "import.csv")[:255],
+                        content=data, all_or_nothing=all_or_nothing, created_by=actor)
+    _count(batch, plan)
+    db.session.add(batch)
+    return batch, plan
+
+
+def current_plan(batch: ImportBatch) -> Plan:
+    """What the batch's file would do now (records may have changed since the preview)."""
+    return make_plan(KINDS[batch.kind], _read(batch.content))
+
+
+def _read(data: bytes) -> Table:
+    config = current_app.config
+    return read_csv(data, max_bytes=config["IMPORT_MAX_BYTES"],
+                    max_rows=config["IMPORT_MAX_ROWS"])
+
+
+def make_plan(kind: ImportKind, table: Table) -> Plan:
+    plan = Plan(kind=kind, total=len(table.rows))
+    columns, unmatched = match_columns(table.headers, kind.aliases())
+    kept = kind.not_imported_headers()
+    plan.not_imported_columns = [h for h in unmatched if normalise_header(h) in kept]
+    plan.unknown_columns = [h for h in unmatched if normalise_header(h) not in kept]
+    if not columns:
+        raise ImportRefused(_("None of the columns can be imported. Download the template "
+                              "to see the column names this import reads."))
+    day_first = _day_order(kind, table, columns)
+    rows = []
+    for row in table.rows:
+        values, problems = _read_row(kind, row.values, columns, day_first)
+        plan.problems += [Problem(row.line, field, message) for field, message in problems]
+        rows.append((row.line, values, bool(problems)))
+    existing = _existing_records(kind, [values for _line, values, _bad in rows])
+    seen: dict[tuple[str, Any], int] = {}
+    for line, values, bad in rows:
+        duplicate = _duplicate_in_file(kind, values, line, seen)
+        if duplicate:
+            plan.problems.append(duplicate)
+            continue
+        if bad:
+            continue
+        record = _find(kind, values, existing)
+        if record is None:
+            missing = [f for f in kind.fields if f.required and values.get(f.name) is None]
+            if missing:
+                plan.problems += [Problem(line, str(f.label), _("Required for a new record."))
+                                  for f in missing]
+                continue
+            plan.creates.append((line, values))
+            continue
+        changes = {name: (getattr(record, name), value) for name, value in values.items()
+                   if getattr(record, name) != value}
+        if changes:
+            plan.updates.append(Update(line, record, changes))
+        else:
+            plan.unchanged += 1
+    return plan
+
+
+def _day_order(kind: ImportKind, table: Table, columns: dict[str, int]) -> bool:
+    default = locale().language != "en"  # English screens write month/day/year
+    for field_ in kind.fields:
+        if field_.read is read_day and field_.name in columns:
+            index = columns[field_.name]
+            return days_come_first([row.values[index] for row in table.rows], default)
+    return default
+
+
+def _read_row(kind, cells, columns, day_first) -> tuple[dict, list[tuple[str, str]]]:
+    """The row's values by field (empty cells left out) and its problems."""
+    values: dict[str, Any] = {}
+    problems = []
+    for name, index in columns.items():
+        spec = kind.field(name)
+        text = restore_text(cells[index])
+        if not text:
+            continue
+        if spec.max_length and len(text) > spec.max_length:
+            problems.append((str(spec.label), _("Longer than %(limit)s characters.",
+                                                limit=spec.max_length)))
+            continue
+        try:
+            values[name] = (read_day(text, day_first) if spec.read is read_day
+                            else spec.read(text))
+        except ValidationError as error:
+            problems.append((str(spec.label), str(error)))
+    _derive(kind, values)
+    return values, problems
+
+
+def _derive(kind: ImportKind, values: dict) -> None:
+    """Columns that stand for others: a full name, a tag naming a group."""
+    full_name = values.pop("full_name", None)
+    if full_name and "first_name" not in values and "surname" not in values:
+        first, _space, rest = full_name.partition(" ")
+        values["first_name"], values["surname"] = first, rest or first
+    tags = values.pop("tags", None)
+    if tags and "group_id" not in values:
+        names = [tag.strip().lower() for tag in tags.split(",") if tag.strip()]
+        groups = db.session.scalars(select(CustomerGroup.id).where(
+            db.func.lower(CustomerGroup.name).in_(names))).all() if names else []
+        if len(groups) == 1:
+            values["group_id"] = groups[0]
+
+
+def _existing_records(kind: ImportKind, rows: list[dict]) -> dict[str, dict]:
+    """Existing records by each matching field's value, looked up in chunks."""
+    found: dict[str, dict] = {}
+    for name in kind.match_on:
+        column = getattr(kind.model, name)
+        wanted = sorted({values[name] for values in rows if values.get(name)})
+        by_value: dict[Any, list] = {}
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            chunk = wanted[start:start + LOOKUP_CHUNK]
+            for record in db.session.scalars(select(kind.model).where(column.in_(chunk))):
+                by_value.setdefault(getattr(record, name), []).append(record)
+        found[name] = by_value
+    return found
+
+
+def _find(kind: ImportKind, values: dict, existing: dict[str, dict]):
+    for name in kind.match_on:
+        matches = existing[name].get(values.get(name), [])
+        if len(matches) == 1:  # a phone two customers share finds neither
+            return matches[0]
+    return None
+
+
+def _duplicate_in_file(kind, values, line, seen) -> Problem | None:
+    for name in kind.match_on:
+        value = values.get(name)
+        if value is None:
+            continue
+        if (name, value) in seen:
+            return Problem(line, str(kind.field(name).label),
+                           _("The same value is already on line %(line)s.",
+                             line=seen[(name, value)]))
+        seen[(name, value)] = line
+    return None
+
+
+def _count(batch: ImportBatch, plan: Plan) -> None:
+    batch.rows_total = plan.total
+    batch.rows_created = len(plan.creates)
+    batch.rows_updated = len(plan.updates)
+    batch.rows_unchanged = plan.unchanged
+    batch.rows_invalid = plan.invalid_lines
+
+
+# -- applying ------------------------------------------------------------------------
+
+def apply(batch: ImportBatch, *, actor: AdminUser | None) -> Plan:
+    """Create and update what the file says, in the caller's transaction."""
+    batch = lock_row(ImportBatch, batch.id)
+    if batch is None or batch.status != ImportStatus.PREVIEWED:
+        raise ImportRefused(_l("This import was already applied or discarded."))
+    plan = current_plan(batch)
+    if plan.problems and batch.all_or_nothing:
+        raise ImportRefused(ngettext(
+            "%(num)d row is invalid, and you asked for all or nothing: nothing was imported.",
+            "%(num)d rows are invalid, and you asked for all or nothing: nothing was imported.",
+            plan.invalid_lines))
+    kind = plan.kind
+    changes = []
+    if plan.creates:
+        rows = [_new_row(kind, values) for _line, values in plan.creates]
+        ids = db.session.scalars(
+            insert(kind.model).returning(kind.model.id, sort_by_parameter_order=True),
+            rows).all()
+        changes += [{"record_id": record_id, "action": ImportAction.CREATED, "line": line,
+                     "before": None, "after": _json(values)}
+                    for record_id, (line, values) in zip(ids, plan.creates)]
+    for update in plan.updates:
+        for name, (_before, after) in update.changes.items():
+            setattr(update.record, name, after)
+        changes.append({"record_id": update.record.id, "action": ImportAction.UPDATED,
+                        "line": update.line,
+                        "before": _json({k: v[0] for k, v in update.changes.items()}),
+                        "after": _json({k: v[1] for k, v in update.changes.items()})})
+    db.session.flush()
+    if changes:
+        db.session.execute(insert(ImportChange), [{"batch_id": batch.id, **c} for c in changes])
+    _count(batch, plan)
+    batch.status = ImportStatus.APPLIED
+    batch.applied_at = utcnow()
+    batch.content = None  # the changes are recorded; the file is no longer needed
+    return plan
+
+
+def _new_row(kind: ImportKind, values: dict) -> dict:
+    row = dict(values)
+    if kind.model is Customer:
+        # Bulk inserts skip model events: the sort key is set here.
+        row["sort_name"] = name_sort_key(row["first_name"], row["surname"])
+    return row
+
+
+def discard(batch: ImportBatch) -> None:
+    if batch.status == ImportStatus.PREVIEWED:
+        batch.status = ImportStatus.DISCARDED
+        batch.content = None
+
+
+# -- undoing -------------------------------------------------------------------------
+
+def undo(batch: ImportBatch) -> int:
+    """Remove what the batch created and restore what it updated; refuse if any of
+    those records changed since. Returns how many records were put back."""
+    batch = lock_row(ImportBatch, batch.id)
+    if batch is None or batch.status != ImportStatus.APPLIED:
+        raise ImportRefused(_l("Only an applied import can be undone."))
+    kind = KINDS[batch.kind]
+    records = _records_of(kind, batch.changes)
+    conflicts = []
+    for change in batch.changes:
+        record = records.get(change.record_id)
+        if record is None or _changed_since(kind, record, change.after):
+            conflicts.append(change.line)
+        elif change.action == ImportAction.CREATED and kind.model is Customer \
+                and customer_rules.reasons_not_deletable(record):
+            conflicts.append(change.line)
+    if conflicts:
+        lines = ", ".join(str(line) for line in sorted(conflicts)[:10])
+        raise ImportRefused(ngettext(
+            "%(num)d record from this import changed since (line %(lines)s): nothing was undone.",
+            "%(num)d records from this import changed since (lines %(lines)s): nothing was "
+            "undone.", len(conflicts), lines=lines))
+    created = [c.record_id for c in batch.changes if c.action == ImportAction.CREATED]
+    for start in range(0, len(created), LOOKUP_CHUNK):
+        db.session.execute(delete(kind.model).where(
+            kind.model.id.in_(created[start:start + LOOKUP_CHUNK]))
+            .execution_options(synchronize_session=False))
+    for change in batch.changes:
+        if change.action == ImportAction.UPDATED:
+            for name, value in _from_json(kind, change.before).items():
+                setattr(records[change.record_id], name, value)
+    batch.status = ImportStatus.UNDONE
+    batch.undone_at = utcnow()
+    return len(batch.changes)
+
+
+def _records_of(kind: ImportKind, changes: list[ImportChange]) -> dict[int, Any]:
+    ids = [change.record_id for change in changes]
+    found = {}
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        for record in db.session.scalars(select(kind.model).where(
+                kind.model.id.in_(ids[start:start + LOOKUP_CHUNK]))):
+            found[record.id] = record
+    return found
+
+
+def _changed_since(kind: ImportKind, record, after: dict) -> bool:
+    return any(getattr(record, name) != value for name, value in _from_json(kind, after).items())
+
+
+def _json(values: dict) -> dict:
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
+
+
+def _from_json(kind: ImportKind, values: dict | None) -> dict:
+    dates = {f.name for f in kind.fields if f.read is read_day}
+    return {k: date.fromisoformat(v) if k in dates and v else v
+            for k, v in (values or {}).items()}
+
+
+# -- the template and what the preview shows ------------------------------------------
+
+def template_csv(kind_key: str) -> str:
+    """A header row in the user's language, with a BOM for spreadsheet programs."""
+    kind = KINDS[kind_key]
+    buffer = io.StringIO()
+    labels = [str(f.label) for f in kind.fields if f.name not in ("full_name", "tags")]
+    csv.writer(buffer, lineterminator="\r\n").writerow(labels)
+    return "\ufeff" + buffer.getvalue()
+
+
+def shown_value(kind: ImportKind, name: str, value: Any) -> str:
+    """A value as the preview shows it: group by name, yes/no, days the user's way."""
+    if value is None:
+        return ""
+    if name == "group_id":
+        group = db.session.get(CustomerGroup, value)
+        return group.name if group else ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, date):
+        return day(value)
+    if name == "reason":
+        return BlacklistReason.label(value)
+    return str(value)

@@ -1,0 +1,142 @@
+"""Import pages for a list: upload, dry-run preview, confirm, undo.
+
+A view offers them by naming what it imports (``import_kind = "customers"``);
+the rules live in services.imports, the page only asks and shows.
+"""
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField
+
+from ..choices import ImportStatus
+from ..extensions import db
+from ..forms import SecureForm
+from ..models import ImportBatch
+from ..services import imports, permissions
+from ..services.errors import DomainError
+
+RECENT_BATCHES = 10
+
+
+class UploadForm(SecureForm):
+    file = FileField(_l("CSV file"), validators=[FileRequired()],
+                     description=_l("UTF-8 or Windows-1252; comma or semicolon separated. "
+                                    "The first line names the columns."))
+    all_or_nothing = BooleanField(
+        _l("All or nothing"),
+        description=_l("Import nothing if any row is invalid (otherwise the valid rows "
+                       "are imported and the invalid ones listed)."))
+
+
+class ImportPages:
+    """Mixed into the base view; a view turns it on with ``import_kind``."""
+
+    import_kind: str | None = None
+    import_capability = permissions.MANAGE
+
+    @property
+    def can_import(self) -> bool:
+        return self.import_kind is not None and self._allowed(self.import_capability)
+
+    def _require_import(self) -> None:
+        if self.import_kind is None:
+            abort(404)
+        self.require(self.import_capability)
+
+    def _batch(self, batch_id: int) -> ImportBatch:
+        batch = db.session.get(ImportBatch, batch_id)
+        if batch is None or batch.kind != self.import_kind:
+            abort(404)
+        return batch
+
+    @expose("/import/", methods=("GET", "POST"))
+    def import_view(self):
+        self._require_import()
+        form = UploadForm()
+        if form.validate_on_submit():
+            upload = form.file.data
+            try:
+                batch, _plan = imports.preview(self.import_kind, upload.filename, upload.read(),
+                                               actor=current_user,
+                                               all_or_nothing=form.all_or_nothing.data)
+                db.session.commit()
+            except DomainError as error:
+                db.session.rollback()
+                form.file.errors.append(str(error))
+            else:
+                return redirect(url_for(".import_preview_view", batch_id=batch.id))
+        recent = db.session.scalars(
+            db.select(ImportBatch).where(ImportBatch.kind == self.import_kind)
+            .order_by(ImportBatch.id.desc()).limit(RECENT_BATCHES)).all()
+        status = 400 if request.method == "POST" else 200
+        return self.render("admin/import_upload.html", form=form, recent=recent,
+                           return_url=url_for(".index_view")), status
+
+    @expose("/import/template.csv")
+    def import_template_view(self):
+        self._require_import()
+        return Response(imports.template_csv(self.import_kind), mimetype="text/csv",
+                        headers={"Content-Disposition":
+                                 f"attachment; filename={self.import_kind}-template.csv"})
+
+    @expose("/import/<int:batch_id>/")
+    def import_preview_view(self, batch_id: int):
+        self._require_import()
+        batch = self._batch(batch_id)
+        plan = None
+        if batch.status == ImportStatus.PREVIEWED:
+            try:
+                plan = imports.current_plan(batch)
+            except DomainError as error:
+                flash(str(error), "error")
+        return self.render("admin/import_preview.html", batch=batch, plan=plan,
+                           shown=imports.shown_value, limit=imports.SHOWN_ROWS)
+
+    @expose("/import/<int:batch_id>/apply/", methods=("POST",))
+    def import_apply_view(self, batch_id: int):
+        return self._change(batch_id, self._apply)
+
+    @expose("/import/<int:batch_id>/discard/", methods=("POST",))
+    def import_discard_view(self, batch_id: int):
+        return self._change(batch_id, self._discard)
+
+    @expose("/import/<int:batch_id>/undo/", methods=("POST",))
+    def import_undo_view(self, batch_id: int):
+        return self._change(batch_id, self._undo)
+
+    def _change(self, batch_id: int, step):
+        """POST only (CSRF-checked by Flask-WTF); one transaction; a refusal rolls back."""
+        self._require_import()
+        batch = self._batch(batch_id)
+        try:
+            target = step(batch)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for(".import_preview_view", batch_id=batch_id))
+        return redirect(target)
+
+    def _apply(self, batch):
+        plan = imports.apply(batch, actor=current_user)
+        flash(_("Imported: %(created)s new, %(updated)s updated, %(unchanged)s unchanged, "
+                "%(invalid)s invalid rows skipped.", created=len(plan.creates),
+                updated=len(plan.updates), unchanged=plan.unchanged,
+                invalid=plan.invalid_lines), "success")
+        return url_for(".import_preview_view", batch_id=batch.id)
+
+    def _discard(self, batch):
+        imports.discard(batch)
+        flash(_("The file was discarded; nothing was imported."), "info")
+        return url_for(".import_view")
+
+    def _undo(self, batch):
+        count = imports.undo(batch)
+        flash(_("The import was undone: %(count)s records put back as they were.",
+                count=count), "success")
+        return url_for(".import_preview_view", batch_id=batch.id)
