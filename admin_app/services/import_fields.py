@@ -7,7 +7,6 @@ exported from a list (in either language) imports again.
 """
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -75,12 +74,12 @@ class ImportKind:
                     texts.add(normalise_header(str(header)))
         return texts
 
-    def field(self, name: str) -> Field:
-        return self._by_name()[name]
+    def __post_init__(self) -> None:
+        # Looked up for every cell of a file: a dict, built once.
+        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
 
-    @functools.cache
-    def _by_name(self) -> dict[str, Field]:
-        return {f.name: f for f in self.fields}
+    def field(self, name: str) -> Field:
+        return self.by_name[name]
 
 
 # -- readers: text in, value out, or ValidationError -------------------------------
