@@ -4,8 +4,9 @@ PYTHON  := $(VENV)/bin/python
 FLASK   := $(VENV)/bin/flask --app wsgi
 PYBABEL := $(VENV)/bin/pybabel
 DEMO_CUSTOMERS ?= 3000
+BENCH_CUSTOMERS ?= 1000000
 
-.PHONY: install run test translations compile-translations clean
+.PHONY: install run test bench translations compile-translations clean
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -40,6 +41,11 @@ run: install compile-translations instance/config.py
 
 test: install compile-translations
 	$(PYTHON) -m pytest
+
+# Performance figures on a benchmark database (instance/bench.db, or DATABASE_URL),
+# seeded on the first run: the full customer export's time and peak memory.
+bench: install compile-translations
+	$(PYTHON) bench/export_memory.py --customers $(BENCH_CUSTOMERS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache translations/*/LC_MESSAGES/*.mo

@@ -590,9 +590,12 @@ Guest.orders_count = column_property(
     select(func.count(Order.id)).where(Order.guest_id == Guest.id).correlate_except(Order)
     .scalar_subquery()
 )
+# Deferred: a customer row loads its group without counting the group's
+# customers (a count per row made the customer list and export crawl).
 CustomerGroup.customers_count = column_property(
     select(func.count(Customer.id)).where(Customer.group_id == CustomerGroup.id)
-    .correlate_except(Customer).scalar_subquery()
+    .correlate_except(Customer).scalar_subquery(),
+    deferred=True,
 )
 
 

@@ -3,6 +3,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from markupsafe import Markup
+from sqlalchemy.orm import undefer
 
 from ..models import CustomerGroup
 from ..services import groups
@@ -32,6 +33,10 @@ class GroupView(BaseModelView):
     column_formatters_detail = {"customers_count": _group_customers}
     column_formatters_export = {"customers_count": lambda v, c, m, n: m.customers_count}
     form_columns = ("name", "description")
+
+    def get_query(self):
+        # The count is deferred on the model; the group pages want it with the row.
+        return super().get_query().options(undefer(CustomerGroup.customers_count))
 
     def on_model_delete(self, model):
         # Its customers go back to "None"; none is ever deleted with the group.

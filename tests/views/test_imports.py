@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from admin_app.choices import BlacklistReason, ImportStatus, Role
 from admin_app.extensions import db
 from admin_app.models import BlacklistEntry, Customer, Guest, ImportBatch
+from admin_app.services import imports
 
 from ..pages import csv_rows, flashes, get_page, text
 
@@ -250,3 +251,19 @@ def test_a_batch_applies_once(manager):
     assert response.status_code == 302
     assert "already applied" in text(get_page(manager, response.headers["Location"]))
     assert count(Customer) == 1
+
+
+def test_a_crash_mid_import_writes_nothing(manager, monkeypatch):
+    content = "First name,Surname,Email\nAna,Ruiz,ana@example.com\nBerta,Gil,berta@example.com\n"
+    batch = batch_id(upload(manager, CUSTOMERS, content))
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("the server stopped here")
+
+    # After the new customers are inserted, before the batch records its changes.
+    monkeypatch.setattr(imports, "_count", crash)
+    with pytest.raises(RuntimeError):
+        confirm(manager, CUSTOMERS, batch)
+    db.session.rollback()
+    assert count(Customer) == 0
+    assert db.session.get(ImportBatch, batch).status == ImportStatus.PREVIEWED
