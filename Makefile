@@ -39,7 +39,9 @@ run: install compile-translations instance/config.py
 	$(FLASK) demo-user
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
+# Security lint first (no high-severity finding may land), then the suite.
 test: install compile-translations
+	$(VENV)/bin/bandit -q -r admin_app -lll
 	$(PYTHON) -m pytest
 
 # Performance figures on a benchmark database (instance/bench.db, or DATABASE_URL),

@@ -38,6 +38,7 @@ def database_url(app: Flask) -> str:
 
 def register_extensions(app: Flask) -> None:
     from . import database, i18n
+    from .services import audit
     from .extensions import babel, csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -54,11 +55,13 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)
+    audit.init_app()
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import auth, errors, share
+    from . import auth, errors, security, share
 
+    security.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(share.bp)
     errors.init_app(app)

@@ -3,7 +3,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -11,9 +20,12 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired
 
+from .choices import AuditAction
 from .extensions import db, login_manager
 from .i18n import LANGUAGE_COOKIE
 from .models import AdminUser, utcnow
+from . import security
+from .services import audit
 
 bp = Blueprint("auth", __name__)
 
@@ -47,16 +59,21 @@ def safe_next_url(target: str | None) -> str | None:
     return target
 
 
-def authenticate(email: str, password: str) -> AdminUser | None:
-    user = db.session.execute(
+def _known_user(email: str) -> AdminUser | None:
+    return db.session.execute(
         db.select(AdminUser).where(db.func.lower(AdminUser.email) == email.strip().lower())
     ).scalar_one_or_none()
+
+
+def authenticate(email: str, password: str) -> AdminUser | None:
+    user = _known_user(email)
     if user is None or not user.active or not user.check_password(password):
         return None
     return user
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@security.throttle_login
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -66,11 +83,16 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is None:
+            audit.record_for(_known_user(form.email.data), AuditAction.LOGIN_FAILED,
+                             email=form.email.data.strip()[:254])
+            db.session.commit()
             # One message whatever was wrong: no hint whether the account exists.
             flash(_("Invalid email or password."), "error")
         else:
+            security.start_session()
             login_user(user)
             user.last_login_at = utcnow()
+            audit.record_for(user, AuditAction.LOGIN)
             db.session.commit()
             return redirect(safe_next_url(form.next.data) or url_for("admin.index"))
     elif request.method == "POST":
@@ -81,7 +103,10 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    audit.record(db.session, AuditAction.LOGOUT)
+    db.session.commit()
     logout_user()
+    session.clear()
     flash(_("You have been logged out."), "info")
     return redirect(url_for("auth.login"))
 

@@ -160,3 +160,23 @@ class ImportStatus(Choices):
 class ImportAction(Choices):
     CREATED, UPDATED = "created", "updated"
     LABELS = {CREATED: _l("Created"), UPDATED: _l("Updated")}
+
+
+class AuditAction(Choices):
+    CREATE, UPDATE, DELETE = "create", "update", "delete"
+    LOGIN, LOGIN_FAILED, LOGOUT = "login", "login_failed", "logout"
+    EXPORT, IMPORT, IMPORT_UNDO, SHARE, REFUSED = (
+        "export", "import", "import_undo", "share", "refused")
+    LABELS = {
+        CREATE: _l("Created"),
+        UPDATE: _l("Changed"),
+        DELETE: _l("Deleted"),
+        LOGIN: _l("Logged in"),
+        LOGIN_FAILED: _l("Failed login"),
+        LOGOUT: _l("Logged out"),
+        EXPORT: _l("Exported"),
+        IMPORT: _l("Imported"),
+        IMPORT_UNDO: _l("Import undone"),
+        SHARE: _l("Share link made"),
+        REFUSED: _l("Refused"),
+    }

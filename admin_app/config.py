@@ -1,9 +1,14 @@
 """Default settings, read from the environment; instance/config.py may override any."""
 import os
 
+DEFAULT_SECRET_KEY = "dev-only-insecure-key"
+# "production" turns on Secure cookies and HSTS, and refuses the default SECRET_KEY.
+ENVIRONMENT = os.environ.get("BACKOFFICE_ENV") or os.environ.get("FLASK_ENV") or "development"
+
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+    PRODUCTION = ENVIRONMENT == "production"
     # None means "SQLite in the instance folder" (filled in by create_app).
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -17,6 +22,15 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = PRODUCTION
+    SESSION_IDLE_TIMEOUT = 60 * 60        # seconds without a request before a new login
+    SESSION_MAX_AGE = 12 * 3600           # seconds after login, whatever the activity
+
+    # Failed logins allowed before a pause, per account and per address.
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_IP = "20 per 15 minutes"
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = False
 
     ADMIN_NAME = "Backoffice"
     SHARE_LINK_MAX_AGE = 24 * 3600  # seconds a wallet share link stays valid

@@ -12,6 +12,8 @@ MESSAGES = {
     404: (_l("Not found"), _l("This page or record does not exist, or no longer exists.")),
     405: (_l("Not allowed"), _l("This page cannot be used that way.")),
     413: (_l("Too large"), _l("The file or form is larger than this site accepts.")),
+    429: (_l("Too many attempts"),
+          _l("Too many failed attempts. Wait a few minutes, then try again.")),
     500: (_l("Something went wrong"),
           _l("The server could not finish this request. Try again; if it happens again, "
              "tell an administrator.")),

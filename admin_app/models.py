@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, Session, column_property, mapped_column, rela
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .choices import (
+    AuditAction,
     BlacklistReason,
     Channel,
     DiscountKind,
@@ -579,6 +580,33 @@ class ImportChange(db.Model):
     batch: Mapped[ImportBatch] = relationship(back_populates="changes")
 
 
+class AuditEvent(db.Model):
+    """Who did what, when, from where, to which record, and what changed.
+
+    Written in the same transaction as the change (see services/audit.py);
+    never changed or deleted afterwards.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)  # UTC
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("admin_users.id", ondelete="SET NULL"), index=True)
+    user_email: Mapped[str | None] = mapped_column(String(254))  # kept if the user goes
+    ip: Mapped[str | None] = mapped_column(String(45))
+    action: Mapped[str] = choice_column(AuditAction, 20)
+    object_type: Mapped[str | None] = mapped_column(String(60))
+    object_id: Mapped[str | None] = mapped_column(String(40))
+    summary: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[dict | None] = mapped_column(JSON)  # field -> [before, after]
+
+    user: Mapped[AdminUser | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type or ''} {self.object_id or ''}".strip()
+
+
 # Derived figures read in lists: computed by the database in the same query.
 Customer.is_blacklisted = column_property(
     exists().where(BlacklistEntry.phone == Customer.phone).correlate_except(BlacklistEntry)
@@ -621,8 +649,10 @@ def _refuse_ledger_change(mapper, connection, target) -> None:
 
 
 LEDGER_MODELS = (WalletTransaction, LoyaltyTransaction)
+# Rows that are only ever added: ledger movements, and the audit trail.
+APPEND_ONLY_MODELS = (*LEDGER_MODELS, AuditEvent)
 
-for _ledger_model in LEDGER_MODELS:
+for _ledger_model in APPEND_ONLY_MODELS:
     event.listen(_ledger_model, "before_update", _refuse_ledger_change)
     event.listen(_ledger_model, "before_delete", _refuse_ledger_change)
 
@@ -631,9 +661,9 @@ for _ledger_model in LEDGER_MODELS:
 def _refuse_ledger_bulk_change(state) -> None:
     # UPDATE/DELETE statements fire no mapper events: refuse them here too.
     if (state.is_update or state.is_delete) and any(
-        mapper.class_ in LEDGER_MODELS for mapper in state.all_mappers
+        mapper.class_ in APPEND_ONLY_MODELS for mapper in state.all_mappers
     ):
-        raise LedgerRowImmutable("ledger rows are append-only")
+        raise LedgerRowImmutable("ledger and audit rows are append-only")
 
 
 @event.listens_for(Customer, "before_insert")

@@ -66,9 +66,11 @@ def measure() -> dict:
     """Run in its own process so that its peak memory is the export's alone."""
     app = bench_app()
     client = app.test_client()
-    client.post("/login", data={"email": USER_EMAIL, "password": PASSWORD})
+    login = client.post("/login", data={"email": USER_EMAIL, "password": PASSWORD})
+    assert login.status_code == 302, "the benchmark user could not log in"
     started = time.perf_counter()
     response = client.get("/admin/customers/export/csv/", buffered=False)
+    assert response.status_code == 200 and response.mimetype == "text/csv", response.status
     first_byte = None
     size = lines = 0
     for chunk in response.response:

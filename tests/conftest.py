@@ -7,6 +7,7 @@ import re
 
 import flask_migrate
 import pytest
+from flask import g
 from flask.testing import FlaskClient
 from sqlalchemy import text
 from werkzeug.security import generate_password_hash
@@ -15,6 +16,7 @@ from admin_app import create_app
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import AdminUser
+from admin_app.security import limiter
 
 from . import factories
 
@@ -24,6 +26,16 @@ CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 class AdminClient(FlaskClient):
     """A test client that logs in and adds the CSRF token to its forms."""
+
+    # Requests run inside the test's app context, so what Flask-Login, Flask-Babel
+    # and Flask-WTF cache in ``g`` for "this request" would carry over to the next
+    # request, even another client's: each request starts without them.
+    REQUEST_CACHES = ("_login_user", "_flask_babel", "csrf_token", "csp_nonce")
+
+    def open(self, *args, **kwargs):
+        for name in self.REQUEST_CACHES:
+            g.pop(name, None)
+        return super().open(*args, **kwargs)
 
     def csrf_token(self) -> str:
         page = self.get("/admin/" if self.user else "/login", follow_redirects=True)
@@ -75,8 +87,10 @@ def app(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def clean_db(app):
-    """Each test starts from empty tables and runs inside an app context."""
+    """Each test starts from empty tables, no login throttling counts, and runs
+    inside an app context."""
     with app.app_context():
+        limiter.reset()
         yield
         db.session.remove()
         tables = list(reversed(db.metadata.sorted_tables))

@@ -21,7 +21,7 @@ from ..models import (
     WishlistItem,
     utcnow,
 )
-from . import invoices, ledger
+from . import audit, invoices, ledger
 from .errors import DomainError
 
 
@@ -112,15 +112,21 @@ ASSIGN_CHUNK = 500  # customers updated per statement
 
 
 def assign_group(customer_ids: list[int], group: CustomerGroup | None) -> int:
-    """Put these customers in ``group`` (None: in no group). Returns how many moved."""
-    moved = 0
+    """Put these customers in ``group`` (None: in no group). Returns how many moved;
+    each move is in the audit trail with the group before and after."""
     target = group.id if group is not None else None
+    moved = 0
     for start in range(0, len(customer_ids), ASSIGN_CHUNK):
         chunk = customer_ids[start:start + ASSIGN_CHUNK]
-        result = db.session.execute(
-            update(Customer)
-            .where(Customer.id.in_(chunk), Customer.group_id.is_distinct_from(target))
-            .values(group_id=target, updated_at=utcnow())
-            .execution_options(synchronize_session=False))
-        moved += result.rowcount or 0
+        before = dict(db.session.execute(
+            select(Customer.id, Customer.group_id)
+            .where(Customer.id.in_(chunk), Customer.group_id.is_distinct_from(target))).all())
+        if not before:
+            continue
+        db.session.execute(
+            update(Customer).where(Customer.id.in_(list(before)))
+            .values(group_id=target, updated_at=utcnow()))
+        audit.record_updates(db.session, "Customer", {
+            customer_id: {"group_id": (old, target)} for customer_id, old in before.items()})
+        moved += len(before)
     return moved

@@ -1,10 +1,11 @@
 """Customer groups."""
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Customer, CustomerGroup, utcnow
+from ..models import Customer, CustomerGroup
+from .customers import assign_group
 
 
 def release_customers(group: CustomerGroup) -> int:
@@ -12,13 +13,8 @@ def release_customers(group: CustomerGroup) -> int:
 
     Customers are never deleted with their group. Returns how many moved.
     """
-    result = db.session.execute(
-        update(Customer)
-        .where(Customer.group_id == group.id)
-        .values(group_id=None, updated_at=utcnow())
-        .execution_options(synchronize_session="fetch")
-    )
-    return result.rowcount or 0
+    members = db.session.scalars(select(Customer.id).where(Customer.group_id == group.id)).all()
+    return assign_group(list(members), None)
 
 
 def group_choices() -> list[tuple[int, str]]:

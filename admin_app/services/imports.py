@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import delete, insert, select
 
-from ..choices import BlacklistReason, ImportAction, ImportStatus
+from ..choices import AuditAction, BlacklistReason, ImportAction, ImportStatus
 from ..database import lock_row
 from ..extensions import db
 from ..i18n import day, locale
@@ -35,6 +35,7 @@ from ..models import (
     name_sort_key,
     utcnow,
 )
+from . import audit
 from . import customers as customer_rules
 from .csv_files import Table, match_columns, normalise_header, read_csv
 from .errors import DomainError, ValidationError
@@ -258,6 +259,9 @@ def apply(batch: ImportBatch, *, actor: AdminUser | None) -> Plan:
         changes += [{"record_id": record_id, "action": ImportAction.CREATED, "line": line,
                      "before": None, "after": _json(values)}
                     for record_id, (line, values) in zip(ids, plan.creates)]
+        audit.record_updates(db.session, kind.model.__name__, {
+            record_id: {k: (None, v) for k, v in values.items()}
+            for record_id, (_line, values) in zip(ids, plan.creates)}, AuditAction.CREATE)
     for update in plan.updates:
         for name, (_before, after) in update.changes.items():
             setattr(update.record, name, after)
@@ -269,10 +273,17 @@ def apply(batch: ImportBatch, *, actor: AdminUser | None) -> Plan:
     if changes:
         db.session.execute(insert(ImportChange), [{"batch_id": batch.id, **c} for c in changes])
     _count(batch, plan)
+    audit.record(db.session, AuditAction.IMPORT, object_type="ImportBatch", object_id=batch.id,
+                 summary=_batch_summary(batch))
     batch.status = ImportStatus.APPLIED
     batch.applied_at = utcnow()
     batch.content = None  # the changes are recorded; the file is no longer needed
     return plan
+
+
+def _batch_summary(batch: ImportBatch) -> str:
+    return (f"{batch.kind}: {batch.file_name} ({batch.rows_created} new, "
+            f"{batch.rows_updated} updated, {batch.rows_invalid} invalid)")
 
 
 def _new_row(kind: ImportKind, values: dict) -> dict:
@@ -314,6 +325,11 @@ def undo(batch: ImportBatch) -> int:
             "%(num)d records from this import changed since (lines %(lines)s): nothing was "
             "undone.", len(conflicts), lines=lines))
     created = [c.record_id for c in batch.changes if c.action == ImportAction.CREATED]
+    audit.record_updates(db.session, kind.model.__name__, {
+        c.record_id: {k: (v, None) for k, v in c.after.items()}
+        for c in batch.changes if c.action == ImportAction.CREATED}, AuditAction.DELETE)
+    audit.record(db.session, AuditAction.IMPORT_UNDO, object_type="ImportBatch",
+                 object_id=batch.id, summary=_batch_summary(batch))
     for start in range(0, len(created), LOOKUP_CHUNK):
         db.session.execute(delete(kind.model).where(
             kind.model.id.in_(created[start:start + LOOKUP_CHUNK]))

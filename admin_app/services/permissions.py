@@ -27,3 +27,12 @@ def can(user, capability: str) -> bool:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return Role.rank(user.role) >= Role.rank(MINIMUM_ROLE[capability])
+
+
+def needs(capability: str):
+    """Marks a view's own page (an ``@expose``d method) with who may use it; the
+    base view checks the mark before the page runs, for every request method."""
+    def mark(page):
+        page.capability = capability
+        return page
+    return mark

@@ -39,3 +39,23 @@ def create_user(email: str, password: str, role: str, name: str | None = None,
     user.set_password(password)
     db.session.add(user)
     return user
+
+
+def check_keeps_an_admin(user_id: int | None, *, was_active_admin: bool, role: str,
+                         active: bool) -> None:
+    """Refuse the change that would leave no active admin (nobody could manage users)."""
+    if was_active_admin and (role != Role.ADMIN or not active):
+        others = db.session.scalar(
+            select(func.count(AdminUser.id)).where(
+                AdminUser.role == Role.ADMIN, AdminUser.active.is_(True),
+                AdminUser.id != user_id))
+        if not others:
+            raise ValidationError(_("At least one active admin must remain."))
+
+
+def change_password(user: AdminUser, current: str, new: str) -> None:
+    """A user's own password change: the current one must be right."""
+    if not user.check_password(current or ""):
+        raise ValidationError(_("The current password is not right."))
+    check_password_policy(new)
+    user.set_password(new)

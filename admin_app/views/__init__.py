@@ -3,6 +3,10 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from ..security import csp_nonce
+
+from .admin_users import AdminUserView
+from .audit import AuditView
 from .base import HomeView
 from .blacklist import BlacklistView
 from .customers import CustomerView
@@ -22,6 +26,8 @@ VIEWS = [
     InvoiceView,
     GuestView,
     BlacklistView,
+    AdminUserView,
+    AuditView,
 ]
 
 
@@ -32,6 +38,7 @@ def build_admin(app: Flask) -> Admin:
         name=app.config["ADMIN_NAME"],
         index_view=HomeView(url="/admin", template="admin/home.html"),
         theme=Bootstrap4Theme(base_template="admin/backoffice_base.html", fluid=True),
+        csp_nonce_generator=csp_nonce,
     )
     for view_class in VIEWS:
         admin.add_view(view_class())

@@ -26,7 +26,9 @@ from ..extensions import db
 from ..filters import ChoiceFilter
 from ..forms import EmailAddressField, LocaleDateField, PhoneField, SecureForm, strip_text
 from ..i18n import date_and_time, day, money, number
-from ..services import permissions
+from ..choices import AuditAction
+from ..services import audit, permissions
+from ..services.permissions import needs  # noqa: F401 - views import it from here
 from ..services.errors import DomainError
 from ..services.phones import display_phone
 from .exporting import StreamingExport
@@ -145,6 +147,7 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, Mo
 
     form_base_class = SecureForm
     list_template = "admin/model_list.html"  # adds the Import button where a view imports
+    details_template = "admin/model_details.html"  # adds the record's History for admins
     can_view_details = True
     can_set_page_size = True
     page_size = 20
@@ -218,20 +221,22 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, Mo
             self.refuse()
         if name == "action_view" and not self.is_action_allowed(request.form.get("action", "")):
             self.refuse()
+        capability = getattr(getattr(self, name, None), "capability", None)
+        if capability is not None and not self._allowed(capability):
+            self.refuse()
         return None
 
     def refuse(self):
-        """403 for a request the user's role does not allow, logged for the audit."""
+        """403 for a request the user's role does not allow, kept in the audit trail."""
         current_app.logger.warning(
             "refused %s %s to %s (role %s)", request.method, request.path,
             current_user.email, current_user.role,
         )
+        db.session.rollback()  # nothing of the refused request is kept but the record
+        audit.record(db.session, AuditAction.REFUSED, object_type=self.model.__name__,
+                     summary=f"{request.method} {request.full_path.rstrip('?')}"[:300])
+        db.session.commit()
         abort(403)
-
-    def require(self, capability: str) -> None:
-        """For a view's own pages: refuse unless the user's role has ``capability``."""
-        if not permissions.can(current_user, capability):
-            self.refuse()
 
     # Bulk actions and row buttons that need more than seeing: name -> capability.
     action_capabilities: dict[str, str] = {}
@@ -255,7 +260,15 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, Mo
 
     def render(self, template, **kwargs):
         if template == self.details_template and "model" in kwargs:
-            kwargs.update(self.details_extras(kwargs["model"]))
+            model = kwargs["model"]
+            kwargs.update(self.details_extras(model))
+            # Who changed this record, and how: the audit log is for admins only.
+            if self._allowed(permissions.ADMINISTER):
+                from .audit import changes_of  # the audit view formats changes once
+
+                kwargs["audit_history"] = audit.history(type(model).__name__, model.id)
+                kwargs["audit_object"] = (type(model).__name__, str(model.id))
+                kwargs["audit_changes"] = lambda event: changes_of(self, event)
         return super().render(template, **kwargs)
 
     # A view turns a kind of change off for everyone with these.

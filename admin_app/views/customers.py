@@ -17,7 +17,7 @@ from ..services import customers, ledger, permissions
 from ..services.countries import country_choices, country_name
 from ..services.groups import group_choices
 from . import ledger_pages
-from .base import BaseModelView, blacklist_marker, name_with_blacklist_marker
+from .base import BaseModelView, blacklist_marker, name_with_blacklist_marker, needs
 
 
 def _country(view, context, model, name):
@@ -112,9 +112,9 @@ class CustomerView(BaseModelView):
         return url_for(".details_view", id=customer.id)
 
     @expose("/add-balance/", methods=("GET", "POST"))
+    @needs(permissions.MONEY)
     def add_balance_view(self):
         """Credit or debit the customer's store-credit wallet (created on first use)."""
-        self.require(permissions.MONEY)
         customer = self._customer()
         subject = _("Store credit of %(name)s. Balance: %(balance)s.", name=customer.full_name,
                     balance=money(customer.balance_minor))
@@ -123,15 +123,15 @@ class CustomerView(BaseModelView):
             return_url=self._details_url(customer))
 
     @expose("/adjust-points/", methods=("GET", "POST"))
+    @needs(permissions.MONEY)
     def adjust_points_view(self):
-        self.require(permissions.MONEY)
         customer = self._customer()
         return ledger_pages.adjust_points_page(self, customer,
                                                return_url=self._details_url(customer))
 
     @expose("/account-limit/", methods=("GET", "POST"))
+    @needs(permissions.MONEY)
     def account_limit_view(self):
-        self.require(permissions.MONEY)
         customer = self._customer()
         return ledger_pages.account_limit_page(self, customer,
                                                return_url=self._details_url(customer))
@@ -143,9 +143,9 @@ class CustomerView(BaseModelView):
         return redirect(url_for(".assign_group_view", id=ids))
 
     @expose("/assign-group/", methods=("GET", "POST"))
+    @needs(permissions.EDIT)
     def assign_group_view(self):
         """Move the checked customers, or every customer the list matches, to a group."""
-        self.require(permissions.EDIT)
         if self.all_matching_requested():
             _query, count = self.matching_query()
             chosen_ids = lambda: [int(i) for i in self.matching_ids()]  # noqa: E731

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from operator import attrgetter
 
-from flask import Response, current_app, stream_with_context
+from flask import Response, current_app, request, stream_with_context
 from flask_admin import expose
 from flask_admin.tools import rec_getattr
 from flask_babel import gettext as _
@@ -18,7 +18,9 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 
-from ..services import exports
+from ..choices import AuditAction
+from ..extensions import db
+from ..services import audit, exports
 
 BATCH_ROWS = 1000  # rows fetched from the database at a time
 CURRENCY_LABEL = _l("Currency")
@@ -81,7 +83,11 @@ class StreamingExport:
     def export(self, export_type: str):
         if export_type not in self.export_types:
             raise NotFound()
-        query, _count = self.matching_query()
+        query, count = self.matching_query()
+        # Recorded (and committed) before the first byte leaves.
+        audit.record(db.session, AuditAction.EXPORT, object_type=self.model.__name__,
+                     summary=f"{export_type}, {count} rows, {request.query_string.decode()[:300]}")
+        db.session.commit()
         header = self.export_header()
         rows = self.export_rows(query)
         name = f"{self.endpoint}-{date.today().isoformat()}.{export_type}"

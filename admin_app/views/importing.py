@@ -19,6 +19,7 @@ from ..forms import SecureForm
 from ..models import ImportBatch
 from ..services import imports, permissions
 from ..services.errors import DomainError
+from ..services.permissions import needs
 
 RECENT_BATCHES = 10
 
@@ -37,16 +38,14 @@ class ImportPages:
     """Mixed into the base view; a view turns it on with ``import_kind``."""
 
     import_kind: str | None = None
-    import_capability = permissions.MANAGE
 
     @property
     def can_import(self) -> bool:
-        return self.import_kind is not None and self._allowed(self.import_capability)
+        return self.import_kind is not None and self._allowed(permissions.MANAGE)
 
     def _require_import(self) -> None:
         if self.import_kind is None:
-            abort(404)
-        self.require(self.import_capability)
+            abort(404)  # this view does not import
 
     def _batch(self, batch_id: int) -> ImportBatch:
         batch = db.session.get(ImportBatch, batch_id)
@@ -55,6 +54,7 @@ class ImportPages:
         return batch
 
     @expose("/import/", methods=("GET", "POST"))
+    @needs(permissions.MANAGE)
     def import_view(self):
         self._require_import()
         form = UploadForm()
@@ -78,6 +78,7 @@ class ImportPages:
                            return_url=url_for(".index_view")), status
 
     @expose("/import/template.csv")
+    @needs(permissions.MANAGE)
     def import_template_view(self):
         self._require_import()
         return Response(imports.template_csv(self.import_kind), mimetype="text/csv",
@@ -85,6 +86,7 @@ class ImportPages:
                                  f"attachment; filename={self.import_kind}-template.csv"})
 
     @expose("/import/<int:batch_id>/")
+    @needs(permissions.MANAGE)
     def import_preview_view(self, batch_id: int):
         self._require_import()
         batch = self._batch(batch_id)
@@ -98,14 +100,17 @@ class ImportPages:
                            shown=imports.shown_value, limit=imports.SHOWN_ROWS)
 
     @expose("/import/<int:batch_id>/apply/", methods=("POST",))
+    @needs(permissions.MANAGE)
     def import_apply_view(self, batch_id: int):
         return self._change(batch_id, self._apply)
 
     @expose("/import/<int:batch_id>/discard/", methods=("POST",))
+    @needs(permissions.MANAGE)
     def import_discard_view(self, batch_id: int):
         return self._change(batch_id, self._discard)
 
     @expose("/import/<int:batch_id>/undo/", methods=("POST",))
+    @needs(permissions.MANAGE)
     def import_undo_view(self, batch_id: int):
         return self._change(batch_id, self._undo)
 

@@ -26,7 +26,7 @@ from ..models import Customer, Invoice, Order
 from ..services import invoices, permissions
 from ..services.errors import DomainError
 from ..services.invoice_pdf import pdf_filename, render_invoice_pdf
-from .base import BaseModelView
+from .base import BaseModelView, needs
 
 CUSTOMER_FILTER_ARG = "flt0_customer_id_equals"
 
@@ -157,6 +157,7 @@ class InvoiceView(BaseModelView):
 
     # -- the PDF --------------------------------------------------------------------
     @expose("/<int:invoice_id>/pdf")
+    @needs(permissions.VIEW)
     def pdf_view(self, invoice_id: int):
         invoice = db.session.get(Invoice, invoice_id)
         if invoice is None:

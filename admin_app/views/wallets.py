@@ -7,14 +7,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, select
 
+from ..choices import AuditAction
 from ..extensions import db
 from ..filters import DateFromFilter, DateToFilter, LiveMultiChoiceFilter
 from ..i18n import money, number
 from ..models import Customer, DiscountCode, Wallet
-from ..services import ledger, permissions, sharing, wallets
+from ..services import audit, ledger, permissions, sharing, wallets
 from ..services.outlets import outlet_choices
 from . import ledger_pages
-from .base import BaseModelView
+from .base import BaseModelView, needs
 
 
 class WalletView(BaseModelView):
@@ -92,10 +93,10 @@ class WalletView(BaseModelView):
         }
 
     @expose("/add-balance/", methods=("GET", "POST"))
+    @needs(permissions.MONEY)
     def add_balance_view(self):
         """One wallet, the checked ones (?id=..&id=..), or every wallet the list
         matches (?matching=all and the list's search and filters)."""
-        self.require(permissions.MONEY)
         if self.all_matching_requested():
             query, count = self.matching_query()
             chosen, first = query.all, query.limit(20).all()
@@ -126,12 +127,15 @@ class WalletView(BaseModelView):
         return redirect(url_for(".add_balance_view", id=ids))
 
     @expose("/share/", methods=("POST",))
+    @needs(permissions.EXPORT)
     def share_view(self):
         """A read-only link to the wallet's summary, signed and expiring."""
-        self.require(permissions.EXPORT)
         wallet = db.session.get(Wallet, request.form.get("id", type=int) or 0)
         if wallet is None:
             abort(404)
+        audit.record(db.session, AuditAction.SHARE, object_type="Wallet", object_id=wallet.id,
+                     summary=wallet.wallet_code)
+        db.session.commit()
         return self.render("admin/share_link.html", wallet=wallet,
                            link=sharing.share_url(wallet),
                            hours=max(1, sharing.link_max_age() // 3600),

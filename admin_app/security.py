@@ -1,0 +1,113 @@
+"""Security that every response and every session gets, whatever the view:
+headers and a content security policy, session timeouts, login throttling, and
+a refusal to start in production with a missing or default secret key."""
+from __future__ import annotations
+
+import secrets
+import time
+
+from flask import Flask, current_app, flash, g, request, session
+from flask_babel import lazy_gettext as _l
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, logout_user
+
+from .config import DEFAULT_SECRET_KEY
+
+LOGIN_FAILED = lambda response: response.status_code != 302  # noqa: E731 - only failures count
+
+# In memory by default; several app servers share counts through Redis
+# (RATELIMIT_STORAGE_URI = "redis://host:6379/0").
+limiter = Limiter(key_func=get_remote_address, default_limits=[], strategy="moving-window")
+
+SESSION_STARTED = "started_at"
+SESSION_SEEN = "seen_at"
+
+
+class InsecureConfiguration(RuntimeError):
+    """The app must not start like this."""
+
+
+def check_configuration(app: Flask) -> None:
+    if app.config.get("PRODUCTION") and app.config.get("SECRET_KEY") in (None, "",
+                                                                         DEFAULT_SECRET_KEY):
+        raise InsecureConfiguration(
+            "SECRET_KEY is missing or is the development default: set a long random "
+            "SECRET_KEY (environment or instance/config.py) before starting in production.")
+
+
+def csp_nonce() -> str:
+    """One nonce per response: the page's own scripts carry it, injected ones cannot."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def _content_security_policy() -> str:
+    return "; ".join((
+        "default-src 'self'",
+        f"script-src 'self' 'nonce-{csp_nonce()}'",
+        # Flask-Admin's list and form buttons use inline onclick handlers.
+        "script-src-attr 'unsafe-inline'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ))
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", _content_security_policy())
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if current_app.config.get("PRODUCTION"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def start_session() -> None:
+    """At login: a brand new session (nothing planted before it survives)."""
+    session.clear()
+    now = int(time.time())
+    session[SESSION_STARTED] = session[SESSION_SEEN] = now
+
+
+def _expire_idle_or_old_sessions():
+    if not current_user.is_authenticated:
+        return None
+    now = int(time.time())
+    config = current_app.config
+    started = session.get(SESSION_STARTED, 0)
+    seen = session.get(SESSION_SEEN, 0)
+    if now - seen > config["SESSION_IDLE_TIMEOUT"] or now - started > config["SESSION_MAX_AGE"]:
+        logout_user()
+        session.clear()
+        flash(_l("Your session has expired. Please log in again."), "info")
+        return None
+    session[SESSION_SEEN] = now
+    return None
+
+
+def login_account_key() -> str:
+    """The account a login attempt names, however its email is typed."""
+    return "login:" + (request.form.get("email") or "").strip().lower()
+
+
+def throttle_login(view):
+    """Failed logins are limited per account and per address (429 when over)."""
+    per_account = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+                                key_func=login_account_key, methods=["POST"],
+                                deduct_when=LOGIN_FAILED)
+    per_address = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
+                                methods=["POST"], deduct_when=LOGIN_FAILED)
+    return per_address(per_account(view))
+
+
+def init_app(app: Flask) -> None:
+    check_configuration(app)
+    limiter.init_app(app)
+    app.after_request(_security_headers)
+    app.before_request(_expire_idle_or_old_sessions)

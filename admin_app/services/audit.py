@@ -1,0 +1,163 @@
+"""The audit trail: every change to a record, and every sign-in, export, import,
+share link and refusal, written in the same transaction as what it records.
+
+Changes made through the ORM are caught once, here, after each flush (so a new
+view or service is audited without anyone remembering to); work done with bulk
+statements (imports, group moves) calls ``record`` itself.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import Column, event, insert, inspect
+from sqlalchemy.orm import Session
+
+from ..choices import AuditAction
+from ..models import AuditEvent, ImportBatch, ImportChange, Notification, utcnow
+
+# Rows whose story is told elsewhere: the audit itself, an import's own
+# bookkeeping (the import is one event), the outbox of messages.
+NOT_AUDITED = (AuditEvent, ImportBatch, ImportChange, Notification)
+# Fields that change on every save or carry secrets: never copied into the trail.
+IGNORED_FIELDS = {"updated_at", "sort_name", "password_hash", "last_login_at", "content"}
+SECRET = "••••"
+
+
+def _actor() -> tuple[int | None, str | None, str | None]:
+    if not has_request_context():
+        return None, None, None  # the command line, a scheduled job
+    user = current_user if current_user and current_user.is_authenticated else None
+    return (user.id if user else None, user.email if user else None, request.remote_addr)
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON keeps it: dates as ISO text, exact decimals as text."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def event_row(action: str, *, object_type: str | None = None, object_id: Any = None,
+              summary: str | None = None, changes: dict | None = None,
+              user: tuple | None = None) -> dict:
+    user_id, email, ip = user or _actor()
+    return {"at": utcnow(), "user_id": user_id, "user_email": email, "ip": ip,
+            "action": action, "object_type": object_type,
+            "object_id": None if object_id is None else str(object_id),
+            "summary": summary, "changes": changes}
+
+
+def record(session: Session, action: str, **fields) -> None:
+    """Add one event to the session's transaction (it commits with the change)."""
+    session.execute(insert(AuditEvent), [event_row(action, **fields)])
+
+
+def record_updates(session: Session, object_type: str, changed: dict[Any, dict],
+                   action: str = AuditAction.UPDATE) -> None:
+    """One event per record a bulk statement changed: {id: {field: (before, after)}}
+    (created records have no before, deleted ones no after)."""
+    user = _actor()
+    rows = [event_row(action, object_type=object_type, object_id=record_id,
+                      changes={k: [_plain(b), _plain(a)] for k, (b, a) in changes.items()},
+                      user=user)
+            for record_id, changes in changed.items()]
+    if rows:
+        session.execute(insert(AuditEvent), rows)
+
+
+def record_for(user, action: str, *, email: str | None = None, **fields) -> None:
+    """An event about a sign-in attempt: the account if it exists, else the email typed."""
+    from ..extensions import db
+
+    ip = request.remote_addr if has_request_context() else None
+    who = (user.id, user.email, ip) if user is not None else (None, email, ip)
+    db.session.execute(insert(AuditEvent), [event_row(action, user=who, **fields)])
+
+
+def _changes(obj, *, created: bool = False, deleted: bool = False) -> dict:
+    """field -> [before, after] for the stored columns that changed (every set one
+    on create or delete). Only values already in memory are read: a flush must
+    not load anything."""
+    state = inspect(obj)
+    found = {}
+    for attr in state.mapper.column_attrs:
+        column = attr.columns[0]
+        if not isinstance(column, Column) or column.primary_key:
+            continue  # computed figures (column_property) are not stored fields
+        key = attr.key
+        if created or deleted:
+            value = state.dict.get(key)
+            if value is not None and key not in IGNORED_FIELDS:
+                found[key] = [None, _plain(value)] if created else [_plain(value), None]
+            continue
+        history = state.attrs[key].history
+        if not history.has_changes():
+            continue
+        if key == "password_hash":
+            found["password"] = [SECRET, SECRET]  # that it changed, never what to
+        elif key not in IGNORED_FIELDS:
+            before = history.deleted[0] if history.deleted else None
+            after = history.added[0] if history.added else None
+            if before != after:
+                found[key] = [_plain(before), _plain(after)]
+    return found
+
+
+def _summary(obj) -> str | None:
+    """The record as people name it; never a reason to fail the change itself."""
+    try:
+        return str(obj)[:200]
+    except Exception:  # noqa: BLE001 - e.g. a __str__ that needs an unloaded relation
+        return None
+
+
+def _audited(obj) -> bool:
+    return not isinstance(obj, NOT_AUDITED)
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    rows = []
+    user = _actor()
+    for obj in session.new:
+        if _audited(obj):
+            rows.append(event_row(AuditAction.CREATE, object_type=type(obj).__name__,
+                                  object_id=obj.id, summary=_summary(obj),
+                                  changes=_changes(obj, created=True), user=user))
+    for obj in session.dirty:
+        if _audited(obj) and session.is_modified(obj, include_collections=False):
+            changes = _changes(obj)
+            if changes:
+                rows.append(event_row(AuditAction.UPDATE, object_type=type(obj).__name__,
+                                      object_id=obj.id, summary=_summary(obj),
+                                      changes=changes, user=user))
+    for obj in session.deleted:
+        if _audited(obj):
+            rows.append(event_row(AuditAction.DELETE, object_type=type(obj).__name__,
+                                  object_id=obj.id, summary=_summary(obj),
+                                  changes=_changes(obj, deleted=True), user=user))
+    if rows:
+        session.connection().execute(insert(AuditEvent), rows)
+
+
+def init_app() -> None:
+    """Audit every ORM session's flushes (idempotent)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+
+
+def history(object_type: str, object_id: Any, limit: int = 20) -> list[AuditEvent]:
+    """The latest events about one record, newest first: its details page's History."""
+    from ..extensions import db
+
+    return list(db.session.scalars(
+        db.select(AuditEvent)
+        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
+        .order_by(AuditEvent.id.desc()).limit(limit)))

@@ -1,0 +1,143 @@
+"""Security on by default: response headers and the content security policy, a
+new session at login, idle and absolute session timeouts, login throttling per
+account and per address (in memory, or shared through Redis), and no start in
+production with the default secret key."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+import redis
+
+from admin_app import create_app
+from admin_app.choices import AuditAction, Role
+from admin_app.config import DEFAULT_SECRET_KEY
+from admin_app.extensions import db
+from admin_app.models import AuditEvent
+from admin_app.security import SESSION_SEEN, SESSION_STARTED, InsecureConfiguration
+
+from .conftest import TEST_PASSWORD, AdminClient
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def test_every_page_gets_the_security_headers(admin_client, client):
+    for response in (admin_client.get("/admin/customers/"), client.get("/login")):
+        headers = response.headers
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        policy = headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+        assert "script-src 'self' 'nonce-" in policy
+
+
+def test_each_script_on_an_admin_page_carries_this_responses_nonce(admin_client, make):
+    make.customer()
+    for url in ("/admin/customers/", "/admin/customers/new/", "/admin/wallets/"):
+        response = admin_client.get(url)
+        nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])[1]
+        scripts = re.findall(r"<script\b[^>]*>", response.get_data(as_text=True))
+        assert scripts and all(f'nonce="{nonce}"' in tag for tag in scripts), url
+    # A new nonce for every response.
+    second = admin_client.get("/admin/customers/").headers["Content-Security-Policy"]
+    assert nonce not in second
+
+
+def test_production_refuses_the_default_or_a_missing_secret_key():
+    for key in (DEFAULT_SECRET_KEY, ""):
+        with pytest.raises(InsecureConfiguration):
+            create_app({"PRODUCTION": True, "SECRET_KEY": key,
+                        "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app({"PRODUCTION": True, "SECRET_KEY": "a-long-random-production-key",
+                      "SQLALCHEMY_DATABASE_URI": "sqlite://", "SESSION_COOKIE_SECURE": True})
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+
+
+def test_a_new_session_at_login(client, users):
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+    assert client.login(users[Role.VIEWER]).status_code == 302
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session["_user_id"] == str(users[Role.VIEWER].id)
+
+
+@pytest.mark.parametrize("stamp, seconds", [(SESSION_SEEN, 61 * 60),
+                                            (SESSION_STARTED, 13 * 3600)])
+def test_an_idle_or_too_old_session_ends(login, stamp, seconds):
+    client = login(Role.VIEWER)
+    assert client.get("/admin/").status_code == 200
+    with client.session_transaction() as session:
+        session[stamp] = int(time.time()) - seconds
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert client.get("/admin/").status_code == 302  # and stays ended
+
+
+def test_an_active_session_goes_on(login):
+    client = login(Role.VIEWER)
+    with client.session_transaction() as session:
+        session[SESSION_SEEN] = int(time.time()) - 59 * 60
+    assert client.get("/admin/").status_code == 200
+
+
+def _fail(client, email: str, password: str = "not-the-password"):
+    return client.post_form("/login", {"email": email, "password": password})
+
+
+def test_failed_logins_are_throttled_per_account(client, users):
+    email = users[Role.ADMIN].email
+    for _attempt in range(5):
+        assert _fail(client, email).status_code == 400
+    blocked = _fail(client, email.upper(), TEST_PASSWORD)  # even the right password waits
+    assert blocked.status_code == 429
+    assert "Too many failed attempts" in blocked.get_data(as_text=True)
+    # Another account from the same address is not held back by this one.
+    assert client.login(users[Role.VIEWER]).status_code == 302
+
+
+def test_failed_logins_are_throttled_per_address(client, users):
+    for attempt in range(20):
+        _fail(client, f"nobody{attempt}@example.com")
+    assert client.login(users[Role.VIEWER]).status_code == 429
+
+
+def test_successful_logins_do_not_count(client, users):
+    for _attempt in range(8):
+        assert client.login(users[Role.VIEWER]).status_code == 302
+        client.post_form("/logout")
+
+
+def test_the_throttle_is_shared_through_redis_by_several_app_servers(app, users):
+    try:
+        redis.Redis.from_url(REDIS_URL).flushdb()
+    except redis.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    config = {key: app.config[key] for key in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY")}
+    servers = [create_app({**config, "TESTING": True, "RATELIMIT_STORAGE_URI": REDIS_URL})
+               for _ in range(2)]
+    email = users[Role.ADMIN].email
+    clients = []
+    for server in servers:
+        server.test_client_class = AdminClient
+        clients.append(server.test_client())
+    try:
+        for attempt in range(5):
+            with servers[attempt % 2].app_context():
+                assert _fail(clients[attempt % 2], email).status_code == 400
+        with servers[1].app_context():
+            assert _fail(clients[1], email, TEST_PASSWORD).status_code == 429
+    finally:
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        for server in servers:
+            with server.app_context():
+                db.engine.dispose()
+
+
+def test_failed_logins_are_in_the_audit_log_without_saying_which_part_was_wrong(client, users):
+    unknown = _fail(client, "nobody@example.com").get_data(as_text=True)
+    known = _fail(client, users[Role.ADMIN].email).get_data(as_text=True)
+    message = "Invalid email or password."
+    assert message in unknown and message in known
+    assert db.session.query(AuditEvent).filter_by(action=AuditAction.LOGIN_FAILED).count() == 2
