@@ -61,10 +61,10 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from . import auth, errors, security, share
 
-    security.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(share.bp)
     errors.init_app(app)
+    security.init_app(app)
 
 
 def register_admin(app: Flask) -> None:

@@ -18,14 +18,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, EqualTo
 
 from .choices import AuditAction
 from .extensions import db, login_manager
 from .i18n import LANGUAGE_COOKIE
 from .models import AdminUser, utcnow
 from . import security
-from .services import audit
+from .services import audit, users
+from .services.errors import DomainError
 
 bp = Blueprint("auth", __name__)
 
@@ -73,8 +74,7 @@ def authenticate(email: str, password: str) -> AdminUser | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@security.throttle_login
-def login():
+def login():  # throttled per account and address: see security.throttle_login
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
@@ -98,6 +98,32 @@ def login():
     elif request.method == "POST":
         flash(_("Please fill in both fields and try again."), "error")
     return render_template("auth/login.html", form=form), (400 if request.method == "POST" else 200)
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new = PasswordField(_l("New password"), validators=[DataRequired()])
+    confirm = PasswordField(_l("New password again"), validators=[
+        DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))])
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """A user changes their own password (the current one is asked for)."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            users.change_password(current_user, form.current.data, form.new.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.new.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Your password was changed."), "success")
+            return redirect(url_for("admin.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/password.html", form=form), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -125,6 +151,11 @@ def set_language():
     response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600,
                         httponly=True, samesite="Lax")
     return response
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    return "", 204  # no icon: browsers ask on every page; answer without an error
 
 
 @bp.route("/")

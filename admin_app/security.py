@@ -16,9 +16,6 @@ from .config import DEFAULT_SECRET_KEY
 
 LOGIN_FAILED = lambda response: response.status_code != 302  # noqa: E731 - only failures count
 
-# In memory by default; several app servers share counts through Redis
-# (RATELIMIT_STORAGE_URI = "redis://host:6379/0").
-limiter = Limiter(key_func=get_remote_address, default_limits=[], strategy="moving-window")
 
 SESSION_STARTED = "started_at"
 SESSION_SEEN = "seen_at"
@@ -96,18 +93,27 @@ def login_account_key() -> str:
     return "login:" + (request.form.get("email") or "").strip().lower()
 
 
-def throttle_login(view):
-    """Failed logins are limited per account and per address (429 when over)."""
+def throttle_login(app: Flask) -> Limiter:
+    """Failed logins are limited per account and per address (429 when over).
+
+    One limiter per app (Flask-Limiter keeps its storage on the limiter): counts
+    live in memory, or in Redis shared by several app servers when
+    RATELIMIT_STORAGE_URI = "redis://host:6379/0".
+    """
+    limiter = Limiter(get_remote_address, app=app, default_limits=[],
+                      strategy="moving-window")
     per_account = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
                                 key_func=login_account_key, methods=["POST"],
                                 deduct_when=LOGIN_FAILED)
     per_address = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
                                 methods=["POST"], deduct_when=LOGIN_FAILED)
-    return per_address(per_account(view))
+    app.view_functions["auth.login"] = per_address(per_account(app.view_functions["auth.login"]))
+    return limiter
 
 
 def init_app(app: Flask) -> None:
+    """After the blueprints: the login view is wrapped here."""
     check_configuration(app)
-    limiter.init_app(app)
+    throttle_login(app)
     app.after_request(_security_headers)
     app.before_request(_expire_idle_or_old_sessions)

@@ -16,7 +16,6 @@ from admin_app import create_app
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import AdminUser
-from admin_app.security import limiter
 
 from . import factories
 
@@ -90,7 +89,8 @@ def clean_db(app):
     """Each test starts from empty tables, no login throttling counts, and runs
     inside an app context."""
     with app.app_context():
-        limiter.reset()
+        for limiter in app.extensions.get("limiter", ()):
+            limiter.reset()
         yield
         db.session.remove()
         tables = list(reversed(db.metadata.sorted_tables))

@@ -103,3 +103,21 @@ def test_login_records_last_login(client, users):
     client.login(users[Role.VIEWER])
     db.session.expire_all()
     assert db.session.get(AdminUser, users[Role.VIEWER].id).last_login_at is not None
+
+
+def test_users_change_their_own_password(login, users, client):
+    viewer = login(Role.VIEWER)
+    assert viewer.get("/account/password").status_code == 200
+    wrong = viewer.post_form("/account/password", {
+        "current": "not-it", "new": "a-new-long-password", "confirm": "a-new-long-password"})
+    assert wrong.status_code == 400 and "not right" in wrong.get_data(as_text=True)
+    short = viewer.post_form("/account/password", {
+        "current": TEST_PASSWORD, "new": "short", "confirm": "short"})
+    assert short.status_code == 400 and "at least 12" in short.get_data(as_text=True)
+    done = viewer.post_form("/account/password", {
+        "current": TEST_PASSWORD, "new": "a-new-long-password",
+        "confirm": "a-new-long-password"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert users[Role.VIEWER].check_password("a-new-long-password")
+    assert client.get("/account/password").status_code == 302  # anonymous: to the login page

@@ -12,9 +12,16 @@
   var settings = JSON.parse(source.textContent);
   var $ = window.jQuery;
 
-  if (window.moment) {
-    // Defines the locale once and makes it moment's default.
-    window.moment.locale(settings.code, settings.moment);
+  var moment = window.moment;
+  if (moment) {
+    // English is built into moment: update it; Spanish is defined here.
+    var known = moment.locales ? moment.locales().indexOf(settings.code) >= 0 : false;
+    if (known && moment.updateLocale) {
+      moment.updateLocale(settings.code, settings.moment);
+    } else if (moment.defineLocale) {
+      moment.defineLocale(settings.code, settings.moment);
+    }
+    moment.locale(settings.code);
   }
 
   var daterangepicker = $.fn.daterangepicker;

@@ -1,0 +1,73 @@
+"""Admin users, for admins: create with a password that meets the policy, change a
+role, reset a password, deactivate; never leave the app without an active admin."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from admin_app.choices import Role
+from admin_app.extensions import db
+from admin_app.models import AdminUser
+
+from ..pages import get_page, text
+
+URL = "/admin/users/"
+
+
+def form(user: AdminUser | None = None, **fields) -> dict:
+    data = {"email": "new@example.com", "name": "New", "role": "operator", "language": "es",
+            "active": "y"}
+    if user is not None:
+        data.update(email=user.email, name=user.name, role=user.role, language=user.language)
+    data.update(fields)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_an_admin_creates_a_user_whose_password_meets_the_policy(admin_client):
+    response = admin_client.post_form(f"{URL}new/", form(new_password="short"))
+    assert response.status_code == 200
+    assert "at least 12 characters" in text(response.get_data(as_text=True))
+    assert db.session.scalar(select(AdminUser).where(AdminUser.email == "new@example.com")) \
+        is None
+    response = admin_client.post_form(f"{URL}new/", form(new_password="a-long-enough-one"))
+    assert response.status_code == 302
+    user = db.session.scalar(select(AdminUser).where(AdminUser.email == "new@example.com"))
+    assert user.role == "operator" and user.check_password("a-long-enough-one")
+    assert user.password_hash.startswith("scrypt:")
+
+
+def test_a_role_change_and_a_password_reset(admin_client, users):
+    target = users[Role.VIEWER]
+    response = admin_client.post_form(f"{URL}edit/?id={target.id}",
+                                      form(target, role="manager", active="y",
+                                           new_password="reset-by-the-admin"))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert target.role == "manager" and target.check_password("reset-by-the-admin")
+    # Leaving the password empty keeps it.
+    admin_client.post_form(f"{URL}edit/?id={target.id}", form(target, active="y"))
+    db.session.expire_all()
+    assert target.check_password("reset-by-the-admin")
+
+
+def test_the_last_active_admin_stays(admin_client, users):
+    me = users[Role.ADMIN]
+    response = admin_client.post_form(f"{URL}edit/?id={me.id}", form(me, role="viewer",
+                                                                      active="y"))
+    assert response.status_code == 200
+    assert "At least one active admin must remain" in text(response.get_data(as_text=True))
+    db.session.expire_all()
+    assert me.role == "admin"
+
+
+def test_users_are_deactivated_not_deleted(admin_client, users):
+    page = get_page(admin_client, URL)
+    assert f"{URL}delete/" not in page
+    response = admin_client.post_form(f"{URL}delete/", {"id": str(users[Role.VIEWER].id)})
+    assert response.status_code == 403
+    assert db.session.get(AdminUser, users[Role.VIEWER].id) is not None
+
+
+def test_only_admins_manage_users(login):
+    manager = login(Role.MANAGER)
+    assert manager.get(URL).status_code == 403
+    assert "/admin/users/" not in get_page(manager, "/admin/")
