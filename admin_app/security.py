@@ -7,7 +7,7 @@ import secrets
 import time
 
 from flask import Flask, current_app, flash, g, request, session
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
@@ -82,7 +82,7 @@ def _expire_idle_or_old_sessions():
     if now - seen > config["SESSION_IDLE_TIMEOUT"] or now - started > config["SESSION_MAX_AGE"]:
         logout_user()
         session.clear()
-        flash(_l("Your session has expired. Please log in again."), "info")
+        flash(_("Your session has expired. Please log in again."), "info")
         return None
     session[SESSION_SEEN] = now
     return None
