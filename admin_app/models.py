@@ -534,8 +534,8 @@ class Notification(db.Model):
 class ImportBatch(db.Model):
     """One uploaded file: previewed, then applied (or discarded), and perhaps undone.
 
-    The file itself is kept until it is applied, so that the preview and the
-    confirmation read the same bytes whichever app server answers.
+    The file and its rows as read are kept until it is applied, so that the
+    preview and the confirmation see the same rows whichever app server answers.
     """
 
     __tablename__ = "import_batches"
@@ -543,6 +543,7 @@ class ImportBatch(db.Model):
     kind: Mapped[str] = mapped_column(String(30))  # what is imported: customers, guests...
     file_name: Mapped[str] = mapped_column(String(255))
     content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    read_rows: Mapped[dict | None] = mapped_column(JSON)  # the rows as read and checked
     all_or_nothing: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = choice_column(ImportStatus, 12, default=ImportStatus.PREVIEWED)
     created_by_id: Mapped[int | None] = mapped_column(

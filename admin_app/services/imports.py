@@ -83,19 +83,24 @@ class Plan:
 
 def preview(kind_key: str, file_name: str, data: bytes, *, actor: AdminUser | None,
             all_or_nothing: bool = False) -> tuple[ImportBatch, Plan]:
-    """Read the file, keep it in a new batch, and say what applying it would do."""
+    """Read the file, keep what it holds in a new batch, and say what applying it
+    would do. The rows are read and checked once, here; the preview page and the
+    confirmation only match them against the records as they are then."""
     kind = KINDS[kind_key]
-    plan = make_plan(kind, _read(data))
+    read = read_file(kind, _read(data))
+    plan = plan_from(kind, read)
     batch = ImportBatch(kind=kind.key, file_name=(file_name or "import.csv")[:255],
-                        content=data, all_or_nothing=all_or_nothing, created_by=actor)
+                        content=data, read_rows=read.to_json(),
+                        all_or_nothing=all_or_nothing, created_by=actor)
     _count(batch, plan)
     db.session.add(batch)
     return batch, plan
 
 
 def current_plan(batch: ImportBatch) -> Plan:
-    """What the batch's file would do now (records may have changed since the preview)."""
-    return make_plan(KINDS[batch.kind], _read(batch.content))
+    """What the batch's rows would do now (records may have changed since the preview)."""
+    kind = KINDS[batch.kind]
+    return plan_from(kind, ReadFile.from_json(kind, batch.read_rows))
 
 
 def _read(data: bytes) -> Table:
@@ -104,29 +109,69 @@ def _read(data: bytes) -> Table:
                     max_rows=config["IMPORT_MAX_ROWS"])
 
 
-def make_plan(kind: ImportKind, table: Table) -> Plan:
-    plan = Plan(kind=kind, total=len(table.rows))
+@dataclass
+class ReadFile:
+    """A file's rows as read and checked: (line, values by field, problems, cells).
+
+    Stored with the batch as JSON. An invalid row keeps its cells and is checked
+    again when read back, so that its reasons come in the reader's language."""
+
+    rows: list[tuple[int, dict, list[tuple[str, str]], list[str] | None]]
+    columns: dict[str, int]
+    day_first: bool
+    unknown_columns: list[str]
+    not_imported_columns: list[str]
+
+    def to_json(self) -> dict:
+        return {"rows": [[line, _json(values), cells if problems else None]
+                         for line, values, problems, cells in self.rows],
+                "columns": self.columns, "day_first": self.day_first,
+                "unknown": self.unknown_columns, "not_imported": self.not_imported_columns}
+
+    @classmethod
+    def from_json(cls, kind: ImportKind, data: dict) -> ReadFile:
+        columns, day_first = data["columns"], data["day_first"]
+        rows = []
+        for line, values, cells in data["rows"]:
+            if cells is None:
+                rows.append((line, _from_json(kind, values), [], None))
+            else:
+                rows.append((line, *_read_row(kind, cells, columns, day_first), cells))
+        return cls(rows, columns, day_first, data["unknown"], data["not_imported"])
+
+
+def read_file(kind: ImportKind, table: Table) -> ReadFile:
     columns, unmatched = match_columns(table.headers, kind.aliases())
     kept = kind.not_imported_headers()
-    plan.not_imported_columns = [h for h in unmatched if normalise_header(h) in kept]
-    plan.unknown_columns = [h for h in unmatched if normalise_header(h) not in kept]
     if not columns:
         raise ImportRefused(_("None of the columns can be imported. Download the template "
                               "to see the column names this import reads."))
     day_first = _day_order(kind, table, columns)
-    rows = []
-    for row in table.rows:
-        values, problems = _read_row(kind, row.values, columns, day_first)
-        plan.problems += [Problem(row.line, field, message) for field, message in problems]
-        rows.append((row.line, values, bool(problems)))
-    existing = _existing_records(kind, [values for _line, values, _bad in rows])
+    rows = [(row.line, *_read_row(kind, row.values, columns, day_first), row.values)
+            for row in table.rows]
+    return ReadFile(rows, columns, day_first,
+                    [h for h in unmatched if normalise_header(h) not in kept],
+                    [h for h in unmatched if normalise_header(h) in kept])
+
+
+def make_plan(kind: ImportKind, table: Table) -> Plan:
+    return plan_from(kind, read_file(kind, table))
+
+
+def plan_from(kind: ImportKind, read: ReadFile) -> Plan:
+    """New, updated, unchanged and invalid rows, against the records as they are now."""
+    plan = Plan(kind=kind, total=len(read.rows), unknown_columns=read.unknown_columns,
+                not_imported_columns=read.not_imported_columns)
+    for line, _values, problems, _cells in read.rows:
+        plan.problems += [Problem(line, field, message) for field, message in problems]
+    existing = _existing_records(kind, [values for _line, values, _p, _c in read.rows])
     seen: dict[tuple[str, Any], int] = {}
-    for line, values, bad in rows:
+    for line, values, problems, _cells in read.rows:
         duplicate = _duplicate_in_file(kind, values, line, seen)
         if duplicate:
             plan.problems.append(duplicate)
             continue
-        if bad:
+        if problems:
             continue
         record = _find(kind, values, existing)
         if record is None:
@@ -271,13 +316,14 @@ def apply(batch: ImportBatch, *, actor: AdminUser | None) -> Plan:
                         "after": _json({k: v[1] for k, v in update.changes.items()})})
     db.session.flush()
     if changes:
-        db.session.execute(insert(ImportChange), [{"batch_id": batch.id, **c} for c in changes])
+        db.session.execute(ImportChange.__table__.insert(),
+                           [{"batch_id": batch.id, **c} for c in changes])
     _count(batch, plan)
     audit.record(db.session, AuditAction.IMPORT, object_type="ImportBatch", object_id=batch.id,
                  summary=_batch_summary(batch))
     batch.status = ImportStatus.APPLIED
     batch.applied_at = utcnow()
-    batch.content = None  # the changes are recorded; the file is no longer needed
+    batch.content = batch.read_rows = None  # the changes are recorded: file no longer needed
     return plan
 
 
@@ -297,7 +343,7 @@ def _new_row(kind: ImportKind, values: dict) -> dict:
 def discard(batch: ImportBatch) -> None:
     if batch.status == ImportStatus.PREVIEWED:
         batch.status = ImportStatus.DISCARDED
-        batch.content = None
+        batch.content = batch.read_rows = None
 
 
 # -- undoing -------------------------------------------------------------------------

@@ -267,3 +267,13 @@ def test_a_crash_mid_import_writes_nothing(manager, monkeypatch):
     db.session.rollback()
     assert count(Customer) == 0
     assert db.session.get(ImportBatch, batch).status == ImportStatus.PREVIEWED
+
+
+def test_the_reasons_are_in_the_readers_language(manager, users, login):
+    content = "First name,Surname,Email,Birthday\nAna,Ruiz,ana@example.com,31/02/1990\n"
+    batch = batch_id(upload(manager, CUSTOMERS, content))
+    assert "Not a date" in text(get_page(manager, f"{CUSTOMERS}{batch}/"))
+    users[Role.MANAGER].language = "es"
+    db.session.commit()
+    page = text(get_page(manager, f"{CUSTOMERS}{batch}/"))
+    assert "No es una fecha" in page and "Cumpleaños" in page
