@@ -45,10 +45,12 @@ test: install compile-translations
 	$(PYTHON) -m pytest
 
 # Performance figures on a benchmark database (instance/bench.db, or DATABASE_URL),
-# seeded on the first run: the full customer export's time and peak memory, and
-# a 100,000-row import (preview, apply, again, undo) on a scratch database.
+# seeded on the first run: the full customer export's time and peak memory, the
+# most used list pages (medians), and a 100,000-row import (preview, apply,
+# again, undo) on a scratch database.
 bench: install compile-translations
 	$(PYTHON) bench/export_memory.py --customers $(BENCH_CUSTOMERS)
+	$(PYTHON) bench/list_pages.py
 	$(PYTHON) bench/import_speed.py --rows 100000
 
 clean:
