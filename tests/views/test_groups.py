@@ -7,9 +7,7 @@ every request of a test, see conftest.
 """
 from __future__ import annotations
 
-import csv
 import html as html_lib
-import io
 import re
 from datetime import datetime
 
