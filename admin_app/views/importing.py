@@ -5,7 +5,7 @@ the rules live in services.imports, the page only asks and shows.
 """
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -60,8 +60,10 @@ class ImportPages:
         form = UploadForm()
         if form.validate_on_submit():
             upload = form.file.data
+            # One byte past the limit is enough to refuse a file that is too large.
+            data = upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
             try:
-                batch, _plan = imports.preview(self.import_kind, upload.filename, upload.read(),
+                batch, _plan = imports.preview(self.import_kind, upload.filename, data,
                                                actor=current_user,
                                                all_or_nothing=form.all_or_nothing.data)
                 db.session.commit()
