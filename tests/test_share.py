@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from flask import g
 
 from admin_app.choices import WalletStatus
 from admin_app.extensions import db
@@ -37,7 +36,6 @@ def _text(page: str) -> str:
 def visit(client, token: str, **headers):
     # Every request of a test shares one app context, and flask-babel caches the
     # locale in g: drop it so each visit picks the visitor's language afresh.
-    g.pop("_flask_babel", None)
     return client.get(f"/share/wallet/{token}", headers=headers)
 
 

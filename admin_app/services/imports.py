@@ -154,10 +154,6 @@ def read_file(kind: ImportKind, table: Table) -> ReadFile:
                     [h for h in unmatched if normalise_header(h) in kept])
 
 
-def make_plan(kind: ImportKind, table: Table) -> Plan:
-    return plan_from(kind, read_file(kind, table))
-
-
 def plan_from(kind: ImportKind, read: ReadFile) -> Plan:
     """New, updated, unchanged and invalid rows, against the records as they are now."""
     plan = Plan(kind=kind, total=len(read.rows), unknown_columns=read.unknown_columns,

@@ -14,7 +14,6 @@ import re
 from datetime import date, datetime
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from admin_app.choices import InvoiceStatus, Role, WalletStatus
@@ -111,7 +110,6 @@ def use_language(user, language: str) -> None:
     """
     user.language = language
     db.session.commit()
-    g.pop("_flask_babel", None)
 
 
 # -- list: columns, order, sorting ------------------------------------------------

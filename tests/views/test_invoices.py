@@ -6,7 +6,6 @@ import io
 from datetime import date
 
 import pytest
-from flask import g
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -61,10 +60,9 @@ def fresh(invoice_id: int) -> Invoice:
 
 
 def speak(user: AdminUser, language: str) -> None:
-    """The user's language from the next request on (the test's shared ``g`` caches it)."""
+    """The user's language from the next request on."""
     user.language = language
     db.session.commit()
-    g.pop("_flask_babel", None)
 
 
 # -- the list ------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ import threading
 from datetime import date, timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from admin_app.choices import Role, WalletStatus, WalletTxKind
@@ -62,7 +61,6 @@ def set_language(client, user_email: str, language: str) -> None:
     user = db.session.scalar(select(AdminUser).where(AdminUser.email == user_email))
     user.language = language
     db.session.commit()
-    g.pop("_flask_babel", None)  # the test's app context caches the locale
 
 
 # -- add balance on a wallet -----------------------------------------------------------
