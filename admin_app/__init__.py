@@ -38,13 +38,14 @@ def database_url(app: Flask) -> str:
 
 def register_extensions(app: Flask) -> None:
     from . import database, i18n
-    from .services import audit
+    from .services import audit, search
     from .extensions import babel, csrf, db, login_manager, migrate
 
     db.init_app(app)
     database.configure_engines(app)
     migrate.init_app(
-        app, db, directory=os.path.join(app.root_path, "..", "migrations"), render_as_batch=True
+        app, db, directory=os.path.join(app.root_path, "..", "migrations"), render_as_batch=True,
+        include_object=search.include_in_migrations,
     )
     # Babel must be bound before Flask-Admin renders anything.
     babel.init_app(

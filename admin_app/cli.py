@@ -45,14 +45,17 @@ def create_user_command(email, password, role, name, language):
 @click.option("--seed", "seed_value", type=int, default=42, show_default=True,
               help="Same seed, same data.")
 @click.option("--tx-per-wallet", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--wallets-per-customer", type=click.FloatRange(min=0), default=0.5,
+              show_default=True, help="Average number of wallets a customer holds.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when customers already exist.")
-def seed_command(customers, seed_value, tx_per_wallet, if_empty):
+def seed_command(customers, seed_value, tx_per_wallet, wallets_per_customer, if_empty):
     """Load a deterministic, realistic data set of CUSTOMERS customers."""
     if if_empty and db.session.scalar(select(func.count(Customer.id))):
         click.echo("Customers exist already: demo data kept as it is.")
         return
     started = time.perf_counter()
     report = seed_service.seed(customers, seed=seed_value, tx_per_wallet=tx_per_wallet,
+                               wallets_per_customer=wallets_per_customer,
                                on_chunk=db.session.commit)
     db.session.commit()
     elapsed = time.perf_counter() - started

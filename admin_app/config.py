@@ -35,5 +35,6 @@ class Config:
     ADMIN_NAME = "Backoffice"
     SHARE_LINK_MAX_AGE = 24 * 3600  # seconds a wallet share link stays valid
     PAGE_SIZE = 20
+    LIST_EXACT_COUNT = 100_000  # lists count rows exactly up to this; past it, estimates
     IMPORT_MAX_BYTES = 32 * 1024 * 1024  # the largest CSV file an import accepts
     IMPORT_MAX_ROWS = 100_000            # and the most rows

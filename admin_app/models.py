@@ -6,7 +6,6 @@ currency code. Timestamps are naive UTC. Methods may change state; none commits.
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
@@ -27,6 +26,7 @@ from sqlalchemy import (
     exists,
     func,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, column_property, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -51,6 +51,7 @@ from .choices import (
     WalletTxKind,
 )
 from .extensions import db
+from .services import search
 
 DEFAULT_CURRENCY = "EUR"
 
@@ -70,11 +71,29 @@ def new_wallet_code() -> str:
 def name_sort_key(first_name: str | None, surname: str | None) -> str:
     """Surname then first name, folded for case and accents, so that "Álvarez" sorts
     before "Castro" and "de la Fuente" among the Ds, as staff expect."""
-    def fold(text: str | None) -> str:
-        decomposed = unicodedata.normalize("NFKD", (text or "").strip())
-        return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return f"{search.fold(surname)} {search.fold(first_name)}"[:200]
 
-    return f"{fold(surname)} {fold(first_name)}"[:200]
+
+class Searchable:
+    """A model found by a fast substring search over ``search_fields`` (see
+    services/search.py): its ``search_text`` is kept by the events below, and
+    by ``derived_fields`` where rows are inserted in bulk."""
+
+    search_fields: tuple[str, ...] = ()
+    # A server default too: the column was added to tables that had rows.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+
+    @classmethod
+    def derived_fields(cls, values: dict) -> dict:
+        """The columns computed from a row's own values (a dict of column: value)."""
+        return {"search_text": search.search_text(*(values.get(f) for f in cls.search_fields))}
+
+
+def trigram_index(table: str):
+    """PostgreSQL's index for ``LIKE '%word%'`` on a search text (SQLite has its
+    FTS5 table instead, made by the migration)."""
+    return Index(f"ix_{table}_search_text", "search_text", postgresql_using="gin",
+                 postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
 
 
 def choice_column(choices, length: int, **kwargs):
@@ -132,13 +151,18 @@ class CustomerGroup(db.Model):
         return self.name
 
 
-class Customer(db.Model):
+class Customer(Searchable, db.Model):
     __tablename__ = "customers"
     __table_args__ = (
         CheckConstraint("loyalty_points >= 0", name="points_not_negative"),
         CheckConstraint("balance_minor >= 0", name="balance_not_negative"),
+        # The default order, alone and within the filters staff use most.
         Index("ix_customers_sort_name_id", "sort_name", "id"),
+        Index("ix_customers_group_id_sort_name", "group_id", "sort_name", "id"),
+        Index("ix_customers_created_at_sort_name", "created_at", "sort_name", "id"),
+        trigram_index("customers"),
     )
+    search_fields = ("first_name", "surname", "email", "phone", "postcode", "card_number")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(String(80))
@@ -152,14 +176,14 @@ class Customer(db.Model):
     birthday: Mapped[date | None] = mapped_column(Date)
     card_number: Mapped[str | None] = mapped_column(String(32), unique=True)
     group_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customer_groups.id", ondelete="SET NULL"), index=True
+        ForeignKey("customer_groups.id", ondelete="SET NULL")
     )
     marketing_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     loyalty_member: Mapped[bool] = mapped_column(Boolean, default=False)
     notes: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str] = choice_column(Language, 5, default=Language.EN)
     channel: Mapped[str] = choice_column(Channel, 20, default=Channel.IN_STORE)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     # Figures that lists sort on, kept on the row by the code that changes them.
     sales_value_minor: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -188,6 +212,11 @@ class Customer(db.Model):
         back_populates="customer", lazy="dynamic", passive_deletes=True
     )
 
+    @classmethod
+    def derived_fields(cls, values: dict) -> dict:
+        return {**super().derived_fields(values),
+                "sort_name": name_sort_key(values.get("first_name"), values.get("surname"))}
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.surname}"
@@ -196,8 +225,10 @@ class Customer(db.Model):
         return self.full_name
 
 
-class Guest(db.Model):
+class Guest(Searchable, db.Model):
     __tablename__ = "guests"
+    __table_args__ = (trigram_index("guests"),)
+    search_fields = ("name", "email", "phone")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(160))
@@ -667,7 +698,9 @@ def _refuse_ledger_bulk_change(state) -> None:
         raise LedgerRowImmutable("ledger and audit rows are append-only")
 
 
-@event.listens_for(Customer, "before_insert")
-@event.listens_for(Customer, "before_update")
-def _keep_sort_name(mapper, connection, customer: Customer) -> None:
-    customer.sort_name = name_sort_key(customer.first_name, customer.surname)
+@event.listens_for(Searchable, "before_insert", propagate=True)
+@event.listens_for(Searchable, "before_update", propagate=True)
+def _keep_derived_fields(mapper, connection, record: Searchable) -> None:
+    values = {key: getattr(record, key) for key in mapper.columns.keys()}
+    for key, value in type(record).derived_fields(values).items():
+        setattr(record, key, value)

@@ -11,9 +11,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
-from sqlalchemy import CheckConstraint, inspect
+from sqlalchemy import CheckConstraint, inspect, text
 
 from admin_app.extensions import db
+from admin_app.services import search
 
 
 def _differences() -> list:
@@ -22,6 +23,7 @@ def _differences() -> list:
         context = MigrationContext.configure(connection, opts={
             "compare_type": True,
             "compare_server_default": True,
+            "include_object": search.include_in_migrations,
         })
         return compare_metadata(context, db.metadata)
 
@@ -39,7 +41,8 @@ def _current() -> str | None:
 
 
 def _app_tables() -> set[str]:
-    return set(inspect(db.engine).get_table_names()) - {"alembic_version"}
+    return {name for name in inspect(db.engine).get_table_names()
+            if name != "alembic_version" and not search.is_index_table(name)}
 
 
 def test_database_is_at_the_single_head():
@@ -74,6 +77,42 @@ def test_foreign_key_actions_match_the_models():
                  for fk in inspector.get_foreign_keys(table.name)}
         normalise = lambda pairs: {(c, (a or "NO ACTION").upper()) for c, a in pairs}  # noqa: E731
         assert normalise(found) == normalise(expected), table.name
+
+
+def test_search_migration_indexes_the_rows_a_database_already_has(runner, admin_client):
+    """Upgrading a database with customers and guests (a guest with an order, so
+    that the guests table is referred to) fills in their search text and indexes it."""
+    search_revision = "5d1e7a9c3b80"
+    db.session.remove()
+    try:
+        down = runner.invoke(args=["db", "downgrade", f"{search_revision}-1"])
+        assert down.exit_code == 0, down.output
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO customers (id, first_name, surname, sort_name, email, language, "
+                "channel, created_at, updated_at, sales_value_minor, orders_count, "
+                "loyalty_points, balance_minor, marketing_opt_in, loyalty_member) VALUES "
+                "(1, 'Íñigo', 'Núñez', 'nunez inigo', 'inigo@example.com', 'es', 'online', "
+                "'2026-01-01 10:00:00', '2026-01-01 10:00:00', 0, 0, 0, 0, false, false)"))
+            connection.execute(text(
+                "INSERT INTO guests (id, name, phone, created_at) VALUES "
+                "(1, 'Zoë Walker', '+34600111222', '2026-01-01 10:00:00')"))
+            connection.execute(text(
+                "INSERT INTO orders (id, sale_code, guest_id, order_type, status, total_minor, "
+                "currency, created_at) VALUES (1, 'S1', 1, 'online', 'paid', 100, 'EUR', "
+                "'2026-01-01 10:00:00')"))
+        up = runner.invoke(args=["db", "upgrade"])
+        assert up.exit_code == 0, up.output
+        assert up.exception is None, up.exception
+    finally:
+        db.engine.dispose()
+        flask_migrate.upgrade()
+    customers = admin_client.get("/admin/customers/?search=nunez").get_data(as_text=True)
+    assert "Núñez" in customers
+    guests = admin_client.get("/admin/guests/?search=zoe").get_data(as_text=True)
+    assert "Zoë Walker" in guests
+    assert "Zoë Walker" not in admin_client.get("/admin/guests/?search=zoey").get_data(
+        as_text=True)
 
 
 # Last in the module: it takes the schema down and builds it again.

@@ -32,7 +32,7 @@ from ..models import (
     CustomerGroup,
     ImportBatch,
     ImportChange,
-    name_sort_key,
+    Searchable,
     utcnow,
 )
 from . import audit
@@ -330,9 +330,9 @@ def _batch_summary(batch: ImportBatch) -> str:
 
 def _new_row(kind: ImportKind, values: dict) -> dict:
     row = dict(values)
-    if kind.model is Customer:
-        # Bulk inserts skip model events: the sort key is set here.
-        row["sort_name"] = name_sort_key(row["first_name"], row["surname"])
+    # Bulk inserts skip model events: the sort key and search text are set here.
+    if issubclass(kind.model, Searchable):
+        row.update(kind.model.derived_fields(row))
     return row
 
 

@@ -1,0 +1,78 @@
+"""How many rows a list matches, without counting a million rows on every page.
+
+Rows are counted exactly up to a limit (cheap: the database stops reading at
+the limit). Past it, an unfiltered list shows the database's own estimate of
+the table's size ("about 1,000,000"), and a filtered one shows "more than
+100,000". Staff always see which kind of figure they are reading.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, literal_column, select, text
+
+from ..extensions import db
+
+
+class RowCount(int):
+    """A count that knows whether it is exact, a lower bound or an estimate.
+
+    It compares and divides as the number it holds; as text it reads the way a
+    person should take it, in their language.
+    """
+
+    EXACT, AT_LEAST, ABOUT = "exact", "at_least", "about"
+
+    def __new__(cls, value: int, kind: str = EXACT):
+        count = super().__new__(cls, value)
+        count.kind = kind
+        return count
+
+    @property
+    def exact(self) -> bool:
+        return self.kind == self.EXACT
+
+    def __str__(self) -> str:
+        from flask_babel import gettext as _
+
+        from ..i18n import number
+
+        shown = number(int(self))
+        if self.kind == self.ABOUT:
+            return _("about %(num)s", num=shown)
+        if self.kind == self.AT_LEAST:
+            return _("more than %(num)s", num=shown)
+        return shown
+
+
+def count_rows(query, *, exact_up_to: int, table: str | None = None) -> RowCount:
+    """Count what ``query`` (an ORM query, unsorted and unpaged) matches.
+
+    ``table``: the table's name when the query has no search or filter, so that
+    past the limit the table's estimated size can be shown.
+    """
+    capped = (query.enable_eagerloads(False).order_by(None)
+              .with_entities(literal_column("1")).limit(exact_up_to + 1).subquery())
+    found = db.session.scalar(select(func.count()).select_from(capped))
+    if found <= exact_up_to:
+        return RowCount(found)
+    estimate = estimated_rows(table) if table else None
+    if estimate is not None and estimate > exact_up_to:
+        return RowCount(estimate, RowCount.ABOUT)
+    return RowCount(exact_up_to, RowCount.AT_LEAST)
+
+
+def estimated_rows(table: str) -> int | None:
+    """The table's size as the database's statistics last saw it, or None."""
+    dialect = db.session.get_bind().dialect.name
+    value = None
+    if dialect == "postgresql":
+        # reltuples: kept by autovacuum and ANALYZE; negative until first analysed.
+        value = db.session.scalar(text(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table})
+    elif dialect == "sqlite" and db.session.scalar(text(
+            "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")):
+        # Written by ANALYZE and PRAGMA optimize: each row starts with the row count.
+        stat = db.session.scalar(text(
+            "SELECT stat FROM sqlite_stat1 WHERE tbl = :t ORDER BY idx IS NULL DESC LIMIT 1"),
+            {"t": table})
+        value = int(stat.split()[0]) if stat else None
+    return value if value is not None and value >= 0 else None

@@ -1,0 +1,98 @@
+"""Search that stays fast at a million rows.
+
+A searchable record keeps a *search text*: its searchable fields folded (lower
+case, no accents) and joined by spaces, written with the record (see
+``models.py``). The database indexes that text for substring search:
+PostgreSQL with a pg_trgm GIN index, SQLite with an FTS5 trigram table kept in
+step by triggers (both made by the migrations). A search asks for every word of
+what was typed somewhere in that text, so "garc" finds "García" and "garcia"
+finds it too.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from sqlalchemy import and_, or_, select, text
+
+LIKE_ESCAPE = "\\"
+# Trigram indexes need three characters to look a word up; shorter words are
+# still matched, by reading the rows the longer words (or nothing) left.
+MIN_INDEXED = 3
+
+
+def fold(value: str | None) -> str:
+    """'  Álvarez ' -> 'alvarez': what both sides of a search are compared as."""
+    value = (value or "").strip()
+    if value.isascii():  # most values: nothing to take accents off
+        return value.lower()
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def search_text(*values: str | None) -> str:
+    """The text a record is found by: its fields folded, joined by spaces."""
+    return " ".join(folded for folded in map(fold, values) if folded)
+
+
+def _like(column, word: str):
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%{escaped}%", escape=LIKE_ESCAPE)
+
+
+def matches(model, search: str, phone_digits: str | None, dialect: str):
+    """A condition on ``model``: every word of ``search`` is in the record's search
+    text, or (for a phone typed with spaces, "600 11 22") ``phone_digits`` are."""
+    branches = [[fold(w) for w in search.split() if fold(w)]]
+    if phone_digits:
+        branches.append([phone_digits.lstrip("+")])
+    # Exact on both databases; PostgreSQL's trigram index serves these LIKEs itself.
+    condition = or_(*(and_(*(_like(model.search_text, w) for w in branch))
+                      for branch in branches))
+    if dialect == "sqlite":
+        # SQLite's LIKE reads every row: the FTS5 table narrows them down first.
+        candidates = _sqlite_candidates(model, branches)
+        if candidates is not None:
+            condition = and_(candidates, condition)
+    return condition
+
+
+def _sqlite_candidates(model, branches: list[list[str]]):
+    """``model.id IN (rows the FTS5 trigram table finds)``, or None when a branch
+    has no word long enough to look up."""
+    queries = []
+    for branch in branches:
+        long_words = [w for w in branch if len(w) >= MIN_INDEXED]
+        if not long_words:
+            return None
+        queries.append("(" + " AND ".join(_fts_phrase(w) for w in long_words) + ")")
+    table = fts_table(model)
+    rowids = select(text("rowid")).select_from(text(table)).where(
+        text(f"{table} MATCH :fts_query").bindparams(fts_query=" OR ".join(queries)))
+    return model.id.in_(rowids)
+
+
+def _fts_phrase(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def fts_table(model) -> str:
+    return f"{model.__tablename__}_search"
+
+
+# SQLite's FTS5 table for a search, and the tables FTS5 keeps beside it.
+_INDEX_TABLE = re.compile(r"^\w+_search(_(data|idx|docsize|config|content))?$")
+
+
+def is_index_table(name: str) -> bool:
+    """Tables the migrations make for searches, which no model describes."""
+    return bool(_INDEX_TABLE.match(name))
+
+
+def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's include_object hook: autogenerate leaves the search indexes to
+    the migration that makes them (SQLite's FTS5 tables, PostgreSQL's trigram
+    index, which exists on PostgreSQL only)."""
+    if type_ == "table":
+        return not is_index_table(name)
+    return not (type_ == "index" and (name or "").endswith("_search_text"))

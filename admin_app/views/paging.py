@@ -1,0 +1,82 @@
+"""Lists that stay fast at a million rows (mixed into the base view).
+
+Flask-Admin counts every matching row on every page and reads deep pages with
+an OFFSET over whole rows. Here:
+
+- the count is exact up to ``LIST_EXACT_COUNT`` rows, and past that an estimate
+  or "more than", labelled as such (services/counting.py); such lists page
+  with previous / next;
+- a page is two queries: the ids of the page, found through the sort's index
+  alone (so page 20,000 skips index entries, not rows), then those rows;
+- every order ends with the primary key, so rows with equal sort values never
+  move between pages.
+"""
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy.orm import joinedload
+
+from ..services.counting import count_rows
+
+
+class LargeLists:
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
+                 page_size=None):
+        joins: dict = {}
+        query = self.get_query()
+        if self._search_supported and search:
+            query, _none, joins, _ = self._apply_search(query, None, joins, {}, search)
+        if filters and self._filters:
+            query, _none, joins, _ = self._apply_filters(query, None, joins, {}, filters)
+        count = None
+        if not self.simple_list_pager:
+            count = count_rows(query, exact_up_to=current_app.config["LIST_EXACT_COUNT"],
+                               table=None if (search or filters) else self.model.__tablename__)
+        query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
+        if not execute:
+            return count, self._apply_pagination(query, page, page_size)
+        return count, self._page_rows(self._apply_pagination(query, page, page_size))
+
+    def _page_rows(self, paged_query) -> list:
+        """The page's rows, in the page's order: ids first, then the rows with
+        what each row shows of its relations."""
+        key = getattr(self.model, self._primary_key)
+        ids = [row_id for (row_id,) in
+               paged_query.enable_eagerloads(False).with_entities(key)]
+        if not ids:
+            return []
+        rows = self.get_query().filter(key.in_(ids))
+        for relation in self._auto_joins:
+            rows = rows.options(joinedload(relation))
+        by_id = {getattr(row, self._primary_key): row for row in rows}
+        return [by_id[row_id] for row_id in ids if row_id in by_id]
+
+    def _apply_sorting(self, query, joins, sort_column, sort_desc):
+        query, joins = super()._apply_sorting(query, joins, sort_column, sort_desc)
+        last_field, descending = self._last_sort_field(sort_column, sort_desc)
+        if not self._is_primary_key(last_field):
+            key = getattr(self.model, self._primary_key)
+            query = query.order_by(key.desc() if descending else key)
+        return query, joins
+
+    def _is_primary_key(self, field) -> bool:
+        return (getattr(field, "class_", None) is self.model
+                and getattr(field, "key", None) == self._primary_key)
+
+    def _last_sort_field(self, sort_column, sort_desc):
+        """The field the current order ends with, and whether it runs descending."""
+        if sort_column is not None and sort_column in self._sortable_columns:
+            field = self._sortable_columns[sort_column]
+            return (field[-1] if isinstance(field, list) else field), sort_desc
+        order = list(self._get_default_order()) if sort_column is None else None
+        if order:
+            field, _joins, descending = order[-1]
+            return field, descending
+        return None, False
+
+    def render(self, template, **kwargs):
+        count = kwargs.get("count")
+        if template == self.list_template and not getattr(count, "exact", True):
+            # The last page is not known exactly: the pager goes by previous / next.
+            kwargs["num_pages"] = None
+        return super().render(template, **kwargs)

@@ -1,0 +1,174 @@
+"""The page cases, each as a URL on both apps.
+
+Query arguments are read from the registered view objects, never written by
+hand: the sort index from the view's list columns, filter arguments from its
+filters (found by column and operation), so a reordered column or filter
+still gives the case it names.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable
+
+from flask import url_for
+from flask_admin.model.filters import BaseDateTimeBetweenFilter
+
+import dataset  # noqa: F401 - makes the project importable
+from admin_app.models import Customer, Wallet, WalletTransaction
+from samples import Samples
+
+SURNAME_FRAGMENT = "garc"
+PHONE_FRAGMENT = "600 12"
+
+# One <td class="col-..."> per column of each listed row (Flask-Admin's list template).
+ROW_CELL = re.compile(r'<td class="col-')
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a good page shows: rows in its list, and the text the case looked for."""
+    rows: bool = True
+    text: Callable[[Samples], str] | None = None
+
+    def problem(self, html: str, samples: Samples) -> str | None:
+        # An invalid filter is only flashed: the list would be timed unfiltered.
+        if "alert-danger" in html:
+            return "the page shows an error message"
+        first_row = ROW_CELL.search(html)
+        if self.rows and not first_row:
+            return "the list is empty"
+        # Looked for in the rows, not in the search box that repeats it.
+        shown = html[first_row.start():] if first_row else html
+        if self.text and self.text(samples).lower() not in shown.lower():
+            return f"the rows lack {self.text(samples)!r}"
+        return None
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A case before its URLs: which page, its query arguments, what it should show."""
+    key: str  # for --cases
+    label: str  # in the table; may name the samples: {s.deep_page}
+    endpoint: str
+    args: Callable  # (view, samples) -> query arguments
+    expect: Expect = Expect()
+    view: str = "index_view"
+
+
+@dataclass(frozen=True)
+class Case:
+    key: str
+    label: str
+    urls: dict[str, str]  # app kind -> URL
+    check: Callable[[str], str | None]  # page HTML -> what is wrong, or None
+    errors: dict[str, str]  # app kind -> why the case does not exist there
+
+
+# -- reading arguments from a view ---------------------------------------------------
+
+def find_view(app, endpoint: str):
+    for admin in app.extensions["admin"]:
+        for view in admin._views:
+            if view.endpoint == endpoint:
+                return view
+    raise LookupError(f"no admin view with endpoint {endpoint!r}")
+
+
+def filter_arg(view, column, operations: tuple[str, ...], value_for: Callable) -> dict:
+    """``{"flt0_<name>": value}`` for the view's filter on ``column`` whose operation
+    is one of ``operations`` (in English); ``value_for(filter)`` writes the value
+    the way that filter reads it."""
+    wanted = _column_id(column)
+    for index, flt in enumerate(view._filters or ()):
+        if _column_id(getattr(flt, "column", None)) == wanted and \
+                str(flt.operation()).lower() in operations:
+            return {f"flt0_{view.get_filter_arg(index, flt)}": value_for(flt)}
+    raise LookupError(f"{view.endpoint}: no filter {'/'.join(operations)} on {wanted}")
+
+
+def _column_id(column) -> tuple[str, str] | None:
+    # An ORM attribute (ours) or a table column (Flask-Admin's scaffolded filters).
+    column = getattr(column, "expression", column)
+    table, name = getattr(getattr(column, "table", None), "name", None), \
+        getattr(column, "name", None)
+    return (table, name) if table and name else None
+
+
+def sort_args(view, column: str, descending: bool) -> dict:
+    names = [name for name, _label in view._list_columns]
+    if column not in names or column not in view._sortable_columns:
+        raise LookupError(f"{view.endpoint}: {column!r} is not a sortable list column")
+    return {"sort": names.index(column), "desc": int(descending)}
+
+
+def day_range(start, end):
+    """A range of days as the filter reads it: ours takes days, a plain
+    DateTime filter takes times."""
+    def value_for(flt) -> str:
+        if isinstance(flt, BaseDateTimeBetweenFilter):
+            return f"{start:%Y-%m-%d} 00:00:00 to {end:%Y-%m-%d} 23:59:59"
+        return f"{start:%Y-%m-%d} to {end:%Y-%m-%d}"
+    return value_for
+
+
+# -- the cases ------------------------------------------------------------------------
+
+SPECS = (
+    Spec("customers", "customers, page 1", "customers", lambda v, s: {}),
+    Spec("deep-page", "customers, deep page (page={s.deep_page:,})", "customers",
+         lambda v, s: {"page": s.deep_page}),
+    Spec("search-surname", f'search a surname fragment ("{SURNAME_FRAGMENT}")', "customers",
+         lambda v, s: {"search": SURNAME_FRAGMENT}, Expect(text=lambda s: SURNAME_FRAGMENT)),
+    Spec("search-email", "search an exact email", "customers",
+         lambda v, s: {"search": s.email}, Expect(text=lambda s: s.email)),
+    Spec("search-phone", f'search a phone fragment ("{PHONE_FRAGMENT}")', "customers",
+         lambda v, s: {"search": PHONE_FRAGMENT}),
+    Spec("filter-group", "filter by group", "customers",
+         lambda v, s: filter_arg(v, Customer.group_id, ("equals",),
+                                 lambda flt: str(s.group_id))),
+    Spec("filter-date-added", "filter by date added (one month)", "customers",
+         lambda v, s: filter_arg(v, Customer.created_at, ("between",),
+                                 day_range(*s.customers_month))),
+    Spec("sort-points", "sort by loyalty points, descending", "customers",
+         lambda v, s: sort_args(v, "loyalty_points", descending=True)),
+    Spec("groups", "groups with customer counts", "groups", lambda v, s: {},
+         Expect(text=lambda s: s.group_name)),
+    Spec("wallets-outlets", "wallets at several outlets", "wallets",
+         lambda v, s: filter_arg(v, Wallet.outlet_id, ("any of", "in list"),
+                                 lambda flt: ",".join(map(str, s.outlet_ids)))),
+    Spec("history", "wallet history, page 1", "wallet-history", lambda v, s: {}),
+    Spec("history-dates", "wallet history, one month", "wallet-history",
+         lambda v, s: filter_arg(v, WalletTransaction.created_at, ("between",),
+                                 day_range(*s.history_month))),
+    Spec("customer-details", "customer details", "customers",
+         lambda v, s: {"id": s.customer_id}, Expect(rows=False, text=lambda s: s.email),
+         view="details_view"),
+)
+
+KEYS = tuple(spec.key for spec in SPECS)
+
+
+def build(apps: dict, samples: Samples, keys: tuple[str, ...] = KEYS) -> list[Case]:
+    """The chosen cases with a URL on every app in ``apps`` (kind -> Flask app)."""
+    cases = []
+    for spec in SPECS:
+        if spec.key not in keys:
+            continue
+        urls, errors = {}, {}
+        for kind, app in apps.items():
+            try:
+                urls[kind] = _url(app, spec, samples)
+            except LookupError as error:  # a view lost the column or filter
+                errors[kind] = str(error)
+        cases.append(Case(spec.key, spec.label.format(s=samples), urls,
+                          partial(spec.expect.problem, samples=samples), errors))
+    return cases
+
+
+def _url(app, spec: Spec, samples: Samples) -> str:
+    # Arguments first, outside any request: filter names are read in English.
+    args = spec.args(find_view(app, spec.endpoint), samples)
+    with app.test_request_context():
+        return url_for(f"{spec.endpoint}.{spec.view}", **args)

@@ -1,0 +1,159 @@
+"""The results table, with each of our figures held against its budget.
+
+Budgets (what "fast enough at a million customers" means for us):
+- every list, search, filter, sort and details page: at most 50 ms;
+  and where the plain ModelView takes over 200 ms, ours is at least 10x faster;
+- the full CSV export: first byte within 1 s, peak memory under 200 MB, and
+  done sooner than the plain ModelView's;
+- a 100,000-row import, preview and apply together: under 30 s.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from apps import OURS, PLAIN
+from timing import Timing
+
+PAGE_MS = 50
+SLOW_PLAIN_MS = 200
+MIN_SPEEDUP = 10
+FIRST_BYTE_S = 1
+PEAK_MB = 200
+IMPORT_S = 30
+
+HEADER = ("case", "ours (ms median)", "plain ModelView (ms median)", "ratio (plain/ours)",
+          "budget")
+NOT_RUN = "not run"
+NO_EQUIVALENT = "—"
+
+
+@dataclass(frozen=True)
+class Row:
+    case: str
+    ours: str
+    plain: str
+    ratio: str
+    budget: str
+    failed: bool = False  # a case that did not run as it should: the bench exits 1
+
+
+def page_row(label: str, timings: dict[str, Timing]) -> Row:
+    ours, plain = timings[OURS], timings.get(PLAIN)
+    plain_cell = NOT_RUN if plain is None else _ms_or_error(plain)
+    if ours.error:
+        return Row(label, f"failed: {ours.error}", plain_cell, NO_EQUIVALENT, "**failed**",
+                   failed=True)
+    compared = plain is not None and plain.median_ms is not None
+    ratio = plain.median_ms / ours.median_ms if compared else None
+    over = []
+    if ours.median_ms > PAGE_MS:
+        over.append(f"{ours.median_ms:,.0f} ms > {PAGE_MS} ms")
+    needs_speedup = compared and plain.median_ms > SLOW_PLAIN_MS
+    if needs_speedup and ratio < MIN_SPEEDUP:
+        over.append(f"only {_times(ratio)} (plain > {SLOW_PLAIN_MS} ms needs {MIN_SPEEDUP}×)")
+    rule = f"≤ {PAGE_MS} ms" + (f", ≥ {MIN_SPEEDUP}×" if needs_speedup else "")
+    budget = "**over**: " + "; ".join(over) if over else f"ok ({rule})"
+    # A plain page that fails is a case the bench got wrong, not a slow yardstick.
+    return Row(label, _ms(ours.median_ms), plain_cell,
+               _times(ratio) if ratio else NO_EQUIVALENT, budget,
+               failed=plain is not None and plain.error is not None)
+
+
+def export_rows(customers: int, ours: dict, plain: dict | None) -> list[Row]:
+    label = f"customer CSV export, {customers:,} rows"
+    if "error" in ours:
+        return [Row(label, f"failed: {ours['error']}", _export_cell(plain, "total_s", "s"),
+                    NO_EQUIVALENT, "**failed**", failed=True)]
+    plain_done = plain is not None and "error" not in plain
+
+    def row(what: str, key: str, unit: str, budget: str) -> Row:
+        ratio = _times(plain[key] / ours[key]) if plain_done and ours[key] else NO_EQUIVALENT
+        plain_cell = _export_cell(plain, key, unit)
+        if plain_done and plain["rows"] != customers:
+            plain_cell += f" ({plain['rows']:,} rows)"
+        return Row(f"{label}: {what}", _amount(ours[key], unit), plain_cell, ratio, budget)
+
+    wrong_rows = ours["rows"] != customers
+    if wrong_rows:
+        total_budget = f"**failed**: {ours['rows']:,} rows written"
+    elif plain is None:
+        total_budget = "faster than plain: not checked"
+    elif not plain_done:
+        total_budget = "ok (plain did not finish)"
+    elif ours["total_s"] < plain["total_s"]:
+        total_budget = "ok (faster than plain)"
+    else:
+        total_budget = "**over**: not faster than plain"
+    return [
+        row("first byte", "first_byte_s", "s",
+            _verdict(ours["first_byte_s"] < FIRST_BYTE_S, f"< {FIRST_BYTE_S} s")),
+        replace(row("total", "total_s", "s", total_budget), failed=wrong_rows),
+        row("peak memory", "peak_rss_mb", "MB",
+            _verdict(ours["peak_rss_mb"] < PEAK_MB, f"< {PEAK_MB} MB")),
+    ]
+
+
+def import_rows(rows: int, figures: dict) -> list[Row]:
+    label = f"import {rows:,} customers"
+    if "error" in figures:
+        return [Row(label, f"failed: {figures['error']}", NO_EQUIVALENT, NO_EQUIVALENT,
+                    "**failed**", failed=True)]
+    total = figures["preview"] + figures["apply"]
+    return [
+        Row(f"{label}: preview", _amount(figures["preview"], "s"), NO_EQUIVALENT,
+            NO_EQUIVALENT, ""),
+        Row(f"{label}: apply", _amount(figures["apply"], "s"), NO_EQUIVALENT,
+            NO_EQUIVALENT, ""),
+        Row(f"{label}: preview + apply", _amount(total, "s"), NO_EQUIVALENT, NO_EQUIVALENT,
+            _verdict(total < IMPORT_S, f"< {IMPORT_S} s")),
+    ]
+
+
+def markdown(rows: list[Row]) -> str:
+    """A Markdown table whose columns also line up as plain text."""
+    cells = [HEADER] + [tuple(_cell(c) for c in (r.case, r.ours, r.plain, r.ratio, r.budget))
+                        for r in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(HEADER))]
+
+    def line(values) -> str:
+        # Figures right-aligned, as numbers read.
+        return "| " + " | ".join(v.rjust(w) if 0 < i < 4 else v.ljust(w)
+                                 for i, (v, w) in enumerate(zip(values, widths))) + " |"
+
+    rule = "|" + "|".join(("-" * (w + 1) + ":") if 0 < i < 4 else "-" * (w + 2)
+                          for i, w in enumerate(widths)) + "|"
+    return "\n".join([line(cells[0]), rule, *map(line, cells[1:])])
+
+
+def _verdict(ok: bool, rule: str) -> str:
+    return f"ok ({rule})" if ok else f"**over** ({rule})"
+
+
+def _ms_or_error(timing: Timing) -> str:
+    return f"failed: {timing.error}" if timing.error else _ms(timing.median_ms)
+
+
+def _export_cell(figures: dict | None, key: str, unit: str) -> str:
+    if figures is None:
+        return NOT_RUN
+    if "error" in figures:
+        return f"failed: {figures['error']}"
+    return _amount(figures[key], unit)
+
+
+def _ms(value: float) -> str:
+    return f"{value:.1f}" if value < 100 else f"{value:,.0f}"
+
+
+def _amount(value: float, unit: str) -> str:
+    if unit == "MB":
+        return f"{value:,.0f} MB"
+    return f"{value:.2f} s" if value < 10 else f"{value:,.0f} s"
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:.1f}×" if ratio < 100 else f"{ratio:,.0f}×"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "/").replace("\n", " ")

@@ -1,0 +1,139 @@
+"""`make bench`: our admin against a plain Flask-Admin ModelView, in one run.
+
+    python bench/run.py [--customers N] [--repeat N] [--cases KEY,...]
+                        [--ours-only] [--skip-pages] [--skip-export] [--skip-import]
+
+On the benchmark database (instance/bench.db, or DATABASE_URL), seeded on the
+first run: the most used list, search, filter, sort and details pages on both
+apps (medians), the full customer CSV export of each in its own process (time
+to first byte, total, peak memory), and a 100,000-row import (ours only). One
+table at the end, also written to instance/bench-results-<database kind>.md.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime, timezone
+
+import cases
+import dataset
+import export_run
+import import_speed
+import report
+import samples
+import timing
+from apps import OURS, PLAIN, build, client_for
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int,
+                        default=int(os.environ.get("BENCH_CUSTOMERS", 1_000_000)),
+                        help="customers in the benchmark database (seeded up to it)")
+    parser.add_argument("--repeat", type=int, default=7,
+                        help="timed requests per page and app, after one warm-up")
+    parser.add_argument("--cases", default=",".join(cases.KEYS),
+                        help="page cases to run, comma-separated: " + ", ".join(cases.KEYS))
+    parser.add_argument("--ours-only", action="store_true",
+                        help="leave the plain ModelView out")
+    parser.add_argument("--skip-pages", action="store_true")
+    parser.add_argument("--skip-export", action="store_true")
+    parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument("--export-timeout", type=float, default=3600,
+                        help="seconds an export may take before it counts as failed")
+    parser.add_argument("--export-memory-limit", type=int, default=8192,
+                        help="MB of address space an export process may use (0: no limit)")
+    args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    unknown = set(args.cases.split(",")) - set(cases.KEYS)
+    if unknown:
+        parser.error(f"unknown cases: {', '.join(sorted(unknown))}")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    url = dataset.database_url()
+    kind = dataset.database_kind(url)
+    apps = {OURS: build(OURS, url)}
+    dataset.prepare(apps[OURS], args.customers)
+    if not args.ours_only:
+        apps[PLAIN] = build(PLAIN, url)
+    counts = dataset.row_counts(apps[OURS])
+    if note := dataset.sparse_note(counts):
+        print(note, flush=True)
+    page_size = cases.find_view(apps[OURS], "customers").page_size
+    picked = samples.pick(apps[OURS], counts["customers"], page_size)
+
+    rows: list[report.Row] = []
+    if not args.skip_pages:
+        rows += run_pages(apps, picked, tuple(args.cases.split(",")), args.repeat)
+    if not args.skip_export:
+        rows += run_exports(apps, counts["customers"], args)
+    if not args.skip_import:
+        rows += run_import(args.import_rows)
+
+    text = results(kind, counts, None if args.skip_pages else picked, args.repeat, rows)
+    print("\n" + text)
+    path = dataset.ROOT / "instance" / f"bench-results-{kind}.md"
+    path.write_text(text + "\n", encoding="utf-8")
+    print(f"\n(written to instance/{path.name})")
+    return 1 if any(row.failed for row in rows) else 0
+
+
+def run_pages(apps: dict, picked, keys: tuple[str, ...], repeat: int) -> list[report.Row]:
+    clients = {kind: client_for(kind, app) for kind, app in apps.items()}
+    rows = []
+    for case in cases.build(apps, picked, keys):
+        timings = timing.time_case(case, clients, repeat)
+        rows.append(report.page_row(case.label, timings))
+        shown = ", ".join(f"{kind} {t.median_ms:,.1f} ms" if t.error is None
+                          else f"{kind} FAILED ({t.error})" for kind, t in timings.items())
+        print(f"{case.label}: {shown}", flush=True)
+    return rows
+
+
+def run_exports(apps: dict, customers: int, args) -> list[report.Row]:
+    figures = {}
+    for kind in apps:
+        print(f"exporting every customer to CSV ({kind})...", flush=True)
+        figures[kind] = export_run.measure(kind, timeout=args.export_timeout,
+                                           memory_limit_mb=args.export_memory_limit)
+    return report.export_rows(customers, figures[OURS], figures.get(PLAIN))
+
+
+def run_import(rows: int) -> list[report.Row]:
+    print(f"importing {rows:,} customers (preview, apply) on a scratch database...",
+          flush=True)
+    try:
+        figures = import_speed.measure(rows)
+    except (Exception, SystemExit) as error:  # noqa: BLE001 - reported in the table
+        figures = {"error": str(error) or type(error).__name__}
+    return report.import_rows(rows, figures)
+
+
+def results(kind: str, counts: dict, picked, repeat: int, rows: list[report.Row]) -> str:
+    """The table, under what it was measured on."""
+    sizes = ", ".join(f"{name} {count:,}" for name, count in counts.items())
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    lines = [f"Benchmark on {kind}, {today}: {sizes}."]
+    note = dataset.sparse_note(counts)
+    if note:
+        lines.append(note)
+    lines.append("Ours is logged in as an operator; the plain ModelView keeps Flask-Admin's "
+                 "defaults (bench/plain_admin.py). Export and import: one run each.")
+    if picked is not None:
+        lines.append(
+            f"Pages: median of {repeat} requests per app after one warm-up, in ms, for "
+            f"customer #{picked.customer_id}, group \"{picked.group_name}\", outlets "
+            f"{', '.join(map(str, picked.outlet_ids))}, and the months from "
+            f"{picked.customers_month[0]:%Y-%m-%d} (customers) and "
+            f"{picked.history_month[0]:%Y-%m-%d} (wallet history).")
+    return "\n".join([*lines, "", report.markdown(rows)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
