@@ -7,7 +7,7 @@ the table's size ("about 1,000,000"), and a filtered one shows "more than
 """
 from __future__ import annotations
 
-from sqlalchemy import func, literal_column, select, text
+from sqlalchemy import func, select, text
 
 from ..extensions import db
 
@@ -43,14 +43,15 @@ class RowCount(int):
         return shown
 
 
-def count_rows(query, *, exact_up_to: int, table: str | None = None) -> RowCount:
-    """Count what ``query`` (an ORM query, unsorted and unpaged) matches.
+def count_rows(query, key, *, exact_up_to: int, table: str | None = None) -> RowCount:
+    """Count what ``query`` (an ORM query, unsorted and unpaged) matches; ``key``
+    is its model's primary key column.
 
     ``table``: the table's name when the query has no search or filter, so that
     past the limit the table's estimated size can be shown.
     """
     capped = (query.enable_eagerloads(False).order_by(None)
-              .with_entities(literal_column("1")).limit(exact_up_to + 1).subquery())
+              .with_entities(key).limit(exact_up_to + 1).subquery())
     found = db.session.scalar(select(func.count()).select_from(capped))
     if found <= exact_up_to:
         return RowCount(found)

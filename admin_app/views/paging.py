@@ -30,7 +30,8 @@ class LargeLists:
             query, _none, joins, _ = self._apply_filters(query, None, joins, {}, filters)
         count = None
         if not self.simple_list_pager:
-            count = count_rows(query, exact_up_to=current_app.config["LIST_EXACT_COUNT"],
+            key = getattr(self.model, self._primary_key)
+            count = count_rows(query, key, exact_up_to=current_app.config["LIST_EXACT_COUNT"],
                                table=None if (search or filters) else self.model.__tablename__)
         query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
         if not execute:
