@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from .choices import Role
+from .database import refresh_statistics
 from .extensions import db
 from .models import AdminUser, Customer, Wallet
 from .services import ledger
@@ -58,6 +59,7 @@ def seed_command(customers, seed_value, tx_per_wallet, wallets_per_customer, if_
                                wallets_per_customer=wallets_per_customer,
                                on_chunk=db.session.commit)
     db.session.commit()
+    refresh_statistics()
     elapsed = time.perf_counter() - started
     summary = ", ".join(f"{n} {table}" for table, n in sorted(report.counts.items()))
     click.echo(f"Seeded in {elapsed:.1f} s: {summary}.")

@@ -31,10 +31,13 @@ class Config:
     LOGIN_LIMIT_PER_IP = "20 per 15 minutes"
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = False
+    # Reverse proxies (load balancer, TLS terminator) in front of the app servers.
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
 
     ADMIN_NAME = "Backoffice"
     SHARE_LINK_MAX_AGE = 24 * 3600  # seconds a wallet share link stays valid
     PAGE_SIZE = 20
     LIST_EXACT_COUNT = 100_000  # lists count rows exactly up to this; past it, estimates
+    SEARCH_EXACT_COUNT = 1_000  # and searches up to this
     IMPORT_MAX_BYTES = 32 * 1024 * 1024  # the largest CSV file an import accepts
     IMPORT_MAX_ROWS = 100_000            # and the most rows

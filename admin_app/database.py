@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import event, select, update
+from sqlalchemy import event, false, func, select, text, update
 
 from .extensions import db
 
@@ -46,3 +46,27 @@ def lock_row(model, row_id: int):
     else:
         statement = select(model).where(model.id == row_id).with_for_update()
     return db.session.scalars(statement.execution_options(populate_existing=True)).one_or_none()
+
+
+def reserve_ids(table, count: int) -> list[int]:
+    """``count`` new primary keys for ``table``, so that rows can be inserted in
+    one executemany and still be known by id. Unique whatever runs at once:
+    PostgreSQL hands them out from the table's sequence; on SQLite, a write that
+    changes nothing first takes the database's only write lock, held to the end
+    of the transaction, so nobody else inserts after the largest id is read."""
+    if count <= 0:
+        return []
+    if db.session.get_bind().dialect.name == "postgresql":
+        return list(db.session.scalars(text(
+            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+            "FROM generate_series(1, :n)"), {"n": count}))
+    db.session.execute(update(table).where(false()).values(id=table.c.id))
+    last = db.session.scalar(select(func.max(table.c.id))) or 0
+    return list(range(last + 1, last + 1 + count))
+
+
+def refresh_statistics() -> None:
+    """Let the query planner see the tables as they are now, after a bulk load
+    (PostgreSQL's autovacuum would get there later; SQLite never would)."""
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()

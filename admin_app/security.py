@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import DEFAULT_SECRET_KEY
 
@@ -26,11 +27,25 @@ class InsecureConfiguration(RuntimeError):
 
 
 def check_configuration(app: Flask) -> None:
-    if app.config.get("PRODUCTION") and app.config.get("SECRET_KEY") in (None, "",
-                                                                         DEFAULT_SECRET_KEY):
+    if not app.config.get("PRODUCTION"):
+        return
+    if app.config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET_KEY):
         raise InsecureConfiguration(
             "SECRET_KEY is missing or is the development default: set a long random "
             "SECRET_KEY (environment or instance/config.py) before starting in production.")
+    if app.config.get("RATELIMIT_STORAGE_URI", "memory://").startswith("memory://"):
+        # In memory, each worker process counts failed logins on its own.
+        raise InsecureConfiguration(
+            "RATELIMIT_STORAGE_URI keeps login attempts in one process's memory: set it "
+            "to a store every app server shares (redis://host:6379/0) in production.")
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind PROXY_COUNT reverse proxies, read the client's address and scheme from
+    their X-Forwarded headers (throttling per address, the audit log, https links)."""
+    hops = app.config.get("PROXY_COUNT", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def csp_nonce() -> str:
@@ -114,6 +129,7 @@ def throttle_login(app: Flask) -> Limiter:
 def init_app(app: Flask) -> None:
     """After the blueprints: the login view is wrapped here."""
     check_configuration(app)
+    trust_proxies(app)
     throttle_login(app)
     app.after_request(_security_headers)
     app.before_request(_expire_idle_or_old_sessions)

@@ -77,12 +77,17 @@ def ensure_statistics(after_seeding: bool) -> None:
     if not after_seeding and _has_statistics():
         return
     started = time.perf_counter()
-    with db.engine.connect() as connection:
-        connection.execute(text("ANALYZE"))
-        if db.engine.dialect.name == "sqlite":
+    if db.engine.dialect.name == "postgresql":
+        # VACUUM too (outside a transaction): a bulk load leaves the visibility map
+        # empty, and index-only scans need it, as autovacuum keeps it on a live database.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+    else:
+        with db.engine.connect() as connection:
+            connection.execute(text("ANALYZE"))
             # Keeps those statistics current for later connections' plans.
             connection.execute(text("PRAGMA optimize"))
-        connection.commit()
+            connection.commit()
     print(f"analysed the database in {time.perf_counter() - started:.0f} s", flush=True)
 
 

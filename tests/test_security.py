@@ -51,8 +51,31 @@ def test_production_refuses_the_default_or_a_missing_secret_key():
             create_app({"PRODUCTION": True, "SECRET_KEY": key,
                         "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     app = create_app({"PRODUCTION": True, "SECRET_KEY": "a-long-random-production-key",
-                      "SQLALCHEMY_DATABASE_URI": "sqlite://", "SESSION_COOKIE_SECURE": True})
+                      "SQLALCHEMY_DATABASE_URI": "sqlite://", "SESSION_COOKIE_SECURE": True,
+                      "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+
+
+def test_production_refuses_login_counts_kept_in_one_process():
+    with pytest.raises(InsecureConfiguration, match="RATELIMIT_STORAGE_URI"):
+        create_app({"PRODUCTION": True, "SECRET_KEY": "a-long-random-production-key",
+                    "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                    "RATELIMIT_STORAGE_URI": "memory://"})
+
+
+def test_behind_a_proxy_the_clients_address_is_the_forwarded_one(app):
+    """Throttling per address and the audit log see the client, not the proxy."""
+    proxied = create_app({"TESTING": True, "SECRET_KEY": "tests-only", "PROXY_COUNT": 1,
+                          "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+
+    @proxied.get("/whoami-for-test")
+    def whoami():
+        from flask import request
+        return f"{request.remote_addr} {request.scheme}"
+
+    answer = proxied.test_client().get("/whoami-for-test", headers={
+        "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
+    assert answer.get_data(as_text=True) == "203.0.113.7 https"
 
 
 def test_a_new_session_at_login(client, users):

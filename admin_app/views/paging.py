@@ -3,9 +3,9 @@
 Flask-Admin counts every matching row on every page and reads deep pages with
 an OFFSET over whole rows. Here:
 
-- the count is exact up to ``LIST_EXACT_COUNT`` rows, and past that an estimate
-  or "more than", labelled as such (services/counting.py); such lists page
-  with previous / next;
+- the count is exact up to ``LIST_EXACT_COUNT`` rows (``SEARCH_EXACT_COUNT``
+  with a search), and past that an estimate or "more than", labelled as such
+  (services/counting.py); such lists page with previous / next;
 - a page is two queries: the ids of the page, found through the sort's index
   alone (so page 20,000 skips index entries, not rows), then those rows;
 - every order ends with the primary key, so rows with equal sort values never
@@ -31,7 +31,10 @@ class LargeLists:
         count = None
         if not self.simple_list_pager:
             key = getattr(self.model, self._primary_key)
-            count = count_rows(query, key, exact_up_to=current_app.config["LIST_EXACT_COUNT"],
+            # A search's matches are checked one by one (no index holds them in
+            # order), so its count stops sooner: "more than 1,000" asks for more words.
+            limit = current_app.config["SEARCH_EXACT_COUNT" if search else "LIST_EXACT_COUNT"]
+            count = count_rows(query, key, exact_up_to=limit,
                                table=None if (search or filters) else self.model.__tablename__)
         query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
         if not execute:

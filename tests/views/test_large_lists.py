@@ -79,8 +79,9 @@ def test_searchable_records_get_their_search_text_whichever_way_they_are_written
 
 @pytest.fixture
 def exact_up_to(app, monkeypatch):
-    def limit(rows: int) -> None:
+    def limit(rows: int, searches: int | None = None) -> None:
         monkeypatch.setitem(app.config, "LIST_EXACT_COUNT", rows)
+        monkeypatch.setitem(app.config, "SEARCH_EXACT_COUNT", searches or rows)
     return limit
 
 
@@ -125,6 +126,15 @@ def test_past_the_limit_an_unfiltered_list_shows_the_databases_estimate(
     db.session.commit()
     assert list_tab(customers_page(admin_client)) == "List (about 6)"
     assert list_tab(customers_page(admin_client, search="estimated")) == "List (more than 4)"
+
+
+def test_a_search_counts_exactly_up_to_its_own_lower_limit(admin_client, make, exact_up_to):
+    exact_up_to(10, searches=3)
+    for n in range(5):
+        make.customer("Ana", f"Buscado{n}")
+    assert list_tab(customers_page(admin_client, search="buscado")) == "List (more than 3)"
+    assert list_tab(customers_page(admin_client, search="buscado1")) == "List (1)"
+    assert list_tab(customers_page(admin_client)) == "List (5)"
 
 
 def test_counts_are_labelled_in_spanish_too(app, make, exact_up_to, login):
