@@ -50,12 +50,15 @@ def count_rows(query, key, *, exact_up_to: int, table: str | None = None) -> Row
     ``table``: the table's name when the query has no search or filter, so that
     past the limit the table's estimated size can be shown.
     """
+    estimate = estimated_rows(table) if table else None
+    if estimate is not None and estimate > 10 * exact_up_to:
+        # Far past the limit by the statistics: the count could only say "more than".
+        return RowCount(estimate, RowCount.ABOUT)
     capped = (query.enable_eagerloads(False).order_by(None)
               .with_entities(key).limit(exact_up_to + 1).subquery())
     found = db.session.scalar(select(func.count()).select_from(capped))
     if found <= exact_up_to:
         return RowCount(found)
-    estimate = estimated_rows(table) if table else None
     if estimate is not None and estimate > exact_up_to:
         return RowCount(estimate, RowCount.ABOUT)
     return RowCount(exact_up_to, RowCount.AT_LEAST)

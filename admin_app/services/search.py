@@ -30,9 +30,23 @@ def fold(value: str | None) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+# What people write between digits: "1000-001", "1234 5678", "(91) 555".
+DIGIT_SEPARATORS = re.compile(r"[\s().+-]")
+
+
 def search_text(*values: str | None) -> str:
-    """The text a record is found by: its fields folded, joined by spaces."""
-    return " ".join(folded for folded in map(fold, values) if folded)
+    """The text a record is found by: its fields folded, joined by spaces; a
+    field of digits and separators ("1000-001") also as its digits alone, so
+    that a number typed any way is found by its digits."""
+    parts = []
+    for folded in map(fold, values):
+        if not folded:
+            continue
+        parts.append(folded)
+        digits = DIGIT_SEPARATORS.sub("", folded)
+        if digits.isdigit() and digits not in folded:
+            parts.append(digits)
+    return " ".join(parts)
 
 
 def _like(column, word: str):
@@ -42,16 +56,22 @@ def _like(column, word: str):
 
 def matches(model, search: str, phone_digits: str | None, dialect: str):
     """A condition on ``model``: every word of ``search`` is in the record's search
-    text, or (for a phone typed with spaces, "600 11 22") ``phone_digits`` are."""
-    branches = [[fold(w) for w in search.split() if fold(w)]]
+    text; or, when what was typed is a phone written the usual ways ("600 11 22",
+    "0034 600..."), its ``phone_digits`` are, as one run of digits."""
     if phone_digits:
-        branches.append([phone_digits.lstrip("+")])
-    # Exact on both databases; PostgreSQL's trigram index serves these LIKEs itself.
+        branches = [[phone_digits.lstrip("+")]]
+    else:
+        branches = [[fold(w) for w in search.split() if fold(w)]]
+    # PostgreSQL's trigram index serves these LIKEs itself.
     condition = or_(*(and_(*(_like(model.search_text, w) for w in branch))
                       for branch in branches))
     if dialect == "sqlite":
-        # SQLite's LIKE reads every row: the FTS5 table narrows them down first.
+        # SQLite's LIKE reads every row: the FTS5 table finds the rows instead,
+        # exactly for words of three characters or more; shorter ones are LIKEs
+        # on the rows it found.
         candidates = _sqlite_candidates(model, branches)
+        if candidates is not None and all(len(w) >= MIN_INDEXED for b in branches for w in b):
+            return candidates
         if candidates is not None:
             condition = and_(candidates, condition)
     return condition
@@ -91,8 +111,8 @@ def is_index_table(name: str) -> bool:
 
 def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic's include_object hook: autogenerate leaves the search indexes to
-    the migration that makes them (SQLite's FTS5 tables, PostgreSQL's trigram
-    index, which exists on PostgreSQL only)."""
+    the migration that makes them, for one database kind each (SQLite's FTS5
+    tables, PostgreSQL's trigram index)."""
     if type_ == "table":
         return not is_index_table(name)
-    return not (type_ == "index" and (name or "").endswith("_search_text"))
+    return not (type_ == "index" and "_search_" in (name or ""))

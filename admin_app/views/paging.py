@@ -13,9 +13,13 @@ an OFFSET over whole rows. Here:
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
+from ..database import collect_then_sort
+from ..models import Searchable
 from ..services.counting import count_rows
 
 
@@ -39,14 +43,21 @@ class LargeLists:
         query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
         if not execute:
             return count, self._apply_pagination(query, page, page_size)
-        return count, self._page_rows(self._apply_pagination(query, page, page_size))
+        paged = self._apply_pagination(query, page, page_size)
+        indexed_search = search and issubclass(self.model, Searchable)
+        with collect_then_sort() if indexed_search else nullcontext():
+            ids = self._page_ids(paged)
+        return count, self._page_rows(ids)
 
-    def _page_rows(self, paged_query) -> list:
-        """The page's rows, in the page's order: ids first, then the rows with
-        what each row shows of its relations."""
+    def _page_ids(self, paged_query) -> list:
+        """The ids of the page's rows, in order, read through the indexes alone
+        where the order's index holds the filter's columns too."""
         key = getattr(self.model, self._primary_key)
-        ids = [row_id for (row_id,) in
-               paged_query.enable_eagerloads(False).with_entities(key)]
+        return [row_id for (row_id,) in paged_query.enable_eagerloads(False).with_entities(key)]
+
+    def _page_rows(self, ids: list) -> list:
+        """The rows of ``ids``, in that order, with what each shows of its relations."""
+        key = getattr(self.model, self._primary_key)
         if not ids:
             return []
         rows = self.get_query().filter(key.in_(ids))

@@ -28,7 +28,7 @@ def garcia(make):
 
 
 @pytest.mark.parametrize("typed", ["garcia", "GARCÍA", "Garc", "jose garcia", "josé garcía",
-                                   "ose ar", "JOSE@EXAMPLE.COM", "611 22 33"])
+                                   "ose ar", "rc", "JOSE@EXAMPLE.COM", "611 22 33"])
 def test_search_ignores_case_and_accents_and_matches_inside_words(admin_client, make, garcia,
                                                                    typed):
     make.customer("Josefa", "Smith", email="josefa@example.com")
