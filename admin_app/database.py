@@ -93,3 +93,35 @@ def collect_then_sort():
         yield
     finally:
         db.session.execute(text("SET LOCAL enable_indexscan TO DEFAULT"))
+
+
+@contextmanager
+def bulk_load(tables: list[str]):
+    """SQLite: while millions of rows pour into ``tables``, set their secondary
+    indexes and triggers aside and build them again at the end (one sort each,
+    instead of a B-tree insert per row), then rebuild their FTS5 search tables.
+    Unique indexes stay, so duplicates are still refused as they come.
+    PostgreSQL: nothing changes."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    names = ", ".join(f"'{table}'" for table in tables)
+    aside = db.session.execute(text(
+        f"SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN ({names}) "
+        "AND type IN ('index', 'trigger') AND sql IS NOT NULL "
+        "AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY type")).all()
+    for kind, name, _sql in aside:
+        db.session.execute(text(f"DROP {kind.upper()} {name}"))
+    db.session.commit()
+    try:
+        yield
+    finally:
+        db.session.rollback()  # whatever a failed load left unfinished
+        for _kind, _name, sql in aside:  # indexes first, then triggers
+            db.session.execute(text(sql))
+        for table in tables:
+            index = f"{table}_search"  # services/search.py: a searchable table's FTS5 index
+            if db.session.scalar(text("SELECT 1 FROM sqlite_master WHERE name = :n"), {"n": index}):
+                db.session.execute(text(f"INSERT INTO {index}({index}) VALUES ('rebuild')"))
+        db.session.commit()
+

@@ -27,7 +27,8 @@ from admin_app.models import (  # noqa: E402
     Wallet,
     WalletTransaction,
 )
-from admin_app.services.seed import seed  # noqa: E402
+from admin_app.database import bulk_load  # noqa: E402
+from admin_app.services.seed import SEEDED_TABLES, seed  # noqa: E402
 DEFAULT_SQLITE = ROOT / "instance" / "bench.db"
 
 # The operator both apps' cases run as (export needs operator or above).
@@ -60,9 +61,10 @@ def prepare(app, customers: int) -> None:
         if have < customers:
             started = time.perf_counter()
             # A seed value past the existing rows: a top-up adds new people, not copies.
-            seed(customers - have, seed=have + 1, tx_per_wallet=TX_PER_WALLET,
-                 wallets_per_customer=WALLETS_PER_CUSTOMER, on_chunk=db.session.commit)
-            db.session.commit()
+            with bulk_load(SEEDED_TABLES):
+                seed(customers - have, seed=have + 1, tx_per_wallet=TX_PER_WALLET,
+                     wallets_per_customer=WALLETS_PER_CUSTOMER, on_chunk=db.session.commit)
+                db.session.commit()
             seeded = True
             print(f"seeded {customers - have:,} customers in "
                   f"{time.perf_counter() - started:.0f} s", flush=True)

@@ -50,6 +50,10 @@ from ..models import (
 )
 
 CHUNK = 5_000
+# The tables a seed fills in bulk (see database.bulk_load).
+SEEDED_TABLES = ["customers", "guests", "orders", "order_lines", "wallets",
+                 "wallet_transactions", "loyalty_transactions", "invoices", "addresses",
+                 "wishlist_items", "offer_events", "blacklist"]
 
 FIRST_NAMES = (
     "Lucía", "Daniel", "Paula", "Noah", "Martín", "Carmen", "Julia", "Hugo", "Sofía", "Pablo",
