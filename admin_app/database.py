@@ -78,6 +78,15 @@ def refresh_statistics() -> None:
     db.session.commit()
 
 
+def table_grew(table, rows: int) -> None:
+    """PostgreSQL: after ``rows`` new rows in this transaction, refresh the table's
+    statistics now, not when autovacuum comes by: planned on the old figures
+    (a near-empty table), looking those rows up again reads the whole table
+    each time. SQLite's plans for such lookups do not depend on statistics."""
+    if rows >= 1_000 and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text(f"ANALYZE {table.name}"))
+
+
 @contextmanager
 def collect_then_sort():
     """Within: PostgreSQL finds matching rows through their indexes (a search's
@@ -124,4 +133,3 @@ def bulk_load(tables: list[str]):
             if db.session.scalar(text("SELECT 1 FROM sqlite_master WHERE name = :n"), {"n": index}):
                 db.session.execute(text(f"INSERT INTO {index}({index}) VALUES ('rebuild')"))
         db.session.commit()
-

@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import select, text
 
-from admin_app.database import bulk_load, reserve_ids
+from admin_app.database import bulk_load, reserve_ids, table_grew
 from admin_app.extensions import db
 from admin_app.models import Customer, CustomerGroup
 
@@ -70,3 +70,16 @@ def test_a_bulk_load_puts_every_index_and_trigger_back_and_indexes_the_rows(admi
     assert _schema_entries("customers") == before
     page = admin_client.get("/admin/customers/?search=loaded").get_data(as_text=True)
     assert "Bulk Loaded" in page
+
+
+def test_after_a_large_insert_the_planner_knows_the_tables_new_size(make):
+    """PostgreSQL plans lookups by the table's statistics: a thousand rows
+    imported into an empty table must not leave it planned as empty."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's lookup plans do not depend on statistics")
+    db.session.execute(CustomerGroup.__table__.insert(),
+                       [{"name": f"Imported {n}"} for n in range(1_000)])
+    table_grew(CustomerGroup.__table__, 1_000)
+    db.session.commit()
+    assert db.session.scalar(text(
+        "SELECT reltuples FROM pg_class WHERE relname = 'customer_groups'")) == 1_000

@@ -23,7 +23,7 @@ from flask_babel import ngettext
 from sqlalchemy import delete, select
 
 from ..choices import AuditAction, BlacklistReason, ImportAction, ImportStatus
-from ..database import lock_row, reserve_ids
+from ..database import lock_row, reserve_ids, table_grew
 from ..extensions import db
 from ..i18n import day, locale
 from ..models import (
@@ -299,6 +299,7 @@ def apply(batch: ImportBatch, *, actor: AdminUser | None) -> Plan:
         for row, record_id in zip(rows, ids):
             row["id"] = record_id
         _insert_many(kind.model.__table__, rows)
+        table_grew(kind.model.__table__, len(rows))
         changes += [{"record_id": record_id, "action": ImportAction.CREATED, "line": line,
                      "before": None, "after": _json(values)}
                     for record_id, (line, values) in zip(ids, plan.creates)]
