@@ -51,8 +51,8 @@ def count_rows(query, key, *, exact_up_to: int, table: str | None = None) -> Row
     past the limit the table's estimated size can be shown.
     """
     estimate = estimated_rows(table) if table else None
-    if estimate is not None and estimate > 10 * exact_up_to:
-        # Far past the limit by the statistics: the count could only say "more than".
+    if estimate is not None and estimate >= 2 * exact_up_to:
+        # Far past the limit by the statistics: counting could only say "more than".
         return RowCount(estimate, RowCount.ABOUT)
     capped = (query.enable_eagerloads(False).order_by(None)
               .with_entities(key).limit(exact_up_to + 1).subquery())

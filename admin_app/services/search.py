@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, select, text, true
 
 LIKE_ESCAPE = "\\"
 # Trigram indexes need three characters to look a word up; shorter words are
@@ -58,37 +58,26 @@ def matches(model, search: str, phone_digits: str | None, dialect: str):
     """A condition on ``model``: every word of ``search`` is in the record's search
     text; or, when what was typed is a phone written the usual ways ("600 11 22",
     "0034 600..."), its ``phone_digits`` are, as one run of digits."""
-    if phone_digits:
-        branches = [[phone_digits.lstrip("+")]]
-    else:
-        branches = [[fold(w) for w in search.split() if fold(w)]]
+    words = [phone_digits.lstrip("+")] if phone_digits else [
+        word for word in map(fold, search.split()) if word]
+    if not words:
+        return true()
+    short = [word for word in words if len(word) < MIN_INDEXED]
+    if dialect == "sqlite" and len(short) < len(words):
+        # SQLite's LIKE reads every row: its FTS5 table finds the rows with the
+        # longer words, exactly; shorter words are then LIKEs on those rows.
+        long = [word for word in words if len(word) >= MIN_INDEXED]
+        return and_(_sqlite_found(model, long), *(_like(model.search_text, w) for w in short))
     # PostgreSQL's trigram index serves these LIKEs itself.
-    condition = or_(*(and_(*(_like(model.search_text, w) for w in branch))
-                      for branch in branches))
-    if dialect == "sqlite":
-        # SQLite's LIKE reads every row: the FTS5 table finds the rows instead,
-        # exactly for words of three characters or more; shorter ones are LIKEs
-        # on the rows it found.
-        candidates = _sqlite_candidates(model, branches)
-        if candidates is not None and all(len(w) >= MIN_INDEXED for b in branches for w in b):
-            return candidates
-        if candidates is not None:
-            condition = and_(candidates, condition)
-    return condition
+    return and_(*(_like(model.search_text, word) for word in words))
 
 
-def _sqlite_candidates(model, branches: list[list[str]]):
-    """``model.id IN (rows the FTS5 trigram table finds)``, or None when a branch
-    has no word long enough to look up."""
-    queries = []
-    for branch in branches:
-        long_words = [w for w in branch if len(w) >= MIN_INDEXED]
-        if not long_words:
-            return None
-        queries.append("(" + " AND ".join(_fts_phrase(w) for w in long_words) + ")")
+def _sqlite_found(model, words: list[str]):
+    """``model.id IN (the rows whose search text holds every word)``, from FTS5."""
     table = fts_table(model)
+    query = " AND ".join(_fts_phrase(word) for word in words)
     rowids = select(text("rowid")).select_from(text(table)).where(
-        text(f"{table} MATCH :fts_query").bindparams(fts_query=" OR ".join(queries)))
+        text(f"{table} MATCH :fts_query").bindparams(fts_query=query))
     return model.id.in_(rowids)
 
 
