@@ -122,10 +122,12 @@ def bulk_load(tables: list[str]):
     for kind, name, _sql in aside:
         db.session.execute(text(f"DROP {kind.upper()} {name}"))
     db.session.commit()
+    _fresh_connections()
     try:
         yield
     finally:
         db.session.rollback()  # whatever a failed load left unfinished
+        _fresh_connections()
         for _kind, _name, sql in aside:  # indexes first, then triggers
             db.session.execute(text(sql))
         for table in tables:
@@ -133,3 +135,10 @@ def bulk_load(tables: list[str]):
             if db.session.scalar(text("SELECT 1 FROM sqlite_master WHERE name = :n"), {"n": index}):
                 db.session.execute(text(f"INSERT INTO {index}({index}) VALUES ('rebuild')"))
         db.session.commit()
+
+
+def _fresh_connections() -> None:
+    """After a change of schema: pooled connections still reading from before it
+    would see the old one (a cursor left unread keeps SQLite's snapshot open)."""
+    db.session.close()
+    db.engine.dispose()
