@@ -7,6 +7,7 @@ from flask import Flask
 from sqlalchemy import event, false, func, select, text, update
 
 from .extensions import db
+from .services import search
 
 
 def configure_engines(app: Flask) -> None:
@@ -131,7 +132,7 @@ def bulk_load(tables: list[str]):
         for _kind, _name, sql in aside:  # indexes first, then triggers
             db.session.execute(text(sql))
         for table in tables:
-            index = f"{table}_search"  # services/search.py: a searchable table's FTS5 index
+            index = search.fts_table(table)
             if db.session.scalar(text("SELECT 1 FROM sqlite_master WHERE name = :n"), {"n": index}):
                 db.session.execute(text(f"INSERT INTO {index}({index}) VALUES ('rebuild')"))
         db.session.commit()

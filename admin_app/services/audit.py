@@ -23,7 +23,8 @@ from ..models import AuditEvent, ImportBatch, ImportChange, Notification, utcnow
 # bookkeeping (the import is one event), the outbox of messages.
 NOT_AUDITED = (AuditEvent, ImportBatch, ImportChange, Notification)
 # Fields that change on every save or carry secrets: never copied into the trail.
-IGNORED_FIELDS = {"updated_at", "sort_name", "search_text", "password_hash", "last_login_at", "content"}
+IGNORED_FIELDS = {"updated_at", "sort_name", "search_text", "password_hash", "last_login_at",
+                  "content"}
 SECRET = "••••"
 # Rows go in through the table, not the ORM: many at once stay cheap (an import
 # of 100,000 customers writes 100,000 events).

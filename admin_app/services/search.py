@@ -74,7 +74,7 @@ def matches(model, search: str, phone_digits: str | None, dialect: str):
 
 def _sqlite_found(model, words: list[str]):
     """``model.id IN (the rows whose search text holds every word)``, from FTS5."""
-    table = fts_table(model)
+    table = fts_table(model.__tablename__)
     query = " AND ".join(_fts_phrase(word) for word in words)
     rowids = select(text("rowid")).select_from(text(table)).where(
         text(f"{table} MATCH :fts_query").bindparams(fts_query=query))
@@ -85,8 +85,9 @@ def _fts_phrase(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
-def fts_table(model) -> str:
-    return f"{model.__tablename__}_search"
+def fts_table(table: str) -> str:
+    """The name of a searchable table's FTS5 index (SQLite)."""
+    return f"{table}_search"
 
 
 # SQLite's FTS5 table for a search, and the tables FTS5 keeps beside it.

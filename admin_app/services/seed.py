@@ -50,10 +50,11 @@ from ..models import (
 )
 
 CHUNK = 5_000
+# What a seed writes in chunks, parents before children.
+CHUNKED_MODELS = (Customer, Guest, Order, OrderLine, Wallet, WalletTransaction,
+                  LoyaltyTransaction, Invoice, Address, WishlistItem, OfferEvent)
 # The tables a seed fills in bulk (see database.bulk_load).
-SEEDED_TABLES = ["customers", "guests", "orders", "order_lines", "wallets",
-                 "wallet_transactions", "loyalty_transactions", "invoices", "addresses",
-                 "wishlist_items", "offer_events", "blacklist"]
+SEEDED_TABLES = [model.__tablename__ for model in (*CHUNKED_MODELS, BlacklistEntry)]
 
 FIRST_NAMES = (
     "Lucía", "Daniel", "Paula", "Noah", "Martín", "Carmen", "Julia", "Hugo", "Sofía", "Pablo",
@@ -372,8 +373,7 @@ def _wallet_count(rng: random.Random, average: float) -> int:
 
 
 def _flush_in_order(out: _Writer) -> None:
-    for model in (Customer, Guest, Order, OrderLine, Wallet, WalletTransaction,
-                  LoyaltyTransaction, Invoice, Address, WishlistItem, OfferEvent):
+    for model in CHUNKED_MODELS:
         out.flush(model)
     if out.on_chunk is not None:
         out.on_chunk()

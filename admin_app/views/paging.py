@@ -5,7 +5,8 @@ an OFFSET over whole rows. Here:
 
 - the count is exact up to ``LIST_EXACT_COUNT`` rows (``SEARCH_EXACT_COUNT``
   with a search), and past that an estimate or "more than", labelled as such
-  (services/counting.py); such lists page with previous / next;
+  (services/counting.py); such lists page with previous / next. Exports and
+  actions on every match, which read each row anyway, count them exactly;
 - a page is two queries: the ids of the page, found through the sort's index
   alone (so page 20,000 skips index entries, not rows), then those rows;
 - every order ends with the primary key, so rows with equal sort values never
@@ -20,7 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from ..database import collect_then_sort
 from ..models import Searchable
-from ..services.counting import count_rows
+from ..services.counting import count_rows, exact_count
 
 
 class LargeLists:
@@ -32,18 +33,19 @@ class LargeLists:
             query, _none, joins, _ = self._apply_search(query, None, joins, {}, search)
         if filters and self._filters:
             query, _none, joins, _ = self._apply_filters(query, None, joins, {}, filters)
+        key = getattr(self.model, self._primary_key)
+        in_order, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
+        if not execute:
+            # An export or an action on every match reads each row: say exactly how many.
+            return exact_count(query, key), self._apply_pagination(in_order, page, page_size)
         count = None
         if not self.simple_list_pager:
-            key = getattr(self.model, self._primary_key)
             # A search's matches are checked one by one (no index holds them in
             # order), so its count stops sooner: "more than 1,000" asks for more words.
             limit = current_app.config["SEARCH_EXACT_COUNT" if search else "LIST_EXACT_COUNT"]
             count = count_rows(query, key, exact_up_to=limit,
                                table=None if (search or filters) else self.model.__tablename__)
-        query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
-        if not execute:
-            return count, self._apply_pagination(query, page, page_size)
-        paged = self._apply_pagination(query, page, page_size)
+        paged = self._apply_pagination(in_order, page, page_size)
         indexed_search = search and issubclass(self.model, Searchable)
         with collect_then_sort() if indexed_search else nullcontext():
             ids = self._page_ids(paged)

@@ -62,6 +62,16 @@ def test_assign_a_group_to_every_matching_customer(admin_client, make, ruizes):
     assert ("success", "25 customers moved to Gold.") in flashes(get_page(admin_client, CUSTOMERS))
 
 
+def test_an_action_states_the_exact_count_even_past_the_lists_limit(admin_client, app,
+                                                                   monkeypatch, ruizes):
+    """The list may say "more than 20"; the page that acts on every match counts
+    each of them, as it touches each of them."""
+    monkeypatch.setitem(app.config, "SEARCH_EXACT_COUNT", 20)
+    assert "(more than 20)" in text(get_page(admin_client, CUSTOMERS, search="ruiz"))
+    page_url = act_on_all(admin_client, "search=ruiz", "assign_group").headers["Location"]
+    assert "25 customers selected." in text(get_page(admin_client, page_url))
+
+
 def test_assign_a_group_to_the_checked_customers_only(login, make, ruizes):
     operator = login(Role.OPERATOR)
     matching, _others = ruizes

@@ -191,3 +191,8 @@ def test_customer_model_keeps_searchable_fields_in_step_with_its_view(app):
     view = next(v for v in app.extensions["admin"][0]._views
                 if getattr(v, "model", None) is Customer)
     assert set(view.column_searchable_list) == set(Customer.search_fields)
+
+
+def test_a_search_of_only_spaces_lists_everyone(admin_client, make):
+    everyone = {make.customer("Ana", "Uno").id, make.customer("Eva", "Dos").id}
+    assert set(listed_ids(customers_page(admin_client, search="   "))) == everyone
