@@ -11,6 +11,8 @@ class Choices:
     """
 
     LABELS: dict[str, object] = {}
+    # Where a value deserves a coloured badge in lists (value -> Bootstrap colour).
+    BADGES: dict[str, str] = {}
 
     @classmethod
     def values(cls) -> list[str]:
@@ -23,6 +25,11 @@ class Choices:
     @classmethod
     def label(cls, value: str | None) -> str:
         return str(cls.LABELS.get(value, value or ""))
+
+    @classmethod
+    def badge(cls, value: str | None) -> str | None:
+        """The Bootstrap colour of the value's badge, or None for plain text."""
+        return cls.BADGES.get(value)
 
     @classmethod
     def check_sql(cls, column: str) -> str:
@@ -76,6 +83,8 @@ class OrderStatus(Choices):
         CANCELLED: _l("Cancelled"),
         RETURNED: _l("Returned"),
     }
+    BADGES = {PLACED: "info", PAID: "primary", SHIPPED: "warning", DELIVERED: "success",
+              CANCELLED: "secondary", RETURNED: "dark"}
 
 
 class BlacklistReason(Choices):
@@ -98,6 +107,7 @@ class DiscountKind(Choices):
 class WalletStatus(Choices):
     ACTIVE, BLOCKED = "active", "blocked"
     LABELS = {ACTIVE: _l("Active"), BLOCKED: _l("Blocked")}
+    BADGES = {ACTIVE: "success", BLOCKED: "danger"}
 
 
 class WalletTxKind(Choices):
@@ -135,6 +145,7 @@ class OfferEventKind(Choices):
 class InvoiceStatus(Choices):
     UNPAID, PAID, VOID = "unpaid", "paid", "void"
     LABELS = {UNPAID: _l("Unpaid"), PAID: _l("Paid"), VOID: _l("Void")}
+    BADGES = {UNPAID: "warning", PAID: "success", VOID: "secondary"}
 
 
 class NotificationChannel(Choices):
@@ -145,6 +156,7 @@ class NotificationChannel(Choices):
 class NotificationStatus(Choices):
     QUEUED, SENT, FAILED = "queued", "sent", "failed"
     LABELS = {QUEUED: _l("Queued"), SENT: _l("Sent"), FAILED: _l("Failed")}
+    BADGES = {QUEUED: "info", SENT: "success", FAILED: "danger"}
 
 
 class ImportStatus(Choices):
@@ -155,6 +167,7 @@ class ImportStatus(Choices):
         UNDONE: _l("Undone"),
         DISCARDED: _l("Discarded"),
     }
+    BADGES = {PREVIEWED: "info", APPLIED: "success", UNDONE: "secondary", DISCARDED: "light"}
 
 
 class ImportAction(Choices):

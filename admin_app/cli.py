@@ -12,13 +12,14 @@ from .choices import Role
 from .database import bulk_load, refresh_statistics
 from .extensions import db
 from .models import AdminUser, Customer, Wallet
-from .services import ledger
+from .services import dashboard, ledger
 from .services import seed as seed_service
 from .services.errors import DomainError
 from .services.users import create_user
 
 users_cli = AppGroup("users", help="Manage admin users.")
 ledger_cli = AppGroup("ledger", help="Expire credit and check the ledgers.")
+dashboard_cli = AppGroup("dashboard", help="The home page's figures.")
 
 DEMO_EMAIL = "admin@example.com"
 DEMO_PASSWORD = "backoffice-demo"
@@ -61,6 +62,7 @@ def seed_command(customers, seed_value, tx_per_wallet, wallets_per_customer, if_
                                    on_chunk=db.session.commit)
         db.session.commit()
     refresh_statistics()
+    dashboard.snapshot(refresh=True)  # the first visit after a large seed need not wait
     elapsed = time.perf_counter() - started
     summary = ", ".join(f"{n} {table}" for table, n in sorted(report.counts.items()))
     click.echo(f"Seeded in {elapsed:.1f} s: {summary}.")
@@ -104,7 +106,18 @@ def verify_command():
     click.echo("Every wallet and customer matches its ledger.")
 
 
+@dashboard_cli.command("refresh")
+def dashboard_refresh_command():
+    """Recompute the home page's figures now (e.g. every few minutes from cron, so
+    that no visitor waits for them on a large database)."""
+    started = time.perf_counter()
+    row = dashboard.snapshot(refresh=True)
+    click.echo(f"Dashboard figures for {row.figures['customers']} customers computed in "
+               f"{time.perf_counter() - started:.2f} s.")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(dashboard_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(ledger_cli)
     app.cli.add_command(seed_command)

@@ -11,10 +11,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Callable
 
 from flask_admin.contrib.sqla import filters as sqla_filters
+from babel.dates import get_date_format
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_
+from sqlalchemy import and_, exists, extract, or_
 
-from .i18n import parse_day
+from .i18n import RANGE_SEPARATOR, day, locale, parse_day
 
 NONE_VALUE = "__none__"
 
@@ -27,8 +28,15 @@ def _day_start(day: date) -> datetime:
 RANGE_SPLIT = re.compile(r"\s+(?:to|a|–|-)\s+")
 
 
+# The days shown in "write it like ..." hints.
+HINT_DAYS = (date(2026, 11, 1), date(2026, 11, 30))
+
+
 class DayInput:
     """Days typed as ISO or as the user's locale writes them (22/11/2026)."""
+
+    def value_hint(self) -> str:
+        return day(HINT_DAYS[0])
 
     def validate(self, value: str) -> bool:
         try:
@@ -50,6 +58,9 @@ class DateRangeFilter(sqla_filters.DateBetweenFilter):
         except ValueError:
             return False
         return start <= end
+
+    def value_hint(self) -> str:
+        return RANGE_SEPARATOR.join(day(d) for d in HINT_DAYS)
 
     def clean(self, value: str):
         days = [parse_day(part) for part in RANGE_SPLIT.split(value.strip())]
@@ -225,3 +236,81 @@ class IntegerEqualFilter(sqla_filters.FilterEqual):
 
     def operation(self):
         return _l("is")
+
+
+class EventDateRangeFilter(DateRangeFilter):
+    """Records with at least one related event on a range of days, e.g. customers
+    who redeemed an offer between two dates. ``column`` is the listed record's key
+    (a column of the list's own table, so the list is not joined to the events
+    and no record shows twice); ``event_key`` the event's column that points to
+    it, ``event_date`` the event's date, ``where`` which events count."""
+
+    def __init__(self, column, name, *, event_key, event_date, where=None):
+        super().__init__(column, name)
+        self.event_key, self.event_date, self.where = event_key, event_date, where
+
+    def apply(self, query, value, alias=None):
+        start, end = value
+        conditions = [self.event_key == self.get_column(alias),
+                      self.event_date >= _day_start(start),
+                      self.event_date < _day_start(end + timedelta(days=1))]
+        if self.where is not None:
+            conditions.append(self.where)
+        return query.filter(exists().where(*conditions))
+
+
+# A day and month "20/12", "12/20", "20-12" or "20.12", in either order by locale.
+DAY_MONTH = re.compile(r"(\d{1,2})[/.-](\d{1,2})")
+
+
+def parse_day_month(text: str) -> tuple[int, int]:
+    """(month, day) of a day and month typed as the user's locale orders them
+    (20/12 in Spanish, 12/20 in English). Raises ValueError."""
+    match = DAY_MONTH.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(text)
+    first, second = int(match[1]), int(match[2])
+    month, day_ = (first, second) if month_first() else (second, first)
+    date(2000, month, day_)  # a leap year: 29/02 is a birthday; 31/04 is not
+    return month, day_
+
+
+class DayMonthRangeFilter(sqla_filters.BaseSQLAFilter):
+    """A date's day and month in a range, whatever the year: birthdays from
+    20/12 to 10/01 run over the new year, as birthday campaigns need."""
+
+    def validate(self, value: str) -> bool:
+        try:
+            self.clean(value)
+        except ValueError:
+            return False
+        return True
+
+    def clean(self, value: str):
+        parts = RANGE_SPLIT.split(value.strip())
+        if len(parts) != 2:
+            raise ValueError(value)
+        return [parse_day_month(part) for part in parts]
+
+    def apply(self, query, value, alias=None):
+        (start_month, start_day), (end_month, end_day) = value
+        column = self.get_column(alias)
+        # month * 100 + day: 1220 for 20 December, comparable on both databases.
+        month_day = extract("month", column) * 100 + extract("day", column)
+        start, end = start_month * 100 + start_day, end_month * 100 + end_day
+        if start <= end:
+            return query.filter(month_day.between(start, end))
+        return query.filter(or_(month_day >= start, month_day <= end))
+
+    def operation(self):
+        return _l("day and month between")
+
+    def value_hint(self) -> str:
+        """20/12 – 10/01 in Spanish, 12/20 – 01/10 in English."""
+        return RANGE_SEPARATOR.join(("12/20", "01/10") if month_first() else ("20/12", "10/01"))
+
+
+def month_first() -> bool:
+    """Whether the user's locale writes the month before the day (12/20)."""
+    pattern = get_date_format("short", locale=locale()).pattern
+    return pattern.index("M") < pattern.index("d")

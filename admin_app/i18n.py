@@ -13,7 +13,12 @@ from decimal import Decimal
 
 from babel import Locale
 from babel.dates import format_skeleton, get_day_names, get_month_names, parse_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import (
+    format_compact_currency,
+    format_compact_decimal,
+    format_currency,
+    format_decimal,
+)
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import (
     format_datetime,
@@ -72,6 +77,23 @@ def number(value: int | None) -> str:
     if value is None:
         return ""
     return format_decimal(value, locale=locale(), group_separator=_grouped(value))
+
+
+def compact_number(value: int) -> str:
+    """A count on a chart's axis: 12K / 12 mil."""
+    return format_compact_decimal(value, locale=locale(), fraction_digits=1)
+
+
+def compact_money(amount_minor: int, currency: str | None = None) -> str:
+    """An amount on a chart's axis: €12K / 12 mil €."""
+    currency = currency or current_app.config["CURRENCY"]
+    return format_compact_currency(Decimal(amount_minor).scaleb(-2), currency,
+                                   locale=locale(), fraction_digits=1)
+
+
+def day_and_month(value: date) -> str:
+    """A day on a chart: Nov 2 / 2 nov."""
+    return format_skeleton("MMMd", value, locale=locale())
 
 
 def day(value: date | None) -> str:

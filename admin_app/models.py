@@ -323,6 +323,11 @@ class Order(db.Model):
         back_populates="order", cascade="all, delete-orphan"
     )
 
+    @property
+    def buyer(self) -> Customer | Guest | None:
+        """Who bought: the registered customer, or the guest who did not register."""
+        return self.customer or self.guest
+
     def __str__(self) -> str:
         return self.sale_code
 
@@ -672,6 +677,17 @@ def _add_choice_constraints() -> None:
 
 
 _add_choice_constraints()
+
+
+class DashboardSnapshot(db.Model):
+    """The home page's figures as last computed (services/dashboard.py): one row,
+    read by every app server until it is too old."""
+
+    __tablename__ = "dashboard_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    figures: Mapped[dict] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class LedgerRowImmutable(RuntimeError):

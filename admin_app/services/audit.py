@@ -17,11 +17,19 @@ from sqlalchemy import Column, event, inspect
 from sqlalchemy.orm import Session
 
 from ..choices import AuditAction
-from ..models import AuditEvent, ImportBatch, ImportChange, Notification, utcnow
+from ..models import (
+    AuditEvent,
+    DashboardSnapshot,
+    ImportBatch,
+    ImportChange,
+    Notification,
+    utcnow,
+)
 
 # Rows whose story is told elsewhere: the audit itself, an import's own
-# bookkeeping (the import is one event), the outbox of messages.
-NOT_AUDITED = (AuditEvent, ImportBatch, ImportChange, Notification)
+# bookkeeping (the import is one event), the outbox of messages, and the
+# dashboard's figures (derived from the audited rows, recomputed every few minutes).
+NOT_AUDITED = (AuditEvent, DashboardSnapshot, ImportBatch, ImportChange, Notification)
 # Fields that change on every save or carry secrets: never copied into the trail.
 IGNORED_FIELDS = {"updated_at", "sort_name", "search_text", "password_hash", "last_login_at",
                   "content"}

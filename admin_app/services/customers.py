@@ -22,6 +22,7 @@ from ..models import (
     utcnow,
 )
 from . import audit, invoices, ledger
+from .orders import recent_orders
 from .errors import DomainError
 
 
@@ -93,10 +94,10 @@ def profile(customer: Customer) -> Profile:
     for event in newest(OfferEvent, OfferEvent.occurred_at.desc()):
         offers.setdefault(event.kind, []).append(event)
     wallets = newest(Wallet, Wallet.created_at.desc())
+    orders, orders_total = recent_orders(Order.customer_id, customer.id, PROFILE_ROWS)
     return Profile(
-        orders=newest(Order, Order.created_at.desc(), Order.id.desc()),
-        orders_total=db.session.scalar(
-            select(func.count(Order.id)).where(Order.customer_id == customer.id)),
+        orders=orders,
+        orders_total=orders_total,
         wallets=[WalletLine(w, ledger.available_balance(w)) for w in wallets],
         movements=ledger.recent_movements(customer=customer, limit=PROFILE_ROWS),
         points=ledger.recent_points(customer, limit=PROFILE_ROWS),

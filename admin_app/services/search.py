@@ -106,3 +106,14 @@ def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
     if type_ == "table":
         return not is_index_table(name)
     return not (type_ == "index" and "_search_" in (name or ""))
+
+
+# Above every character: "S00012" <= code < "S00012" + LAST_CHARACTER holds the
+# codes that begin with "S00012", a range that a plain B-tree index answers
+# (binary / C collation), where LIKE 'S00012%' is not indexed on SQLite.
+LAST_CHARACTER = "\U0010ffff"
+
+
+def starts_with(column, prefix: str):
+    """``column`` begins with ``prefix``, as an indexed range."""
+    return and_(column >= prefix, column < prefix + LAST_CHARACTER)

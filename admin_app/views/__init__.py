@@ -7,24 +7,28 @@ from ..security import csp_nonce
 
 from .admin_users import AdminUserView
 from .audit import AuditView
-from .base import HomeView
 from .blacklist import BlacklistView
 from .customers import CustomerView
+from .discount_codes import DiscountCodeView
 from .groups import GroupView
 from .guests import GuestView
+from .home import HomeView
 from .invoices import InvoiceView
 from .loyalty_history import LoyaltyHistoryView
+from .orders import OrderView
 from .wallet_history import WalletHistoryView
 from .wallets import WalletView
 
 VIEWS = [
     CustomerView,
     GroupView,
+    OrderView,
+    GuestView,
     WalletView,
     WalletHistoryView,
+    DiscountCodeView,
     LoyaltyHistoryView,
     InvoiceView,
-    GuestView,
     BlacklistView,
     AdminUserView,
     AuditView,

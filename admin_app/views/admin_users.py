@@ -18,6 +18,7 @@ class AdminUserView(BaseModelView):
     model_class = AdminUser
     menu_name = _l("Admin users")
     view_url = "users"
+    record_nouns = (_l("admin user"), _l("admin users"))
     required_capability = permissions.ADMINISTER
     create_capability = edit_capability = permissions.ADMINISTER
     allow_delete = False

@@ -93,6 +93,7 @@ class AuditView(BaseModelView):
     model_class = AuditEvent
     menu_name = _l("Audit log")
     view_url = "audit"
+    record_nouns = (_l("audit event"), _l("audit events"))
     required_capability = permissions.ADMINISTER
     allow_create = allow_edit = allow_delete = False
 

@@ -9,7 +9,6 @@ import re
 from datetime import date, datetime
 
 from flask import abort, current_app, flash, has_request_context, redirect, request, url_for
-from flask_admin import AdminIndexView
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.tools import parse_like_term
@@ -58,6 +57,9 @@ COMMON_LABELS = {
     "is_blacklisted": _l("Blacklisted"),
 }
 
+# Menu groups shared by several views.
+MARKET = _l("Market")
+
 PHONE_HINT = _l("With the country code, for example +34 600 111 222.")
 
 # What a phone typed into the search box may look like: digits and separators.
@@ -101,6 +103,18 @@ def _phone_formatter(view, context, model, name):
     return display_phone(rec_getattr(model, name))
 
 
+def choice_badge(choices_cls):
+    """A formatter showing a choice column's value as its label in a coloured badge."""
+    def format_value(view, context, model, name):
+        value = rec_getattr(model, name)
+        colour = choices_cls.badge(value)
+        label = choices_cls.label(value)
+        if colour is None:
+            return label
+        return Markup('<span class="badge badge-{}">{}</span>').format(colour, label)
+    return format_value
+
+
 def name_with_blacklist_marker(view, context, model, name):
     """The record's name, with a visible marker when its phone is blacklisted."""
     if getattr(model, "is_blacklisted", False):
@@ -141,10 +155,6 @@ class ProtectedView:
         abort(403)
 
 
-class HomeView(ProtectedView, AdminIndexView):
-    """The /admin/ home page."""
-
-
 class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, LargeLists,
                     ModelView):
     """Declarations with safe defaults; permissions follow the role table."""
@@ -167,6 +177,9 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
 
     column_type_formatters = LIST_TYPE_FORMATTERS
     column_type_formatters_detail = LIST_TYPE_FORMATTERS
+
+    # What one and several of the view's records are called ("Delete 3 customers?").
+    record_nouns = (_l("record"), _l("records"))
 
     # Each view module declares these four, and the columns.
     model_class: type | None = None
@@ -293,6 +306,9 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
         names = {c.key for c in columns} | {
             n for n in (*(self.column_list or ()), *(self.column_details_list or ()))
             if isinstance(n, str)}
+        for key, choices_cls in choices.items():
+            if choices_cls.BADGES:
+                formatters[key] = choice_badge(choices_cls)
         for name in names:
             if name.endswith("_minor"):
                 formatters[name] = _money_formatter
@@ -409,6 +425,50 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
     def _create_ajax_loader(self, name, options):
         remote_model = getattr(self.model, name).prop.mapper.class_
         return ExistingRecordLoader(name, self.session, remote_model, **options)
+
+    # -- what the list says and asks ---------------------------------------------
+    def get_empty_list_message(self):
+        """Say why the list is empty and what to do next."""
+        if request.args.get("search") or any(k.startswith("flt") for k in request.args):
+            return Markup('{} <a href="{}">{}</a>').format(
+                _("Nothing matches this search and these filters."),
+                url_for(".index_view"), _("Show everything"))
+        message = Markup("{}").format(_("No %(records)s yet.", records=self.record_nouns[1]))
+        if self.can_create:
+            message += Markup(' <a href="{}">{}</a>').format(url_for(".create_view"),
+                                                             _("Create the first one."))
+        if getattr(self, "can_import", False):
+            message += Markup(' <a href="{}">{}</a>').format(url_for(".import_view"),
+                                                             _("Import a file."))
+        return message
+
+    def get_invalid_value_msg(self, value, filter) -> str:
+        message = _("“%(value)s” is not a valid value for the filter “%(filter)s”.",
+                    value=value, filter=filter.name)
+        hint = getattr(filter, "value_hint", None)
+        if hint is not None:
+            message += " " + _("Write it like %(example)s.", example=hint())
+        return message
+
+    def counted_confirmations(self) -> dict:
+        """Confirmations that say how many records the action will change,
+        "Delete 3 customers?": {action: {"one": ..., "other": ...}}, where the
+        page puts the number of checked rows in place of {#}."""
+        if not self.is_action_allowed("delete"):
+            return {}
+        one, other = self.record_nouns
+        return {"delete": {
+            "one": _("Delete %(count)s %(records)s? This cannot be undone.",
+                     count="{#}", records=one),
+            "other": _("Delete %(count)s %(records)s? This cannot be undone.",
+                       count="{#}", records=other),
+        }}
+
+    def get_actions_list(self):
+        actions, confirmations = super().get_actions_list()
+        for name in self.counted_confirmations():
+            confirmations.pop(name, None)  # asked by counted-confirm.js instead
+        return actions, confirmations
 
     @action("delete", _l("Delete"), _l("Delete the selected records?"))
     def action_delete(self, ids):

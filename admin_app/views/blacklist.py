@@ -12,6 +12,7 @@ class BlacklistView(BaseModelView):
     model_class = BlacklistEntry
     menu_name = _l("Blacklist")
     view_url = "blacklist"
+    record_nouns = (_l("blacklisted number"), _l("blacklisted numbers"))
     import_kind = "blacklist"
 
     create_capability = edit_capability = permissions.MANAGE

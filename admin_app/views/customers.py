@@ -8,9 +8,16 @@ from flask_babel import ngettext
 from sqlalchemy import func, select
 from wtforms import SelectField
 
-from ..filters import DateRangeFilter, LiveChoiceFilter, YesNoFilter
+from ..choices import OfferEventKind
+from ..filters import (
+    DateRangeFilter,
+    DayMonthRangeFilter,
+    EventDateRangeFilter,
+    LiveChoiceFilter,
+    YesNoFilter,
+)
 from ..forms import CountryField, SecureForm
-from ..models import Customer, CustomerGroup
+from ..models import Customer, CustomerGroup, OfferEvent
 from ..extensions import db
 from ..i18n import money, number
 from ..services import customers, ledger, permissions
@@ -32,6 +39,7 @@ class CustomerView(BaseModelView):
     model_class = Customer
     menu_name = _l("Customers")
     view_url = "customers"
+    record_nouns = (_l("customer"), _l("customers"))
     import_kind = "customers"
 
     column_list = (
@@ -52,6 +60,10 @@ class CustomerView(BaseModelView):
         YesNoFilter(Customer.loyalty_member, _l("Loyalty member")),
         DateRangeFilter(Customer.created_at, _l("Date added")),
         DateRangeFilter(Customer.birthday, _l("Birthday")),
+        DayMonthRangeFilter(Customer.birthday, _l("Birthday, any year")),
+        EventDateRangeFilter(Customer.id, _l("Offer redeemed"), event_key=OfferEvent.customer_id,
+                             event_date=OfferEvent.occurred_at,
+                             where=OfferEvent.kind == OfferEventKind.REDEEMED),
         LiveChoiceFilter(Customer.country, _l("Country"), country_choices, coerce=str),
         YesNoFilter(Customer.is_blacklisted.expression, _l("Blacklisted")),
     )

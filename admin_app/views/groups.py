@@ -23,6 +23,7 @@ class GroupView(BaseModelView):
     model_class = CustomerGroup
     menu_name = _l("Groups")
     view_url = "groups"
+    record_nouns = (_l("group"), _l("groups"))
 
     column_list = ("name", "description", "customers_count")
     column_details_list = ("name", "description", "customers_count", "created_at")

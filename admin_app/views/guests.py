@@ -2,7 +2,9 @@
 from flask_babel import lazy_gettext as _l
 
 from ..filters import DateRangeFilter
-from ..models import Guest
+from ..models import Guest, Order
+from ..services.customers import PROFILE_ROWS
+from ..services.orders import recent_orders
 from .base import BaseModelView, blacklist_marker, name_with_blacklist_marker
 
 
@@ -10,6 +12,7 @@ class GuestView(BaseModelView):
     model_class = Guest
     menu_name = _l("Guests")
     view_url = "guests"
+    record_nouns = (_l("guest"), _l("guests"))
     import_kind = "guests"
 
     column_list = ("name", "email", "phone", "created_at", "orders_count")
@@ -22,3 +25,8 @@ class GuestView(BaseModelView):
     column_formatters = {"name": name_with_blacklist_marker}
     column_formatters_detail = {"is_blacklisted": blacklist_marker}
     form_columns = ("name", "email", "phone")
+    details_template = "admin/guest_details.html"
+
+    def details_extras(self, model) -> dict:
+        orders, total = recent_orders(Order.guest_id, model.id, PROFILE_ROWS)
+        return {"orders": orders, "orders_total": total}

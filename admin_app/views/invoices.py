@@ -49,6 +49,7 @@ class InvoiceView(BaseModelView):
     model_class = Invoice
     menu_name = _l("On account")
     view_url = "invoices"
+    record_nouns = (_l("invoice"), _l("invoices"))
 
     create_capability = edit_capability = permissions.MONEY
     allow_edit = False

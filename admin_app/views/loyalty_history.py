@@ -10,6 +10,7 @@ class LoyaltyHistoryView(BaseModelView):
     model_class = LoyaltyTransaction
     menu_name = _l("Loyalty history")
     view_url = "loyalty-history"
+    record_nouns = (_l("points movement"), _l("points movements"))
     allow_create = allow_edit = allow_delete = False
 
     column_list = ("customer", "customer.email", "points", "kind", "reason", "actor",

@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload
 from ..filters import DateRangeFilter, IntegerEqualFilter, LiveMultiChoiceFilter, SignFilter
 from ..models import Wallet, WalletTransaction
 from ..services.outlets import outlet_choices
-from .base import BaseModelView
+from .base import MARKET, BaseModelView
 
 
 def _direction(view, context, model, name):
@@ -17,6 +17,8 @@ class WalletHistoryView(BaseModelView):
     model_class = WalletTransaction
     menu_name = _l("Wallet history")
     view_url = "wallet-history"
+    record_nouns = (_l("wallet movement"), _l("wallet movements"))
+    menu_category = MARKET
     allow_create = allow_edit = allow_delete = False
 
     column_list = (

@@ -15,13 +15,15 @@ from ..models import Customer, DiscountCode, Wallet
 from ..services import audit, ledger, permissions, sharing, wallets
 from ..services.outlets import outlet_choices
 from . import ledger_pages
-from .base import BaseModelView, needs
+from .base import MARKET, BaseModelView, needs
 
 
 class WalletView(BaseModelView):
     model_class = Wallet
     menu_name = _l("Wallets")
     view_url = "wallets"
+    record_nouns = (_l("wallet"), _l("wallets"))
+    menu_category = MARKET
 
     create_capability = edit_capability = permissions.MANAGE
 

@@ -306,7 +306,7 @@ def test_customer_details_show_every_section(manager, make, customer, wallet):
     ledger.adjust_points(customer, 40, actor=None, reason="Welcome", idempotency_key="p")
     db.session.commit()
     page = text(get_page(manager, f"/admin/customers/details/?id={customer.id}"))
-    for expected in ("Sales history", "S000000042", "€39.95", "Store credit and wallets",
+    for expected in ("Orders", "S000000042", "€39.95", "Store credit and wallets",
                      wallet.wallet_code, "Refund as credit", "Loyalty points", "Welcome",
                      "On account", "Addresses", "Wishlist", "Offers", "Add balance",
                      "Adjust points", "Account limit"):

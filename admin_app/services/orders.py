@@ -1,0 +1,18 @@
+"""Orders: a buyer's newest sales, as their details page lists them."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Order
+
+
+def recent_orders(buyer_column, buyer_id: int, limit: int) -> tuple[list[Order], int]:
+    """The buyer's newest ``limit`` orders (``buyer_column`` is Order.customer_id or
+    Order.guest_id) and how many they have in all."""
+    orders = list(db.session.scalars(
+        select(Order).where(buyer_column == buyer_id)
+        .order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)))
+    total = len(orders) if len(orders) < limit else db.session.scalar(
+        select(func.count(Order.id)).where(buyer_column == buyer_id))
+    return orders, total

@@ -1,0 +1,148 @@
+"""/admin/orders/: every sale with its buyer (customer or guest), outlet, type,
+date, total and status; search by sale code; filters by status, type, outlet and
+date; order tracking (the status moves on, nothing else is edited); and the
+orders a guest's and a customer's details pages list."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from admin_app.choices import OrderStatus, OrderType, Role
+from admin_app.extensions import db
+from admin_app.models import Order, OrderLine
+
+from ..pages import flashes, get_page, list_headers, listed_ids, table_rows, text
+
+ORDERS = "/admin/orders/"
+
+
+@pytest.fixture
+def sales(make):
+    ana = make.customer("Ana", "García")
+    guest = make.guest("Pablo Invitado", phone="+34600999888")
+    centro, web = make.outlet("Centro"), make.outlet("Web")
+    made = {
+        "ana": ana, "guest": guest, "centro": centro, "web": web,
+        "paid": make.order(ana, sale_code="S000000101", outlet=centro, total_minor=12_345,
+                           status=OrderStatus.PAID, order_type=OrderType.IN_STORE,
+                           created_at=datetime(2026, 11, 2, 10)),
+        "shipped": make.order(guest=guest, sale_code="S000000102", outlet=web, total_minor=990,
+                              status=OrderStatus.SHIPPED, order_type=OrderType.ONLINE,
+                              created_at=datetime(2026, 11, 20, 9)),
+        "cancelled": make.order(ana, sale_code="S000000230", outlet=web, total_minor=500,
+                                status=OrderStatus.CANCELLED, order_type=OrderType.ONLINE,
+                                created_at=datetime(2026, 10, 1, 9)),
+    }
+    db.session.commit()
+    return made
+
+
+def test_the_list_shows_each_sale_newest_first(login, sales):
+    page = get_page(login(Role.VIEWER), ORDERS)
+    assert list_headers(page) == ["Sale code", "Customer or guest", "Outlet", "Order type",
+                                  "Date", "Total", "Status"]
+    rows = table_rows(page)
+    assert [r["sale_code"] for r in rows] == ["S000000102", "S000000101", "S000000230"]
+    guest_row, customer_row = rows[0], rows[1]
+    assert guest_row["buyer"] == "Pablo Invitado Guest"
+    assert f"/admin/guests/details/?id={sales['guest'].id}" in guest_row["buyer_html"]
+    assert f"/admin/customers/details/?id={sales['ana'].id}" in customer_row["buyer_html"]
+    assert customer_row["total_minor"] == "€123.45"
+    assert 'badge badge-primary">Paid<' in customer_row["status_html"]
+
+
+def test_a_blacklisted_buyer_is_marked(login, sales, make):
+    make.blacklist("+34600999888")
+    db.session.commit()
+    rows = table_rows(get_page(login(Role.VIEWER), ORDERS))
+    assert "Blacklisted" in rows[0]["buyer"]
+
+
+@pytest.mark.parametrize("typed, found", [
+    ("S000000102", ["shipped"]),
+    ("s0000001", ["shipped", "paid"]),  # the beginning of a code, in any case
+    ("  S00000023 ", ["cancelled"]),
+    ("X1", []),
+])
+def test_search_by_sale_code(login, sales, typed, found):
+    page = get_page(login(Role.VIEWER), ORDERS, search=typed)
+    assert listed_ids(page) == [sales[name].id for name in found]
+
+
+def test_filters_by_status_type_outlet_and_date_combine(login, sales):
+    client = login(Role.VIEWER)
+    web = sales["web"].id
+
+    def ids(**filters):
+        return listed_ids(get_page(client, ORDERS, **filters))
+
+    assert ids(flt0_status_is="shipped") == [sales["shipped"].id]
+    assert ids(flt0_order_type_is="online") == [sales["shipped"].id, sales["cancelled"].id]
+    assert ids(flt0_outlet_any_of=str(web), flt1_date_between="2026-11-01 to 2026-11-30") == [
+        sales["shipped"].id]
+    assert ids(flt0_outlet_any_of=str(sales["centro"].id), flt1_status_is="shipped") == []
+
+
+def test_an_impossible_filter_value_is_explained(login, sales):
+    page = get_page(login(Role.VIEWER), ORDERS, flt0_date_between="31/02/2026 – yesterday")
+    assert any("is not a valid value for the filter" in message and "11/1/2026" in message
+               for _category, message in flashes(page))
+
+
+def test_details_show_what_was_sold(login, sales):
+    order = sales["paid"]
+    db.session.add(OrderLine(order=order, product="Café molido", sku="CAF-1", quantity=2,
+                             unit_price_minor=450))
+    db.session.commit()
+    page = text(get_page(login(Role.VIEWER), f"{ORDERS}details/?id={order.id}"))
+    assert "Café molido CAF-1 2 €4.50 €9.00" in page
+    assert "Ana García" in page
+
+
+def test_an_operator_moves_the_status_on_and_nothing_else(login, sales):
+    client = login(Role.OPERATOR)
+    order = sales["paid"]
+    edit = f"{ORDERS}edit/?id={order.id}"
+    response = client.post_form(edit, {"status": "shipped", "total_minor": "1"})
+    assert response.status_code == 302
+    db.session.refresh(order)
+    assert (order.status, order.total_minor) == (OrderStatus.SHIPPED, 12_345)
+
+
+def test_a_viewer_cannot_change_an_order_and_nobody_creates_or_deletes_one(login, sales):
+    order = sales["paid"]
+    viewer = login(Role.VIEWER)
+    assert viewer.post_form(f"{ORDERS}edit/?id={order.id}",
+                            {"status": "cancelled"}).status_code == 403
+    admin = login(Role.ADMIN)
+    assert admin.get(f"{ORDERS}new/").status_code == 403
+    assert admin.post_form(f"{ORDERS}delete/", {"id": order.id}).status_code == 403
+    db.session.refresh(order)
+    assert order.status == OrderStatus.PAID
+    assert db.session.get(Order, order.id) is not None
+
+
+def test_a_guests_details_list_their_orders(login, sales):
+    page = get_page(login(Role.VIEWER), f"/admin/guests/details/?id={sales['guest'].id}")
+    orders = text(page.split('id="orders"', 1)[1])
+    assert "S000000102" in orders and "€9.90" in orders and "Shipped" in orders
+    assert "S000000101" not in orders
+    see_all = f"/admin/orders/?flt0_guest_number_is={sales['guest'].id}"
+    assert see_all in page
+    assert listed_ids(get_page(login(Role.VIEWER), see_all)) == [sales["shipped"].id]
+
+
+def test_a_customers_details_link_to_all_their_orders(login, sales):
+    client = login(Role.VIEWER)
+    page = get_page(client, f"/admin/customers/details/?id={sales['ana'].id}")
+    see_all = f"/admin/orders/?flt0_customer_number_is={sales['ana'].id}"
+    assert see_all in page
+    assert listed_ids(get_page(client, see_all)) == [sales["paid"].id, sales["cancelled"].id]
+
+
+def test_no_orders_says_so(login):
+    page = get_page(login(Role.VIEWER), ORDERS)
+    assert "No orders yet." in text(page)
+    page = get_page(login(Role.VIEWER), ORDERS, search="S1")
+    assert "Nothing matches this search and these filters. Show everything" in text(page)
