@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
+import time
 from datetime import datetime, timezone
 
 import cases
@@ -24,6 +26,9 @@ import report
 import samples
 import timing
 from apps import OURS, PLAIN, build, client_for
+
+from admin_app.models import utcnow
+from admin_app.services import dashboard
 
 
 def parse_args() -> argparse.Namespace:
@@ -71,6 +76,7 @@ def main() -> int:
     rows: list[report.Row] = []
     if not args.skip_pages:
         rows += run_pages(apps, picked, tuple(args.cases.split(",")), args.repeat)
+        rows.append(run_dashboard_figures(apps[OURS]))
     if not args.skip_export:
         rows += run_exports(apps, counts["customers"], args)
     if not args.skip_import:
@@ -94,6 +100,20 @@ def run_pages(apps: dict, picked, keys: tuple[str, ...], repeat: int) -> list[re
                           else f"{kind} FAILED ({t.error})" for kind, t in timings.items())
         print(f"{case.label}: {shown}", flush=True)
     return rows
+
+
+def run_dashboard_figures(app, repeat: int = 3) -> report.Row:
+    """What a visit pays once every DASHBOARD_MAX_AGE seconds (or a scheduled
+    ``flask dashboard refresh`` pays instead): every figure of the home page."""
+    with app.app_context():
+        seconds = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            dashboard.compute(utcnow())
+            seconds.append(time.perf_counter() - started)
+    median = statistics.median(seconds)
+    print(f"home page figures recomputed: {median:.2f} s", flush=True)
+    return report.figures_row(median)
 
 
 def run_exports(apps: dict, customers: int, args) -> list[report.Row]:

@@ -57,12 +57,13 @@ def snapshot(*, refresh: bool = False) -> DashboardSnapshot:
 def compute(now: datetime) -> dict:
     """Every figure and chart series of the home page, as JSON-ready values."""
     today = now.date()
+    activity = wallet_activity(today - timedelta(days=DAYS - 1))
     return {
         **key_figures(now),
         "new_customers_per_week": new_customers_per_week(today),
-        "movements_per_day": movements_per_day(today),
+        "movements_per_day": movements_per_day(activity, today),
         "customers_per_group": customers_per_group(),
-        "top_outlets": top_outlets(today),
+        "top_outlets": top_outlets(activity),
     }
 
 
@@ -89,24 +90,42 @@ def week_start(day: date) -> date:
 def new_customers_per_week(today: date) -> list[list]:
     """[[monday (ISO), customers added that week], ...], oldest first, empty weeks as 0."""
     first = week_start(today) - timedelta(weeks=WEEKS - 1)
-    per_day = _per_day(Customer.created_at, first, func.count(Customer.id))
+    day = func.date(Customer.created_at)
+    per_day = db.session.execute(
+        select(day, func.count(Customer.id)).where(Customer.created_at >= _midnight(first))
+        .group_by(day)).all()
     weeks = {first + timedelta(weeks=n): 0 for n in range(WEEKS)}
-    for day, (count,) in per_day.items():
-        weeks[week_start(day)] += count
+    for added_on, count in per_day:
+        weeks[week_start(_as_date(added_on))] += count
     return [[monday.isoformat(), count] for monday, count in weeks.items()]
 
 
-def movements_per_day(today: date) -> list[list]:
-    """[[day (ISO), credited, debited], ...] in minor units, both positive, for the
-    last DAYS days: top-ups, refunds and other credits against deductions,
-    payments and expiries."""
-    first = today - timedelta(days=DAYS - 1)
+def wallet_activity(first: date) -> list[tuple]:
+    """Wallet movements since ``first`` added up per day and outlet, in one pass
+    over the movements' date index: [(day, outlet id, movements, credited,
+    debited)], amounts in minor units, both positive."""
+    day = func.date(WalletTransaction.created_at)
     amount = WalletTransaction.amount_minor
-    per_day = _per_day(WalletTransaction.created_at, first,
-                       func.sum(case((amount > 0, amount), else_=0)),
-                       func.sum(case((amount < 0, -amount), else_=0)))
-    days = (first + timedelta(days=n) for n in range(DAYS))
-    return [[d.isoformat(), *per_day.get(d, (0, 0))] for d in days]
+    rows = db.session.execute(
+        select(day, WalletTransaction.outlet_id, func.count(WalletTransaction.id),
+               func.sum(case((amount > 0, amount), else_=0)),
+               func.sum(case((amount < 0, -amount), else_=0)))
+        .where(WalletTransaction.created_at >= _midnight(first))
+        .group_by(day, WalletTransaction.outlet_id)).all()
+    return [(_as_date(d), outlet, count, int(credit or 0), int(debit or 0))
+            for d, outlet, count, credit, debit in rows]
+
+
+def movements_per_day(activity: list[tuple], today: date) -> list[list]:
+    """[[day (ISO), credited, debited], ...] for the last DAYS days: top-ups,
+    refunds and other credits against deductions, payments and expiries."""
+    first = today - timedelta(days=DAYS - 1)
+    totals = {first + timedelta(days=n): [0, 0] for n in range(DAYS)}
+    for day, _outlet, _count, credit, debit in activity:
+        if day in totals:
+            totals[day][0] += credit
+            totals[day][1] += debit
+    return [[day.isoformat(), *amounts] for day, amounts in totals.items()]
 
 
 def customers_per_group() -> list[list]:
@@ -127,33 +146,28 @@ def customers_per_group() -> list[list]:
     return result
 
 
-def top_outlets(today: date) -> list[list]:
+def top_outlets(activity: list[tuple]) -> list[list]:
     """[[outlet name, wallet movements, amount moved (minor units)], ...] over the
     last DAYS days, the busiest TOP outlets first."""
-    since = datetime.combine(today - timedelta(days=DAYS - 1), datetime.min.time())
-    busiest = db.session.execute(
-        select(WalletTransaction.outlet_id, func.count(WalletTransaction.id),
-               func.sum(func.abs(WalletTransaction.amount_minor)))
-        .where(WalletTransaction.created_at >= since, WalletTransaction.outlet_id.is_not(None))
-        .group_by(WalletTransaction.outlet_id)
-        .order_by(func.count(WalletTransaction.id).desc()).limit(TOP)).all()
-    names = dict(db.session.execute(
-        select(Outlet.id, Outlet.name).where(Outlet.id.in_([o for o, _n, _a in busiest])))
-        .all())
-    return [[names.get(outlet, ""), count, int(amount or 0)] for outlet, count, amount in busiest]
+    busiest: dict[int, list[int]] = {}
+    for _day, outlet, count, credit, debit in activity:
+        if outlet is not None:
+            totals = busiest.setdefault(outlet, [0, 0])
+            totals[0] += count
+            totals[1] += credit + debit
+    names = dict(db.session.execute(select(Outlet.id, Outlet.name)
+                                    .where(Outlet.id.in_(list(busiest)))).all())
+    ranked = sorted(busiest.items(), key=lambda item: (-item[1][0], names.get(item[0], "")))
+    return [[names.get(outlet, ""), count, moved] for outlet, (count, moved) in ranked[:TOP]]
 
 
-def _per_day(timestamp, first: date, *aggregates) -> dict[date, tuple[int, ...]]:
-    """The ``aggregates`` per calendar day (UTC) from ``first`` on, read through
-    the timestamp's index."""
-    day = func.date(timestamp)
-    rows = db.session.execute(
-        select(day, *aggregates)
-        .where(timestamp >= datetime.combine(first, datetime.min.time()))
-        .group_by(day)).all()
-    # SQLite answers a day as text, PostgreSQL as a date.
-    return {date.fromisoformat(str(d)[:10]): tuple(int(v or 0) for v in values)
-            for d, *values in rows}
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time())
+
+
+def _as_date(value) -> date:
+    """A grouped day: SQLite answers it as text, PostgreSQL as a date."""
+    return date.fromisoformat(str(value)[:10])
 
 
 def _scalar(statement) -> int:
