@@ -32,6 +32,7 @@ from ..services import search as search_service
 from ..services.permissions import needs  # noqa: F401 - views import it from here
 from ..services.errors import DomainError
 from ..services.phones import display_phone
+from .declarations import check_view
 from .exporting import StreamingExport
 from .importing import ImportPages
 from .paging import LargeLists
@@ -188,6 +189,7 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
     menu_category = None
 
     def __init__(self):
+        check_view(type(self), self.model_class)  # a typo fails the start-up, named
         self._apply_model_conventions(self.model_class)
         super().__init__(
             self.model_class,
