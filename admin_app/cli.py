@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
@@ -20,6 +20,7 @@ from .services.users import create_user
 users_cli = AppGroup("users", help="Manage admin users.")
 ledger_cli = AppGroup("ledger", help="Expire credit and check the ledgers.")
 dashboard_cli = AppGroup("dashboard", help="The home page's figures.")
+scaffold_cli = AppGroup("scaffold", help="First drafts of new code, for developers.")
 
 DEMO_EMAIL = "admin@example.com"
 DEMO_PASSWORD = "backoffice-demo"
@@ -116,8 +117,36 @@ def dashboard_refresh_command():
                f"{time.perf_counter() - started:.2f} s.")
 
 
+@scaffold_cli.command("view")
+@click.argument("model")
+@click.option("--force", is_flag=True, help="Overwrite the view and test modules if they exist.")
+def scaffold_view_command(model, force):
+    """Write the admin view of MODEL (class or table name), its registry line, its
+    test module, and its texts in the catalogues (see docs/adding-a-view.md)."""
+    from pathlib import Path
+
+    from . import scaffold
+
+    root = Path(current_app.root_path).parent
+    try:
+        outcome = scaffold.scaffold_view(model, root, force=force)
+    except scaffold.ScaffoldError as error:
+        raise click.ClickException(str(error)) from None
+    for path in outcome.written:
+        click.echo(f"wrote    {path.relative_to(root)}")
+    for path in outcome.kept:
+        click.echo(f"kept     {path.relative_to(root)} (exists; --force overwrites it)")
+    click.echo("added    the view to admin_app/views/__init__.py" if outcome.registered
+               else "kept     admin_app/views/__init__.py (the view is registered already)")
+    click.echo(f"updated  the catalogues: {outcome.untranslated} Spanish texts to translate in "
+               "translations/es/LC_MESSAGES/messages.po, then `make compile-translations`")
+    click.echo("next     read the view's declarations, then `make test` "
+               "(a new table also needs `flask --app wsgi db migrate -m \"...\"`)")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(dashboard_cli)
+    app.cli.add_command(scaffold_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(ledger_cli)
     app.cli.add_command(seed_command)
