@@ -351,6 +351,10 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
         self.form_overrides = {**overrides, **(self.form_overrides or {})}
         self._choice_classes = choices
 
+    def _prettify_name(self, name):
+        # An undeclared label of an amount reads "Price", not "Price Minor".
+        return super()._prettify_name(name.removesuffix("_minor"))
+
     def scaffold_filters(self, name):
         # Choice columns filter by their translated labels.
         if isinstance(name, str) and name in getattr(self, "_choice_classes", {}):
