@@ -38,8 +38,8 @@ def database_url(app: Flask) -> str:
 
 def register_extensions(app: Flask) -> None:
     from . import database, i18n
-    from .services import audit, search
     from .extensions import babel, csrf, db, login_manager, migrate
+    from .services import audit, search
 
     db.init_app(app)
     database.configure_engines(app)

@@ -20,11 +20,11 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo
 
+from . import security
 from .choices import AuditAction
 from .extensions import db, login_manager
 from .i18n import LANGUAGE_COOKIE
 from .models import AdminUser, utcnow
-from . import security
 from .services import audit, users
 from .services.errors import DomainError
 

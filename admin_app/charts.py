@@ -9,8 +9,8 @@ installed beyond the app.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 WIDTH, HEIGHT = 600, 240
 MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP = 64, 28, 10

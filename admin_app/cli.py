@@ -72,7 +72,8 @@ def seed_command(customers, seed_value, tx_per_wallet, wallets_per_customer, if_
 @click.command("demo-user")
 def demo_user_command():
     """Create the demo admin user the first time, and print how to log in."""
-    exists = db.session.scalar(select(func.count(AdminUser.id)).where(AdminUser.email == DEMO_EMAIL))
+    exists = db.session.scalar(
+        select(func.count(AdminUser.id)).where(AdminUser.email == DEMO_EMAIL))
     if not exists:
         create_user(DEMO_EMAIL, DEMO_PASSWORD, Role.ADMIN, name="Demo Admin")
         db.session.commit()

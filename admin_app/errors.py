@@ -8,7 +8,8 @@ from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
-    403: (_l("Not allowed"), _l("Your role does not allow this. Ask an administrator if you need it.")),
+    403: (_l("Not allowed"),
+          _l("Your role does not allow this. Ask an administrator if you need it.")),
     404: (_l("Not found"), _l("This page or record does not exist, or no longer exists.")),
     405: (_l("Not allowed"), _l("This page cannot be used that way.")),
     413: (_l("Too large"), _l("The file or form is larger than this site accepts.")),

@@ -7,11 +7,12 @@ here marked ``live_options`` are asked again on every list page (see
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Any, Callable
+from typing import Any
 
-from flask_admin.contrib.sqla import filters as sqla_filters
 from babel.dates import get_date_format
+from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, extract, or_
 

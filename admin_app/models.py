@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, date, datetime
+from typing import ClassVar, Protocol
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -18,9 +20,9 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    JSON,
     LargeBinary,
     String,
+    Table,
     Text,
     event,
     exists,
@@ -72,6 +74,16 @@ def name_sort_key(first_name: str | None, surname: str | None) -> str:
     """Surname then first name, folded for case and accents, so that "Álvarez" sorts
     before "Castro" and "de la Fuente" among the Ds, as staff expect."""
     return f"{search.fold(surname)} {search.fold(first_name)}"[:200]
+
+
+class IdModel(Protocol):
+    """For code that takes a model class as a parameter (``type[IdModel]``): every
+    model here has its mapped table and an integer primary key ``id``."""
+
+    __table__: ClassVar[Table]
+    __tablename__: ClassVar[str]
+    # A class-level descriptor, as on the models: int on a row, a column on the class.
+    id: ClassVar[Mapped[int]]
 
 
 class Searchable:
@@ -244,7 +256,7 @@ class Guest(Searchable, db.Model):
 
 class BlacklistEntry(db.Model):
     __tablename__ = "blacklist"
-    
+
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
     reason: Mapped[str] = choice_column(BlacklistReason, 30)
@@ -262,7 +274,7 @@ class BlacklistEntry(db.Model):
 
 class Outlet(db.Model):
     __tablename__ = "outlets"
-    
+
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
@@ -407,7 +419,7 @@ class Offer(db.Model):
 
 class OfferEvent(db.Model):
     __tablename__ = "offer_events"
-    
+
     id: Mapped[int] = mapped_column(primary_key=True)
     offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
     customer_id: Mapped[int] = mapped_column(

@@ -8,17 +8,17 @@ still gives the case it names.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable
-
-from flask import url_for
-from flask_admin.model.filters import BaseDateTimeBetweenFilter
 
 import dataset  # noqa: F401 - makes the project importable
 from apps import OURS
-from admin_app.models import Customer, Wallet, WalletTransaction
+from flask import url_for
+from flask_admin.model.filters import BaseDateTimeBetweenFilter
 from samples import Samples
+
+from admin_app.models import Customer, Wallet, WalletTransaction
 
 SURNAME_FRAGMENT = "garc"
 SALE_CODE_START = "s0000123"  # the seed's sale codes are S and nine digits

@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:
 import flask_migrate  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
+from admin_app.database import bulk_load  # noqa: E402
 from admin_app.extensions import db  # noqa: E402
 from admin_app.models import (  # noqa: E402
     AdminUser,
@@ -27,8 +28,8 @@ from admin_app.models import (  # noqa: E402
     Wallet,
     WalletTransaction,
 )
-from admin_app.database import bulk_load  # noqa: E402
 from admin_app.services.seed import SEEDED_TABLES, seed  # noqa: E402
+
 DEFAULT_SQLITE = ROOT / "instance" / "bench.db"
 
 # The operator both apps' cases run as (export needs operator or above).

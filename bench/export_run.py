@@ -16,10 +16,9 @@ import subprocess
 import sys
 import time
 
-from flask import url_for
-
 from apps import OURS, PLAIN, build, client_for
 from dataset import database_url
+from flask import url_for
 
 MB = 1024 * 1024
 

@@ -16,10 +16,9 @@ import time
 from pathlib import Path
 
 import flask_migrate
+from dataset import ROOT, database_kind, database_url
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-
-from dataset import ROOT, database_kind, database_url
 
 from admin_app import create_app
 from admin_app.extensions import db

@@ -8,12 +8,12 @@ case reads the same way on both.
 """
 from __future__ import annotations
 
+import dataset  # noqa: F401 - makes the project importable
 from flask import Flask
 from flask_admin import Admin
 from flask_admin.contrib.sqla import ModelView
 from flask_babel import Babel
 
-import dataset  # noqa: F401 - makes the project importable
 from admin_app import database_url
 from admin_app.extensions import db
 from admin_app.models import Customer, CustomerGroup, Wallet, WalletTransaction

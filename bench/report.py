@@ -128,8 +128,9 @@ def markdown(rows: list[Row]) -> str:
 
     def line(values) -> str:
         # Figures right-aligned, as numbers read.
-        return "| " + " | ".join(v.rjust(w) if 0 < i < 4 else v.ljust(w)
-                                 for i, (v, w) in enumerate(zip(values, widths))) + " |"
+        padded = (v.rjust(w) if 0 < i < 4 else v.ljust(w)
+                  for i, (v, w) in enumerate(zip(values, widths, strict=True)))
+        return "| " + " | ".join(padded) + " |"
 
     rule = "|" + "|".join(("-" * (w + 1) + ":") if 0 < i < 4 else "-" * (w + 2)
                           for i, w in enumerate(widths)) + "|"

@@ -16,7 +16,7 @@ import os
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import cases
 import dataset
@@ -138,7 +138,7 @@ def run_import(rows: int) -> list[report.Row]:
 def results(kind: str, counts: dict, picked, repeat: int, rows: list[report.Row]) -> str:
     """The table, under what it was measured on."""
     sizes = ", ".join(f"{name} {count:,}" for name, count in counts.items())
-    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
     lines = [f"Benchmark on {kind}, {today}: {sizes}."]
     note = dataset.sparse_note(counts)
     if note:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import dataset  # noqa: F401 - makes the project importable
 from sqlalchemy import func, select
 
-import dataset  # noqa: F401 - makes the project importable
 from admin_app.extensions import db
 from admin_app.models import Customer, CustomerGroup, Outlet, Wallet, WalletTransaction
 

@@ -6,9 +6,8 @@ import statistics
 import time
 from dataclasses import dataclass
 
-from flask import got_request_exception
-
 from cases import Case
+from flask import got_request_exception
 
 # The exception behind each app's last error page, so a 500 says what broke.
 _exceptions: dict = {}

@@ -46,7 +46,8 @@ def outlet(name: str | None = None, **fields) -> Outlet:
     return _save(Outlet(name=name or f"Outlet {n}", code=fields.pop("code", f"O{n}"), **fields))
 
 
-def discount_code(code: str | None = None, available_in_wallet: bool = True, **fields) -> DiscountCode:
+def discount_code(code: str | None = None, available_in_wallet: bool = True,
+                  **fields) -> DiscountCode:
     fields.setdefault("value", 10)
     return _save(DiscountCode(code=code or f"CODE{next(_numbers)}",
                               available_in_wallet=available_in_wallet, **fields))

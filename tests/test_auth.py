@@ -30,7 +30,8 @@ def test_login_sends_user_back_where_they_were_going(client, users):
 
 
 def test_login_never_redirects_off_site(client, users):
-    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"):
+    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example",
+                 "javascript:alert(1)"):
         response = client.post_form("/login", {
             "email": users[Role.VIEWER].email, "password": TEST_PASSWORD, "next": evil,
         })

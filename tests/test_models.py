@@ -22,7 +22,6 @@ from admin_app.models import (
     WalletTransaction,
 )
 
-
 # --- ledgers: appended, never updated or deleted ---------------------------------
 
 @pytest.fixture

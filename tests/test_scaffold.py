@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from admin_app import scaffold
-from admin_app.models import Address, Offer, OfferEvent
+from admin_app.models import Address, OfferEvent
 
 PROJECT = Path(__file__).resolve().parents[1]
 FLASK = [str(Path(sys.executable).parent / "flask"), "--app", "wsgi"]

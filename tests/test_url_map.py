@@ -16,7 +16,6 @@ from admin_app.services import ledger, permissions
 from admin_app.services.seed import seed
 from admin_app.views import VIEWS
 
-
 # Flask-Admin's own pages and the capability each needs (the base view's flags).
 BUILT_IN = {
     "index_view": None, "details_view": None, "ajax_lookup": None,
@@ -63,7 +62,7 @@ def needed(view, page: str) -> str | None:
     if page in BUILT_IN:
         flag = BUILT_IN[page]
         return getattr(view, flag) if flag else None
-    return getattr(getattr(view, page), "capability")
+    return getattr(view, page).capability
 
 
 def allowed(role: str, capability: str | None) -> bool:

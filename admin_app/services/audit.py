@@ -14,7 +14,7 @@ from typing import Any
 from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import Column, event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from ..choices import AuditAction
 from ..models import (
@@ -67,13 +67,13 @@ def event_row(action: str, *, object_type: str | None = None, object_id: Any = N
             "summary": summary, "changes": changes}
 
 
-def record(session: Session, action: str, **fields) -> None:
+def record(session: Session | scoped_session, action: str, **fields) -> None:
     """Add one event to the session's transaction (it commits with the change)."""
     session.execute(AUDIT_TABLE.insert(), [event_row(action, **fields)])
 
 
-def record_updates(session: Session, object_type: str, changed: dict[Any, dict],
-                   action: str = AuditAction.UPDATE) -> None:
+def record_updates(session: Session | scoped_session, object_type: str,
+                   changed: dict[Any, dict], action: str = AuditAction.UPDATE) -> None:
     """One event per record a bulk statement changed: {id: {field: (before, after)}}
     (created records have no before, deleted ones no after)."""
     user = _actor()

@@ -20,6 +20,7 @@ class RowCount(int):
     """
 
     EXACT, AT_LEAST, ABOUT = "exact", "at_least", "about"
+    kind: str
 
     def __new__(cls, value: int, kind: str = EXACT):
         count = super().__new__(cls, value)
@@ -56,7 +57,7 @@ def count_rows(query, key, *, exact_up_to: int, table: str | None = None) -> Row
         return RowCount(estimate, RowCount.ABOUT)
     capped = (query.enable_eagerloads(False).order_by(None)
               .with_entities(key).limit(exact_up_to + 1).subquery())
-    found = db.session.scalar(select(func.count()).select_from(capped))
+    found = db.session.execute(select(func.count()).select_from(capped)).scalar_one()
     if found <= exact_up_to:
         return RowCount(found)
     if estimate is not None and estimate > exact_up_to:
@@ -68,7 +69,7 @@ def exact_count(query, key) -> int:
     """Every row ``query`` matches, counted: for work that reads each of them anyway
     (an export, an action on every matching row), which states the true figure."""
     matched = query.enable_eagerloads(False).order_by(None).with_entities(key).subquery()
-    return db.session.scalar(select(func.count()).select_from(matched))
+    return db.session.execute(select(func.count()).select_from(matched)).scalar_one()
 
 
 def estimated_rows(table: str) -> int | None:

@@ -114,9 +114,9 @@ def match_columns(
     The first column matching a field wins; a later duplicate is listed as unmatched.
     Blank headers (spreadsheets often add empty trailing columns) are never listed."""
     field_of: dict[str, str] = {}
-    for field, texts in aliases.items():
+    for name, texts in aliases.items():
         for alias in texts:
-            field_of.setdefault(normalise_header(alias), field)
+            field_of.setdefault(normalise_header(alias), name)
     found: dict[str, int] = {}
     unmatched: list[str] = []
     for index, header in enumerate(headers):

@@ -22,8 +22,8 @@ from ..models import (
     utcnow,
 )
 from . import audit, invoices, ledger
-from .orders import recent_orders
 from .errors import DomainError
+from .orders import recent_orders
 
 
 def reasons_not_deletable(customer: Customer) -> list[str]:
@@ -37,7 +37,8 @@ def reasons_not_deletable(customer: Customer) -> list[str]:
     if held or customer.balance_minor:
         reasons.append(_("they still hold a wallet balance"))
     if customer.loyalty_points:
-        reasons.append(_("they still have %(points)s loyalty points", points=customer.loyalty_points))
+        reasons.append(_("they still have %(points)s loyalty points",
+                         points=customer.loyalty_points))
     unpaid = db.session.scalar(
         select(func.count(Invoice.id)).where(
             Invoice.customer_id == customer.id, Invoice.status == InvoiceStatus.UNPAID

@@ -51,6 +51,7 @@ def snapshot(*, refresh: bool = False) -> DashboardSnapshot:
         # Another app server stored its figures first: theirs are as fresh.
         db.session.rollback()
         row = db.session.get(DashboardSnapshot, SNAPSHOT_ID)
+        assert row is not None  # the clash was with that row, and it is never deleted
     return row
 
 

@@ -12,12 +12,12 @@ import io
 import os
 import re
 import tempfile
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import Iterable, Iterator, Union
 
 import xlsxwriter
 
-Cell = Union[int, Decimal, str, None]
+Cell = int | Decimal | str | None
 
 # A spreadsheet runs a cell starting with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

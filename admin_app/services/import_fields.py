@@ -8,16 +8,18 @@ exported from a list (in either language) imports again.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable
+from functools import cached_property
+from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from ..choices import BlacklistReason
 from ..extensions import db
-from ..models import BlacklistEntry, Customer, CustomerGroup, Guest
+from ..models import BlacklistEntry, Customer, CustomerGroup, Guest, IdModel
 from .countries import country_names
 from .csv_files import normalise_header
 from .emails import normalise_email
@@ -56,7 +58,7 @@ class Field:
 @dataclass(frozen=True)
 class ImportKind:
     key: str
-    model: type
+    model: type[IdModel]
     fields: tuple[Field, ...]
     match_on: tuple[str, ...]      # fields that find an existing record, in order
     # Columns that other systems (and our exports) carry but that an import never
@@ -74,9 +76,10 @@ class ImportKind:
                     texts.add(normalise_header(str(header)))
         return texts
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def by_name(self) -> dict[str, Field]:
         # Looked up for every cell of a file: a dict, built once.
-        object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
+        return {f.name: f for f in self.fields}
 
     def field(self, name: str) -> Field:
         return self.by_name[name]

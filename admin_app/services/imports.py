@@ -100,6 +100,9 @@ def preview(kind_key: str, file_name: str, data: bytes, *, actor: AdminUser | No
 def current_plan(batch: ImportBatch) -> Plan:
     """What the batch's rows would do now (records may have changed since the preview)."""
     kind = KINDS[batch.kind]
+    # preview() stores the rows; only apply() and discard() clear them, and they
+    # also change the status, so a batch still previewed has them.
+    assert batch.read_rows is not None
     return plan_from(kind, ReadFile.from_json(kind, batch.read_rows))
 
 
@@ -109,6 +112,10 @@ def _read(data: bytes) -> Table:
                     max_rows=config["IMPORT_MAX_ROWS"])
 
 
+# A ReadFile row: (line, values by field, problems, cells).
+ReadRow = tuple[int, dict, list[tuple[str, str]], list[str] | None]
+
+
 @dataclass
 class ReadFile:
     """A file's rows as read and checked: (line, values by field, problems, cells).
@@ -116,7 +123,7 @@ class ReadFile:
     Stored with the batch as JSON. An invalid row keeps its cells and is checked
     again when read back, so that its reasons come in the reader's language."""
 
-    rows: list[tuple[int, dict, list[tuple[str, str]], list[str] | None]]
+    rows: list[ReadRow]
     columns: dict[str, int]
     day_first: bool
     unknown_columns: list[str]
@@ -131,7 +138,7 @@ class ReadFile:
     @classmethod
     def from_json(cls, kind: ImportKind, data: dict) -> ReadFile:
         columns, day_first = data["columns"], data["day_first"]
-        rows = []
+        rows: list[ReadRow] = []
         for line, values, cells in data["rows"]:
             if cells is None:
                 rows.append((line, _from_json(kind, values), [], None))
@@ -147,8 +154,9 @@ def read_file(kind: ImportKind, table: Table) -> ReadFile:
         raise ImportRefused(_("None of the columns can be imported. Download the template "
                               "to see the column names this import reads."))
     day_first = _day_order(kind, table, columns)
-    rows = [(row.line, *_read_row(kind, row.values, columns, day_first), row.values)
-            for row in table.rows]
+    rows: list[ReadRow] = [
+        (row.line, *_read_row(kind, row.values, columns, day_first), row.values)
+        for row in table.rows]
     return ReadFile(rows, columns, day_first,
                     [h for h in unmatched if normalise_header(h) not in kept],
                     [h for h in unmatched if normalise_header(h) in kept])
@@ -296,16 +304,17 @@ def apply(batch: ImportBatch, *, actor: AdminUser | None) -> Plan:
         rows = [_new_row(kind, values) for _line, values in plan.creates]
         # Ids first, then one executemany: a row at a time was most of a large import.
         ids = reserve_ids(kind.model.__table__, len(rows))
-        for row, record_id in zip(rows, ids):
+        for row, record_id in zip(rows, ids, strict=True):
             row["id"] = record_id
         _insert_many(kind.model.__table__, rows)
         table_grew(kind.model.__table__, len(rows))
         changes += [{"record_id": record_id, "action": ImportAction.CREATED, "line": line,
                      "before": None, "after": _json(values)}
-                    for record_id, (line, values) in zip(ids, plan.creates)]
+                    for record_id, (line, values) in zip(ids, plan.creates, strict=True)]
         audit.record_updates(db.session, kind.model.__name__, {
             record_id: {k: (None, v) for k, v in values.items()}
-            for record_id, (_line, values) in zip(ids, plan.creates)}, AuditAction.CREATE)
+            for record_id, (_line, values) in zip(ids, plan.creates, strict=True)},
+            AuditAction.CREATE)
     for update in plan.updates:
         for name, (_before, after) in update.changes.items():
             setattr(update.record, name, after)

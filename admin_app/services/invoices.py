@@ -54,11 +54,11 @@ class InvoiceError(DomainError):
 
 def unpaid_total(customer: Customer) -> int:
     """What the customer owes on account: the sum of their unpaid invoices, in minor units."""
-    return db.session.scalar(
+    return db.session.execute(
         select(func.coalesce(func.sum(Invoice.amount_minor), 0)).where(
             Invoice.customer_id == customer.id, Invoice.status == InvoiceStatus.UNPAID
         )
-    )
+    ).scalar_one()
 
 
 def customer_invoices(customer: Customer, limit: int | None = None) -> list[Invoice]:
@@ -187,7 +187,7 @@ def _next_number() -> int:
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                            {"key": NUMBERING_LOCK_KEY})
-    return db.session.scalar(select(func.coalesce(func.max(Invoice.number), 0))) + 1
+    return db.session.execute(select(func.coalesce(func.max(Invoice.number), 0))).scalar_one() + 1
 
 
 def _check_order(order: Order, customer: Customer, amount_minor: int) -> None:

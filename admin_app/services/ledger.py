@@ -39,7 +39,7 @@ class LedgerError(DomainError):
     """A movement the rules refuse; nothing was written."""
 
 
-# -- locks (customer first, then wallet) ---------------------------------------------------------------------------
+# -- locks (customer first, then wallet) ------------------------------------------------
 
 def _lock_wallet_and_owner(wallet_id: int) -> tuple[Wallet, Customer | None]:
     """Lock the wallet's customer, then the wallet; retry if it changed hands meanwhile."""
@@ -81,9 +81,9 @@ def credit_state(wallet: Wallet, today: date | None = None) -> CreditState:
             continue
         day = created_at.date()
         if kind == WalletTxKind.EXPIRY:
-            _spend(lots, -amount, lambda lot: lot[0] is not None and lot[0] < day)
+            _spend(lots, -amount, lambda lot, day=day: lot[0] is not None and lot[0] < day)
         else:
-            _spend(lots, -amount, lambda lot: lot[0] is None or lot[0] >= day)
+            _spend(lots, -amount, lambda lot, day=day: lot[0] is None or lot[0] >= day)
     available = sum(r for e, r in lots if e is None or e >= today)
     expired = sum(r for e, r in lots if e is not None and e < today)
     return CreditState(available, expired)
@@ -230,10 +230,10 @@ def _append(wallet: Wallet, customer: Customer | None, amount_minor: int, *, kin
 def _refresh_customer_balance(customer: Customer) -> None:
     """A customer's balance is the sum of their active wallets (customer row locked)."""
     db.session.flush()
-    customer.balance_minor = db.session.scalar(
+    customer.balance_minor = db.session.execute(
         select(func.coalesce(func.sum(Wallet.balance_minor), 0)).where(
             Wallet.customer_id == customer.id, Wallet.status == WalletStatus.ACTIVE)
-    )
+    ).scalar_one()
 
 
 def store_credit_wallet(customer: Customer) -> Wallet:
@@ -269,7 +269,8 @@ def wallet_changed_hands(wallet: Wallet, previous_customer_id: int | None) -> No
     """
     owner = wallet.customer.id if wallet.customer is not None else wallet.customer_id
     with db.session.no_autoflush:
-        customers = [lock_row(Customer, i) for i in sorted({previous_customer_id, owner} - {None})]
+        ids = sorted({i for i in (previous_customer_id, owner) if i is not None})
+        customers = [lock_row(Customer, i) for i in ids]
     db.session.flush()
     for customer in customers:
         if customer is not None:

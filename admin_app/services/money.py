@@ -42,7 +42,9 @@ def parse_money(text: str | None, locale: Locale | str) -> int:
     value = _parse_number(match["number"].strip(), locale)
     if value is None:
         raise _not_an_amount(raw, locale)
-    if value.as_tuple().exponent < -2:
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # only digits were parsed: never NaN or Infinity
+    if exponent < -2:
         raise ValidationError(_("An amount has at most two decimals."))
     if abs(value) > Decimal(MAX_AMOUNT_MINOR).scaleb(-2):
         raise ValidationError(_("That amount is too large."))

@@ -13,6 +13,6 @@ def recent_orders(buyer_column, buyer_id: int, limit: int) -> tuple[list[Order],
     orders = list(db.session.scalars(
         select(Order).where(buyer_column == buyer_id)
         .order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)))
-    total = len(orders) if len(orders) < limit else db.session.scalar(
-        select(func.count(Order.id)).where(buyer_column == buyer_id))
+    total = len(orders) if len(orders) < limit else db.session.execute(
+        select(func.count(Order.id)).where(buyer_column == buyer_id)).scalar_one()
     return orders, total

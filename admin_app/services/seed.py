@@ -13,6 +13,7 @@ import random
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, insert, select, text
 
@@ -37,6 +38,7 @@ from ..models import (
     CustomerGroup,
     DiscountCode,
     Guest,
+    IdModel,
     Invoice,
     LoyaltyTransaction,
     Offer,
@@ -146,15 +148,15 @@ class _Writer:
     """Buffers rows per table and writes them in chunks."""
 
     def __init__(self, report: SeedReport, on_chunk=None) -> None:
-        self.buffers: dict[type, list[dict]] = {}
+        self.buffers: dict[type[IdModel], list[dict]] = {}
         self.report = report
         self.on_chunk = on_chunk
 
-    def add(self, model: type, row: dict) -> None:
+    def add(self, model: type[IdModel], row: dict) -> None:
         # Written only by flush(), parents first, so foreign keys always hold.
         self.buffers.setdefault(model, []).append(row)
 
-    def flush(self, model: type | None = None) -> None:
+    def flush(self, model: type[IdModel] | None = None) -> None:
         models = [model] if model else list(self.buffers)
         for m in models:
             rows = self.buffers.get(m)
@@ -165,7 +167,7 @@ class _Writer:
                 rows.clear()
 
 
-def _next_id(model: type) -> int:
+def _next_id(model: type[IdModel]) -> int:
     return (db.session.scalar(select(func.max(model.id))) or 0) + 1
 
 
@@ -210,11 +212,12 @@ def seed(customers: int, *, seed: int = 42, today: date | None = None,
         phone = spanish_mobile(cid) if rng.random() < 0.85 else None
         if phone and rng.random() < 0.004:
             blacklisted_phones.append(phone)
-        customer = {
+        customer: dict[str, Any] = {
             "id": cid,
             "first_name": first,
             "surname": surname,
-            "email": f"{_ascii(first)}.{_ascii(surname)}{cid}@example.com" if rng.random() < 0.95 else None,
+            "email": (f"{_ascii(first)}.{_ascii(surname)}{cid}@example.com"
+                      if rng.random() < 0.95 else None),
             "phone": phone,
             "postcode": f"{postal_prefix}{rng.randint(0, 999):03d}",
             "country": country,
@@ -228,7 +231,8 @@ def seed(customers: int, *, seed: int = 42, today: date | None = None,
             "channel": Channel.ONLINE if rng.random() < 0.4 else Channel.IN_STORE,
             "created_at": created,
             "updated_at": created,
-            "account_limit_minor": rng.choice((50_000, 100_000, 250_000)) if rng.random() < 0.03 else None,
+            "account_limit_minor": (rng.choice((50_000, 100_000, 250_000))
+                                    if rng.random() < 0.03 else None),
         }
 
         # Orders and lines.
@@ -420,7 +424,8 @@ def _seed_wallet(out, ids, rng, customer_id, outlet_ids, discount_ids, created, 
     out.add(Wallet, {
         "id": wid, "wallet_code": wallet_code_for(wid), "customer_id": customer_id,
         "outlet_id": outlet, "status": status,
-        "discount_code_id": rng.choice(discount_ids) if discount_ids and rng.random() < 0.2 else None,
+        "discount_code_id": (rng.choice(discount_ids)
+                             if discount_ids and rng.random() < 0.2 else None),
         "is_store_credit": False, "sale_date": sale, "expires_on": sale + timedelta(days=730),
         "created_at": created, "last_used_at": when if tx_per_wallet else None,
         "last_used_outlet_id": outlet if tx_per_wallet else None, "balance_minor": balance,
@@ -442,19 +447,20 @@ def _ensure_reference_rows(rng: random.Random, today: date, report: SeedReport) 
         report.add("outlets", len(OUTLETS))
     if not db.session.scalar(select(func.count(DiscountCode.id))):
         codes = []
-        for index, (code, kind, value, in_wallet) in enumerate((
+        for code, kind, value, in_wallet in (
             ("WELCOME10", "percent", 10, True), ("VIP20", "percent", 20, True),
             ("STAFF30", "percent", 30, False), ("GIFT5", "fixed", 500, True),
             ("GIFT10", "fixed", 1000, True), ("SUMMER15", "percent", 15, False),
             ("BDAY20", "percent", 20, True), ("STUDENT10", "percent", 10, False),
             ("CORP25", "fixed", 2500, False), ("EXPIRED5", "percent", 5, True),
-        )):
+        ):
             expired = code.startswith("EXPIRED")
             codes.append({
                 "code": code, "description": f"{code.title()} discount", "kind": kind,
                 "value": value, "currency": "EUR", "active": not expired,
                 "valid_from": today - timedelta(days=365),
-                "valid_until": today - timedelta(days=1) if expired else today + timedelta(days=365),
+                "valid_until": (today - timedelta(days=1) if expired
+                                else today + timedelta(days=365)),
                 "available_in_wallet": in_wallet,
             })
         db.session.execute(insert(DiscountCode), codes)

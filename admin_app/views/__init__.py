@@ -4,7 +4,6 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from ..security import csp_nonce
-
 from .admin_users import AdminUserView
 from .audit import AuditView
 from .blacklist import BlacklistView

@@ -21,16 +21,16 @@ from sqlalchemy import Unicode, and_, cast, or_
 from sqlalchemy.exc import IntegrityError
 from wtforms.validators import DataRequired
 
+from ..choices import AuditAction
 from ..extensions import db
 from ..filters import ChoiceFilter
 from ..forms import EmailAddressField, LocaleDateField, PhoneField, SecureForm, strip_text
 from ..i18n import date_and_time, day, money, number
-from ..choices import AuditAction
 from ..models import Searchable
 from ..services import audit, permissions
 from ..services import search as search_service
-from ..services.permissions import needs  # noqa: F401 - views import it from here
 from ..services.errors import DomainError
+from ..services.permissions import needs  # noqa: F401 - views import it from here
 from ..services.phones import display_phone
 from .declarations import check_view
 from .exporting import StreamingExport

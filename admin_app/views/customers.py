@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from wtforms import SelectField
 
 from ..choices import OfferEventKind
+from ..extensions import db
 from ..filters import (
     DateRangeFilter,
     DayMonthRangeFilter,
@@ -17,9 +18,8 @@ from ..filters import (
     YesNoFilter,
 )
 from ..forms import CountryField, SecureForm
-from ..models import Customer, CustomerGroup, OfferEvent
-from ..extensions import db
 from ..i18n import money, number
+from ..models import Customer, CustomerGroup, OfferEvent
 from ..services import customers, ledger, permissions
 from ..services.countries import country_choices, country_name
 from ..services.groups import group_choices

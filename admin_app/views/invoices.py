@@ -133,7 +133,8 @@ class InvoiceView(BaseModelView):
             flash(ngettext("%(num)d invoice marked as paid.",
                            "%(num)d invoices marked as paid.", changed), "success")
 
-    @action("void", _l("Void invoices"), _l("Void the selected invoices? Their numbers stay taken."))
+    @action("void", _l("Void invoices"),
+            _l("Void the selected invoices? Their numbers stay taken."))
     def action_void(self, ids):
         changed = self._change_selected(ids, invoices.void)
         if changed:

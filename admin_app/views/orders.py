@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from ..i18n import money, number
 from ..filters import DateRangeFilter, IntegerEqualFilter, LiveMultiChoiceFilter
+from ..i18n import money, number
 from ..models import Customer, Order
 from ..services import search
 from ..services.outlets import outlet_choices

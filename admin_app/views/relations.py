@@ -33,6 +33,7 @@ def refuse_missing_records(form) -> bool:
             continue
         chosen = (field.raw_data or [""])[0]
         if chosen not in BLANK_CHOICES and field.data is None:
-            field.errors = [*field.errors, _("This record does not exist (any more): choose again.")]
+            field.errors = [*field.errors,
+                            _("This record does not exist (any more): choose again.")]
             valid = False
     return valid

@@ -1,13 +1,12 @@
 """the whole domain
 
 Revision ID: 13f2ed00fdde
-Revises: 
+Revises:
 Create Date: 2026-11-22 22:28:35.439027
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '13f2ed00fdde'

@@ -5,9 +5,8 @@ Revises: a7c3e1f09b21
 Create Date: 2026-11-23 04:35:10.990936
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '2282e43ab5d2'

@@ -5,9 +5,8 @@ Revises: 2282e43ab5d2
 Create Date: 2026-11-23 04:53:12.089911
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '37416bdc8062'

@@ -5,9 +5,8 @@ Revises: 37416bdc8062
 Create Date: 2026-11-23 05:29:06.628791
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c43c33cd52fa'

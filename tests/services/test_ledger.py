@@ -14,6 +14,7 @@ from admin_app.choices import LoyaltyTxKind, NotificationChannel, WalletStatus, 
 from admin_app.extensions import db
 from admin_app.models import (
     Customer,
+    LedgerRowImmutable,
     LoyaltyTransaction,
     Notification,
     Wallet,
@@ -58,7 +59,8 @@ def wallet(make, customer):
 
 def test_a_credit_writes_its_row_and_every_cached_figure(wallet, customer):
     row = add(wallet, 1250)
-    assert (row.amount_minor, row.kind, row.balance_after_minor) == (1250, WalletTxKind.TOP_UP, 1250)
+    assert (row.amount_minor, row.kind, row.balance_after_minor) == (
+        1250, WalletTxKind.TOP_UP, 1250)
     assert fresh(Wallet, wallet.id).balance_minor == 1250
     assert fresh(Customer, customer.id).balance_minor == 1250
     assert ledger.verify() == []
@@ -67,7 +69,8 @@ def test_a_credit_writes_its_row_and_every_cached_figure(wallet, customer):
 def test_a_negative_amount_deducts(wallet, customer):
     add(wallet, 1000)
     row = add(wallet, -250)
-    assert (row.amount_minor, row.kind, row.balance_after_minor) == (-250, WalletTxKind.DEDUCTION, 750)
+    assert (row.amount_minor, row.kind, row.balance_after_minor) == (
+        -250, WalletTxKind.DEDUCTION, 750)
     assert fresh(Customer, customer.id).balance_minor == 750
 
 
@@ -138,7 +141,7 @@ def test_a_key_reused_for_another_movement_is_refused(make, customer, wallet):
 def test_ledger_rows_are_append_only(wallet):
     row = add(wallet, 100)
     row.reason = "rewritten"
-    with pytest.raises(Exception):
+    with pytest.raises(LedgerRowImmutable):
         db.session.commit()
     db.session.rollback()
     assert fresh(WalletTransaction, row.id).reason == "Test"

@@ -82,7 +82,8 @@ def _snapshot() -> dict:
         "orders": _rows(
             select(Order.sale_code, Order.status, Order.total_minor).order_by(Order.id)),
         "guests": list(db.session.scalars(select(Guest.name).order_by(Guest.id))),
-        "blacklist": list(db.session.scalars(select(BlacklistEntry.phone).order_by(BlacklistEntry.id))),
+        "blacklist": list(db.session.scalars(
+            select(BlacklistEntry.phone).order_by(BlacklistEntry.id))),
         "invoices": _rows(
             select(Invoice.number, Invoice.amount_minor, Invoice.status).order_by(Invoice.id)),
     }

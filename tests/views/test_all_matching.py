@@ -107,8 +107,9 @@ def test_add_balance_to_every_wallet_of_a_filtered_campaign(login, make):
     page_url = response.headers["Location"]
     page = get_page(manager, page_url)
     assert "each of 22 wallets" in text(page)
+    key = hidden_value(page, "idempotency_key")
     response = manager.post_form(page_url, {"amount": "5.00", "reason": "Campaign",
-                                            "idempotency_key": hidden_value(page, "idempotency_key")})
+                                            "idempotency_key": key})
     assert response.status_code == 302
     db.session.expire_all()
     assert {db.session.get(Wallet, w.id).balance_minor for w in campaign} == {500}

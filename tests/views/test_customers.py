@@ -68,7 +68,8 @@ def sort_links(page: str) -> dict[str, str]:
     """Column label -> the sort index its header links to."""
     return {
         html_lib.unescape(label): index
-        for index, label in re.findall(r'href="[^"]*[?&]sort=(\d+)[^"]*" title="Sort by ([^"]+)"', page)
+        for index, label in re.findall(
+            r'href="[^"]*[?&]sort=(\d+)[^"]*" title="Sort by ([^"]+)"', page)
     }
 
 
@@ -635,8 +636,9 @@ def test_operator_edits_a_customer_and_phone_is_normalised(login, make):
 
 def test_edit_with_an_invalid_phone_keeps_the_stored_one(admin_client, make):
     customer = make.customer("Ana", "Alpha", phone="+34600111222")
-    _refused(admin_client.post_form(_edit_url(customer), form(first_name="Changed", phone="600111222")),
-             "phone")
+    response = admin_client.post_form(_edit_url(customer),
+                                      form(first_name="Changed", phone="600111222"))
+    _refused(response, "phone")
     stored = fresh(customer.id)
     assert stored.phone == "+34600111222" and stored.first_name == "Ana"
 
@@ -663,10 +665,12 @@ def test_edit_moves_the_customer_to_no_group(admin_client, make):
 
 def test_edit_keeps_money_and_points_untouched(admin_client, make):
     customer = make.customer(balance_minor=1250, loyalty_points=40, sales_value_minor=9000)
-    response = admin_client.post_form(_edit_url(customer), form(balance_minor="0", loyalty_points="0"))
+    response = admin_client.post_form(_edit_url(customer),
+                                      form(balance_minor="0", loyalty_points="0"))
     assert response.status_code == 302
     stored = fresh(customer.id)
-    assert (stored.balance_minor, stored.loyalty_points, stored.sales_value_minor) == (1250, 40, 9000)
+    figures = (stored.balance_minor, stored.loyalty_points, stored.sales_value_minor)
+    assert figures == (1250, 40, 9000)
 
 
 def test_viewer_cannot_edit_even_with_a_forged_post(login, make):
@@ -778,7 +782,8 @@ def test_bulk_delete_refuses_those_who_hold_something_and_deletes_the_rest(admin
 def test_bulk_delete_is_refused_to_an_operator(login, make):
     customer = make.customer()
     client = login(Role.OPERATOR)
-    response = client.post_form(CUSTOMERS + "action/", {"action": "delete", "rowid": str(customer.id)})
+    response = client.post_form(CUSTOMERS + "action/",
+                                {"action": "delete", "rowid": str(customer.id)})
     assert response.status_code in (302, 403)
     assert fresh(customer.id) is not None
 
@@ -836,7 +841,8 @@ def test_export_follows_the_current_filters(admin_client, make):
 
 def test_export_of_an_empty_result_is_just_the_header(admin_client, make):
     make.customer()
-    assert csv_rows(admin_client.get(EXPORT, query_string={"search": "nobody"})) == [LIST_HEADERS + ["Currency"]]
+    response = admin_client.get(EXPORT, query_string={"search": "nobody"})
+    assert csv_rows(response) == [LIST_HEADERS + ["Currency"]]
 
 
 @pytest.mark.parametrize("field, value, column", [

@@ -40,7 +40,7 @@ def lucia(make):
 
 def test_excel_keeps_numbers_as_numbers_and_texts_as_texts(operator, lucia):
     header, row = xlsx_rows(operator.get(CUSTOMERS + "xlsx/"))
-    cells = dict(zip(header, row))
+    cells = dict(zip(header, row, strict=True))
     assert cells["Customer"] == "Lucía Moreno"
     assert cells["Balance"] == pytest.approx(1234.56) and isinstance(cells["Balance"], float)
     assert cells["Sales value"] == pytest.approx(0.05)
@@ -83,7 +83,7 @@ def test_the_header_row_follows_the_users_language(operator, users, lucia):
     assert header[:3] == ["Cliente", "Correo electrónico", "Teléfono"]
     assert header[-1] == "Moneda"
     # Values stay machine-readable in any language: ISO dates, decimal numbers.
-    assert dict(zip(header, row))["Fecha de alta"] == "2026-01-15 10:30:00"
+    assert dict(zip(header, row, strict=True))["Fecha de alta"] == "2026-01-15 10:30:00"
 
 
 def test_negative_amounts_stay_numbers(operator, make, lucia):

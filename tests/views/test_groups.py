@@ -61,7 +61,8 @@ def list_headers(page: str) -> list[str]:
 def sort_links(page: str) -> dict[str, str]:
     return {
         html_lib.unescape(label): index
-        for index, label in re.findall(r'href="[^"]*[?&]sort=(\d+)[^"]*" title="Sort by ([^"]+)"', page)
+        for index, label in re.findall(
+            r'href="[^"]*[?&]sort=(\d+)[^"]*" title="Sort by ([^"]+)"', page)
     }
 
 

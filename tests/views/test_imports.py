@@ -36,7 +36,7 @@ def preview_counts(page: str) -> dict[str, int]:
     block = page.split('id="import-counts"', 1)[1].split("</div>\n  </div>", 1)[0]
     numbers = [int(n.replace(",", "").replace(".", "")) for n in
                re.findall(r'data-count="\d">([\d.,]+)<', block)]
-    return dict(zip(("new", "updated", "unchanged", "invalid"), numbers))
+    return dict(zip(("new", "updated", "unchanged", "invalid"), numbers, strict=True))
 
 
 def batch_id(response) -> int:
@@ -123,7 +123,8 @@ def test_an_update_shows_before_and_after_and_can_be_undone(manager, make):
 
 
 def test_undo_is_refused_when_a_record_changed_since(manager, make):
-    batch = batch_id(upload(manager, CUSTOMERS, "First name,Surname,Email\nBerta,Gil,b@example.com\n"))
+    content = "First name,Surname,Email\nBerta,Gil,b@example.com\n"
+    batch = batch_id(upload(manager, CUSTOMERS, content))
     confirm(manager, CUSTOMERS, batch)
     berta = db.session.scalar(select(Customer))
     berta.surname = "Gil Pardo"
@@ -131,7 +132,8 @@ def test_undo_is_refused_when_a_record_changed_since(manager, make):
     response = manager.post_form(f"{CUSTOMERS}{batch}/undo/", follow_redirects=True)
     assert "changed since" in text(response.get_data(as_text=True))
     db.session.expire_all()
-    assert count(Customer) == 1 and db.session.get(ImportBatch, batch).status == ImportStatus.APPLIED
+    assert count(Customer) == 1
+    assert db.session.get(ImportBatch, batch).status == ImportStatus.APPLIED
 
 
 def test_all_or_nothing_writes_nothing_when_a_row_is_invalid(manager):
@@ -203,17 +205,21 @@ def test_the_template_speaks_the_users_language_and_both_import(manager, users):
 
 def test_guests_and_blacklist_import_too(manager):
     guests = "/admin/guests/import/"
-    batch = batch_id(upload(manager, guests, "Name;Email;Phone\nPepe Ruiz;pepe@example.com;+34 600 111 222\n"))
+    content = "Name;Email;Phone\nPepe Ruiz;pepe@example.com;+34 600 111 222\n"
+    batch = batch_id(upload(manager, guests, content))
     confirm(manager, guests, batch)
     assert db.session.scalar(select(Guest.phone)) == "+34600111222"
 
     blacklist = "/admin/blacklist/import/"
-    content = "Teléfono;Motivo;Nota\n+34 600 111 222;Pedidos falsos;llamadas\n0034 611 222 333;fake_orders;\n"
+    content = ("Teléfono;Motivo;Nota\n+34 600 111 222;Pedidos falsos;llamadas\n"
+               "0034 611 222 333;fake_orders;\n")
     batch = batch_id(upload(manager, blacklist, content.encode("cp1252")))
     confirm(manager, blacklist, batch)
     entries = db.session.scalars(select(BlacklistEntry).order_by(BlacklistEntry.phone)).all()
     assert [(e.phone, e.reason) for e in entries] == [
-        ("+34600111222", BlacklistReason.FAKE_ORDERS), ("+34611222333", BlacklistReason.FAKE_ORDERS)]
+        ("+34600111222", BlacklistReason.FAKE_ORDERS),
+        ("+34611222333", BlacklistReason.FAKE_ORDERS),
+    ]
 
 
 def test_duplicates_in_the_file_are_invalid(manager):

@@ -74,8 +74,9 @@ def test_manager_adds_balance_and_sees_it_on_the_wallet(manager, wallet, custome
                        "Available balance: €12.50.") in flashes(page)
     assert "Gift card sale" in page  # the history row on the details page
     row = db.session.scalars(select(WalletTransaction)).one()
-    assert (row.amount_minor, row.kind, row.actor_id) == (1250, WalletTxKind.TOP_UP,
-                                                          db.session.scalar(select(AdminUser.id).where(AdminUser.email == "manager@example.com")))
+    manager_id = db.session.scalar(
+        select(AdminUser.id).where(AdminUser.email == "manager@example.com"))
+    assert (row.amount_minor, row.kind, row.actor_id) == (1250, WalletTxKind.TOP_UP, manager_id)
     assert fresh(Customer, customer.id).balance_minor == 1250
 
 
@@ -86,7 +87,8 @@ def test_amounts_typed_the_spanish_way(manager, wallet, typed, cents):
     db.session.commit()
     set_language(manager, "manager@example.com", "es")
     assert post_add(manager, add_url(wallet.id), amount=typed).status_code == 302
-    newest = db.session.scalars(select(WalletTransaction).order_by(WalletTransaction.id.desc())).first()
+    newest = db.session.scalars(
+        select(WalletTransaction).order_by(WalletTransaction.id.desc())).first()
     assert newest.amount_minor == cents
 
 
@@ -95,7 +97,8 @@ def test_a_negative_amount_deducts(manager, wallet):
     db.session.commit()
     assert post_add(manager, add_url(wallet.id), amount="-5.00").status_code == 302
     assert fresh(Wallet, wallet.id).balance_minor == 500
-    newest = db.session.scalars(select(WalletTransaction).order_by(WalletTransaction.id.desc())).first()
+    newest = db.session.scalars(
+        select(WalletTransaction).order_by(WalletTransaction.id.desc())).first()
     assert newest.kind == WalletTxKind.DEDUCTION
 
 
@@ -126,7 +129,8 @@ def test_a_blocked_wallet_is_refused(manager, make, customer):
 
 def test_a_double_submit_posts_once(manager, wallet):
     page = get_page(manager, add_url(wallet.id))
-    data = {"amount": "10", "reason": "Once", "idempotency_key": hidden_value(page, "idempotency_key")}
+    data = {"amount": "10", "reason": "Once",
+            "idempotency_key": hidden_value(page, "idempotency_key")}
     assert manager.post_form(add_url(wallet.id), data).status_code == 302
     assert manager.post_form(add_url(wallet.id), data).status_code == 302
     assert count() == 1
@@ -180,7 +184,8 @@ def test_bulk_credit_gives_each_selected_wallet_its_own_row(manager, make, custo
     url = response.headers["Location"]
     page = get_page(manager, url)
     assert "3 wallets" in page
-    data = {"amount": "5", "reason": "Campaign", "idempotency_key": hidden_value(page, "idempotency_key")}
+    data = {"amount": "5", "reason": "Campaign",
+            "idempotency_key": hidden_value(page, "idempotency_key")}
     assert manager.post_form(url, data).status_code == 302
     assert manager.post_form(url, data).status_code == 302  # a double submit posts once
     assert sorted(db.session.scalars(select(WalletTransaction.wallet_id))) == sorted(
@@ -220,7 +225,8 @@ def test_adjust_points_page(manager, customer):
     url = f"/admin/customers/adjust-points/?id={customer.id}"
     page = get_page(manager, url)
     key = hidden_value(page, "idempotency_key")
-    response = manager.post_form(url, {"points": "150", "reason": "Goodwill", "idempotency_key": key})
+    response = manager.post_form(url, {"points": "150", "reason": "Goodwill",
+                                       "idempotency_key": key})
     assert response.status_code == 302
     assert fresh(Customer, customer.id).loyalty_points == 150
     response = manager.post_form(url, {"points": "-151", "reason": "Too many",
@@ -262,7 +268,8 @@ def test_operator_cannot_set_an_account_limit(login, customer):
 
 # -- wallet edits keep the owner's balance -----------------------------------------------------
 
-def test_blocking_a_wallet_in_its_form_takes_it_out_of_the_customer_balance(manager, wallet, customer):
+def test_blocking_a_wallet_in_its_form_takes_it_out_of_the_customer_balance(
+        manager, wallet, customer):
     ledger.add_balance(wallet, 1000, actor=None, reason="x", idempotency_key="seed")
     db.session.commit()
     response = manager.post_form(f"/admin/wallets/edit/?id={wallet.id}", {
@@ -292,7 +299,8 @@ def test_wallet_details_show_available_balance_without_expired_credit(manager, w
     past = date.today() - timedelta(days=10)
     from datetime import datetime
     ledger.add_balance(wallet, 1000, actor=None, reason="Old credit", idempotency_key="a",
-                       expires_on=past, now=datetime.combine(past - timedelta(days=5), datetime.min.time()))
+                       expires_on=past,
+                       now=datetime.combine(past - timedelta(days=5), datetime.min.time()))
     ledger.add_balance(wallet, 250, actor=None, reason="New credit", idempotency_key="b")
     db.session.commit()
     page = get_page(manager, f"/admin/wallets/details/?id={wallet.id}")
@@ -332,7 +340,8 @@ def test_operator_shares_a_wallet_and_the_link_opens_without_login(login, app, w
 
 
 def test_viewer_cannot_share(login, wallet):
-    assert login(Role.VIEWER).post_form("/admin/wallets/share/", {"id": str(wallet.id)}).status_code == 403
+    response = login(Role.VIEWER).post_form("/admin/wallets/share/", {"id": str(wallet.id)})
+    assert response.status_code == 403
 
 
 # -- concurrency through the real pages --------------------------------------------------------

@@ -47,7 +47,8 @@ def test_every_movement_is_listed_with_who_what_and_balance_after(admin_client, 
     assert credit["wallet.customer.email"] == "ana@example.com"
     assert credit["wallet.customer.phone"] == "+34 600 11 12 22"
     assert credit["wallet"] == movements["ana_wallet"].wallet_code
-    assert (credit["amount_minor"], credit["direction"], credit["kind"]) == ("€50.00", "Credit", "Top-up")
+    assert (credit["amount_minor"], credit["direction"], credit["kind"]) == (
+        "€50.00", "Credit", "Top-up")
     assert credit["balance_after_minor"] == "€50.00"
     assert rows[movements["ana_payment"]]["direction"] == "Debit"
 
@@ -55,13 +56,15 @@ def test_every_movement_is_listed_with_who_what_and_balance_after(admin_client, 
 def test_search_by_wallet_id_or_customer(admin_client, movements):
     assert ids(admin_client, search=movements["bob_wallet"].wallet_code) == {
         movements["bob_credit"], movements["bob_refund"]}
-    assert ids(admin_client, search="ana@example") == {movements["ana_credit"], movements["ana_payment"]}
+    assert ids(admin_client, search="ana@example") == {
+        movements["ana_credit"], movements["ana_payment"]}
 
 
 def test_filters_combine(admin_client, movements):
     assert ids(admin_client, flt0_direction_is="negative") == {movements["ana_payment"]}
     assert ids(admin_client, flt0_kind_is="refund") == {movements["bob_refund"]}
-    assert ids(admin_client, flt0_date_between="2026-02-01 to 2026-02-28") == {movements["bob_credit"]}
+    assert ids(admin_client, flt0_date_between="2026-02-01 to 2026-02-28") == {
+        movements["bob_credit"]}
     assert ids(admin_client, flt0_outlet_any_of=f"{movements['north'].id},{movements['south'].id}",
                flt1_direction_is="positive") == {movements["bob_refund"]}
     assert ids(admin_client, flt0_customer_number_is=movements["bob"].id) == {

@@ -28,6 +28,8 @@ from ..pages import (
     listed_ids,
     refused,
     table_rows,
+)
+from ..pages import (
     text as _text,
 )
 
