@@ -89,14 +89,27 @@ class StreamingExport:
                      summary=f"{export_type}, {count} rows, {request.query_string.decode()[:300]}")
         db.session.commit()
         header = self.export_header()
-        rows = self.export_rows(query)
+        # The rows are read while the response streams, after the request's own
+        # session is gone: they get a session of their own, closed when the stream
+        # ends, finished or cut off (left open, it kept its connection "idle in
+        # transaction", which on PostgreSQL blocks schema changes and fills the pool).
+        stream_session = db.session.session_factory()
+        rows = self.export_rows(query.with_session(stream_session))
         name = f"{self.endpoint}-{date.today().isoformat()}.{export_type}"
         if export_type == "csv":
             body = (chunk.encode("utf-8") for chunk in exports.csv_chunks(header, rows))
         else:
             body = exports.xlsx_chunks(header, rows, sheet=str(self.name))
-        return Response(stream_with_context(body), mimetype=MIMETYPES[export_type],
+        return Response(stream_with_context(_closing(body, stream_session)),
+                        mimetype=MIMETYPES[export_type],
                         headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+def _closing(chunks, session):
+    try:
+        yield from chunks
+    finally:
+        session.close()
 
 
 def _cell(value, words: dict, money: bool) -> exports.Cell:

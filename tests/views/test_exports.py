@@ -3,10 +3,12 @@ open, with numbers as numbers and labels in the user's language."""
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 
 import openpyxl
 import pytest
+from flask.testing import FlaskClient
 
 from admin_app.choices import Role
 from admin_app.extensions import db
@@ -103,6 +105,35 @@ def test_the_csv_is_streamed_in_chunks_not_built_whole(operator, lucia):
     assert response.is_streamed
     assert response.headers["Content-Disposition"].startswith("attachment; filename=customers-")
     response.close()
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+@pytest.mark.parametrize("read_all", [True, False], ids=["read whole", "cut off"])
+def test_an_export_gives_its_database_connection_back(app, operator, lucia, kind, read_all):
+    # A connection the stream kept would sit "idle in transaction": on PostgreSQL
+    # it blocks schema changes and, export after export, empties the pool. The
+    # request runs in a thread of its own, as in a server: with its own app
+    # context and session, not the test's.
+    session_cookie = operator.get_cookie("session").value
+
+    def export() -> int:
+        client = FlaskClient(app, app.response_class)
+        client.set_cookie("session", session_cookie)
+        response = client.get(CUSTOMERS + f"{kind}/", buffered=False)
+        chunks = iter(response.response)
+        next(chunks)  # the stream has begun reading rows
+        if read_all:
+            for _chunk in chunks:
+                pass
+        response.close()
+        return response.status_code
+
+    db.session.rollback()  # the test's own session holds no connection
+    pool = db.engine.pool
+    in_use = pool.checkedout()
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        assert thread.submit(export).result() == 200
+    assert pool.checkedout() == in_use
 
 
 def test_chunks_hold_a_batch_of_rows_each():
