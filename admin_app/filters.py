@@ -33,11 +33,8 @@ RANGE_SPLIT = re.compile(r"\s+(?:to|a|–|-)\s+")
 HINT_DAYS = (date(2026, 11, 1), date(2026, 11, 30))
 
 
-class DayInput:
-    """Days typed as ISO or as the user's locale writes them (22/11/2026)."""
-
-    def value_hint(self) -> str:
-        return day(HINT_DAYS[0])
+class ReadableValue:
+    """A filter value is valid when ``clean`` can read it (it raises ValueError)."""
 
     def validate(self, value: str) -> bool:
         try:
@@ -45,6 +42,13 @@ class DayInput:
         except ValueError:
             return False
         return True
+
+
+class DayInput(ReadableValue):
+    """Days typed as ISO or as the user's locale writes them (22/11/2026)."""
+
+    def value_hint(self) -> str:
+        return day(HINT_DAYS[0])
 
     def clean(self, value: str):
         return parse_day(value)
@@ -276,16 +280,9 @@ def parse_day_month(text: str) -> tuple[int, int]:
     return month, day_
 
 
-class DayMonthRangeFilter(sqla_filters.BaseSQLAFilter):
+class DayMonthRangeFilter(ReadableValue, sqla_filters.BaseSQLAFilter):
     """A date's day and month in a range, whatever the year: birthdays from
     20/12 to 10/01 run over the new year, as birthday campaigns need."""
-
-    def validate(self, value: str) -> bool:
-        try:
-            self.clean(value)
-        except ValueError:
-            return False
-        return True
 
     def clean(self, value: str):
         parts = RANGE_SPLIT.split(value.strip())

@@ -230,18 +230,18 @@ def _assign(name: str, names: list[str]) -> str:
 
 
 def register(plan: ViewPlan, root: Path) -> bool:
-    """Add the view to the registry (an import and a line in VIEWS, before the
-    admin-only views). False when it is there already."""
+    """Add the view to the registry (its import, in order among the others, and a
+    line in VIEWS before the admin-only views). False when it is there already."""
     path = root / REGISTRY
-    text = path.read_text(encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     import_line = f"from .{plan.module} import {plan.view_class}\n"
-    if import_line in text:
+    if import_line in lines:
         return False
-    anchor = "\nVIEWS = ["
-    last_import = text.rindex("\nfrom .", 0, text.index(anchor))
-    end_of_import = text.index("\n", last_import + 1) + 1
-    text = text[:end_of_import] + import_line + text[end_of_import:]
-    text = text.replace("    AdminUserView,\n", f"    {plan.view_class},\n    AdminUserView,\n", 1)
+    views = [i for i, line in enumerate(lines) if re.match(r"from \.\w+ import \w+$", line)]
+    first, last = views[0], views[-1] + 1  # the views' imports are one block
+    lines[first:last] = sorted([*lines[first:last], import_line])
+    text = "".join(lines).replace("    AdminUserView,\n",
+                                  f"    {plan.view_class},\n    AdminUserView,\n", 1)
     path.write_text(text, encoding="utf-8")
     return True
 

@@ -115,10 +115,7 @@ class CustomerView(BaseModelView):
         }
 
     def _customer(self) -> Customer:
-        customer = db.session.get(Customer, request.args.get("id", type=int) or 0)
-        if customer is None:
-            abort(404)
-        return customer
+        return db.get_or_404(Customer, request.args.get("id", type=int) or 0)
 
     def _details_url(self, customer: Customer) -> str:
         return url_for(".details_view", id=customer.id)

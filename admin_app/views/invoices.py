@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 
-from flask import abort, flash, send_file, url_for
+from flask import flash, send_file, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import filters as sqla_filters
@@ -161,9 +161,7 @@ class InvoiceView(BaseModelView):
     @expose("/<int:invoice_id>/pdf")
     @needs(permissions.VIEW)
     def pdf_view(self, invoice_id: int):
-        invoice = db.session.get(Invoice, invoice_id)
-        if invoice is None:
-            abort(404)
+        invoice = db.get_or_404(Invoice, invoice_id)
         response = send_file(io.BytesIO(render_invoice_pdf(invoice)),
                              mimetype="application/pdf", download_name=pdf_filename(invoice))
         response.headers["Cache-Control"] = "private, no-store"  # personal data

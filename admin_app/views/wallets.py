@@ -132,9 +132,7 @@ class WalletView(BaseModelView):
     @needs(permissions.EXPORT)
     def share_view(self):
         """A read-only link to the wallet's summary, signed and expiring."""
-        wallet = db.session.get(Wallet, request.form.get("id", type=int) or 0)
-        if wallet is None:
-            abort(404)
+        wallet = db.get_or_404(Wallet, request.form.get("id", type=int) or 0)
         audit.record(db.session, AuditAction.SHARE, object_type="Wallet", object_id=wallet.id,
                      summary=wallet.wallet_code)
         db.session.commit()
