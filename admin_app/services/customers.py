@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from ..choices import InvoiceStatus
 from ..extensions import db
@@ -86,20 +87,22 @@ class Profile:
 
 
 def profile(customer: Customer) -> Profile:
-    def newest(model, *order):
+    def newest(model, *order, shown=()):
+        # ``shown``: relations the page shows on each row, read in one query.
         return list(db.session.scalars(
             select(model).where(model.customer_id == customer.id).order_by(*order)
-            .limit(PROFILE_ROWS)))
+            .options(*(selectinload(relation) for relation in shown)).limit(PROFILE_ROWS)))
 
     offers: dict[str, list[OfferEvent]] = {}
-    for event in newest(OfferEvent, OfferEvent.occurred_at.desc()):
+    for event in newest(OfferEvent, OfferEvent.occurred_at.desc(), shown=(OfferEvent.offer,)):
         offers.setdefault(event.kind, []).append(event)
-    wallets = newest(Wallet, Wallet.created_at.desc())
+    wallets = newest(Wallet, Wallet.created_at.desc(), shown=(Wallet.outlet,))
+    states = ledger.credit_states([w.id for w in wallets])
     orders, orders_total = recent_orders(Order.customer_id, customer.id, PROFILE_ROWS)
     return Profile(
         orders=orders,
         orders_total=orders_total,
-        wallets=[WalletLine(w, ledger.available_balance(w)) for w in wallets],
+        wallets=[WalletLine(w, states[w.id].available_minor) for w in wallets],
         movements=ledger.recent_movements(customer=customer, limit=PROFILE_ROWS),
         points=ledger.recent_points(customer, limit=PROFILE_ROWS),
         invoices=invoices.customer_invoices(customer, limit=PROFILE_ROWS),

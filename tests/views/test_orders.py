@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from sqlalchemy import event
 
-from admin_app.choices import OrderStatus, OrderType, Role
+from admin_app.choices import OfferEventKind, OrderStatus, OrderType, Role
 from admin_app.extensions import db
-from admin_app.models import Order, OrderLine
+from admin_app.models import Offer, OfferEvent, Order, OrderLine
 
 from ..pages import flashes, get_page, list_headers, listed_ids, table_rows, text
 
@@ -146,3 +147,55 @@ def test_no_orders_says_so(login):
     assert "No orders yet." in text(page)
     page = get_page(login(Role.VIEWER), ORDERS, search="S1")
     assert "Nothing matches this search and these filters. Show everything" in text(page)
+
+
+def _statements(client, url: str) -> int:
+    """How many SQL statements the page takes."""
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        get_page(client, url)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_a_buyers_orders_are_read_in_a_fixed_number_of_queries(login, make):
+    few, many = make.guest("Pocos Pedidos"), make.guest("Muchos Pedidos")
+    for n in range(2):
+        make.order(guest=few, outlet=make.outlet(f"Few {n}"))
+    for n in range(12):
+        make.order(guest=many, outlet=make.outlet(f"Many {n}"))
+    db.session.commit()
+    client = login(Role.VIEWER)
+    get_page(client, f"/admin/guests/details/?id={few.id}")  # warm: login, caches
+    db.session.expire_all()
+    few_queries = _statements(client, f"/admin/guests/details/?id={few.id}")
+    db.session.expire_all()
+    assert _statements(client, f"/admin/guests/details/?id={many.id}") == few_queries
+
+
+def test_a_customers_page_is_read_in_a_fixed_number_of_queries(login, make):
+    """Its orders, wallets (and their balances), invoices and offers."""
+    def customer_with(n: int):
+        customer = make.customer("Cliente", f"Con {n}")
+        for i in range(n):
+            outlet = make.outlet(f"Outlet {n}-{i}")
+            make.invoice(customer, order=make.order(customer, outlet=outlet))
+            make.wallet(customer, outlet=outlet)
+            db.session.add(OfferEvent(offer=Offer(title=f"Offer {n}-{i}"), customer=customer,
+                                      kind=OfferEventKind.CLAIMED))
+        return customer
+
+    few, many = customer_with(2), customer_with(12)
+    db.session.commit()
+    client = login(Role.VIEWER)
+    get_page(client, f"/admin/customers/details/?id={few.id}")
+    db.session.expire_all()
+    few_queries = _statements(client, f"/admin/customers/details/?id={few.id}")
+    db.session.expire_all()
+    assert _statements(client, f"/admin/customers/details/?id={many.id}") == few_queries
