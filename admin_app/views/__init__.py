@@ -6,6 +6,7 @@ from flask_admin.theme import Bootstrap4Theme
 from ..security import csp_nonce
 from .admin_users import AdminUserView
 from .audit import AuditView
+from .base import status_badge
 from .blacklist import BlacklistView
 from .customers import CustomerView
 from .discount_codes import DiscountCodeView
@@ -45,4 +46,5 @@ def build_admin(app: Flask) -> Admin:
     )
     for view_class in VIEWS:
         admin.add_view(view_class())
+    app.jinja_env.globals["status_badge"] = status_badge  # details pages show statuses too
     return admin

@@ -104,15 +104,20 @@ def _phone_formatter(view, context, model, name):
     return display_phone(rec_getattr(model, name))
 
 
+def status_badge(choices_cls, value) -> Markup | str:
+    """A choice's label, in its coloured badge where the set declares one (lists,
+    and templates as ``status_badge(choices.OrderStatus, order.status)``)."""
+    colour = choices_cls.badge(value)
+    label = choices_cls.label(value)
+    if colour is None:
+        return label
+    return Markup('<span class="badge badge-{}">{}</span>').format(colour, label)
+
+
 def choice_badge(choices_cls):
-    """A formatter showing a choice column's value as its label in a coloured badge."""
+    """A formatter showing a choice column's value as its badge."""
     def format_value(view, context, model, name):
-        value = rec_getattr(model, name)
-        colour = choices_cls.badge(value)
-        label = choices_cls.label(value)
-        if colour is None:
-            return label
-        return Markup('<span class="badge badge-{}">{}</span>').format(colour, label)
+        return status_badge(choices_cls, rec_getattr(model, name))
     return format_value
 
 
