@@ -1,6 +1,8 @@
 """Login, logout and who the current admin user is."""
 from __future__ import annotations
 
+import secrets
+from functools import cache
 from urllib.parse import urlsplit
 
 from flask import (
@@ -16,13 +18,14 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField
+from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms.validators import DataRequired, EqualTo
 
 from . import security
 from .choices import AuditAction
 from .extensions import db, login_manager
+from .forms import SecureForm
 from .i18n import LANGUAGE_COOKIE
 from .models import AdminUser, utcnow
 from .services import audit, users
@@ -36,13 +39,24 @@ login_manager.login_message_category = "info"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> AdminUser | None:
-    user = db.session.get(AdminUser, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> AdminUser | None:
+    """The user a session names, while that session has not been ended.
+
+    A session names "<user id>.<session version>" (AdminUser.get_id); a logout, a
+    new password or a deactivation raises the version in the database, so every
+    older session, copied cookies included, stops working on every app server.
+    """
+    user_id, _, version = session_id.partition(".")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(AdminUser, int(user_id))
     # A deactivated user's session stops working at once.
-    return user if user is not None and user.active else None
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
 
 
-class LoginForm(FlaskForm):
+class LoginForm(SecureForm):
     email = EmailField(_l("Email"), validators=[DataRequired()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     next = HiddenField()
@@ -66,9 +80,19 @@ def _known_user(email: str) -> AdminUser | None:
     ).scalar_one_or_none()
 
 
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def authenticate(email: str, password: str) -> AdminUser | None:
     user = _known_user(email)
-    if user is None or not user.active or not user.check_password(password):
+    if user is None:
+        # As slow as a known account's check, so the time taken does not tell
+        # which emails are accounts.
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not user.check_password(password) or not user.active:
         return None
     return user
 
@@ -100,7 +124,7 @@ def login():  # throttled per account and address: see security.throttle_login
     return render_template("auth/login.html", form=form), (400 if request.method == "POST" else 200)
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(SecureForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
     new = PasswordField(_l("New password"), validators=[DataRequired()])
     confirm = PasswordField(_l("New password again"), validators=[
@@ -120,6 +144,7 @@ def change_password():
             form.new.errors.append(str(error))
         else:
             db.session.commit()
+            login_user(current_user._get_current_object())  # this session goes on, under the new version
             flash(_("Your password was changed."), "success")
             return redirect(url_for("admin.index"))
     status = 400 if request.method == "POST" else 200
@@ -130,6 +155,7 @@ def change_password():
 @login_required
 def logout():
     audit.record(db.session, AuditAction.LOGOUT)
+    users.end_sessions(current_user)  # a copy of this session's cookie ends with it
     db.session.commit()
     logout_user()
     session.clear()

@@ -41,5 +41,7 @@ class Config:
     LIST_EXACT_COUNT = 100_000  # lists count rows exactly up to this; past it, estimates
     SEARCH_EXACT_COUNT = 1_000  # and searches up to this
     DASHBOARD_MAX_AGE = 300  # seconds the home page's figures are kept before recomputing
+    # The largest request (413 past it): every form fits many times over.
+    MAX_CONTENT_LENGTH = 1024 * 1024
     IMPORT_MAX_BYTES = 32 * 1024 * 1024  # the largest CSV file an import accepts
     IMPORT_MAX_ROWS = 100_000            # and the most rows

@@ -1,10 +1,12 @@
 """Error pages in the user's language, instead of the server's English ones."""
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from .choices import AuditAction
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
@@ -30,6 +32,15 @@ def _page(status: int, title, message):
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        # A forged cross-site form looks like this: kept in the audit trail.
+        from .extensions import db
+        from .services import audit
+
+        db.session.rollback()
+        audit.record(db.session, AuditAction.REFUSED, object_type="CSRF",
+                     summary=f"{request.method} {request.full_path.rstrip('?')}: "
+                             f"{error.description}"[:300])
+        db.session.commit()
         return _page(400, *CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)

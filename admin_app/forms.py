@@ -1,6 +1,7 @@
 """Form building blocks shared by every view: CSRF base form, normalising fields."""
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
 from babel.numbers import NumberFormatError, parse_number
@@ -19,9 +20,25 @@ from .services.money import parse_money
 from .services.phones import normalise_phone
 
 
+def _invisible(character: str) -> bool:
+    # Spaces, control characters (Cc) and format characters such as zero-width ones (Cf).
+    return character.isspace() or unicodedata.category(character) in ("Cc", "Cf")
+
+
 def strip_text(value):
-    """A WTForms filter: surrounding spaces never reach the database."""
-    return value.strip() if isinstance(value, str) else value
+    """A WTForms filter: surrounding spaces and invisible characters never reach the
+    database, so a required name of only zero-width or control characters is empty."""
+    if not isinstance(value, str):
+        return value
+    start, end = 0, len(value)
+    while start < end and _invisible(value[start]):
+        start += 1
+    while end > start and _invisible(value[end - 1]):
+        end -= 1
+    return value[start:end]
+
+
+NUL_REFUSED = _l("This field contains a character that is not allowed (NUL).")
 
 
 class SecureForm(FlaskForm):
@@ -36,6 +53,15 @@ class SecureForm(FlaskForm):
             super().__init__(obj=obj, prefix=prefix, **kwargs)
         else:
             super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            # A NUL byte is never typed; PostgreSQL refuses it, and other tools cut at it.
+            if any(isinstance(v, str) and "\x00" in v for v in field.raw_data or ()):
+                field.errors = [*field.errors, str(NUL_REFUSED)]
+                valid = False
+        return valid
 
 
 class NormalisingField(StringField):

@@ -9,6 +9,7 @@ import secrets
 from datetime import UTC, date, datetime
 from typing import ClassVar, Protocol
 
+from flask_babel import gettext
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     event,
     exists,
     func,
+    inspect,
     select,
     text,
 )
@@ -54,6 +56,7 @@ from .choices import (
 )
 from .extensions import db
 from .services import search
+from .services.errors import ValidationError
 
 DEFAULT_CURRENCY = "EUR"
 
@@ -117,6 +120,17 @@ def choice_column(choices, length: int, **kwargs):
     return mapped_column(String(length), info={"choices": choices}, **kwargs)
 
 
+def long_text(length: int) -> String:
+    """Free text people type (notes, descriptions): at most ``length`` characters.
+
+    PostgreSQL enforces it as VARCHAR(n). SQLite keeps the TEXT it had (changing a
+    declared type there rebuilds the table, and customers cannot be rebuilt under
+    their foreign keys); ``_refuse_too_long_text`` below checks every flush on both.
+    Forms take their maximum from the same length (see views/base.py).
+    """
+    return String(length).with_variant(Text(), "sqlite")
+
+
 class AdminUser(UserMixin, db.Model):
     __tablename__ = "admin_users"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -128,6 +142,12 @@ class AdminUser(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Part of every session's user id: raising it ends all the user's sessions on
+    # every app server (logout, a new password, deactivation; see services/users.py).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version or 0}"
 
     def set_password(self, password: str) -> None:
         # Werkzeug's default is scrypt, a current memory-hard algorithm.
@@ -152,7 +172,7 @@ class CustomerGroup(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
-    description: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(long_text(1000))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     customers: Mapped[list[Customer]] = relationship(
@@ -192,7 +212,7 @@ class Customer(Searchable, db.Model):
     )
     marketing_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     loyalty_member: Mapped[bool] = mapped_column(Boolean, default=False)
-    notes: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(long_text(4000))
     language: Mapped[str] = choice_column(Language, 5, default=Language.EN)
     channel: Mapped[str] = choice_column(Channel, 20, default=Channel.IN_STORE)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -260,7 +280,7 @@ class BlacklistEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
     reason: Mapped[str] = choice_column(BlacklistReason, 30)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(long_text(1000))
     added_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("admin_users.id", ondelete="SET NULL")
     )
@@ -293,7 +313,7 @@ class DiscountCode(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
-    description: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(long_text(1000))
     kind: Mapped[str] = choice_column(DiscountKind, 10, default=DiscountKind.PERCENT)
     # Whole percent for "percent", minor units for "fixed".
     value: Mapped[int] = mapped_column(Integer)
@@ -409,7 +429,7 @@ class Offer(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(160))
-    description: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(long_text(2000))
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
 
@@ -734,3 +754,21 @@ def _keep_derived_fields(mapper, connection, record: Searchable) -> None:
     values = {key: getattr(record, key) for key in mapper.columns.keys()}
     for key, value in type(record).derived_fields(values).items():
         setattr(record, key, value)
+
+
+class TextTooLong(ValidationError):
+    """A value longer than its column allows (forms say so before this is reached)."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_too_long_text(session, flush_context, instances) -> None:
+    # SQLite stores any length in a VARCHAR(n): without this, a 10 MB field is kept.
+    for record in (*session.new, *session.dirty):
+        state = inspect(record)
+        for attr in state.mapper.column_attrs:
+            length = getattr(attr.columns[0].type, "length", None)
+            value = state.dict.get(attr.key) if length else None  # only what is loaded
+            if isinstance(value, str) and len(value) > length:
+                raise TextTooLong(gettext(
+                    "A text is too long: at most %(max)s characters (%(field)s).",
+                    max=length, field=attr.key))

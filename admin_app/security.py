@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import time
 
-from flask import Flask, current_app, flash, g, request, session
+from flask import Flask, Request, abort, current_app, flash, g, request, session
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -22,6 +22,11 @@ SESSION_STARTED = "started_at"
 SESSION_SEEN = "seen_at"
 
 
+MIN_SECRET_KEY_LENGTH = 32
+# Room for an import form's other fields and the multipart boundaries around its file.
+IMPORT_FORM_OVERHEAD = 64 * 1024
+
+
 class InsecureConfiguration(RuntimeError):
     """The app must not start like this."""
 
@@ -33,6 +38,12 @@ def check_configuration(app: Flask) -> None:
         raise InsecureConfiguration(
             "SECRET_KEY is missing or is the development default: set a long random "
             "SECRET_KEY (environment or instance/config.py) before starting in production.")
+    if len(app.config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
+        # Sessions are signed with it: a short key can be guessed offline from one cookie.
+        raise InsecureConfiguration(
+            f"SECRET_KEY has {len(app.config['SECRET_KEY'])} characters: production needs "
+            f"at least {MIN_SECRET_KEY_LENGTH} random ones (python -c \"import secrets; "
+            "print(secrets.token_hex(32))\").")
     if app.config.get("RATELIMIT_STORAGE_URI", "memory://").startswith("memory://"):
         # In memory, each worker process counts failed logins on its own.
         raise InsecureConfiguration(
@@ -103,6 +114,29 @@ def _expire_idle_or_old_sessions():
     return None
 
 
+def _refuse_nul_in_the_address():
+    # Never typed by a person; PostgreSQL refuses text with NUL (a 500 otherwise).
+    # Forms refuse it with a message on the field (forms.SecureForm).
+    if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
+        abort(400)
+
+
+class SizeLimitedRequest(Request):
+    """Requests are at most MAX_CONTENT_LENGTH bytes (413 past it, before anything is
+    read), except imports, which take their file up to IMPORT_MAX_BYTES."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        endpoint = self.endpoint or ""
+        if current_app and endpoint.endswith(".import_view"):
+            return current_app.config["IMPORT_MAX_BYTES"] + IMPORT_FORM_OVERHEAD
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+
 def login_account_key() -> str:
     """The account a login attempt names, however its email is typed."""
     return "login:" + (request.form.get("email") or "").strip().lower()
@@ -133,3 +167,5 @@ def init_app(app: Flask) -> None:
     throttle_login(app)
     app.after_request(_security_headers)
     app.before_request(_expire_idle_or_old_sessions)
+    app.before_request(_refuse_nul_in_the_address)
+    app.request_class = SizeLimitedRequest

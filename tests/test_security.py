@@ -50,7 +50,7 @@ def test_production_refuses_the_default_or_a_missing_secret_key():
         with pytest.raises(InsecureConfiguration):
             create_app({"PRODUCTION": True, "SECRET_KEY": key,
                         "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    app = create_app({"PRODUCTION": True, "SECRET_KEY": "a-long-random-production-key",
+    app = create_app({"PRODUCTION": True, "SECRET_KEY": "a-long-random-production-key-of-64-characters-0123456789abcdefgh",
                       "SQLALCHEMY_DATABASE_URI": "sqlite://", "SESSION_COOKIE_SECURE": True,
                       "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
@@ -58,7 +58,7 @@ def test_production_refuses_the_default_or_a_missing_secret_key():
 
 def test_production_refuses_login_counts_kept_in_one_process():
     with pytest.raises(InsecureConfiguration, match="RATELIMIT_STORAGE_URI"):
-        create_app({"PRODUCTION": True, "SECRET_KEY": "a-long-random-production-key",
+        create_app({"PRODUCTION": True, "SECRET_KEY": "a-long-random-production-key-of-64-characters-0123456789abcdefgh",
                     "SQLALCHEMY_DATABASE_URI": "sqlite://",
                     "RATELIMIT_STORAGE_URI": "memory://"})
 
@@ -84,7 +84,7 @@ def test_a_new_session_at_login(client, users):
     assert client.login(users[Role.VIEWER]).status_code == 302
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == str(users[Role.VIEWER].id)
+        assert session["_user_id"] == users[Role.VIEWER].get_id()
 
 
 @pytest.mark.parametrize("stamp, seconds", [(SESSION_SEEN, 61 * 60),

@@ -32,7 +32,7 @@ from ..models import (
 NOT_AUDITED = (AuditEvent, DashboardSnapshot, ImportBatch, ImportChange, Notification)
 # Fields that change on every save or carry secrets: never copied into the trail.
 IGNORED_FIELDS = {"updated_at", "sort_name", "search_text", "password_hash", "last_login_at",
-                  "content"}
+                  "content", "session_version"}
 SECRET = "••••"
 # Rows go in through the table, not the ORM: many at once stay cheap (an import
 # of 100,000 customers writes 100,000 events).

@@ -1,9 +1,11 @@
 """Admin users (admins only): create, change role, deactivate, reset a password.
 
 Users are never deleted, only deactivated: a deactivated user's sessions stop
-working at once (the user loader refuses them).
+working at once and for good (reactivating them does not bring them back); an
+admin's password reset ends the user's sessions too.
 """
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user
 from sqlalchemy import inspect
 from wtforms import PasswordField
 from wtforms.validators import Optional
@@ -48,8 +50,13 @@ class AdminUserView(BaseModelView):
                                    role=model.role, active=model.active)
         password = form.new_password.data
         if is_created or password:
-            users.check_password_policy(password or "")
-            model.set_password(password)
+            users.set_password(model, password or "")
+        if _was_active(model) and not model.active:
+            users.end_sessions(model)
+
+    def after_model_change(self, form, model, is_created):
+        if model.id == current_user.id and model.active:
+            login_user(model)  # an admin who reset their own password goes on working
 
 
 def _was_active_admin(model: AdminUser) -> bool:
@@ -61,3 +68,8 @@ def _was_active_admin(model: AdminUser) -> bool:
         return history.deleted[0] if history.deleted else getattr(model, key)
 
     return state.persistent and stored("role") == Role.ADMIN and bool(stored("active"))
+
+
+def _was_active(model: AdminUser) -> bool:
+    history = inspect(model).attrs["active"].history
+    return bool(history.deleted[0]) if history.deleted else False

@@ -19,6 +19,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import Unicode, and_, cast, or_
 from sqlalchemy.exc import IntegrityError
+from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 
 from ..choices import AuditAction
@@ -147,6 +148,19 @@ def _is_text(column) -> bool:
     return _python_type(column) is str
 
 
+def refuse_request(object_type: str | None = None):
+    """403 for a request the user's role does not allow, kept in the audit trail."""
+    current_app.logger.warning(
+        "refused %s %s to %s (role %s)", request.method, request.path,
+        current_user.email, current_user.role,
+    )
+    db.session.rollback()  # nothing of the refused request is kept but the record
+    audit.record(db.session, AuditAction.REFUSED, object_type=object_type,
+                 summary=f"{request.method} {request.full_path.rstrip('?')}"[:300])
+    db.session.commit()
+    abort(403)
+
+
 class ProtectedView:
     """Only logged-in, active admin users whose role allows ``required_capability``."""
 
@@ -251,16 +265,7 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
         return None
 
     def refuse(self):
-        """403 for a request the user's role does not allow, kept in the audit trail."""
-        current_app.logger.warning(
-            "refused %s %s to %s (role %s)", request.method, request.path,
-            current_user.email, current_user.role,
-        )
-        db.session.rollback()  # nothing of the refused request is kept but the record
-        audit.record(db.session, AuditAction.REFUSED, object_type=self.model.__name__,
-                     summary=f"{request.method} {request.full_path.rstrip('?')}"[:300])
-        db.session.commit()
-        abort(403)
+        refuse_request(self.model.__name__)
 
     # Bulk actions and row buttons that need more than seeing: name -> capability.
     action_capabilities: dict[str, str] = {}
@@ -347,6 +352,10 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
                     field_args.setdefault("validators", [DataRequired()])
         # Days are picked in the calendar or typed the user's way (22/11/2026).
         overrides = {c.key: LocaleDateField for c in columns if _python_type(c) is date}
+        # Long free text (models.long_text) gets a text area; Flask-Admin already gives
+        # every String(n) field a Length(max=n) check and a maxlength attribute.
+        overrides.update({c.key: TextAreaField for c in columns
+                          if _is_text(c) and (getattr(c.type, "length", None) or 0) > 255})
         if "phone" in columns:
             overrides["phone"] = PhoneField
             args["phone"] = {"description": PHONE_HINT, **args.get("phone", {})}

@@ -7,6 +7,7 @@ from flask import flash, redirect, url_for
 from flask_admin import AdminIndexView, expose
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_login import current_user
 
 from ..charts import bar_rows, column_chart
 from ..i18n import (
@@ -18,8 +19,11 @@ from ..i18n import (
     money,
     number,
 )
-from ..services import dashboard
-from .base import ProtectedView
+from ..services import dashboard, permissions
+from .base import ProtectedView, refuse_request
+
+# Recomputing the figures costs the database a pass over the month: not for viewers.
+REFRESH_CAPABILITY = permissions.EDIT
 
 
 class HomeView(ProtectedView, AdminIndexView):
@@ -29,13 +33,16 @@ class HomeView(ProtectedView, AdminIndexView):
         figures = snapshot.figures
         return self.render(self._template, figures=figures, computed_at=snapshot.computed_at,
                            charts=charts(figures), links=figure_links(snapshot.computed_at),
-                           customers_view=self._view("customers"))
+                           customers_view=self._view("customers"),
+                           can_refresh=permissions.can(current_user, REFRESH_CAPABILITY))
 
     def _view(self, endpoint: str):
         return next(view for view in self.admin._views if view.endpoint == endpoint)
 
     @expose("/refresh/", methods=("POST",))
     def refresh(self):
+        if not permissions.can(current_user, REFRESH_CAPABILITY):
+            refuse_request("Dashboard")
         dashboard.snapshot(refresh=True)
         flash(_("The figures are up to date."), "success")
         return redirect(url_for(".index"))
