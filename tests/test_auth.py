@@ -1,6 +1,11 @@
 """Login, logout, the return to where the user was going, and CSRF."""
 from __future__ import annotations
 
+import statistics
+import time
+
+import pytest
+
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import AdminUser
@@ -122,3 +127,104 @@ def test_users_change_their_own_password(login, users, client):
     db.session.expire_all()
     assert users[Role.VIEWER].check_password("a-new-long-password")
     assert client.get("/account/password").status_code == 302  # anonymous: to the login page
+
+
+# -- sessions end for good: logout, new password, deactivation ---------------------------
+
+def _copy_session(source, target) -> None:
+    """What someone who copied the cookie out of the browser does."""
+    cookie = source.get_cookie("session")
+    target.set_cookie("session", cookie.value, domain=cookie.domain or "localhost")
+
+
+def _second_server(app):
+    """Another app server on the same database, with the same SECRET_KEY."""
+    from admin_app import create_app
+    from tests.conftest import AdminClient
+
+    other = create_app({"TESTING": True, "SECRET_KEY": app.config["SECRET_KEY"],
+                        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    other.test_client_class = AdminClient
+    return other
+
+
+def _works(client) -> bool:
+    return client.get("/admin/customers/").status_code == 200
+
+
+def test_a_cookie_copied_before_logout_stops_working_on_every_server(app, login):
+    viewer = login(Role.VIEWER)
+    other = _second_server(app)
+    with other.app_context():
+        thief = other.test_client()
+        _copy_session(viewer, thief)
+        assert _works(thief)  # the copy is as good as the original...
+    assert viewer.post_form("/logout").status_code == 302
+    with other.app_context():
+        response = thief.get("/admin/customers/")
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+        assert not _works(thief)  # ...until the user logs out, on whichever server
+
+
+def test_a_password_change_ends_the_users_other_sessions_but_not_this_one(app, login, users):
+    laptop, phone, stolen = login(Role.OPERATOR), login(Role.OPERATOR), app.test_client()
+    _copy_session(laptop, stolen)
+    assert _works(phone) and _works(stolen)
+    done = laptop.post_form("/account/password", {
+        "current": TEST_PASSWORD, "new": "a-new-long-password", "confirm": "a-new-long-password"})
+    assert done.status_code == 302
+    assert _works(laptop)
+    assert not _works(phone) and not _works(stolen)
+
+
+def test_login_takes_as_long_for_an_unknown_email_as_for_an_account(client, users):
+    """Timing the refusal must not tell which emails are accounts."""
+    def median_seconds(emails) -> float:
+        times = []
+        for number, email in enumerate(emails):
+            started = time.perf_counter()
+            response = client.post_form("/login", {"email": email, "password": "not-the-one-1"},
+                                        environ_base={"REMOTE_ADDR": f"10.0.0.{number + 1}"})
+            times.append(time.perf_counter() - started)
+            assert response.status_code == 400
+        return statistics.median(times)
+
+    accounts = [users[Role.VIEWER].email, users[Role.OPERATOR].email] * 3
+    unknown = [f"nobody{n}@example.com" for n in range(6)]
+    known_time, unknown_time = median_seconds(accounts), median_seconds(unknown)
+    assert unknown_time > known_time * 0.5, (unknown_time, known_time)
+
+
+# -- the password policy, on a user's own change -----------------------------------------
+
+WEAK_PASSWORDS = {
+    "aaaaaaaaaaaa": "one character repeated",
+    "x" * 200_000: "at most 128",
+    "password1234": "too common",
+    "qwertyuiop123": "too common",
+}
+
+
+@pytest.mark.parametrize("password", WEAK_PASSWORDS)
+def test_a_weak_password_is_refused_with_the_reason(login, users, password):
+    viewer = login(Role.VIEWER)
+    response = viewer.post_form("/account/password", {
+        "current": TEST_PASSWORD, "new": password, "confirm": password})
+    assert response.status_code == 400
+    assert WEAK_PASSWORDS[password] in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert users[Role.VIEWER].check_password(TEST_PASSWORD)
+
+
+def test_the_policy_speaks_spanish(app, users):
+    user = users[Role.VIEWER]
+    user.language = "es"
+    db.session.commit()
+    spanish = app.test_client()
+    assert spanish.login(user).status_code == 302
+    page = spanish.post_form("/account/password", {
+        "current": TEST_PASSWORD, "new": "aaaaaaaaaaaa", "confirm": "aaaaaaaaaaaa"})
+    assert "un mismo carácter repetido" in page.get_data(as_text=True)
+    page = spanish.post_form("/account/password", {
+        "current": TEST_PASSWORD, "new": "password1234", "confirm": "password1234"})
+    assert "demasiado común" in page.get_data(as_text=True)

@@ -90,8 +90,19 @@ def test_too_short_password_is_refused(runner):
     assert _users() == []
 
 
+@pytest.mark.parametrize("password, reason", [
+    ("aaaaaaaaaaaa", "one character repeated"), (" " * 12, "only spaces"),
+    ("x" * 200_000, "at most 128 characters"), ("password1234", "too common"),
+])
+def test_a_weak_password_is_refused(runner, password, reason):
+    result = _create(runner, "weak@example.com", "--password", password)
+    assert result.exit_code != 0
+    assert reason in result.output
+    assert _users() == []
+
+
 def test_password_of_exactly_the_minimum_length_is_accepted(runner):
-    result = _create(runner, "edge@example.com", "--password", "x" * MIN_PASSWORD_LENGTH)
+    result = _create(runner, "edge@example.com", "--password", "tq8-Vz!k2#Lm")
     assert result.exit_code == 0, result.output
     assert len(_users()) == 1
 

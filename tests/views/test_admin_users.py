@@ -2,6 +2,7 @@
 role, reset a password, deactivate; never leave the app without an active admin."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from admin_app.choices import Role
@@ -71,3 +72,61 @@ def test_only_admins_manage_users(login):
     manager = login(Role.MANAGER)
     assert manager.get(URL).status_code == 403
     assert "/admin/users/" not in get_page(manager, "/admin/")
+
+
+def _works(client) -> bool:
+    return client.get("/admin/customers/").status_code == 200
+
+
+def test_an_admins_password_reset_ends_the_users_sessions(admin_client, login, users):
+    target = users[Role.OPERATOR]
+    operator = login(Role.OPERATOR)
+    assert _works(operator)
+    response = admin_client.post_form(f"{URL}edit/?id={target.id}",
+                                      form(target, active="y", new_password="reset-by-the-admin"))
+    assert response.status_code == 302
+    assert not _works(operator)
+    assert _works(admin_client)
+
+
+def test_an_admin_who_resets_their_own_password_stays_logged_in(admin_client, users):
+    me = users[Role.ADMIN]
+    response = admin_client.post_form(f"{URL}edit/?id={me.id}",
+                                      form(me, active="y", new_password="reset-by-the-admin"))
+    assert response.status_code == 302
+    assert _works(admin_client)
+
+
+def test_reactivating_a_user_does_not_revive_their_old_sessions(admin_client, login, users):
+    target = users[Role.OPERATOR]
+    operator = login(Role.OPERATOR)
+    admin_client.post_form(f"{URL}edit/?id={target.id}", form(target, active=None))
+    assert not _works(operator)
+    admin_client.post_form(f"{URL}edit/?id={target.id}", form(target, active="y"))
+    db.session.expire_all()
+    assert target.active
+    assert not _works(operator)
+    assert _works(login(Role.OPERATOR))  # a new login works
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("en", {"aaaaaaaaaaaa": "one character repeated", " " * 12: "only spaces",
+            "x" * 200_000: "at most 128 characters", "iloveyou1234": "too common"}),
+    ("es", {"aaaaaaaaaaaa": "un mismo carácter repetido", " " * 12: "solo por espacios",
+            "x" * 200_000: "como máximo 128 caracteres", "iloveyou1234": "demasiado común"}),
+])
+def test_a_reset_to_a_weak_password_is_refused_in_the_admins_language(
+        app, users, language, expected):
+    admin = users[Role.ADMIN]
+    admin.language = language
+    db.session.commit()
+    client = app.test_client()
+    assert client.login(admin).status_code == 302
+    target = users[Role.VIEWER]
+    for password, message in expected.items():
+        response = client.post_form(f"{URL}edit/?id={target.id}",
+                                    form(target, active="y", new_password=password))
+        assert response.status_code == 200, password[:20]
+        assert message in text(response.get_data(as_text=True)), password[:20]
+    db.session.expire_all()
+    assert target.check_password("correct-horse-battery")
