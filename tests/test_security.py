@@ -170,3 +170,27 @@ def test_failed_logins_are_in_the_audit_log_without_saying_which_part_was_wrong(
     message = "Invalid email or password."
     assert message in unknown and message in known
     assert db.session.query(AuditEvent).filter_by(action=AuditAction.LOGIN_FAILED).count() == 2
+
+
+def test_production_refuses_a_secret_key_shorter_than_32_characters():
+    with pytest.raises(InsecureConfiguration, match="at least 32"):
+        create_app({"PRODUCTION": True, "SECRET_KEY": "k" * 31,
+                    "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                    "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"})
+    create_app({"PRODUCTION": True, "SECRET_KEY": "k" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"})
+
+
+def test_a_forged_cross_site_form_is_refused_and_audited(login, client):
+    operator = login(Role.OPERATOR)
+    response = operator.post("/admin/customers/new/",
+                             data={"first_name": "Eve", "surname": "Forged"})
+    assert response.status_code == 400
+    anonymous = client.post("/login", data={"email": "x@example.com", "password": "y"})
+    assert anonymous.status_code == 400
+    events = db.session.scalars(db.select(AuditEvent).where(
+        AuditEvent.action == AuditAction.REFUSED).order_by(AuditEvent.id)).all()
+    assert [(e.user_email, e.object_type, e.summary.split(":")[0]) for e in events] == [
+        ("operator@example.com", "CSRF", "POST /admin/customers/new/"),
+        (None, "CSRF", "POST /login"),
+    ]

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from sqlalchemy import Unicode, and_, cast, or_
 from sqlalchemy.exc import IntegrityError
 from wtforms import TextAreaField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, Length
 
 from ..choices import AuditAction
 from ..extensions import db
@@ -352,10 +352,14 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
                     field_args.setdefault("validators", [DataRequired()])
         # Days are picked in the calendar or typed the user's way (22/11/2026).
         overrides = {c.key: LocaleDateField for c in columns if _python_type(c) is date}
-        # Long free text (models.long_text) gets a text area; Flask-Admin already gives
-        # every String(n) field a Length(max=n) check and a maxlength attribute.
-        overrides.update({c.key: TextAreaField for c in columns
-                          if _is_text(c) and (getattr(c.type, "length", None) or 0) > 255})
+        # Long free text (models.long_text) is a text area, with the Length(max=n) check
+        # (and maxlength attribute) Flask-Admin gives String(n) fields it builds itself.
+        for column in columns:
+            length = getattr(column.type, "length", None) if _is_text(column) else None
+            if length and length > 255 and "choices" not in column.info:
+                overrides[column.key] = TextAreaField
+                field_args = args.setdefault(column.key, {})
+                field_args["validators"] = [*field_args.get("validators", ()), Length(max=length)]
         if "phone" in columns:
             overrides["phone"] = PhoneField
             args["phone"] = {"description": PHONE_HINT, **args.get("phone", {})}

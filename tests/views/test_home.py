@@ -132,3 +132,17 @@ def test_the_cli_refreshes_the_figures(runner, shop):
     assert result.exit_code == 0, result.output
     assert "Dashboard figures for 2 customers computed in" in result.output
     assert db.session.get(DashboardSnapshot, dashboard.SNAPSHOT_ID).figures["customers"] == 2
+
+
+def test_a_viewer_cannot_refresh_the_figures(login, shop, make):
+    from admin_app.choices import AuditAction
+    from admin_app.models import AuditEvent
+
+    viewer = login(Role.VIEWER)
+    assert ">Refresh<" not in get_page(viewer, HOME)
+    make.customer("Nueva", "Cliente")
+    db.session.commit()
+    assert viewer.post_form(f"{HOME}refresh/").status_code == 403
+    assert key_figures(get_page(viewer, HOME))["Customers"] == "2"  # not recomputed
+    assert db.session.scalar(db.select(AuditEvent.summary).where(
+        AuditEvent.action == AuditAction.REFUSED)) == "POST /admin/refresh/"
