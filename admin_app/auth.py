@@ -18,8 +18,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from wtforms import EmailField, HiddenField, PasswordField
 from werkzeug.security import check_password_hash, generate_password_hash
+from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo
 
 from . import security
@@ -144,7 +144,7 @@ def change_password():
             form.new.errors.append(str(error))
         else:
             db.session.commit()
-            login_user(current_user._get_current_object())  # this session goes on, under the new version
+            login_user(current_user._get_current_object())  # this session goes on
             flash(_("Your password was changed."), "success")
             return redirect(url_for("admin.index"))
     status = 400 if request.method == "POST" else 200

@@ -21,6 +21,7 @@ from admin_app.security import SESSION_SEEN, SESSION_STARTED, InsecureConfigurat
 from .conftest import TEST_PASSWORD, AdminClient
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
+PRODUCTION_KEY = "a-long-random-production-key-" + "0123456789" * 3
 
 
 def test_every_page_gets_the_security_headers(admin_client, client):
@@ -50,7 +51,7 @@ def test_production_refuses_the_default_or_a_missing_secret_key():
         with pytest.raises(InsecureConfiguration):
             create_app({"PRODUCTION": True, "SECRET_KEY": key,
                         "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    app = create_app({"PRODUCTION": True, "SECRET_KEY": "a-long-random-production-key-of-64-characters-0123456789abcdefgh",
+    app = create_app({"PRODUCTION": True, "SECRET_KEY": PRODUCTION_KEY,
                       "SQLALCHEMY_DATABASE_URI": "sqlite://", "SESSION_COOKIE_SECURE": True,
                       "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
@@ -58,7 +59,7 @@ def test_production_refuses_the_default_or_a_missing_secret_key():
 
 def test_production_refuses_login_counts_kept_in_one_process():
     with pytest.raises(InsecureConfiguration, match="RATELIMIT_STORAGE_URI"):
-        create_app({"PRODUCTION": True, "SECRET_KEY": "a-long-random-production-key-of-64-characters-0123456789abcdefgh",
+        create_app({"PRODUCTION": True, "SECRET_KEY": PRODUCTION_KEY,
                     "SQLALCHEMY_DATABASE_URI": "sqlite://",
                     "RATELIMIT_STORAGE_URI": "memory://"})
 
