@@ -6,7 +6,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import DataError
 
 from admin_app.choices import Role
 from admin_app.extensions import db
@@ -130,3 +131,16 @@ def test_a_nul_byte_at_login_is_refused(client, users):
     response = client.post_form("/login", {"email": "admin@example.com\x00",
                                            "password": "x\x00"})
     assert response.status_code == 400
+
+
+def test_postgresql_itself_refuses_text_over_the_limit(make):
+    """PostgreSQL enforces the length as VARCHAR(n) even for a statement that
+    bypasses the application's check (SQLite keeps TEXT: the check above holds there)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite does not enforce a column's length; the flush check does")
+    customer = make.customer()
+    db.session.commit()
+    with pytest.raises(DataError):
+        db.session.execute(update(Customer.__table__).where(Customer.id == customer.id)
+                           .values(notes="x" * 4001))
+    db.session.rollback()
