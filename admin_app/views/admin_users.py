@@ -42,7 +42,8 @@ class AdminUserView(BaseModelView):
     form_extra_fields = {
         "new_password": PasswordField(
             _l("New password"), validators=[Optional()],
-            description=_l("At least 12 characters. Leave empty to keep the current one.")),
+            description=_l("12 to 128 characters, not a common or easily guessed password. "
+                           "Leave empty to keep the current one.")),
     }
 
     def on_model_change(self, form, model, is_created):
