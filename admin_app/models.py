@@ -767,7 +767,9 @@ def _refuse_too_long_text(session, flush_context, instances) -> None:
         state = inspect(record)
         for attr in state.mapper.column_attrs:
             length = getattr(attr.columns[0].type, "length", None)
-            value = state.dict.get(attr.key) if length else None  # only what is loaded
+            if not length or (state.persistent and not state.attrs[attr.key].history.added):
+                continue  # an edit is checked on the values it changes
+            value = state.dict.get(attr.key)
             if isinstance(value, str) and len(value) > length:
                 raise TextTooLong(gettext(
                     "A text is too long: at most %(max)s characters (%(field)s).",
