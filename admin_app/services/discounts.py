@@ -5,9 +5,8 @@ from datetime import date
 from decimal import Decimal
 
 from babel.numbers import NumberFormatError, format_percent, parse_decimal
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from ..choices import DiscountKind

@@ -35,9 +35,8 @@ from ..models import (
     Searchable,
     utcnow,
 )
-from . import audit
+from . import audit, import_rejects
 from . import customers as customer_rules
-from . import import_rejects
 from .csv_files import Table, garbled, match_columns, normalise_header, read_csv
 from .errors import DomainError, ValidationError
 from .import_fields import (
