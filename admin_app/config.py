@@ -45,3 +45,6 @@ class Config:
     MAX_CONTENT_LENGTH = 1024 * 1024
     IMPORT_MAX_BYTES = 32 * 1024 * 1024  # the largest CSV file an import accepts
     IMPORT_MAX_ROWS = 100_000            # and the most rows
+    # Where an imported phone without its country code is read when its row names
+    # no country (ISO 3166 alpha-2).
+    DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "ES")

@@ -614,6 +614,8 @@ class ImportBatch(db.Model):
     file_name: Mapped[str] = mapped_column(String(255))
     content: Mapped[bytes | None] = mapped_column(LargeBinary)
     read_rows: Mapped[dict | None] = mapped_column(JSON)  # the rows as read and checked
+    # Kept after applying: the invalid rows' cells and reasons, to list and download.
+    rejected_rows: Mapped[dict | None] = mapped_column(JSON)
     all_or_nothing: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = choice_column(ImportStatus, 12, default=ImportStatus.PREVIEWED)
     created_by_id: Mapped[int | None] = mapped_column(

@@ -213,7 +213,7 @@ def test_every_admin_page_carries_the_picker_language(spanish_admin):
 def test_the_csv_export_speaks_the_users_language(spanish_admin, make):
     make.customer("Lucía", "Núñez", marketing_opt_in=True)
     header, row = csv_rows(spanish_admin.get("/admin/customers/export/csv/"))[:2]
-    assert header[:3] == ["Cliente", "Correo electrónico", "Teléfono"]
+    assert header[:3] == ["Nombre", "Apellidos", "Correo electrónico"]
     assert "Sí" in row
 
 

@@ -11,9 +11,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import charset_normalizer
+import ftfy
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from ftfy.badness import is_bad
 
 from .errors import ValidationError
 
@@ -22,6 +25,18 @@ DELIMITERS = (",", ";", "\t")
 BINARY_SIGNATURES = (b"PK\x03\x04", b"%PDF")
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 UTF8_BOM = b"\xef\xbb\xbf"
+# Legacy encodings of several bytes a character. Spreadsheets in our languages save
+# Windows-1252, but a Japanese or Chinese file (Shift-JIS, GBK...) often decodes as
+# Windows-1252 too, into nonsense such as "ŽR“c": charset_normalizer tells them apart.
+MULTIBYTE_ENCODINGS = {"cp932", "shift_jis", "shift_jis_2004", "shift_jisx0213", "euc_jp",
+                       "euc_jis_2004", "iso2022_jp", "gb2312", "gbk", "gb18030", "hz",
+                       "big5", "big5hkscs", "cp950", "cp949", "euc_kr", "johab"}
+SNIFF_BYTES = 64 * 1024  # enough text to recognise an encoding
+# How an encoding is named to the user.
+ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16",
+                  "cp1252": "Windows-1252", "cp932": "Shift-JIS", "shift_jis": "Shift-JIS",
+                  "euc_jp": "EUC-JP", "gb18030": "GB18030", "gbk": "GBK", "gb2312": "GB2312",
+                  "big5": "Big5", "cp949": "EUC-KR", "euc_kr": "EUC-KR"}
 
 
 class FileRefused(ValidationError):
@@ -38,7 +53,7 @@ class Row:
 class Table:
     headers: list[str]  # header cells as in the file, stripped
     rows: list[Row]  # data rows in file order, blank lines skipped
-    encoding: str  # "utf-8", "utf-8-sig", "cp1252" or "utf-16"
+    encoding: str  # "utf-8", "utf-8-sig", "cp1252", "utf-16", or a multibyte one ("cp932")
     delimiter: str  # ",", ";" or "\t"
 
 
@@ -141,9 +156,9 @@ def _decode(data: bytes) -> tuple[str, str]:
     elif data.startswith(UTF8_BOM):
         candidates = ["utf-8-sig"]
     else:
-        # Strict cp1252 fails on its five undefined bytes, so text that is neither
-        # UTF-8 nor Windows-1252 is refused rather than read as nonsense.
-        candidates = ["utf-8", "cp1252"]
+        # Decoding is strict: strict cp1252 fails on its five undefined bytes, so
+        # text that is none of these is refused rather than read as nonsense.
+        candidates = ["utf-8", _legacy_encoding(data)]
     for encoding in candidates:
         try:
             return data.decode(encoding), encoding
@@ -151,6 +166,32 @@ def _decode(data: bytes) -> tuple[str, str]:
             pass
     raise FileRefused(_l("The characters in this file could not be read. Open it in your "
                          "spreadsheet program, save it as \"CSV UTF-8\" and upload it again."))
+
+
+def encoding_name(encoding: str) -> str:
+    return ENCODING_NAMES.get(encoding, encoding.upper())
+
+
+def garbled(text: str) -> str | None:
+    """What a text that reads like mojibake probably meant ('JosÃ©' -> 'José'),
+    or None when it reads well. Such text was decoded in the wrong encoding
+    somewhere before it reached us (often UTF-8 read as Windows-1252 and saved)."""
+    if text.isascii() or not is_bad(text):
+        return None
+    fixed = ftfy.fix_text(text)
+    return fixed if fixed != text else None
+
+
+def _legacy_encoding(data: bytes) -> str:
+    """The encoding of a file that is not UTF-8: Windows-1252 unless the text
+    reads as a multibyte encoding."""
+    sample = data[:SNIFF_BYTES]
+    if len(data) > SNIFF_BYTES:  # whole lines only: a cut character is not evidence
+        sample = sample[:sample.rfind(b"\n") + 1] or sample
+    best = charset_normalizer.from_bytes(sample).best()
+    if best is not None and best.encoding in MULTIBYTE_ENCODINGS:
+        return best.encoding
+    return "cp1252"
 
 
 def _guess_delimiter(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
@@ -38,15 +39,17 @@ def reasons_not_deletable(customer: Customer) -> list[str]:
     if held or customer.balance_minor:
         reasons.append(_("they still hold a wallet balance"))
     if customer.loyalty_points:
-        reasons.append(_("they still have %(points)s loyalty points",
-                         points=customer.loyalty_points))
+        reasons.append(ngettext("they still have %(num)s loyalty point",
+                                "they still have %(num)s loyalty points",
+                                customer.loyalty_points))
     unpaid = db.session.scalar(
         select(func.count(Invoice.id)).where(
             Invoice.customer_id == customer.id, Invoice.status == InvoiceStatus.UNPAID
         )
     )
     if unpaid:
-        reasons.append(_("they have %(count)s unpaid on-account invoices", count=unpaid))
+        reasons.append(ngettext("they have %(num)s unpaid on-account invoice",
+                                "they have %(num)s unpaid on-account invoices", unpaid))
     return reasons
 
 

@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 from babel.numbers import NumberFormatError, format_percent, parse_decimal
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -60,13 +60,18 @@ def check_wallet_links(code: DiscountCode) -> None:
     if code.id is not None and not code.available_in_wallet:
         linked = linked_wallets(code)
         if linked:
-            raise ValidationError(_(
-                "%(count)s wallets hold the code %(code)s: unlink it from them before "
-                "making it unavailable in wallets.", count=linked, code=code.code))
+            raise ValidationError(ngettext(
+                "%(num)s wallet holds the code %(code)s: unlink it from it before "
+                "making it unavailable in wallets.",
+                "%(num)s wallets hold the code %(code)s: unlink it from them before "
+                "making it unavailable in wallets.", linked, code=code.code))
 
 
 def ensure_deletable(code: DiscountCode) -> None:
     linked = linked_wallets(code)
     if linked:
-        raise DomainError(_("%(count)s wallets hold the code %(code)s: it cannot be deleted; "
-                            "mark it inactive instead.", count=linked, code=code.code))
+        raise DomainError(ngettext(
+            "%(num)s wallet holds the code %(code)s: it cannot be deleted; "
+            "mark it inactive instead.",
+            "%(num)s wallets hold the code %(code)s: it cannot be deleted; "
+            "mark it inactive instead.", linked, code=code.code))

@@ -2,8 +2,11 @@
 read, in CSV or Excel (xlsx), with spreadsheet formulas neutralised.
 
 A cell is a number (int or Decimal: money as a decimal number, never a float),
-a text, or empty (None). Texts that a spreadsheet would run as a formula get a
-leading apostrophe (OWASP's advice against CSV injection); numbers stay numbers.
+a day or a time, a text, or empty (None). In CSV, texts that a spreadsheet would
+run as a formula get a leading apostrophe (OWASP's advice against CSV injection);
+an xlsx string cell never runs, so it keeps the text as it is. In xlsx, numbers,
+days and times are real cells with their formats, under a frozen header row with
+a filter, in columns as wide as their first rows.
 """
 from __future__ import annotations
 
@@ -13,16 +16,24 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
+from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain, islice
 
 import xlsxwriter
 
-Cell = int | Decimal | str | None
+Cell = int | Decimal | date | datetime | str | None
 
-# A spreadsheet runs a cell starting with one of these as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell starting with one of these as a formula; some read the
+# full-width forms (＝ ＋ － ＠) as the plain ones.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 # Bytes read back from the xlsx temporary file per chunk of the response.
 CHUNK = 64 * 1024
+WIDTH_ROWS = 200    # rows read ahead to size the xlsx columns
+MAX_WIDTH = 60      # characters: longer texts wrap off the edge rather than widen
+DAY_FORMAT = "yyyy-mm-dd"
+TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+DECIMAL_FORMAT = "#,##0.00"  # money; shown with the reader's own separators
 
 
 # A plain number such as "-42" is read as that number, never run: it stays as it is.
@@ -41,6 +52,10 @@ def _csv_cell(value: Cell) -> str:
         return ""
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
     return neutralise(str(value))
 
 
@@ -69,25 +84,72 @@ def xlsx_chunks(header: list[str], rows: Iterable[list[Cell]], sheet: str) -> It
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
-        workbook = xlsxwriter.Workbook(path, {"constant_memory": True,
-                                              "strings_to_numbers": False,
-                                              "strings_to_formulas": False,
-                                              "strings_to_urls": False})
-        worksheet = workbook.add_worksheet(sheet[:31])
-        bold = workbook.add_format({"bold": True})
-        worksheet.write_row(0, 0, [str(title) for title in header], bold)
-        for number, row in enumerate(rows, 1):
-            for column, value in enumerate(row):
-                if value is None:
-                    continue
-                if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-                    # Decimal money is exact to the cent; Excel stores it as a number.
-                    worksheet.write_number(number, column, value)
-                else:
-                    worksheet.write_string(number, column, neutralise(str(value)))
-        workbook.close()
+        _write_workbook(path, header, rows, sheet)
         with open(path, "rb") as stream:
             while chunk := stream.read(CHUNK):
                 yield chunk
     finally:
         os.remove(path)
+
+
+def _write_workbook(path: str, header: list[str], rows: Iterable[list[Cell]],
+                    sheet: str) -> None:
+    workbook = xlsxwriter.Workbook(path, {"constant_memory": True,
+                                          "strings_to_numbers": False,
+                                          "strings_to_formulas": False,
+                                          "strings_to_urls": False})
+    worksheet = workbook.add_worksheet(sheet[:31])
+    formats = {"day": workbook.add_format({"num_format": DAY_FORMAT}),
+               "time": workbook.add_format({"num_format": TIME_FORMAT}),
+               "decimal": workbook.add_format({"num_format": DECIMAL_FORMAT})}
+    rows = iter(rows)
+    first = list(islice(rows, WIDTH_ROWS))
+    for column, width in enumerate(_widths(header, first)):
+        worksheet.set_column(column, column, width)
+    worksheet.write_row(0, 0, [str(title) for title in header],
+                        workbook.add_format({"bold": True}))
+    worksheet.freeze_panes(1, 0)
+    last = 0
+    for last, row in enumerate(chain(first, rows), 1):
+        for column, value in enumerate(row):
+            _write_cell(worksheet, last, column, value, formats)
+    if header:
+        worksheet.autofilter(0, 0, last, len(header) - 1)
+    workbook.close()
+
+
+def _write_cell(worksheet, row: int, column: int, value: Cell, formats: dict) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool):
+        worksheet.write_string(row, column, str(value))
+    elif isinstance(value, Decimal):
+        # Exact to the cent; Excel stores it as a number.
+        worksheet.write_number(row, column, value, formats["decimal"])
+    elif isinstance(value, int):
+        worksheet.write_number(row, column, value)
+    elif isinstance(value, datetime):
+        worksheet.write_datetime(row, column, value, formats["time"])
+    elif isinstance(value, date):
+        worksheet.write_datetime(row, column, value, formats["day"])
+    else:
+        # A string cell is shown as typed and never run: no apostrophe needed.
+        worksheet.write_string(row, column, str(value))
+
+
+def _widths(header: list[str], rows: list[list[Cell]]) -> list[int]:
+    """Characters per column: the longest of the header and the first rows, plus a
+    margin (room for the filter button), at most MAX_WIDTH."""
+    widths = [len(str(title)) + 4 for title in header]
+    for row in rows:
+        for column, value in enumerate(row[:len(widths)]):
+            widths[column] = max(widths[column], len(_shown(value)) + 2)
+    return [min(width, MAX_WIDTH) for width in widths]
+
+
+def _shown(value: Cell) -> str:
+    if isinstance(value, datetime):
+        return "yyyy-mm-dd hh:mm:ss"
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    return "" if value is None else str(value)

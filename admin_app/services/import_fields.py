@@ -95,8 +95,9 @@ def read_email(text: str) -> str | None:
     return normalise_email(text)
 
 
-def read_phone(text: str) -> str | None:
-    return normalise_phone(text.replace("'", "")) if text else None
+def read_phone(text: str, region: str | None = None) -> str | None:
+    """A number without its country code is read in ``region`` (a country code)."""
+    return normalise_phone(text.replace("'", ""), region) if text else None
 
 
 def read_bool(text: str) -> bool | None:

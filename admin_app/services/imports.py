@@ -35,14 +35,22 @@ from ..models import (
     Searchable,
     utcnow,
 )
-from . import audit
+from . import audit, import_rejects
 from . import customers as customer_rules
-from .csv_files import Table, match_columns, normalise_header, read_csv
+from .csv_files import Table, garbled, match_columns, normalise_header, read_csv
 from .errors import DomainError, ValidationError
-from .import_fields import KINDS, ImportKind, days_come_first, read_day, restore_text
+from .import_fields import (
+    KINDS,
+    ImportKind,
+    days_come_first,
+    read_day,
+    read_phone,
+    restore_text,
+)
 
 LOOKUP_CHUNK = 500  # values per IN (...) when looking records up
 SHOWN_ROWS = 200    # problems and updates listed on the preview page
+SAMPLE_ROWS = 5     # new rows shown on the preview as they will be stored
 
 
 class ImportRefused(DomainError):
@@ -52,8 +60,8 @@ class ImportRefused(DomainError):
 @dataclass
 class Problem:
     line: int
-    field: str
-    message: str
+    field: Any    # the field's label (lazy: shown in the reader's language)
+    message: Any  # lazy too, where it can be
 
 
 @dataclass
@@ -73,6 +81,7 @@ class Plan:
     problems: list[Problem] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
     not_imported_columns: list[str] = field(default_factory=list)
+    encoding: str = ""
 
     @property
     def invalid_lines(self) -> int:
@@ -101,8 +110,13 @@ def current_plan(batch: ImportBatch) -> Plan:
     """What the batch's rows would do now (records may have changed since the preview)."""
     kind = KINDS[batch.kind]
     # preview() stores the rows; only apply() and discard() clear them, and they
-    # also change the status, so a batch still previewed has them.
-    assert batch.read_rows is not None
+    # also change the status. A batch previewed before the rows were stored has
+    # only its file: it is read again, or refused if that is gone too.
+    if batch.read_rows is None:
+        if not batch.content:
+            raise ImportRefused(_l("This import can no longer be applied: upload the "
+                                   "file again."))
+        batch.read_rows = read_file(kind, _read(batch.content)).to_json()
     return plan_from(kind, ReadFile.from_json(kind, batch.read_rows))
 
 
@@ -128,12 +142,14 @@ class ReadFile:
     day_first: bool
     unknown_columns: list[str]
     not_imported_columns: list[str]
+    encoding: str = ""
 
     def to_json(self) -> dict:
         return {"rows": [[line, _json(values), cells if problems else None]
                          for line, values, problems, cells in self.rows],
                 "columns": self.columns, "day_first": self.day_first,
-                "unknown": self.unknown_columns, "not_imported": self.not_imported_columns}
+                "unknown": self.unknown_columns, "not_imported": self.not_imported_columns,
+                "encoding": self.encoding}
 
     @classmethod
     def from_json(cls, kind: ImportKind, data: dict) -> ReadFile:
@@ -144,7 +160,8 @@ class ReadFile:
                 rows.append((line, _from_json(kind, values), [], None))
             else:
                 rows.append((line, *_read_row(kind, cells, columns, day_first), cells))
-        return cls(rows, columns, day_first, data["unknown"], data["not_imported"])
+        return cls(rows, columns, day_first, data["unknown"], data["not_imported"],
+                   data.get("encoding", ""))
 
 
 def read_file(kind: ImportKind, table: Table) -> ReadFile:
@@ -159,13 +176,13 @@ def read_file(kind: ImportKind, table: Table) -> ReadFile:
         for row in table.rows]
     return ReadFile(rows, columns, day_first,
                     [h for h in unmatched if normalise_header(h) not in kept],
-                    [h for h in unmatched if normalise_header(h) in kept])
+                    [h for h in unmatched if normalise_header(h) in kept], table.encoding)
 
 
 def plan_from(kind: ImportKind, read: ReadFile) -> Plan:
     """New, updated, unchanged and invalid rows, against the records as they are now."""
     plan = Plan(kind=kind, total=len(read.rows), unknown_columns=read.unknown_columns,
-                not_imported_columns=read.not_imported_columns)
+                not_imported_columns=read.not_imported_columns, encoding=read.encoding)
     for line, _values, problems, _cells in read.rows:
         plan.problems += [Problem(line, field, message) for field, message in problems]
     existing = _existing_records(kind, [values for _line, values, _p, _c in read.rows])
@@ -181,7 +198,7 @@ def plan_from(kind: ImportKind, read: ReadFile) -> Plan:
         if record is None:
             missing = [f for f in kind.fields if f.required and values.get(f.name) is None]
             if missing:
-                plan.problems += [Problem(line, str(f.label), _("Required for a new record."))
+                plan.problems += [Problem(line, f.label, _l("Required for a new record."))
                                   for f in missing]
                 continue
             plan.creates.append((line, values))
@@ -204,26 +221,42 @@ def _day_order(kind: ImportKind, table: Table, columns: dict[str, int]) -> bool:
     return default
 
 
-def _read_row(kind, cells, columns, day_first) -> tuple[dict, list[tuple[str, str]]]:
+def _read_row(kind, cells, columns, day_first) -> tuple[dict, list[tuple[Any, Any]]]:
     """The row's values by field (empty cells left out) and its problems."""
     values: dict[str, Any] = {}
-    problems = []
-    for name, index in columns.items():
+    problems: list[tuple[Any, Any]] = []
+    # Phones last: a number without its country code is read in the row's country.
+    for name, index in sorted(columns.items(),
+                              key=lambda item: kind.field(item[0]).read is read_phone):
         spec = kind.field(name)
         text = restore_text(cells[index])
         if not text:
             continue
+        meant = garbled(text)
+        if meant:
+            problems.append((spec.label, _l(
+                "The text looks garbled (did the file mean “%(meant)s”?): save the file "
+                "as \"CSV UTF-8\" and upload it again.", meant=meant)))
+            continue
         if spec.max_length and len(text) > spec.max_length:
-            problems.append((str(spec.label), _("Longer than %(limit)s characters.",
-                                                limit=spec.max_length)))
+            problems.append((spec.label, _l("Longer than %(limit)s characters.",
+                                            limit=spec.max_length)))
             continue
         try:
-            values[name] = (read_day(text, day_first) if spec.read is read_day
-                            else spec.read(text))
+            values[name] = _read_cell(spec, text, day_first, values)
         except ValidationError as error:
-            problems.append((str(spec.label), str(error)))
+            problems.append((spec.label, error.message))
     _derive(kind, values)
     return values, problems
+
+
+def _read_cell(spec, text: str, day_first: bool, row: dict) -> Any:
+    if spec.read is read_day:
+        return read_day(text, day_first)
+    if spec.read is read_phone:
+        return read_phone(text, row.get("country")
+                          or current_app.config["DEFAULT_PHONE_REGION"])
+    return spec.read(text)
 
 
 def _derive(kind: ImportKind, values: dict) -> None:
@@ -270,9 +303,9 @@ def _duplicate_in_file(kind, values, line, seen) -> Problem | None:
         if value is None:
             continue
         if (name, value) in seen:
-            return Problem(line, str(kind.field(name).label),
-                           _("The same value is already on line %(line)s.",
-                             line=seen[(name, value)]))
+            return Problem(line, kind.field(name).label,
+                           _l("The same value is already on line %(line)s.",
+                              line=seen[(name, value)]))
         seen[(name, value)] = line
     return None
 
@@ -327,6 +360,8 @@ def apply(batch: ImportBatch, *, actor: AdminUser | None) -> Plan:
         db.session.execute(ImportChange.__table__.insert(),
                            [{"batch_id": batch.id, **c} for c in changes])
     _count(batch, plan)
+    batch.rejected_rows = import_rejects.kept(
+        plan.problems, _read(batch.content) if plan.problems and batch.content else None)
     audit.record(db.session, AuditAction.IMPORT, object_type="ImportBatch", object_id=batch.id,
                  summary=_batch_summary(batch))
     batch.status = ImportStatus.APPLIED
@@ -456,3 +491,14 @@ def shown_value(kind: ImportKind, name: str, value: Any) -> str:
     if name == "reason":
         return BlacklistReason.label(value)
     return str(value)
+
+
+def new_rows_sample(plan: Plan, size: int) -> tuple[list[Any], list[tuple[int, list[str]]]]:
+    """The first new rows as they will be stored, to read before confirming (text
+    in the wrong encoding shows here): the labels of the fields they fill, and
+    (line, shown values) for each."""
+    rows = plan.creates[:size]
+    fields = [f for f in plan.kind.fields if any(f.name in values for _line, values in rows)]
+    return ([f.label for f in fields],
+            [(line, [shown_value(plan.kind, f.name, values.get(f.name)) for f in fields])
+             for line, values in rows])

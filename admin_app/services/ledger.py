@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from ..choices import LoyaltyTxKind, WalletStatus, WalletTxKind
@@ -346,8 +347,10 @@ def adjust_points(customer: Customer, points: int, *, actor: AdminUser | None, r
         raise LedgerError(_("%(name)s is not a loyalty programme member.",
                             name=customer.full_name))
     if customer.loyalty_points + points < 0:
-        raise LedgerError(_("%(name)s has %(points)s points: they cannot go below zero.",
-                            name=customer.full_name, points=customer.loyalty_points))
+        raise LedgerError(ngettext(
+            "%(name)s has %(num)s point: they cannot go below zero.",
+            "%(name)s has %(num)s points: they cannot go below zero.",
+            customer.loyalty_points, name=customer.full_name))
     customer.loyalty_points += points
     row = LoyaltyTransaction(customer_id=customer.id, points=points,
                              balance_after=customer.loyalty_points, kind=kind,

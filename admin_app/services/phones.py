@@ -7,23 +7,25 @@ from flask_babel import lazy_gettext as _l
 from .errors import ValidationError
 
 
-def normalise_phone(raw: str | None) -> str | None:
+def normalise_phone(raw: str | None, region: str | None = None) -> str | None:
     """'+34 600 11 12 22', '0034600111222' and '+34600111222' all give '+34600111222'.
 
-    Empty input gives None. A number without a country code, or one that is not
-    a valid number of its country, raises ValidationError.
+    Empty input gives None. A number without a country code is read as a number
+    of ``region`` (ISO 3166 alpha-2; '600 111 222' in ES gives '+34600111222');
+    without a region it is refused. A number that is not a valid number of its
+    country raises ValidationError.
     """
     text = (raw or "").strip()
     if not text:
         return None
     if text.startswith("00"):
         text = "+" + text[2:]
-    if not text.startswith("+"):
+    if not text.startswith("+") and not region:
         raise ValidationError(
             _l("Enter the phone with its country code, for example +34 600 111 222.")
         )
     try:
-        number = phonenumbers.parse(text, None)
+        number = phonenumbers.parse(text, None if text.startswith("+") else region)
     except phonenumbers.NumberParseException:
         raise ValidationError(_l("This is not a phone number.")) from None
     if not phonenumbers.is_valid_number(number):

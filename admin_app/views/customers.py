@@ -47,6 +47,13 @@ class CustomerView(BaseModelView):
         "orders_count", "loyalty_points", "balance_minor", "marketing_opt_in",
         "card_number", "created_at",
     )
+    # First name and surname apart, and the import's columns first: an export
+    # imports back unchanged (a "Customer" column cannot tell "María José" apart).
+    column_export_list = (
+        "first_name", "surname", "email", "phone", "postcode", "country", "birthday",
+        "card_number", "group", "marketing_opt_in", "notes", "sales_value_minor",
+        "orders_count", "loyalty_points", "balance_minor", "created_at",
+    )
     column_sortable_list = (
         ("full_name", ("sort_name", "id")), "postcode", ("group", "group.name"),
         "sales_value_minor", "orders_count", "loyalty_points", "balance_minor",

@@ -6,7 +6,7 @@ this replaces its ``export`` endpoint for every view.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from operator import attrgetter
 
@@ -63,7 +63,7 @@ class StreamingExport:
 
     def cell_reader(self, name: str):
         """A function model -> cell: money as a decimal number, counts as numbers,
-        days and times as ISO 8601, choices and yes/no as words in the user's language."""
+        days and times as they are, choices and yes/no as words in the user's language."""
         formatter = (self.column_formatters_export or {}).get(name)
         if formatter is not None:
             return lambda model: _formatted(formatter(self, None, model, name))
@@ -119,12 +119,8 @@ def _cell(value, words: dict, money: bool) -> exports.Cell:
         return words[value]
     if isinstance(value, int):
         return Decimal(value).scaleb(-2) if money else value
-    if isinstance(value, Decimal):
+    if isinstance(value, (Decimal, date)):  # a datetime is a date too
         return value
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
     return str(value)
 
 

@@ -64,8 +64,10 @@ def charts(figures: dict) -> dict:
         "new_customers": column_chart(
             [(day_and_month(monday), [count]) for monday, count in weeks],
             axis_text=compact_number, label_every=2,
-            bar_title=lambda label, _series, value: _(
-                "Week of %(day)s: %(count)s new customers", day=label, count=number(value))),
+            bar_title=lambda label, _series, value: ngettext(
+                "Week of %(day)s: %(count)s new customer",
+                "Week of %(day)s: %(count)s new customers", value, day=label,
+                count=number(value))),
         "movements": column_chart(
             [(day_and_month(d), [credit, debit]) for d, credit, debit in days],
             axis_text=compact_money, label_every=7,

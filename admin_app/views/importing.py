@@ -9,6 +9,7 @@ from flask import Response, abort, current_app, flash, redirect, request, url_fo
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField
@@ -17,7 +18,8 @@ from ..choices import ImportStatus
 from ..extensions import db
 from ..forms import SecureForm
 from ..models import ImportBatch
-from ..services import imports, permissions
+from ..services import import_rejects, imports, permissions
+from ..services.csv_files import encoding_name
 from ..services.errors import DomainError
 from ..services.permissions import needs
 
@@ -99,7 +101,23 @@ class ImportPages:
             except DomainError as error:
                 flash(str(error), "error")
         return self.render("admin/import_preview.html", batch=batch, plan=plan,
-                           shown=imports.shown_value, limit=imports.SHOWN_ROWS)
+                           shown=imports.shown_value, limit=imports.SHOWN_ROWS,
+                           sample=imports.new_rows_sample(plan, imports.SAMPLE_ROWS)
+                           if plan else None, encoding_name=encoding_name,
+                           rejected=import_rejects.listed(batch.rejected_rows),
+                           rejected_lines=import_rejects.lines(batch.rejected_rows))
+
+    @expose("/import/<int:batch_id>/rejected.csv")
+    @needs(permissions.MANAGE)
+    def import_rejected_view(self, batch_id: int):
+        """The rows an applied import left out, with why, to fix and import again."""
+        self._require_import()
+        batch = self._batch(batch_id)
+        if not batch.rejected_rows:
+            abort(404)
+        name = f"{self.import_kind}-{batch.id}-rejected.csv"
+        return Response(import_rejects.rejected_csv(batch.rejected_rows), mimetype="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename={name}"})
 
     @expose("/import/<int:batch_id>/apply/", methods=("POST",))
     @needs(permissions.MANAGE)
@@ -131,10 +149,13 @@ class ImportPages:
 
     def _apply(self, batch):
         plan = imports.apply(batch, actor=current_user)
-        flash(_("Imported: %(created)s new, %(updated)s updated, %(unchanged)s unchanged, "
-                "%(invalid)s invalid rows skipped.", created=len(plan.creates),
-                updated=len(plan.updates), unchanged=plan.unchanged,
-                invalid=plan.invalid_lines), "success")
+        flash(_("Imported: %(created)s, %(updated)s, %(unchanged)s; %(invalid)s.",
+                created=ngettext("%(num)d new record", "%(num)d new records",
+                                 len(plan.creates)),
+                updated=ngettext("%(num)d updated", "%(num)d updated", len(plan.updates)),
+                unchanged=ngettext("%(num)d unchanged", "%(num)d unchanged", plan.unchanged),
+                invalid=ngettext("%(num)d invalid row skipped", "%(num)d invalid rows skipped",
+                                 plan.invalid_lines)), "success")
         return url_for(".import_preview_view", batch_id=batch.id)
 
     def _discard(self, batch):
@@ -144,6 +165,7 @@ class ImportPages:
 
     def _undo(self, batch):
         count = imports.undo(batch)
-        flash(_("The import was undone: %(count)s records put back as they were.",
-                count=count), "success")
+        flash(ngettext("The import was undone: %(num)d record put back as it was.",
+                       "The import was undone: %(num)d records put back as they were.",
+                       count), "success")
         return url_for(".import_preview_view", batch_id=batch.id)

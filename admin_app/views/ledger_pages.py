@@ -11,6 +11,7 @@ from collections.abc import Callable
 from flask import flash, redirect, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -125,8 +126,9 @@ def adjust_points_page(view, customer: Customer, *, return_url: str):
         done = _run(work, return_url)
         if done is not None:
             return done
-    subject = _("%(name)s has %(points)s loyalty points.", name=customer.full_name,
-                points=customer.loyalty_points)
+    subject = ngettext("%(name)s has %(num)s loyalty point.",
+                       "%(name)s has %(num)s loyalty points.", customer.loyalty_points,
+                       name=customer.full_name)
     status = 400 if request.method == "POST" else 200
     return _render(view, form, _("Adjust loyalty points"), subject, return_url, status)
 

@@ -210,13 +210,41 @@ def test_import_a_csv_through_the_preview(logged_in, make):
     page.once("dialog", confirm)
     page.get_by_role("button", name="Import 30 records").click()
     expect(flash(page)).to_contain_text(
-        "Imported: 30 new, 0 updated, 0 unchanged, 1 invalid rows skipped.")
+        "Imported: 30 new records, 0 updated, 0 unchanged; 1 invalid row skipped.")
     assert asked == ["Import 30 records?"]
     expect(page.get_by_role("button", name="Undo this import")).to_be_visible()
 
     page.goto("/admin/customers/?search=cliente0@ejemplo.es")
     expect(page.get_by_role("cell", name="Martín Taylor")).to_be_visible()
     expect(page.get_by_role("cell", name="Mayoristas")).to_be_visible()
+
+
+def test_an_applied_import_keeps_its_rejected_rows_to_fix_in_spanish(logged_in, make):
+    for name in ("Mayoristas", "Empleados", "VIP"):
+        make.group(name)
+    page = logged_in(Role.MANAGER)
+    page.goto("/admin/customers/")
+    page.get_by_role("button", name="Español").click()
+    page.get_by_role("link", name="Importar", exact=True).click()
+    page.get_by_label("Archivo CSV").set_input_files(DATA / "clientes_excel_es.csv")
+    page.get_by_role("button", name="Vista previa").click()
+
+    # The text as it will be stored, read before confirming.
+    expect(page.locator("#import-encoding")).to_contain_text("Windows-1252")
+    expect(page.locator("#import-sample")).to_contain_text("Martín")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Importar 30 registros").click()
+    expect(flash(page)).to_contain_text("1 fila no válida omitida")
+
+    problems = page.locator("#import-problems")
+    expect(problems).to_contain_text("Cumpleaños")
+    expect(problems).to_contain_text("No es una fecha")
+    with page.expect_download() as download_info:
+        page.locator("#import-rejected-download").click()
+    content = download_info.value.path().read_text(encoding="utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(content), delimiter=";"))
+    assert header[0] == "Nombre" and header[-1] == "Motivo por el que no se importó"
+    assert len(rows) == 1 and "No es una fecha" in rows[0][-1]
 
 
 def test_export_the_searched_customers_as_csv(logged_in, make):
@@ -237,8 +265,8 @@ def test_export_the_searched_customers_as_csv(logged_in, make):
 
     content = download.path().read_text(encoding="utf-8-sig")
     header, *rows = list(csv.reader(io.StringIO(content)))
-    assert header[:3] == ["Customer", "Email", "Phone"]
-    assert [dict(zip(header, row, strict=True))["Customer"] for row in rows] == ["Lucía Moreno"]
+    assert header[:3] == ["First name", "Surname", "Email"]
+    assert [dict(zip(header, row, strict=True))["Surname"] for row in rows] == ["Moreno"]
     assert dict(zip(header, rows[0], strict=True))["Email"] == "lucia@example.com"
 
 

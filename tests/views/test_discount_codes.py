@@ -97,7 +97,7 @@ def test_a_code_that_wallets_hold_stays_available_and_is_not_deleted(login, make
     page = client.post_form(f"{CODES}edit/?id={code.id}",
                             form(code="HELD", amount="5", available_in_wallet=None),
                             follow_redirects=True).get_data(as_text=True)
-    assert any("1 wallets hold the code HELD" in m for _c, m in flashes(page)), flashes(page)
+    assert any("1 wallet holds the code HELD" in m for _c, m in flashes(page)), flashes(page)
     db.session.refresh(code)
     assert code.available_in_wallet
     page = client.post_form(f"{CODES}delete/", {"id": code.id},

@@ -21,11 +21,14 @@ from ..pages import csv_rows
 CUSTOMERS = "/admin/customers/export/"
 
 
-def xlsx_rows(response) -> list[list]:
+def xlsx_sheet(response):
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
-    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
-    return [list(row) for row in sheet.iter_rows(values_only=True)]
+    return openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+
+
+def xlsx_rows(response) -> list[list]:
+    return [list(row) for row in xlsx_sheet(response).iter_rows(values_only=True)]
 
 
 @pytest.fixture
@@ -43,25 +46,55 @@ def lucia(make):
 def test_excel_keeps_numbers_as_numbers_and_texts_as_texts(operator, lucia):
     header, row = xlsx_rows(operator.get(CUSTOMERS + "xlsx/"))
     cells = dict(zip(header, row, strict=True))
-    assert cells["Customer"] == "Lucía Moreno"
+    assert (cells["First name"], cells["Surname"]) == ("Lucía", "Moreno")
     assert cells["Balance"] == pytest.approx(1234.56) and isinstance(cells["Balance"], float)
     assert cells["Sales value"] == pytest.approx(0.05)
     assert cells["Loyalty points"] == 320
-    assert cells["Date added"] == "2026-01-15 10:30:00"
+    assert cells["Date added"] == datetime(2026, 1, 15, 10, 30)
+    assert cells["Birthday"] == datetime(1990, 5, 17)
     assert cells["Marketing opt-in"] == "Yes"
     assert cells["Currency"] == "EUR"
 
 
-@pytest.mark.parametrize("kind", ["csv", "xlsx"])
-@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
-def test_a_text_a_spreadsheet_would_run_is_neutralised(operator, make, kind, prefix):
+def test_excel_opens_ready_to_read_formatted_frozen_filtered_and_sized(operator, lucia):
+    sheet = xlsx_sheet(operator.get(CUSTOMERS + "xlsx/"))
+    header = [cell.value for cell in sheet[1]]
+    row = dict(zip(header, sheet[2], strict=True))
+    assert row["Birthday"].is_date and row["Birthday"].number_format == "yyyy-mm-dd"
+    assert row["Date added"].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert row["Balance"].data_type == "n" and row["Balance"].number_format == "#,##0.00"
+    assert row["Loyalty points"].data_type == "n"
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{sheet.cell(2, len(header)).coordinate}"
+    widths = {name: sheet.column_dimensions[cell.column_letter].width
+              for name, cell in row.items()}
+    assert widths["Email"] >= len("lucia@example.com") and widths["Currency"] < 20
+
+
+def test_csv_keeps_days_and_times_readable_as_text(operator, lucia):
+    header, row = csv_rows(operator.get(CUSTOMERS + "csv/"))[:2]
+    cells = dict(zip(header, row, strict=True))
+    assert cells["Birthday"] == "1990-05-17" and cells["Date added"] == "2026-01-15 10:30:00"
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"])
+def test_a_text_a_spreadsheet_would_run_is_neutralised_in_csv(operator, make, prefix):
     make.customer(f"{prefix}HYPERLINK(\"http://evil.example\")", "X")
-    response = operator.get(CUSTOMERS + f"{kind}/")
-    rows = csv_rows(response) if kind == "csv" else xlsx_rows(response)
-    name = rows[1][rows[0].index("Customer")]
+    rows = csv_rows(operator.get(CUSTOMERS + "csv/"))
+    name = rows[1][rows[0].index("First name")]
     # The name's leading tab or return is trimmed on save; what remains must not run.
     assert name.startswith("'") or not name.startswith(("=", "+", "-", "@", "\t", "\r"))
     assert "HYPERLINK" in name
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "＝"])
+def test_excel_keeps_a_formula_like_text_as_typed_in_a_string_cell(operator, make, prefix):
+    typed = f"{prefix}HYPERLINK(\"http://evil.example\")"
+    make.customer(typed, "X")
+    sheet = xlsx_sheet(operator.get(CUSTOMERS + "xlsx/"))
+    header = [cell.value for cell in sheet[1]]
+    cell = sheet.cell(2, header.index("First name") + 1)
+    assert cell.data_type == "s" and cell.value == typed  # a string: shown, never run
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
@@ -75,17 +108,17 @@ def test_the_export_is_what_the_list_shows_searched_filtered_and_sorted(operator
     query = {"search": "ruiz", "flt0_group_equals": str(gold.id), "sort": "0", "desc": "1"}
     response = operator.get(url, query_string=query)
     rows = csv_rows(response) if kind == "csv" else xlsx_rows(response)
-    assert [row[0] for row in rows[1:]] == ["Carla Ruiz", "Berta Ruiz", "Ana Ruiz"]
+    assert [row[0] for row in rows[1:]] == ["Carla", "Berta", "Ana"]
 
 
 def test_the_header_row_follows_the_users_language(operator, users, lucia):
     users[Role.OPERATOR].language = "es"
     db.session.commit()
     header, row = xlsx_rows(operator.get(CUSTOMERS + "xlsx/"))
-    assert header[:3] == ["Cliente", "Correo electrónico", "Teléfono"]
+    assert header[:3] == ["Nombre", "Apellidos", "Correo electrónico"]
     assert header[-1] == "Moneda"
-    # Values stay machine-readable in any language: ISO dates, decimal numbers.
-    assert dict(zip(header, row, strict=True))["Fecha de alta"] == "2026-01-15 10:30:00"
+    # Values stay real dates and numbers in any language.
+    assert dict(zip(header, row, strict=True))["Fecha de alta"] == datetime(2026, 1, 15, 10, 30)
 
 
 def test_negative_amounts_stay_numbers(operator, make, lucia):
@@ -148,6 +181,7 @@ def test_plain_numbers_are_left_alone_and_formulas_are_not():
     assert neutralise("-2+3") == "'-2+3"
     assert neutralise("+34 600 111 222") == "'+34 600 111 222"
     assert neutralise("Ana") == "Ana"
+    assert neutralise("＝1+2") == "'＝1+2"
 
 
 @pytest.mark.parametrize("view", VIEWS, ids=[view.view_url for view in VIEWS])

@@ -68,7 +68,7 @@ def test_charts_show_weeks_days_groups_and_outlets(login, shop):
     page = get_page(login(Role.VIEWER), HOME)
     weeks = page.split('id="chart-new-customers"', 1)[1].split('id="chart-movements"', 1)[0]
     assert len(re.findall(r"<rect class=\"chart-bar", weeks)) == dashboard.WEEKS
-    assert ": 1 new customers</title>" in weeks
+    assert ": 1 new customer</title>" in weeks
     days = page.split('id="chart-movements"', 1)[1].split('id="chart-groups"', 1)[0]
     assert len(re.findall(r"<rect class=\"chart-bar", days)) == 2 * dashboard.DAYS
     assert ": €30.00 added</title>" in days and ": €5.00 taken</title>" in days

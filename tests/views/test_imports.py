@@ -149,8 +149,8 @@ def test_without_all_or_nothing_the_valid_rows_go_in(manager):
     content = "First name,Surname,Email\nAna,Ruiz,ana@example.com\nBerta,Gil,not-an-email\n"
     response = confirm(manager, CUSTOMERS, batch_id(upload(manager, CUSTOMERS, content)))
     page = get_page(manager, response.headers["Location"])
-    assert ("success", "Imported: 1 new, 0 updated, 0 unchanged, 1 invalid rows skipped.") \
-        in flashes(page)
+    assert ("success", "Imported: 1 new record, 0 updated, 0 unchanged; 1 invalid row "
+            "skipped.") in flashes(page)
     assert count(Customer) == 1
 
 
