@@ -19,7 +19,7 @@ install: $(VENV)/.installed
 # After changing a text: collect new strings from the code and templates into
 # both catalogues (translate the new Spanish entries), then compile.
 translations: install
-	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot .
+	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --no-location --sort-output -o translations/messages.pot .
 	$(PYBABEL) update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching
 	$(MAKE) compile-translations
 

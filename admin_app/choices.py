@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 
 class Choices:
@@ -77,7 +78,8 @@ class OrderStatus(Choices):
     DELIVERED, CANCELLED, RETURNED = "delivered", "cancelled", "returned"
     LABELS = {
         PLACED: _l("Placed"),
-        PAID: _l("Paid"),
+        # An order is "pagado" in Spanish where an invoice is "pagada".
+        PAID: lazy_pgettext("order status", "Paid"),
         SHIPPED: _l("Shipped"),
         DELIVERED: _l("Delivered"),
         CANCELLED: _l("Cancelled"),
