@@ -31,6 +31,9 @@ compile-translations: install
 instance/config.py:
 	@mkdir -p instance
 	@$(PYTHON) -c "import secrets; print('SECRET_KEY = %r' % secrets.token_hex(32))" > $@
+	@printf "%s\n" "# The demo seller on invoices: set your own (README, Invoices)." \
+		"INVOICE_SELLER_NAME = 'Backoffice Demo, S.L.'" "INVOICE_SELLER_TAX_ID = 'B00000000'" \
+		"INVOICE_SELLER_ADDRESS = 'Calle Mayor 1, 28013 Madrid'" >> $@
 	@echo "Wrote $@ with a new random SECRET_KEY."
 
 run: install compile-translations instance/config.py
