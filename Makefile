@@ -19,7 +19,7 @@ install: $(VENV)/.installed
 # After changing a text: collect new strings from the code and templates into
 # both catalogues (translate the new Spanish entries), then compile.
 translations: install
-	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot .
+	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --no-location --sort-output -o translations/messages.pot .
 	$(PYBABEL) update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching
 	$(MAKE) compile-translations
 
@@ -31,6 +31,9 @@ compile-translations: install
 instance/config.py:
 	@mkdir -p instance
 	@$(PYTHON) -c "import secrets; print('SECRET_KEY = %r' % secrets.token_hex(32))" > $@
+	@printf "%s\n" "# The demo seller on invoices: set your own (README, Invoices)." \
+		"INVOICE_SELLER_NAME = 'Backoffice Demo, S.L.'" "INVOICE_SELLER_TAX_ID = 'B00000000'" \
+		"INVOICE_SELLER_ADDRESS = 'Calle Mayor 1, 28013 Madrid'" >> $@
 	@echo "Wrote $@ with a new random SECRET_KEY."
 
 run: install compile-translations instance/config.py

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 
 class Choices:
@@ -77,7 +78,8 @@ class OrderStatus(Choices):
     DELIVERED, CANCELLED, RETURNED = "delivered", "cancelled", "returned"
     LABELS = {
         PLACED: _l("Placed"),
-        PAID: _l("Paid"),
+        # An order is "pagado" in Spanish where an invoice is "pagada".
+        PAID: lazy_pgettext("order status", "Paid"),
         SHIPPED: _l("Shipped"),
         DELIVERED: _l("Delivered"),
         CANCELLED: _l("Cancelled"),
@@ -193,3 +195,41 @@ class AuditAction(Choices):
         SHARE: _l("Share link made"),
         REFUSED: _l("Refused"),
     }
+
+
+class MovementReason(Choices):
+    """Reasons the system (the tills, the seed, expiry) gives wallet and points
+    movements. Stored in English, shown in the reader's language; a reason staff
+    typed is shown as typed."""
+
+    PURCHASE, REFUND, REWARD = "Purchase", "Refund", "Reward"
+    CREDIT_EXPIRED, GIFT_CARD_SALE = "Credit expired", "Gift card sale"
+    LABELS = {
+        PURCHASE: _l("Purchase"),
+        REFUND: _l("Refund"),
+        REWARD: _l("Reward"),
+        CREDIT_EXPIRED: _l("Credit expired"),
+        GIFT_CARD_SALE: _l("Gift card sale"),
+        "Refund as store credit": _l("Refund as store credit"),
+        "Campaign credit": _l("Campaign credit"),
+        "Goodwill gesture": _l("Goodwill gesture"),
+        "Returned item": _l("Returned item"),
+    }
+
+    @classmethod
+    def label(cls, value: str | None) -> str:
+        # Rows written before reasons were stored in English hold the writer's
+        # language ("Compra"): those are recognised too.
+        return str(cls.LABELS.get(cls._in_english().get(value or "", value or ""),
+                                  value or ""))
+
+    _from_spanish: dict[str, str] | None = None
+
+    @classmethod
+    def _in_english(cls) -> dict[str, str]:
+        if cls._from_spanish is None:
+            from flask_babel import force_locale  # needs an app: read when first shown
+
+            with force_locale("es"):
+                cls._from_spanish = {str(label): value for value, label in cls.LABELS.items()}
+        return cls._from_spanish

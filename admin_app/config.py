@@ -35,6 +35,15 @@ class Config:
     # Reverse proxies (load balancer, TLS terminator) in front of the app servers.
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
 
+    # The seller as every invoice must state it (Spain: legal name, NIF/CIF, address),
+    # the series its numbers belong to and the VAT rate (percent) included in prices.
+    # An invoice PDF is refused until the first three are set.
+    INVOICE_SELLER_NAME = os.environ.get("INVOICE_SELLER_NAME", "")
+    INVOICE_SELLER_TAX_ID = os.environ.get("INVOICE_SELLER_TAX_ID", "")
+    INVOICE_SELLER_ADDRESS = os.environ.get("INVOICE_SELLER_ADDRESS", "")
+    INVOICE_SERIES = os.environ.get("INVOICE_SERIES", "A")
+    INVOICE_VAT_RATE = os.environ.get("INVOICE_VAT_RATE", "21")
+
     ADMIN_NAME = "Backoffice"
     SHARE_LINK_MAX_AGE = 24 * 3600  # seconds a wallet share link stays valid
     PAGE_SIZE = 20

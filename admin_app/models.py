@@ -207,6 +207,7 @@ class Customer(Searchable, db.Model):
     country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166 alpha-2
     birthday: Mapped[date | None] = mapped_column(Date)
     card_number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    tax_id: Mapped[str | None] = mapped_column(String(32))  # NIF/CIF or VAT number, for invoices
     group_id: Mapped[int | None] = mapped_column(
         ForeignKey("customer_groups.id", ondelete="SET NULL")
     )
@@ -571,6 +572,13 @@ class Invoice(db.Model):
     issued_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = choice_column(InvoiceStatus, 10, default=InvoiceStatus.UNPAID)
+    # As issued, whatever changes later (settings, the customer's record, an erasure).
+    series: Mapped[str | None] = mapped_column(String(10))
+    vat_rate_bp: Mapped[int | None] = mapped_column(Integer)  # 2100 is 21 %
+    billing_name: Mapped[str | None] = mapped_column(String(200))
+    billing_address: Mapped[str | None] = mapped_column(Text)  # lines, without the country
+    billing_country: Mapped[str | None] = mapped_column(String(2))
+    billing_tax_id: Mapped[str | None] = mapped_column(String(32))
 
     customer: Mapped[Customer | None] = relationship(back_populates="invoices")
     order: Mapped[Order | None] = relationship()

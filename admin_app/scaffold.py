@@ -260,8 +260,8 @@ def extract_strings(root: Path) -> int:
     pybabel = str(Path(sys.executable).parent / "pybabel")
     template = root / "translations" / "messages.pot"
     subprocess.run([pybabel, "-q", "extract", "-F", "babel.cfg", "-k", "_l", "-k",
-                    "lazy_gettext", "--no-location", "--sort-output", "-o", str(template),
-                    "."], cwd=root, check=True)
+                    "lazy_gettext", "-k", "lazy_pgettext:1c,2", "--no-location",
+                    "--sort-output", "-o", str(template), "."], cwd=root, check=True)
     subprocess.run([pybabel, "-q", "update", "-i", str(template), "-d", "translations",
                     "-D", "messages", "--no-fuzzy-matching", "--ignore-obsolete"],
                    cwd=root, check=True)

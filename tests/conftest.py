@@ -76,6 +76,10 @@ def app(tmp_path_factory):
         "SECRET_KEY": "tests-only",
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": True,
+        # The seller every invoice names.
+        "INVOICE_SELLER_NAME": "Tienda Añil, S.L.",
+        "INVOICE_SELLER_TAX_ID": "B12345678",
+        "INVOICE_SELLER_ADDRESS": "Gran Vía 2, 28013 Madrid",
     })
     app.test_client_class = AdminClient
     _fresh_schema(app)

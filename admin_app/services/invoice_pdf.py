@@ -1,5 +1,11 @@
 """An invoice as a PDF, in the current user's language.
 
+What a Spanish invoice (factura) must state: the seller's legal name, tax ID
+(NIF/CIF) and address (settings INVOICE_SELLER_*), the buyer's name, billing
+address and tax ID when given (as copied onto the invoice when it was issued),
+the series and number, the issue date, and per VAT rate the rate, the tax base,
+the VAT and the total (services/vat.py says how a total is split).
+
 Fonts: fpdf2's built-in fonts only encode Latin-1, which has no euro sign. The
 PDF embeds (a subset of) Source Sans Pro, a TrueType font with the euro sign,
 every Spanish letter and most European alphabets, shipped by the
@@ -9,6 +15,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
+from babel.numbers import format_percent
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -17,8 +24,10 @@ from fpdf.fonts import FontFace
 
 from ..choices import InvoiceStatus
 from ..i18n import day, money
-from ..models import Address, Customer, Invoice
+from ..models import Invoice
 from .countries import country_name
+from .invoices import InvoiceError, billing_address, vat_lines
+from .vat import BP_PER_UNIT
 
 FONT = "SourceSans"
 FONT_FILES = {"": "SourceSansPro-Regular.ttf", "B": "SourceSansPro-Bold.ttf"}
@@ -26,49 +35,77 @@ GREY = (110, 110, 110)
 
 
 def render_invoice_pdf(invoice: Invoice) -> bytes:
-    """The invoice's PDF: business, number, dates, customer, order lines, total, status."""
-    pdf = _new_document(invoice)
-    _header(pdf, invoice)
+    """The invoice's PDF: seller, number, dates, buyer, order lines, VAT, total, status.
+
+    Raises ``InvoiceError`` while the seller's settings are missing: without them
+    it would not be a valid invoice."""
+    seller = seller_details()
+    pdf = _new_document(invoice, seller[0])
+    _header(pdf, invoice, seller)
     _parties(pdf, invoice)
     _lines(pdf, invoice)
+    _taxes(pdf, invoice)
     _totals(pdf, invoice)
     return bytes(pdf.output())
 
 
-def business_name() -> str:
-    config = current_app.config
-    return config.get("BUSINESS_NAME") or config.get("ADMIN_NAME") or "Backoffice"
+SELLER_SETTINGS = ("INVOICE_SELLER_NAME", "INVOICE_SELLER_TAX_ID", "INVOICE_SELLER_ADDRESS")
+
+
+def seller_details() -> tuple[str, str, str]:
+    """The seller's legal name, tax ID and address, from the settings."""
+    values = tuple((current_app.config.get(name) or "").strip() for name in SELLER_SETTINGS)
+    missing = [name for name, value in zip(SELLER_SETTINGS, values, strict=True) if not value]
+    if missing:
+        raise InvoiceError(_("No invoice can be made until the seller's legal name, tax ID "
+                             "and address are set: an administrator sets %(settings)s.",
+                             settings=", ".join(missing)))
+    name, tax_id, address = values
+    return name, tax_id, address
 
 
 def pdf_filename(invoice: Invoice) -> str:
-    return f"invoice-{invoice}.pdf"
+    """invoice-000020.pdf, factura-000020.pdf: in the reader's language."""
+    return _("invoice-%(number)s.pdf", number=str(invoice))
+
+
+def tax_id_label() -> str:
+    return _("Tax ID (NIF/CIF)")
+
+
+def percent(rate_bp: int) -> str:
+    """21 % as the reader's language writes it ("21%", "21 %", "5,5 %")."""
+    return format_percent(rate_bp / BP_PER_UNIT, locale=get_locale(),
+                          decimal_quantization=False)
 
 
 # -- sections ---------------------------------------------------------------------------
 
-def _new_document(invoice: Invoice) -> FPDF:
+def _new_document(invoice: Invoice, seller_name: str) -> FPDF:
     pdf = FPDF(format="A4")
     font_dir = files("font_source_sans_pro") / "files"
     for style, filename in FONT_FILES.items():
         pdf.add_font(FONT, style, str(font_dir / filename))
     pdf.set_title(_("Invoice %(number)s", number=str(invoice)))
-    pdf.set_author(business_name())
+    pdf.set_author(seller_name)
     pdf.set_lang(str(get_locale() or "en"))
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
     return pdf
 
 
-def _header(pdf: FPDF, invoice: Invoice) -> None:
+def _header(pdf: FPDF, invoice: Invoice, seller: tuple[str, str, str]) -> None:
+    name, tax_id, address = seller
     pdf.set_font(FONT, "B", 18)
-    pdf.cell(0, 9, business_name(), new_x="LMARGIN", new_y="NEXT")
-    address = current_app.config.get("BUSINESS_ADDRESS")
-    if address:
-        _small(pdf, address)
+    pdf.cell(0, 9, name, new_x="LMARGIN", new_y="NEXT")
+    _small(pdf, f"{tax_id_label()}: {tax_id}\n{address}")
     pdf.ln(6)
     pdf.set_font(FONT, "B", 14)
     pdf.cell(0, 8, _("Invoice %(number)s", number=str(invoice)), new_x="LMARGIN", new_y="NEXT")
-    facts = [
+    facts = []
+    if invoice.series:
+        facts.append((_("Series"), invoice.series))
+    facts += [
         (_("Invoice number"), str(invoice)),
         (_("Issue date"), day(invoice.issued_on)),
         (_("Due date"), day(invoice.due_on)),
@@ -88,28 +125,33 @@ def _parties(pdf: FPDF, invoice: Invoice) -> None:
     pdf.set_font(FONT, "B", 11)
     pdf.cell(0, 7, _("Bill to"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 10)
-    customer = invoice.customer
-    lines = _customer_lines(customer) if customer else [_("Customer deleted")]
-    pdf.multi_cell(0, 5, "\n".join(lines), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, "\n".join(_buyer_lines(invoice)), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(5)
 
 
-def _customer_lines(customer: Customer) -> list[str]:
-    lines = [customer.full_name]
-    address = _billing_address(customer)
-    if address is not None:
-        lines += [part for part in (address.line1, address.line2) if part]
-        lines.append(" ".join(p for p in (address.postcode, address.city) if p))
-        if address.country:
-            lines.append(country_name(address.country))
-    if customer.email:
+def _buyer_lines(invoice: Invoice) -> list[str]:
+    """As copied when the invoice was issued; older invoices read the customer's record."""
+    customer = invoice.customer
+    name = invoice.billing_name or (customer.full_name if customer else None)
+    if name is None:
+        return [_("Customer deleted")]
+    lines = [name]
+    address, country = invoice.billing_address, invoice.billing_country
+    if invoice.billing_name is None and customer is not None:
+        found = billing_address(customer)
+        if found is not None:
+            postcode_city = " ".join(p for p in (found.postcode, found.city) if p)
+            address = "\n".join(p for p in (found.line1, found.line2, postcode_city) if p)
+            country = found.country
+    if address:
+        lines.append(address)
+    if country:
+        lines.append(country_name(country))
+    if invoice.billing_tax_id:
+        lines.append(f"{tax_id_label()}: {invoice.billing_tax_id}")
+    if customer is not None and customer.email:
         lines.append(customer.email)
     return lines
-
-
-def _billing_address(customer: Customer) -> Address | None:
-    addresses = sorted(customer.addresses, key=lambda a: (not a.is_default, a.id))
-    return addresses[0] if addresses else None
 
 
 def _lines(pdf: FPDF, invoice: Invoice) -> None:
@@ -128,6 +170,22 @@ def _lines(pdf: FPDF, invoice: Invoice) -> None:
             table.row((line.product, line.sku, str(line.quantity),
                        money(line.unit_price_minor, order.currency),
                        money(line.line_total_minor, order.currency)))
+    pdf.ln(3)
+
+
+def _taxes(pdf: FPDF, invoice: Invoice) -> None:
+    """Per VAT rate: the rate, the tax base, the VAT and the total."""
+    pdf.set_font(FONT, "", 9)
+    with pdf.table(
+        col_widths=(45, 45, 45, 45), text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT"),
+        headings_style=FontFace(emphasis="BOLD"), line_height=6, padding=(1, 2),
+        borders_layout="HORIZONTAL_LINES",
+    ) as table:
+        table.row((_("VAT rate"), _("Tax base"), _("VAT"), _("Total")))
+        for line in vat_lines(invoice):
+            table.row((percent(line.rate_bp), money(line.base_minor, invoice.currency),
+                       money(line.vat_minor, invoice.currency),
+                       money(line.total_minor, invoice.currency)))
     pdf.ln(3)
 
 

@@ -36,8 +36,8 @@ from ..choices import InvoiceStatus
 from ..database import lock_row
 from ..extensions import db
 from ..i18n import money
-from ..models import Customer, Invoice, Order, utcnow
-from . import permissions
+from ..models import Address, Customer, Invoice, Order, utcnow
+from . import permissions, vat
 from .errors import DomainError
 
 # Refused as a probable typo: ten million in major units, far below BIGINT.
@@ -138,15 +138,47 @@ def create_on_account_sale(customer: Customer, amount_minor: int, *, actor,
             name=customer.full_name, limit=money(limit, currency), owed=money(owed, currency),
             left=money(max(limit - owed, 0), currency)))
 
+    config = current_app.config
     invoice = Invoice(number=_next_number(), customer_id=customer.id,
                       order_id=order.id if order is not None else None,
-                      amount_minor=amount_minor, currency=current_app.config["CURRENCY"],
-                      issued_on=issued_on, due_on=due_on, status=InvoiceStatus.UNPAID)
+                      amount_minor=amount_minor, currency=config["CURRENCY"],
+                      issued_on=issued_on, due_on=due_on, status=InvoiceStatus.UNPAID,
+                      series=config["INVOICE_SERIES"] or None,
+                      vat_rate_bp=vat.rate_bp(config["INVOICE_VAT_RATE"]))
+    bill_to(invoice, customer)
     db.session.add(invoice)
     db.session.flush()
     current_app.logger.info("invoice %s (%s) issued to customer %s by %s",
                             invoice, amount_minor, customer.id, _who(actor))
     return invoice
+
+
+def bill_to(invoice: Invoice, customer: Customer) -> None:
+    """Copy the buyer's billing name, address and tax ID onto the invoice: it states
+    them as they were when it was issued."""
+    invoice.billing_name = customer.full_name
+    invoice.billing_tax_id = customer.tax_id or None
+    address = billing_address(customer)
+    if address is not None:
+        postcode_city = " ".join(p for p in (address.postcode, address.city) if p)
+        invoice.billing_address = "\n".join(
+            p for p in (address.line1, address.line2, postcode_city) if p)
+        invoice.billing_country = address.country
+
+
+def billing_address(customer: Customer) -> Address | None:
+    """The customer's default address, or their first one."""
+    addresses = sorted(customer.addresses, key=lambda a: (not a.is_default, a.id))
+    return addresses[0] if addresses else None
+
+
+def vat_lines(invoice: Invoice) -> list[vat.VatLine]:
+    """The invoice's tax base, VAT and total per rate (one rate per invoice today);
+    invoices issued before rates were recorded use today's setting."""
+    rate = invoice.vat_rate_bp
+    if rate is None:
+        rate = vat.rate_bp(current_app.config["INVOICE_VAT_RATE"])
+    return [vat.split_gross(invoice.amount_minor, rate)]
 
 
 def mark_paid(invoice: Invoice, *, actor) -> Invoice:

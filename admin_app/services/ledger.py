@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
 
-from ..choices import LoyaltyTxKind, WalletStatus, WalletTxKind
+from ..choices import LoyaltyTxKind, MovementReason, WalletStatus, WalletTxKind
 from ..database import lock_row
 from ..extensions import db
 from ..i18n import money
@@ -166,7 +166,7 @@ def pay(wallet: Wallet, amount_minor: int, *, idempotency_key: str, actor=None,
     """Spend ``amount_minor`` (> 0) of the wallet on a purchase."""
     _check_amount(amount_minor, positive=True)
     return post_movement(wallet, -amount_minor, kind=WalletTxKind.PAYMENT, actor=actor,
-                         reason=reason or _("Purchase"), idempotency_key=idempotency_key,
+                         reason=reason or MovementReason.PURCHASE, idempotency_key=idempotency_key,
                          order_id=order_id, outlet_id=outlet_id)
 
 
@@ -176,7 +176,7 @@ def refund(wallet: Wallet, amount_minor: int, *, idempotency_key: str, actor=Non
     """Give ``amount_minor`` (> 0) back to the wallet."""
     _check_amount(amount_minor, positive=True)
     return post_movement(wallet, amount_minor, kind=WalletTxKind.REFUND, actor=actor,
-                         reason=reason or _("Refund"), idempotency_key=idempotency_key,
+                         reason=reason or MovementReason.REFUND, idempotency_key=idempotency_key,
                          order_id=order_id, outlet_id=outlet_id)
 
 
@@ -303,7 +303,7 @@ def expire_wallet(wallet: Wallet, now: datetime | None = None) -> WalletTransact
     if expired <= 0:
         return None
     return _append(wallet, customer, -expired, kind=WalletTxKind.EXPIRY, actor=None,
-                   reason=_("Credit expired"), now=now,
+                   reason=MovementReason.CREDIT_EXPIRED, now=now,
                    idempotency_key=f"expiry-{wallet.id}-{now.date().isoformat()}")
 
 

@@ -110,6 +110,7 @@ OFFERS = (
     ("Summer sale preview", "Early access to the summer sale"),
     ("Refer a friend", "Credit for both when a friend signs up"),
 )
+# Stored in English, shown in the reader's language (choices.MovementReason).
 TOP_UP_REASONS = ("Gift card sale", "Refund as store credit", "Campaign credit",
                   "Goodwill gesture", "Returned item")
 

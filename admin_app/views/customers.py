@@ -76,9 +76,9 @@ class CustomerView(BaseModelView):
     )
     column_details_list = (
         "first_name", "surname", "is_blacklisted", "email", "phone", "postcode", "country",
-        "birthday", "card_number", "group", "marketing_opt_in", "loyalty_member", "language",
-        "channel", "sales_value_minor", "orders_count", "loyalty_points", "balance_minor",
-        "account_limit_minor", "notes", "created_at", "updated_at",
+        "birthday", "card_number", "tax_id", "group", "marketing_opt_in", "loyalty_member",
+        "language", "channel", "sales_value_minor", "orders_count", "loyalty_points",
+        "balance_minor", "account_limit_minor", "notes", "created_at", "updated_at",
     )
     column_labels = {
         "full_name": _l("Customer"),
@@ -92,6 +92,7 @@ class CustomerView(BaseModelView):
         "marketing_opt_in": _l("Marketing opt-in"),
         "loyalty_member": _l("Loyalty member"),
         "card_number": _l("Card number"),
+        "tax_id": _l("Tax ID (NIF/CIF)"),
         "birthday": _l("Birthday"),
         "language": _l("Language"),
         "channel": _l("Channel"),
@@ -104,8 +105,8 @@ class CustomerView(BaseModelView):
 
     form_columns = (
         "first_name", "surname", "email", "phone", "postcode", "country", "birthday",
-        "card_number", "group", "marketing_opt_in", "loyalty_member", "language", "channel",
-        "notes",
+        "card_number", "tax_id", "group", "marketing_opt_in", "loyalty_member", "language",
+        "channel", "notes",
     )
     form_overrides = {"country": CountryField}
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 
-from flask import flash, send_file, url_for
+from flask import flash, redirect, send_file, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import filters as sqla_filters
@@ -162,7 +162,12 @@ class InvoiceView(BaseModelView):
     @needs(permissions.VIEW)
     def pdf_view(self, invoice_id: int):
         invoice = db.get_or_404(Invoice, invoice_id)
-        response = send_file(io.BytesIO(render_invoice_pdf(invoice)),
+        try:
+            document = render_invoice_pdf(invoice)
+        except DomainError as error:  # the seller's settings are missing
+            flash(str(error), "error")
+            return redirect(url_for(".index_view"))
+        response = send_file(io.BytesIO(document),
                              mimetype="application/pdf", download_name=pdf_filename(invoice))
         response.headers["Cache-Control"] = "private, no-store"  # personal data
         return response

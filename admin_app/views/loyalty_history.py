@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from ..filters import DateRangeFilter, IntegerEqualFilter, SignFilter
 from ..models import LoyaltyTransaction
 from .base import BaseModelView
+from .wallet_history import movement_reason
 
 
 class LoyaltyHistoryView(BaseModelView):
@@ -40,3 +41,5 @@ class LoyaltyHistoryView(BaseModelView):
         "balance_after": _l("Points after"),
         "idempotency_key": _l("Submission key"),
     }
+    column_formatters = column_formatters_detail = column_formatters_export = {
+        "reason": movement_reason}

@@ -3,15 +3,18 @@
 Sales arrive from the tills and the web shop; here staff find them and move
 their status on. An order is never created or deleted by hand.
 """
-from flask import url_for
+from flask import flash, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from ..choices import OrderStatus
+from ..extensions import db
 from ..filters import DateRangeFilter, IntegerEqualFilter, LiveMultiChoiceFilter
 from ..i18n import money, number
 from ..models import Customer, Order
-from ..services import search
+from ..services import orders, search
+from ..services.errors import DomainError
 from ..services.outlets import outlet_choices
 from .base import BaseModelView, name_with_blacklist_marker
 
@@ -91,6 +94,38 @@ class OrderView(BaseModelView):
 
     # Order tracking: the status moves on; what was sold stays as the till sent it.
     form_columns = ("status",)
+    # Shows the sale (code, buyer, total, lines) above the status.
+    edit_template = "admin/order_edit.html"
+
+    def edit_form(self, obj=None):
+        """The status offers the order's own and those it may move to; anything
+        else posted reaches the service, which refuses it naming both statuses."""
+        form = super().edit_form(obj)
+        if obj is not None:
+            allowed = (obj.status, *orders.next_statuses(obj.status))
+            form.status.choices = [(s, OrderStatus.label(s)) for s in allowed]
+            form.status.validate_choice = False
+        return form
+
+    def update_model(self, form, model) -> bool:
+        try:
+            orders.move_status(model, form.status.data)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return False
+        self.after_model_change(form, model, False)
+        return True
+
+    def sale_summary(self, order: Order) -> list[tuple[str, Markup | str]]:
+        """What the edit page shows of the sale being tracked."""
+        return [
+            (_("Sale code"), order.sale_code),
+            (_("Customer or guest"), buyer_link(self, None, order, "buyer")),
+            (_("Total"), money(order.total_minor, order.currency)),
+            (_("Lines"), lines_table(self, None, order, "lines")),
+        ]
 
     def _search_condition(self, query, joins, search_text: str):
         """A sale code, or its beginning, typed in any case: found through its index."""

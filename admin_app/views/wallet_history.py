@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
+from ..choices import MovementReason
 from ..filters import DateRangeFilter, IntegerEqualFilter, LiveMultiChoiceFilter, SignFilter
 from ..models import Wallet, WalletTransaction
 from ..services.outlets import outlet_choices
@@ -11,6 +12,11 @@ from .base import MARKET, BaseModelView
 
 def _direction(view, context, model, name):
     return _("Credit") if model.amount_minor > 0 else _("Debit")
+
+
+def movement_reason(view, context, model, name):
+    """A reason the system gave, in the reader's language; one staff typed, as typed."""
+    return MovementReason.label(model.reason)
 
 
 class WalletHistoryView(BaseModelView):
@@ -60,8 +66,9 @@ class WalletHistoryView(BaseModelView):
         "customer_notified": _l("Customer notified"),
         "idempotency_key": _l("Submission key"),
     }
-    column_formatters = {"direction": _direction}
-    column_formatters_export = {"direction": _direction}
+    column_formatters = {"direction": _direction, "reason": movement_reason}
+    column_formatters_detail = {"reason": movement_reason}
+    column_formatters_export = {"direction": _direction, "reason": movement_reason}
 
     def get_query(self):
         # The customer behind each row's wallet comes with the page, not one query a row.

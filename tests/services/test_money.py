@@ -43,7 +43,7 @@ from admin_app.services.money import MAX_AMOUNT_MINOR, parse_money
     ("-1.234,50 €", "es", -123450),
     ("12.50 EUR", "en", 1250),
     ("eur 12,50", "es", 1250),
-    ("$3.10", "en", 310),
+    ("EUR3.10", "en", 310),
     ("  7  ", "es", 700),
     ("0", "en", 0),
 ])
@@ -126,3 +126,33 @@ def test_exact_where_a_float_would_round():
     assert parse_money("0.29", "en") == 29
     assert parse_money("1.005,10", "es") == 100510
     assert parse_money("9,999,999,999,999.99", "en") == 999_999_999_999_999
+
+
+@pytest.mark.parametrize(("text", "locale", "written"), [
+    ("5 USD", "en", "US dollars (USD)"),
+    ("$5", "en", "US dollars (USD)"),
+    ("US$5", "en", "US dollars (USD)"),
+    ("5 £", "en", "British pounds (GBP)"),
+    ("usd 5", "es", "dólares estadounidenses (USD)"),
+    ("US$5", "es", "dólares estadounidenses (USD)"),
+    ("5 £", "es", "libras esterlinas (GBP)"),
+    ("CA$12.50", "en", "Canadian dollars (CAD)"),
+])
+def test_another_currency_is_refused_naming_both(text, locale, written):
+    with pytest.raises(ValidationError) as refused:
+        parse_money(text, locale)
+    message = str(refused.value)
+    assert written in message
+    assert "euros (EUR)" in message
+
+
+def test_the_expected_currency_is_the_one_asked_for():
+    assert parse_money("$3.10", "en", currency="USD") == 310
+    assert parse_money("3,10 US$", "es", currency="usd") == 310
+    with pytest.raises(ValidationError, match="US dollars"):
+        parse_money("3.10 €", "en", currency="USD")
+
+
+def test_three_letters_that_are_no_currency_are_not_an_amount():
+    with pytest.raises(ValidationError, match="is not an amount"):
+        parse_money("5 abc", "en")

@@ -264,13 +264,17 @@ def test_pdf_in_english(login, invoice):
     assert "no-store" in response.headers["Cache-Control"]
     text = pdf_text(response)
     for expected in (
-        "Backoffice", "Invoice 000001", "Invoice number", "Issue date", "11/22/2026",
+        # The seller, as the settings name it.
+        "Tienda Añil, S.L.", "Tax ID (NIF/CIF): B12345678", "Gran Vía 2, 28013 Madrid",
+        "Invoice 000001", "Series A", "Invoice number", "Issue date", "11/22/2026",
         "Due date", "12/22/2026", "Unpaid", "T00000077",
         "Lucía Núñez", "lucia@example.com", "Calle Mayor 1", "3º izq.", "28013 Madrid", "Spain",
         "Product", "SKU", "Quantity", "Unit price", "Line total",
         "Café molido", "CAF-250", "€12.50", "€25.00",
         "Cafetera exprés", "EXP-01", "€1,209.50",
         "Total", "€1,234.50", "Payment due by 12/22/2026",
+        # Per VAT rate: 1,234.50 / 1.21 = 1,020.2479 -> 1,020.25, and the rest is VAT.
+        "VAT rate Tax base VAT Total", "21% €1,020.25 €214.25 €1,234.50",
     ):
         assert expected in text, expected
 
@@ -284,19 +288,68 @@ def test_pdf_in_spanish_formats_money_and_dates_the_spanish_way(login, users, in
         "1234,50 €", "12,50 €", "25,00 €", "1209,50 €",
         "22/11/2026", "22/12/2026",
         "España", "Lucía Núñez", "Café molido", "000001", "T00000077",
+        "Factura 000001", "Serie A", "NIF/CIF: B12345678", "Gran Vía 2, 28013 Madrid",
+        "Tipo de IVA Base imponible IVA Total", "21 % 1020,25 € 214,25 € 1234,50 €",
     ):
         assert plain(expected) in text, expected
     assert "€1,234.50" not in text
 
 
-def test_pdf_shows_the_status_and_business_name(app, login, invoice, users, monkeypatch):
-    monkeypatch.setitem(app.config, "BUSINESS_NAME", "Tienda Añil, S.L.")
-    monkeypatch.setitem(app.config, "BUSINESS_ADDRESS", "Gran Vía 2, 28013 Madrid")
+def test_pdf_shows_the_status_and_the_seller_settings(app, login, invoice, users,
+                                                    monkeypatch):
+    monkeypatch.setitem(app.config, "INVOICE_SELLER_NAME", "Cafés del Sur, S.A.")
+    monkeypatch.setitem(app.config, "INVOICE_SELLER_TAX_ID", "A87654321")
+    monkeypatch.setitem(app.config, "INVOICE_SELLER_ADDRESS", "Calle Sierpes 5, 41004 Sevilla")
     invoices.void(invoice, actor=users[Role.MANAGER])
     db.session.commit()
     text = pdf_text(login(Role.VIEWER).get(f"{URL}{invoice.id}/pdf"))
-    assert "Tienda Añil, S.L." in text and "Gran Vía 2, 28013 Madrid" in text
+    assert "Cafés del Sur, S.A." in text and "Calle Sierpes 5, 41004 Sevilla" in text
+    assert "A87654321" in text and "Tienda Añil" not in text
     assert "Void" in text and "This invoice is void" in text
+
+
+def test_pdf_file_name_is_in_the_readers_language(login, users, invoice):
+    client = login(Role.VIEWER)
+    speak(users[Role.VIEWER], "es")
+    response = client.get(f"{URL}{invoice.id}/pdf")
+    assert response.headers["Content-Disposition"] == "inline; filename=factura-000001.pdf"
+
+
+def test_pdf_states_the_buyers_tax_id_as_issued(login, users, make, buyer, order):
+    buyer.tax_id = "12345678Z"
+    db.session.commit()
+    made = invoices.create_on_account_sale(buyer, 10_000, actor=users[Role.MANAGER],
+                                           order=order)
+    db.session.commit()
+    # Later changes to the customer's record do not rewrite an issued invoice.
+    buyer.first_name, buyer.tax_id = "Lucía María", None
+    buyer.addresses[0].line1 = "Calle Nueva 9"
+    db.session.commit()
+    client = login(Role.VIEWER)
+    for language, label in (("en", "Tax ID (NIF/CIF)"), ("es", "NIF/CIF")):
+        speak(users[Role.VIEWER], language)
+        text = pdf_text(client.get(f"{URL}{made.id}/pdf"))
+        assert f"{label}: 12345678Z" in text
+        assert "Lucía Núñez" in text and "Calle Mayor 1" in text
+        assert "Lucía María" not in text and "Calle Nueva 9" not in text
+    # 100.00 at 21 %: 82.64 + 17.36.
+    assert "21 % 82,64 € 17,36 € 100,00 €" in text
+
+
+def test_without_the_seller_settings_no_pdf_is_made(app, login, users, invoice, monkeypatch):
+    monkeypatch.setitem(app.config, "INVOICE_SELLER_TAX_ID", "")
+    client = login(Role.VIEWER)
+    for language, message in (
+        ("en", "No invoice can be made until the seller's legal name, tax ID and address are "
+               "set: an administrator sets INVOICE_SELLER_TAX_ID."),
+        ("es", "No se puede emitir ninguna factura hasta que se indiquen la razón social, el "
+               "NIF/CIF y la dirección del vendedor: un administrador define "
+               "INVOICE_SELLER_TAX_ID."),
+    ):
+        speak(users[Role.VIEWER], language)
+        response = client.get(f"{URL}{invoice.id}/pdf", follow_redirects=True)
+        assert response.mimetype == "text/html"
+        assert message in response.get_data(as_text=True).replace("&#39;", "'")
 
 
 def test_pdf_without_an_order_or_address(login, make, users):

@@ -111,6 +111,35 @@ def test_malformed_or_zero_amounts_are_refused_and_nothing_is_written(manager, w
     assert count() == 0
 
 
+@pytest.mark.parametrize("language, typed, message", [
+    ("en", "5 USD", '"5 USD" is in US dollars (USD), but this amount is in euros (EUR)'),
+    ("en", "$5", '"$5" is in US dollars (USD), but this amount is in euros (EUR)'),
+    ("en", "US$5", '"US$5" is in US dollars (USD), but this amount is in euros (EUR)'),
+    ("en", "5 £", '"5 £" is in British pounds (GBP), but this amount is in euros (EUR)'),
+    ("es", "5 USD", '«5 USD» está en dólares estadounidenses (USD), pero este importe va en '
+                    "euros (EUR)"),
+    ("es", "$5", '«$5» está en dólares estadounidenses (USD)'),
+    ("es", "5 £", '«5 £» está en libras esterlinas (GBP)'),
+])
+def test_another_currency_is_refused_and_nothing_is_written(manager, wallet, language, typed,
+                                                             message):
+    set_language(manager, "manager@example.com", language)
+    response = post_add(manager, add_url(wallet.id), amount=typed)
+    assert response.status_code == 400
+    assert any(message in error for error in form_errors(response.get_data(as_text=True))["amount"])
+    assert count() == 0
+    assert fresh(Wallet, wallet.id).balance_minor == 0
+
+
+@pytest.mark.parametrize("language, typed, cents", [
+    ("es", "5 €", 500), ("es", "5 EUR", 500), ("es", "5,50", 550), ("en", "€5", 500),
+])
+def test_the_wallets_own_currency_is_still_credited(manager, wallet, language, typed, cents):
+    set_language(manager, "manager@example.com", language)
+    assert post_add(manager, add_url(wallet.id), amount=typed).status_code == 302
+    assert fresh(Wallet, wallet.id).balance_minor == cents
+
+
 def test_going_below_zero_is_refused_with_a_message(manager, wallet):
     response = post_add(manager, add_url(wallet.id), amount="-0.01")
     assert response.status_code == 400

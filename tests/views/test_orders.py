@@ -4,6 +4,8 @@ date; order tracking (the status moves on, nothing else is edited); and the
 orders a guest's and a customer's details pages list."""
 from __future__ import annotations
 
+import html
+import re
 from datetime import datetime
 
 import pytest
@@ -199,3 +201,91 @@ def test_a_customers_page_is_read_in_a_fixed_number_of_queries(login, make):
     few_queries = _statements(client, f"/admin/customers/details/?id={few.id}")
     db.session.expire_all()
     assert _statements(client, f"/admin/customers/details/?id={many.id}") == few_queries
+
+
+# -- order tracking: allowed moves only ------------------------------------------------
+
+def _post_status(client, order, status: str):
+    return client.post_form(f"{ORDERS}edit/?id={order.id}", {"status": status})
+
+
+@pytest.mark.parametrize("start, wanted, english, spanish", [
+    (OrderStatus.SHIPPED, OrderStatus.PLACED,
+     "Order S1 cannot go from Shipped to Placed. From Shipped it can go to: Delivered, "
+     "Returned.",
+     "El pedido S1 no puede pasar de Enviado a Realizado. Desde Enviado puede pasar a: "
+     "Entregado, Devuelto."),
+    (OrderStatus.CANCELLED, OrderStatus.DELIVERED,
+     "Order S1 cannot go from Cancelled to Delivered: Cancelled is a final status.",
+     "El pedido S1 no puede pasar de Cancelado a Entregado: Cancelado es un estado final."),
+    (OrderStatus.DELIVERED, OrderStatus.PAID,
+     "Order S1 cannot go from Delivered to Paid. From Delivered it can go to: Returned.",
+     "El pedido S1 no puede pasar de Entregado a Pagado. Desde Entregado puede pasar a: "
+     "Devuelto."),
+    (OrderStatus.PLACED, OrderStatus.DELIVERED,
+     "Order S1 cannot go from Placed to Delivered. From Placed it can go to: Paid, Cancelled.",
+     "El pedido S1 no puede pasar de Realizado a Entregado. Desde Realizado puede pasar a: "
+     "Pagado, Cancelado."),
+])
+def test_a_move_the_rules_do_not_allow_is_refused_naming_both_statuses(
+        login, make, start, wanted, english, spanish):
+    order = make.order(make.customer("Ana", "García"), sale_code="S1", status=start)
+    db.session.commit()
+    for language, message in (("en", english), ("es", spanish)):
+        client = login(Role.OPERATOR)
+        client.post_form("/language", {"language": language})
+        response = _post_status(client, order, wanted)
+        assert response.status_code == 200  # the form again, with the message
+        assert ("danger", message) in flashes(response.get_data(as_text=True))
+        db.session.expire_all()
+        assert db.session.get(Order, order.id).status == start
+
+
+@pytest.mark.parametrize("start, wanted", [
+    (OrderStatus.PLACED, OrderStatus.PAID), (OrderStatus.PAID, OrderStatus.DELIVERED),
+    (OrderStatus.SHIPPED, OrderStatus.RETURNED), (OrderStatus.DELIVERED, OrderStatus.RETURNED),
+])
+def test_allowed_moves_are_saved_and_the_form_offers_only_those(login, make, start, wanted):
+    order = make.order(make.customer("Ana", "García"), status=start)
+    db.session.commit()
+    client = login(Role.OPERATOR)
+    page = get_page(client, f"{ORDERS}edit/?id={order.id}")
+    offered = re.findall(r'<option[^>]*value="(\w+)"', page.split('id="status"', 1)[1]
+                         .split("</select>", 1)[0])
+    assert wanted in offered and OrderStatus.PLACED not in offered[1:]
+    assert _post_status(client, order, wanted).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == wanted
+
+
+def test_the_edit_page_shows_the_sale(login, sales):
+    order = sales["paid"]
+    db.session.add(OrderLine(order=order, product="Café molido", sku="CAF-1", quantity=2,
+                             unit_price_minor=450))
+    db.session.commit()
+    page = get_page(login(Role.OPERATOR), f"{ORDERS}edit/?id={order.id}")
+    summary = text(page.split('id="sale-summary"', 1)[1].split("</dl>", 1)[0])
+    assert "Sale code S000000101" in summary
+    assert "Customer or guest Ana García" in summary
+    assert "Total €123.45" in summary
+    assert "Café molido CAF-1 2 €4.50 €9.00" in summary
+
+
+def test_after_saving_the_user_returns_where_they_came_from(login, sales):
+    client = login(Role.OPERATOR)
+    ana = sales["ana"]
+    # From the customer's page: the order, its edit page, Save, and back there.
+    customer_page = f"/admin/customers/details/?id={ana.id}"
+    page = get_page(client, customer_page)
+    details = html.unescape(re.search(r'href="([^"]*/orders/details/[^"]*)"', page).group(1))
+    edit = html.unescape(re.search(r'href="([^"]*/orders/edit/[^"]*)"',
+                                   get_page(client, details)).group(1))
+    response = client.post_form(edit, {"status": OrderStatus.SHIPPED})
+    assert response.status_code == 302
+    assert response.headers["Location"] == customer_page
+    # A return address on another site is never followed.
+    response = client.post_form(f"{ORDERS}edit/?id={sales['paid'].id}"
+                                "&url=https://evil.example/admin/orders/",
+                                {"status": OrderStatus.DELIVERED})
+    assert response.status_code == 302
+    assert "evil.example" not in response.headers["Location"]

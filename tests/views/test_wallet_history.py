@@ -126,3 +126,35 @@ def test_a_history_page_costs_the_same_queries_for_2_rows_or_20(admin_client, ma
     few = _queries_for(admin_client, HISTORY)
     movements_of_new_customers(18)
     assert _queries_for(admin_client, HISTORY) == few
+
+
+def _speaking(login, language: str):
+    client = login(Role.OPERATOR)
+    client.post_form("/language", {"language": language})
+    return client
+
+
+def test_reasons_the_system_gave_are_shown_in_the_readers_language(login, make, movements):
+    member = make.customer("Eva", "Points", loyalty_member=True)
+    ledger.adjust_points(member, 90, actor=None, reason="Reward", idempotency_key="l1")
+    # Written in Spanish before reasons were stored in English: read in English too.
+    ledger.add_balance(movements["bob_wallet"], 100, actor=None, reason="Compra",
+                       idempotency_key="h5")
+    db.session.commit()
+    for language, gift, purchase, refund, reward in (
+        ("en", "Gift card sale", "Purchase", "Refund", "Reward"),
+        ("es", "Venta de tarjeta regalo", "Compra", "Reembolso", "Recompensa"),
+    ):
+        client = _speaking(login, language)
+        reasons = {row["id"]: row["reason"] for row in table_rows(get_page(client, HISTORY))}
+        assert reasons[movements["ana_credit"]] == gift
+        assert reasons[movements["ana_payment"]] == purchase
+        assert reasons[movements["bob_refund"]] == refund
+        assert reasons[movements["bob_credit"]] == "Goodwill"  # typed by staff: as typed
+        assert sorted(reasons.values()).count(purchase) == 2
+        [points] = table_rows(get_page(client, "/admin/loyalty-history/"))
+        assert points["reason"] == reward
+        wallet_page = get_page(client, f"/admin/wallets/details/?id={movements['ana_wallet'].id}")
+        assert f"<td>{gift}</td>" in wallet_page and f"<td>{purchase}</td>" in wallet_page
+        exported = client.get(f"{HISTORY}export/csv/").get_data(as_text=True)
+        assert gift in exported and purchase in exported
