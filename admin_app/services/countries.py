@@ -8,7 +8,8 @@ from flask_babel import get_locale
 # a filter, a form or an import accepts a country whatever the reader's language.
 ENGLISH = Locale("en")
 CODES = tuple(code for code in ENGLISH.territories
-              if len(code) == 2 and code.isalpha() and code not in ("EU", "EZ", "UN", "ZZ", "QO"))
+              if isinstance(code, str) and len(code) == 2 and code.isalpha()
+              and code not in ("EU", "EZ", "UN", "ZZ", "QO"))
 
 
 def country_names(locale: Locale | None = None) -> dict[str, str]:

@@ -292,7 +292,7 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
 
                 kwargs["audit_history"] = audit.history(type(model).__name__, model.id)
                 kwargs["audit_object"] = (type(model).__name__, str(model.id))
-                kwargs["audit_changes"] = lambda event: changes_of(self, event)
+                kwargs["audit_changes"] = lambda event: changes_of(self, event, model)
         return super().render(template, **kwargs)
 
     # A view turns a kind of change off for everyone with these.
