@@ -59,16 +59,21 @@ class _AsStored:
 
 
 def _python_value(column, value):
-    """JSON's ISO text back to a day or a time, as the column holds it."""
+    """JSON's text back to what the column holds: ISO text to a day or a time, and
+    whole numbers kept as text (PostgreSQL sums bigints as exact decimals) to int."""
     try:
         kind = column.type.python_type
     except NotImplementedError:
         return value
-    if isinstance(value, str) and kind in (date, datetime):
-        try:
+    if not isinstance(value, str):
+        return value
+    try:
+        if kind in (date, datetime):
             return kind.fromisoformat(value)
-        except ValueError:
-            return value
+        if kind is int:
+            return int(value)
+    except ValueError:
+        pass
     return value
 
 

@@ -114,9 +114,13 @@ def test_a_customer_history_shows_group_country_and_birthday_as_its_page_does(
         reader, topped_up, language):
     customer, _wallet = topped_up
     words = WORDS[language]
+    _typed, amount, zero = TOP_UP[language]
 
     page = get_page(reader, f"/admin/customers/details/?id={customer.id}")
     history = _history(page)
+
+    # The customer's balance follows the wallet's (on PostgreSQL a sum, kept as text).
+    assert f"{words['balance']}: {zero} → {amount}" in history
 
     assert f"{words['group']}: — → Clientes VIP" in history
     assert f'href="/admin/groups/details/?id={customer.group_id}"' in page
