@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
+from ..choices import AuditAction
 from ..extensions import db
 from ..filters import DateRangeFilter, LiveChoiceFilter
 from ..models import AdminUser, AuditEvent
@@ -85,10 +86,17 @@ def _changes(view, context, model, name):
     return changes_of(view, model)
 
 
+# Events whose summary is the record's name (the others say what was done: rows
+# imported, a refused address...).
+NAMED_RECORD_ACTIONS = (AuditAction.CREATE, AuditAction.UPDATE, AuditAction.DELETE)
+
+
 def _summary(view, context, model, name):
-    """The record by its name as it is now, linked; what the event kept if it is gone."""
+    """The record by its name as it is now (in the reader's language, linked);
+    what the event kept if it is gone."""
     record_model = model_named(model.object_type)
-    if current_record(record_model, model.object_id) is None:
+    if model.action not in NAMED_RECORD_ACTIONS \
+            or current_record(record_model, model.object_id) is None:
         return model.summary or ""
     return record_link(view.admin, record_model, model.object_id)
 
