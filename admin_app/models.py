@@ -55,6 +55,7 @@ from .choices import (
     WalletTxKind,
 )
 from .extensions import db
+from .i18n import money
 from .services import search
 from .services.errors import ValidationError
 
@@ -523,7 +524,10 @@ class WalletTransaction(db.Model):
     actor: Mapped[AdminUser | None] = relationship()
 
     def __str__(self) -> str:
-        return f"{self.wallet} {self.amount_minor:+d}"
+        # The amount as people read it (+1234,50 €), never in cents.
+        sign = "+" if self.amount_minor > 0 else ""
+        amount = money(self.amount_minor, self.wallet.currency if self.wallet else None)
+        return f"{self.wallet or '—'} {sign}{amount}"
 
 
 class LoyaltyTransaction(db.Model):
@@ -550,7 +554,7 @@ class LoyaltyTransaction(db.Model):
     actor: Mapped[AdminUser | None] = relationship()
 
     def __str__(self) -> str:
-        return f"{self.customer_id} {self.points:+d}"
+        return f"{self.customer or self.customer_id or '—'} {self.points:+d}"
 
 
 class Invoice(db.Model):

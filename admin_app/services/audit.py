@@ -33,6 +33,17 @@ NOT_AUDITED = (AuditEvent, DashboardSnapshot, ImportBatch, ImportChange, Notific
 # Fields that change on every save or carry secrets: never copied into the trail.
 IGNORED_FIELDS = {"updated_at", "sort_name", "search_text", "password_hash", "last_login_at",
                   "content", "session_version"}
+# The app's own bookkeeping, which no one reads as part of a record: never shown
+# in a History or the audit log (nor kept in new events).
+INTERNAL_FIELDS = {"sort_name", "search_text", "password_hash", "idempotency_key"}
+INTERNAL_SUFFIXES = ("_digits", "_hash", "_token")
+
+
+def is_internal(field: str) -> bool:
+    """Keys, search copies and hashes: e.g. a submission key, a phone's digits."""
+    return field in INTERNAL_FIELDS or field.endswith(INTERNAL_SUFFIXES)
+
+
 SECRET = "••••"
 # Rows go in through the table, not the ORM: many at once stay cheap (an import
 # of 100,000 customers writes 100,000 events).
@@ -107,7 +118,7 @@ def _changes(obj, *, created: bool = False, deleted: bool = False) -> dict:
         key = attr.key
         if created or deleted:
             value = state.dict.get(key)
-            if value is not None and key not in IGNORED_FIELDS:
+            if value is not None and key not in IGNORED_FIELDS and not is_internal(key):
                 found[key] = [None, _plain(value)] if created else [_plain(value), None]
             continue
         history = state.attrs[key].history
@@ -115,7 +126,7 @@ def _changes(obj, *, created: bool = False, deleted: bool = False) -> dict:
             continue
         if key == "password_hash":
             found["password"] = [SECRET, SECRET]  # that it changed, never what to
-        elif key not in IGNORED_FIELDS:
+        elif key not in IGNORED_FIELDS and not is_internal(key):
             before = history.deleted[0] if history.deleted else None
             after = history.added[0] if history.added else None
             if before != after:

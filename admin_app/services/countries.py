@@ -4,14 +4,17 @@ from __future__ import annotations
 from babel import Locale
 from flask_babel import get_locale
 
+# The same codes in every language (Spanish CLDR names no "CQ", English does):
+# a filter, a form or an import accepts a country whatever the reader's language.
+ENGLISH = Locale("en")
+CODES = tuple(code for code in ENGLISH.territories
+              if isinstance(code, str) and len(code) == 2 and code.isalpha()
+              and code not in ("EU", "EZ", "UN", "ZZ", "QO"))
+
 
 def country_names(locale: Locale | None = None) -> dict[str, str]:
-    locale = locale or get_locale() or Locale("en")
-    return {
-        code: name
-        for code, name in locale.territories.items()
-        if len(code) == 2 and code.isalpha() and code not in ("EU", "EZ", "UN", "ZZ", "QO")
-    }
+    names = (locale or get_locale() or ENGLISH).territories
+    return {code: names.get(code) or ENGLISH.territories[code] for code in CODES}
 
 
 def country_choices() -> list[tuple[str, str]]:

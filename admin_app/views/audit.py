@@ -1,16 +1,17 @@
 """The audit log: who did what, when, from where, to which record; admins only,
 read-only (nothing in the app can change or remove an audit row)."""
 from flask_admin.contrib.sqla import filters as sqla_filters
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
+from ..choices import AuditAction
 from ..extensions import db
 from ..filters import DateRangeFilter, LiveChoiceFilter
 from ..models import AdminUser, AuditEvent
-from ..services import permissions
+from ..services import audit, permissions
 from .base import COMMON_LABELS, BaseModelView
+from .stored_values import current_record, model_named, record_link, shown, view_of
 
 
 def _user_choices() -> list[tuple[int, str]]:
@@ -26,6 +27,17 @@ OBJECT_LABELS = {
     "Invoice": _l("Invoice"), "Order": _l("Order"), "Outlet": _l("Outlet"),
     "DiscountCode": _l("Discount code"), "Address": _l("Address"),
     "ImportBatch": _l("Import"), "AuditEvent": _l("Audit log"),
+    "OrderLine": _l("Order line"), "WishlistItem": _l("Wishlist item"), "Offer": _l("Offer"),
+    "OfferEvent": _l("Offer event"),
+}
+
+# Fields of records that have no page of their own (outlets, addresses, order lines...).
+OTHER_FIELD_LABELS = {
+    "code": _l("Code"), "channel": _l("Channel"), "city": _l("City"),
+    "line1": _l("Address line 1"), "line2": _l("Address line 2"), "is_default": _l("Default"),
+    "product": _l("Product"), "sku": _l("SKU"), "quantity": _l("Quantity"),
+    "unit_price": _l("Unit price"), "title": _l("Title"), "kind": _l("Kind"),
+    "occurred_at": _l("Date"), "offer": _l("Offer"), "order": _l("Order"),
 }
 
 
@@ -36,57 +48,57 @@ def _object_types() -> list[tuple[str, str]]:
                   key=lambda choice: choice[1])
 
 
-def _model(object_type: str | None):
-    return next((m.class_ for m in db.Model.registry.mappers
-                 if m.class_.__name__ == object_type), None)
-
-
-def _view_of(view, object_type: str | None):
-    """The registered view of that kind of record, whose labels name its fields."""
-    return next((v for v in view.admin._views
-                 if getattr(v, "model_class", None) is not None
-                 and v.model_class.__name__ == object_type), None)
-
-
 def field_label(view, object_type: str | None, field: str) -> str:
-    other = _view_of(view, object_type)
-    labels = {**COMMON_LABELS, **(other.column_labels if other else {})}
+    other = view_of(view.admin, model_named(object_type))
+    labels = {**COMMON_LABELS, **OTHER_FIELD_LABELS, **(other.column_labels if other else {})}
     for key in (field, field.removesuffix("_id"), field.removesuffix("_minor")):
         if key in labels:
             return str(labels[key])
     return field
 
 
-def shown_value(object_type: str | None, field: str, value) -> str:
-    """A stored value as people read it: yes/no and choices in the user's language."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    model = _model(object_type)
-    column = model.__table__.columns.get(field) if model is not None else None
-    if column is not None and "choices" in column.info:
-        return column.info["choices"].label(value)
-    return str(value)
-
-
 def _object_type(view, context, model, name):
     return OBJECT_LABELS.get(model.object_type, model.object_type or "")
 
 
-def changes_of(view, event) -> Markup:
-    """An event's changes as a short list: field label, before → after."""
-    return _changes(view, None, event, "changes")
+def changes_of(view, event, record=None) -> Markup:
+    """An event's changes as a short list: field label, before → after, each value
+    as the record's own pages show it; ``record`` is the record as it is now."""
+    changes = event.changes or {}
+    if record is None:
+        record = current_record(model_named(event.object_type), event.object_id)
+    # An amount is in the currency the change itself names, else the record's.
+    before_currency, after_currency = changes.get("currency") or (None, None)
+
+    def value(field, stored, currency):
+        return shown(view.admin, event.object_type, field, stored, currency=currency,
+                     record=record)
+
+    items = Markup("").join(
+        Markup("<li>{}: {} → {}</li>").format(
+            field_label(view, event.object_type, field),
+            value(field, before, before_currency), value(field, after, after_currency))
+        for field, (before, after) in changes.items() if not audit.is_internal(field))
+    return Markup('<ul class="list-unstyled mb-0 small">{}</ul>').format(items) if items else ""
 
 
 def _changes(view, context, model, name):
-    items = Markup("").join(
-        Markup("<li>{}: {} → {}</li>").format(
-            field_label(view, model.object_type, field),
-            shown_value(model.object_type, field, before),
-            shown_value(model.object_type, field, after))
-        for field, (before, after) in (model.changes or {}).items())
-    return Markup('<ul class="list-unstyled mb-0 small">{}</ul>').format(items) if items else ""
+    return changes_of(view, model)
+
+
+# Events whose summary is the record's name (the others say what was done: rows
+# imported, a refused address...).
+NAMED_RECORD_ACTIONS = (AuditAction.CREATE, AuditAction.UPDATE, AuditAction.DELETE)
+
+
+def _summary(view, context, model, name):
+    """The record by its name as it is now (in the reader's language, linked);
+    what the event kept if it is gone."""
+    record_model = model_named(model.object_type)
+    if model.action not in NAMED_RECORD_ACTIONS \
+            or current_record(record_model, model.object_id) is None:
+        return model.summary or ""
+    return record_link(view.admin, record_model, model.object_id)
 
 
 class AuditView(BaseModelView):
@@ -120,6 +132,6 @@ class AuditView(BaseModelView):
         "summary": _l("Summary"),
         "changes": _l("Changes"),
     }
-    column_formatters = {"changes": _changes, "object_type": _object_type}
-    column_formatters_detail = {"changes": _changes, "object_type": _object_type}
+    column_formatters = {"changes": _changes, "object_type": _object_type, "summary": _summary}
+    column_formatters_detail = column_formatters
     column_formatters_export = {"changes": lambda v, c, m, n: m.changes and str(m.changes)}

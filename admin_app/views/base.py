@@ -297,7 +297,7 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
 
                 kwargs["audit_history"] = audit.history(type(model).__name__, model.id)
                 kwargs["audit_object"] = (type(model).__name__, str(model.id))
-                kwargs["audit_changes"] = lambda event: changes_of(self, event)
+                kwargs["audit_changes"] = lambda event: changes_of(self, event, model)
         return super().render(template, **kwargs)
 
     # A view turns a kind of change off for everyone with these.
@@ -386,15 +386,17 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
         groups = super()._get_filter_groups()
         if not groups:
             return groups
+        # By position: a filter's arg is built from its name, which is translated,
+        # so in Spanish it no longer matches the arg computed (in English) at start-up.
         live = {
-            self.get_filter_arg(index, flt): flt.live_choices()
+            index: flt.live_choices()
             for index, flt in enumerate(self._filters or [])
             if getattr(flt, "live_options", False)
         }
         for entries in groups.values():
             for entry in entries:
-                if entry["arg"] in live:
-                    entry["options"] = live[entry["arg"]]
+                if entry["index"] in live:
+                    entry["options"] = live[entry["index"]]
         return groups
 
     # -- search ------------------------------------------------------------------

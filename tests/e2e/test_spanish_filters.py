@@ -1,0 +1,79 @@
+"""Browser tests: in Spanish, the filters whose choices come from the database
+(a customer's group, an order's outlet) offer those choices in their dropdown,
+and choosing one filters the list, as in English."""
+from __future__ import annotations
+
+import re
+
+from admin_app.choices import Role
+from admin_app.extensions import db
+
+from .conftest import expect, fill_login_form
+
+ROWS = "table.model-list tbody tr"
+
+
+def _in_spanish(page, users, role: str = Role.VIEWER):
+    """Logged in as a user whose saved language is Spanish."""
+    users[role].language = "es"
+    db.session.commit()
+    page.goto("/login")
+    fill_login_form(page, users[role].email)
+    expect(page.get_by_role("button", name="Cerrar sesión")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    return page
+
+
+def _add_filter(page, name: str):
+    """Añadir filtro > ``name``: the new filter's row."""
+    page.get_by_role("button", name="Añadir filtro").click()
+    page.locator(".field-filters").get_by_role("button", name=name, exact=True).click()
+    return page.locator("table.filters tr").last
+
+
+def test_choose_a_group_from_its_dropdown_in_spanish(page, users, make):
+    vip = make.group("Clientes VIP")
+    make.group("Empresas")
+    member = make.customer("Lucía", "Moreno", group=vip)
+    make.customer("Bruno", "Otero")
+    _in_spanish(page, users)
+    page.goto("/admin/customers/")
+    expect(page.locator(ROWS)).to_have_count(2)
+
+    group = _add_filter(page, "Grupo")
+    group.locator(".filter-val").locator("..").locator(".select2-choice").click()
+    page.keyboard.type("VIP")
+    page.get_by_role("option", name="Clientes VIP").click()
+    page.get_by_role("button", name="Aplicar").click()
+
+    expect(page).to_have_url(re.compile(rf"flt\d+_group_equals={vip.id}"))
+    expect(page.locator(".alert-danger")).to_have_count(0)
+    expect(page.locator(ROWS)).to_have_count(1)
+    expect(page.locator(ROWS)).to_contain_text(member.email)
+    expect(page.locator("table.filters")).to_contain_text("Clientes VIP")  # kept, by name
+
+
+def test_choose_outlets_from_their_dropdown_in_spanish(page, users, make):
+    centro, norte, online = (make.outlet("Madrid Centro"), make.outlet("Madrid Norte"),
+                             make.outlet("Tienda online"))
+    shown = [make.order(make.customer(), outlet=centro), make.order(make.customer(), outlet=norte)]
+    hidden = [make.order(make.customer(), outlet=online), make.order(make.customer())]
+    _in_spanish(page, users)
+    page.goto("/admin/orders/")
+    expect(page.locator(ROWS)).to_have_count(len(shown) + len(hidden))
+
+    outlets = _add_filter(page, "Tienda").locator(".select2-container-multi input")
+    for typed, name in (("Centro", "Madrid Centro"), ("Norte", "Madrid Norte")):
+        outlets.click()
+        page.keyboard.type(typed)
+        page.get_by_role("option", name=name, exact=True).click()
+    page.get_by_role("button", name="Aplicar").click()
+
+    expect(page.locator(".alert-danger")).to_have_count(0)
+    expect(page.locator(ROWS)).to_have_count(len(shown))
+    for order in shown:
+        expect(page.get_by_role("cell", name=order.sale_code)).to_be_visible()
+    for order in hidden:
+        expect(page.get_by_role("cell", name=order.sale_code)).to_have_count(0)
+    expect(page.locator("table.filters")).to_contain_text("Madrid Centro")
+    expect(page.locator("table.filters")).to_contain_text("Madrid Norte")
