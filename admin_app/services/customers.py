@@ -4,11 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from ..choices import InvoiceStatus
 from ..extensions import db
+from ..i18n import number
 from ..models import (
     Address,
     Customer,
@@ -135,3 +137,23 @@ def assign_group(customer_ids: list[int], group: CustomerGroup | None) -> int:
             customer_id: {"group_id": (old, target)} for customer_id, old in before.items()})
         moved += len(before)
     return moved
+
+
+def assign_group_question(count: int, group: CustomerGroup | None) -> str:
+    """What is asked before customers move: how many, and to which group."""
+    if group is None:
+        return ngettext("Take %(count)s customer out of their group?",
+                        "Take %(count)s customers out of their group?", count, count=number(count))
+    return ngettext("Move %(count)s customer to the group %(group)s?",
+                    "Move %(count)s customers to the group %(group)s?", count,
+                    count=number(count), group=group.name)
+
+
+def assign_group_done(moved: int, group: CustomerGroup | None) -> str:
+    """What is said after customers moved."""
+    if group is None:
+        return ngettext("%(count)s customer now has no group.",
+                        "%(count)s customers now have no group.", moved, count=number(moved))
+    return ngettext("%(count)s customer moved to the group %(group)s.",
+                    "%(count)s customers moved to the group %(group)s.", moved,
+                    count=number(moved), group=group.name)

@@ -35,6 +35,7 @@ from ..services.phones import display_phone
 from .declarations import check_view
 from .exporting import StreamingExport
 from .importing import ImportPages
+from .messages import NamedSuccessMessages
 from .paging import LargeLists
 from .relations import ExistingRecordLoader, refuse_missing_records
 from .selection import AllMatching
@@ -162,7 +163,7 @@ class ProtectedView:
 
 
 class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, LargeLists,
-                    ModelView):
+                    NamedSuccessMessages, ModelView):
     """Declarations with safe defaults; permissions follow the role table."""
 
     form_base_class = SecureForm
@@ -474,6 +475,11 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
             "other": _("Delete %(count)s %(records)s? This cannot be undone.",
                        count="{#}", records=other),
         }}
+
+    def delete_question(self, model) -> str:
+        """What the row's delete button asks: the record by name, and what follows."""
+        return _("Delete %(record)s %(name)s? This cannot be undone.",
+                 record=self.record_nouns[0], name=str(model))
 
     def get_actions_list(self):
         actions, confirmations = super().get_actions_list()

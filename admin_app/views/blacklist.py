@@ -13,6 +13,9 @@ class BlacklistView(BaseModelView):
     menu_name = _l("Blacklist")
     view_url = "blacklist"
     record_nouns = (_l("blacklisted number"), _l("blacklisted numbers"))
+    success_messages = {"created": _l("Number %(name)s added to the blacklist."),
+                        "saved": _l("Blacklisted number %(name)s saved."),
+                        "deleted": _l("Number %(name)s removed from the blacklist.")}
     import_kind = "blacklist"
 
     create_capability = edit_capability = permissions.MANAGE

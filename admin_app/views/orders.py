@@ -54,6 +54,9 @@ class OrderView(BaseModelView):
     menu_name = _l("Orders")
     view_url = "orders"
     record_nouns = (_l("order"), _l("orders"))
+    success_messages = {"created": _l("Order %(name)s created."),
+                        "saved": _l("Order %(name)s saved."),
+                        "deleted": _l("Order %(name)s deleted.")}
 
     allow_create = False
     allow_delete = False

@@ -23,6 +23,9 @@ class WalletView(BaseModelView):
     menu_name = _l("Wallets")
     view_url = "wallets"
     record_nouns = (_l("wallet"), _l("wallets"))
+    success_messages = {"created": _l("Wallet %(name)s created."),
+                        "saved": _l("Wallet %(name)s saved."),
+                        "deleted": _l("Wallet %(name)s deleted.")}
     menu_category = MARKET
 
     create_capability = edit_capability = permissions.MANAGE

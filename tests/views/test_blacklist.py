@@ -269,7 +269,7 @@ def test_manager_adds_a_number_and_is_recorded_as_who_added_it(manager, users):
     assert entry.added_by_id == users[Role.MANAGER].id
     assert entry.created_at is not None
     page = get_page(manager, response.headers["Location"])
-    assert ("success", "Record was successfully created.") in flashes(page)
+    assert ("success", "Number +34600111222 added to the blacklist.") in flashes(page)
     [row] = table_rows(page)
     assert (row["phone"], row["reason"], row["added_by"]) == (
         "+34 600 11 12 22", "Misuse of returns or fraud", "Manager")
@@ -434,7 +434,7 @@ def test_manager_removes_a_number_and_the_guest_marker_goes(manager, make):
     response = manager.post_form(DELETE, {"id": str(entry.id), "url": BLACKLIST})
     assert response.status_code == 302
     page = get_page(manager, response.headers["Location"])
-    assert ("success", "Record was successfully deleted.") in flashes(page)
+    assert ("success", "Number +34600111222 removed from the blacklist.") in flashes(page)
     assert listed_ids(page) == [keep.id]
     assert fresh(entry.id) is None
     assert "Blacklisted" not in table_rows(get_page(manager, "/admin/guests/"))[0]["name"]
