@@ -13,6 +13,7 @@ from ..extensions import db
 from ..i18n import number
 from ..models import (
     Address,
+    BlacklistEntry,
     Customer,
     CustomerGroup,
     Invoice,
@@ -86,6 +87,8 @@ class Profile:
     wishlist: list[WishlistItem]
     addresses: list[Address]
     offers: dict[str, list[OfferEvent]]
+    # The blacklist entry of the customer's phone, when it is on the blacklist.
+    blacklist: BlacklistEntry | None = None
 
 
 def profile(customer: Customer) -> Profile:
@@ -112,7 +115,15 @@ def profile(customer: Customer) -> Profile:
         wishlist=newest(WishlistItem, WishlistItem.created_at.desc()),
         addresses=newest(Address, Address.is_default.desc(), Address.id),
         offers=offers,
+        blacklist=blacklist_entry(customer.phone),
     )
+
+
+def blacklist_entry(phone: str | None) -> BlacklistEntry | None:
+    """The blacklist entry of this phone (E.164, as both keep it), or None."""
+    if not phone:
+        return None
+    return db.session.scalar(select(BlacklistEntry).where(BlacklistEntry.phone == phone))
 
 
 ASSIGN_CHUNK = 500  # customers updated per statement
