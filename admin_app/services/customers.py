@@ -25,7 +25,7 @@ from ..models import (
     WishlistItem,
     utcnow,
 )
-from . import audit, invoices, ledger
+from . import audit, blacklist, invoices, ledger
 from .errors import DomainError
 from .orders import recent_orders
 
@@ -115,15 +115,9 @@ def profile(customer: Customer) -> Profile:
         wishlist=newest(WishlistItem, WishlistItem.created_at.desc()),
         addresses=newest(Address, Address.is_default.desc(), Address.id),
         offers=offers,
-        blacklist=blacklist_entry(customer.phone),
+        blacklist=blacklist.entry_for(customer.phone),
     )
 
-
-def blacklist_entry(phone: str | None) -> BlacklistEntry | None:
-    """The blacklist entry of this phone (E.164, as both keep it), or None."""
-    if not phone:
-        return None
-    return db.session.scalar(select(BlacklistEntry).where(BlacklistEntry.phone == phone))
 
 
 ASSIGN_CHUNK = 500  # customers updated per statement

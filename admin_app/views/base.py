@@ -68,6 +68,16 @@ PHONE_HINT = _l("With the country code, for example +34 600 111 222.")
 PHONE_LIKE = re.compile(r"^[+(]?[\d][\d\s().-]{4,}$")
 
 
+def typed_phone(search: str) -> str | None:
+    """The phone a search stands for when typed the usual ways ("600 11 12",
+    "0034 600..."), as stored (E.164 digits); None when it is not a phone."""
+    text = search.strip()
+    if not PHONE_LIKE.match(text):
+        return None
+    digits = re.sub(r"[\s().-]", "", text)
+    return "+" + digits[2:] if digits.startswith("00") else digits
+
+
 def _yes_no(view, value, name):
     text = _("Yes") if value else _("No")
     css = "badge-success" if value else "badge-secondary"
@@ -421,11 +431,9 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
 
     def phone_digits(self, search: str) -> str | None:
         """The phone a search term stands for, as stored (E.164 digits), or None."""
-        text = search.strip()
-        if "phone" not in (self.column_searchable_list or ()) or not PHONE_LIKE.match(text):
+        if "phone" not in (self.column_searchable_list or ()):
             return None
-        digits = re.sub(r"[\s().-]", "", text)
-        return "+" + digits[2:] if digits.startswith("00") else digits
+        return typed_phone(search)
 
     # -- forms ---------------------------------------------------------------------
     def validate_form(self, form) -> bool:

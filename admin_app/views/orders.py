@@ -11,9 +11,10 @@ from markupsafe import Markup
 from ..filters import DateRangeFilter, IntegerEqualFilter, LiveMultiChoiceFilter
 from ..i18n import money, number
 from ..models import Customer, Order
-from ..services import search
+from ..extensions import db
+from ..services import orders
 from ..services.outlets import outlet_choices
-from .base import BaseModelView, name_with_blacklist_marker
+from .base import BaseModelView, name_with_blacklist_marker, typed_phone
 
 
 def buyer_link(view, context, model, name):
@@ -96,5 +97,11 @@ class OrderView(BaseModelView):
     form_columns = ("status",)
 
     def _search_condition(self, query, joins, search_text: str):
-        """A sale code, or its beginning, typed in any case: found through its index."""
-        return query, joins, search.starts_with(Order.sale_code, search_text.strip().upper())
+        """A sale code or its beginning in any case, or the buyer's name, email or
+        phone: each through its own index (services.orders.search_condition)."""
+        dialect = db.session.get_bind().dialect.name
+        return query, joins, orders.search_condition(search_text, typed_phone(search_text),
+                                                     dialect)
+
+    def search_placeholder(self) -> str:
+        return str(_l("Sale code, or the buyer's name, email or phone"))

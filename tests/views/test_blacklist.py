@@ -39,8 +39,8 @@ NEW = BLACKLIST + "new/"
 DELETE = BLACKLIST + "delete/"
 EXPORT = BLACKLIST + "export/csv/"
 
-LIST_HEADERS = ["Phone (with country code)", "Reason", "Note", "Added by", "Date"]
-UNSORTABLE = {"Note", "Added by"}
+LIST_HEADERS = ["Phone (with country code)", "Held by", "Reason", "Note", "Added by", "Date"]
+UNSORTABLE = {"Held by", "Note", "Added by"}
 REASON_LABELS = {
     "refused_orders": "Frequent refusal to accept orders",
     "returns_fraud": "Misuse of returns or fraud",
@@ -459,7 +459,7 @@ def test_operator_exports_with_labels(login, users, make):
     # The number survives, and the cell cannot run as a formula in a spreadsheet.
     assert row[0].lstrip("'").replace(" ", "") == "+34600111222"
     assert not row[0].startswith(("+", "="))
-    assert row[1:] == ["Inappropriate behaviour towards staff", "Shouted", "Manager",
+    assert row[1:] == ["", "Inappropriate behaviour towards staff", "Shouted", "Manager",
                        "2026-01-15 10:30:00"]
 
 
@@ -469,13 +469,13 @@ def test_export_follows_search_and_filter(admin_client, make):
     make.blacklist("+34699887766", reason="fake_orders", note="Wrong number")
     rows = csv_rows(admin_client.get(EXPORT, query_string={
         "search": "600 111", "flt0_reason_is": "fake_orders"}))
-    assert [row[2] for row in rows[1:]] == ["Keep me"]
+    assert [row[3] for row in rows[1:]] == ["Keep me"]
 
 
 def test_export_neutralises_a_formula_in_the_note(admin_client, make):
     make.blacklist("+34600111222", note="=cmd|' /C calc'!A0")
     [row] = csv_rows(admin_client.get(EXPORT))[1:]
-    assert row[2] == "'=cmd|' /C calc'!A0"
+    assert row[3] == "'=cmd|' /C calc'!A0"
 
 
 def test_viewer_cannot_export(login, make):
