@@ -32,6 +32,6 @@ def release_warning(customers_count: int) -> str:
     """What deleting a group does to its customers, for the question asked first."""
     if not customers_count:
         return _("It has no customers.")
-    return ngettext("Its %(count)s customer will have no group.",
+    return ngettext("Its only customer will have no group.",
                     "Its %(count)s customers will have no group.", customers_count,
                     count=number(customers_count))
