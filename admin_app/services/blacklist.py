@@ -24,9 +24,11 @@ def holders(phones: list[str]) -> dict[str, list[Customer | Guest]]:
     found: dict[str, list[Customer | Guest]] = {phone: [] for phone in phones}
     if not phones:
         return found
-    for model, order in ((Customer, Customer.sort_name), (Guest, Guest.name)):
-        rows = db.session.scalars(select(model).where(model.phone.in_(phones))
-                                  .order_by(model.phone, order, model.id))
-        for person in rows:
+    customers = db.session.scalars(select(Customer).where(Customer.phone.in_(phones))
+                                   .order_by(Customer.sort_name, Customer.id))
+    guests = db.session.scalars(select(Guest).where(Guest.phone.in_(phones))
+                                .order_by(Guest.name, Guest.id))
+    for person in [*customers, *guests]:
+        if person.phone is not None:
             found[person.phone].append(person)
     return found

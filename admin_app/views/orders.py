@@ -8,10 +8,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from ..extensions import db
 from ..filters import DateRangeFilter, IntegerEqualFilter, LiveMultiChoiceFilter
 from ..i18n import money, number
 from ..models import Customer, Order
-from ..extensions import db
 from ..services import orders
 from ..services.outlets import outlet_choices
 from .base import BaseModelView, name_with_blacklist_marker, typed_phone

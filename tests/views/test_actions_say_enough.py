@@ -16,7 +16,7 @@ from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Customer
 
-from ..pages import flashes, form_errors, get_page, text
+from ..pages import flashes, get_page, text
 
 GROUPS = "/admin/groups/"
 CUSTOMERS = "/admin/customers/"

@@ -59,7 +59,8 @@ def test_assign_a_group_to_every_matching_customer(admin_client, make, ruizes):
         Customer.surname == "Ruiz"))} == {gold.id}
     assert {c.group_id for c in db.session.scalars(select(Customer).where(
         Customer.surname == "Otero"))} == {None}
-    assert ("success", "25 customers moved to the group Gold.") in flashes(get_page(admin_client, CUSTOMERS))
+    assert ("success", "25 customers moved to the group Gold.") in flashes(
+        get_page(admin_client, CUSTOMERS))
 
 
 def test_an_action_states_the_exact_count_even_past_the_lists_limit(admin_client, app,
