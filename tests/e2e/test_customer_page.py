@@ -76,7 +76,8 @@ def test_assign_a_group_from_a_filtered_list(logged_in, make, language, switch, 
         expect(page.locator("html")).to_have_attribute("lang", language)
     search_for(page, "ruiz")
     expect(page.locator(ROWS)).to_have_count(2)
-    page.locator("input.action-rowtoggle").check()
+    for box in page.locator("input.action-checkbox").all():
+        box.check()
     page.get_by_role("button", name=re.compile("With selected|Con los seleccionados")).click()
     page.locator(".dropdown-item", has_text=re.compile("Assign a group|Asignar un grupo")).click()
 
