@@ -107,7 +107,7 @@ def test_moving_customers_to_a_group_records_each_move(login, make):
     page_url = operator.post_form("/admin/customers/action/", {
         "action": "assign_group", "rowid": [str(c.id) for c in customers]}
     ).headers["Location"]
-    operator.post_form(page_url, {"group": str(gold.id)})
+    operator.post_form(page_url, {"group": str(gold.id), "confirmed": "1"})
     moves = events(AuditAction.UPDATE, "Customer")
     assert sorted(int(e.object_id) for e in moves) == sorted(c.id for c in customers)
     assert {tuple(e.changes["group_id"]) for e in moves} == {(None, gold.id)}

@@ -10,8 +10,10 @@ from sqlalchemy.orm import selectinload
 
 from ..choices import InvoiceStatus
 from ..extensions import db
+from ..i18n import number
 from ..models import (
     Address,
+    BlacklistEntry,
     Customer,
     CustomerGroup,
     Invoice,
@@ -23,7 +25,7 @@ from ..models import (
     WishlistItem,
     utcnow,
 )
-from . import audit, invoices, ledger
+from . import audit, blacklist, invoices, ledger
 from .errors import DomainError
 from .orders import recent_orders
 
@@ -87,6 +89,8 @@ class Profile:
     wishlist: list[WishlistItem]
     addresses: list[Address]
     offers: dict[str, list[OfferEvent]]
+    # The blacklist entry of the customer's phone, when it is on the blacklist.
+    blacklist: BlacklistEntry | None = None
 
 
 def profile(customer: Customer) -> Profile:
@@ -113,7 +117,9 @@ def profile(customer: Customer) -> Profile:
         wishlist=newest(WishlistItem, WishlistItem.created_at.desc()),
         addresses=newest(Address, Address.is_default.desc(), Address.id),
         offers=offers,
+        blacklist=blacklist.entry_for(customer.phone),
     )
+
 
 
 ASSIGN_CHUNK = 500  # customers updated per statement
@@ -138,3 +144,23 @@ def assign_group(customer_ids: list[int], group: CustomerGroup | None) -> int:
             customer_id: {"group_id": (old, target)} for customer_id, old in before.items()})
         moved += len(before)
     return moved
+
+
+def assign_group_question(count: int, group: CustomerGroup | None) -> str:
+    """What is asked before customers move: how many, and to which group."""
+    if group is None:
+        return ngettext("Take %(count)s customer out of their group?",
+                        "Take %(count)s customers out of their group?", count, count=number(count))
+    return ngettext("Move %(count)s customer to the group %(group)s?",
+                    "Move %(count)s customers to the group %(group)s?", count,
+                    count=number(count), group=group.name)
+
+
+def assign_group_done(moved: int, group: CustomerGroup | None) -> str:
+    """What is said after customers moved."""
+    if group is None:
+        return ngettext("%(count)s customer now has no group.",
+                        "%(count)s customers now have no group.", moved, count=number(moved))
+    return ngettext("%(count)s customer moved to the group %(group)s.",
+                    "%(count)s customers moved to the group %(group)s.", moved,
+                    count=number(moved), group=group.name)

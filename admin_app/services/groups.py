@@ -1,9 +1,12 @@
 """Customer groups."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from ..extensions import db
+from ..i18n import number
 from ..models import Customer, CustomerGroup
 from .customers import assign_group
 
@@ -23,3 +26,12 @@ def group_choices() -> list[tuple[int, str]]:
         db.select(CustomerGroup.id, CustomerGroup.name).order_by(CustomerGroup.name)
     )
     return [(row.id, row.name) for row in rows]
+
+
+def release_warning(customers_count: int) -> str:
+    """What deleting a group does to its customers, for the question asked first."""
+    if not customers_count:
+        return _("It has no customers.")
+    return ngettext("Its only customer will have no group.",
+                    "Its %(count)s customers will have no group.", customers_count,
+                    count=number(customers_count))

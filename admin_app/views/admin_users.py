@@ -21,6 +21,9 @@ class AdminUserView(BaseModelView):
     menu_name = _l("Admin users")
     view_url = "users"
     record_nouns = (_l("admin user"), _l("admin users"))
+    success_messages = {"created": _l("Admin user %(name)s created."),
+                        "saved": _l("Admin user %(name)s saved."),
+                        "deleted": _l("Admin user %(name)s deleted.")}
     required_capability = permissions.ADMINISTER
     create_capability = edit_capability = permissions.ADMINISTER
     allow_delete = False

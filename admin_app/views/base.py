@@ -36,6 +36,7 @@ from ..services.phones import display_phone
 from .declarations import check_view
 from .exporting import StreamingExport
 from .importing import ImportPages
+from .messages import NamedSuccessMessages
 from .paging import LargeLists
 from .relations import ExistingRecordLoader, refuse_missing_records
 from .selection import AllMatching
@@ -66,6 +67,16 @@ PHONE_HINT = _l("With the country code, for example +34 600 111 222.")
 
 # What a phone typed into the search box may look like: digits and separators.
 PHONE_LIKE = re.compile(r"^[+(]?[\d][\d\s().-]{4,}$")
+
+
+def typed_phone(search: str) -> str | None:
+    """The phone a search stands for when typed the usual ways ("600 11 12",
+    "0034 600..."), as stored (E.164 digits); None when it is not a phone."""
+    text = search.strip()
+    if not PHONE_LIKE.match(text):
+        return None
+    digits = re.sub(r"[\s().-]", "", text)
+    return "+" + digits[2:] if digits.startswith("00") else digits
 
 
 def _yes_no(view, value, name):
@@ -176,7 +187,7 @@ class ProtectedView:
 
 
 class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, LargeLists,
-                    ModelView):
+                    NamedSuccessMessages, ModelView):
     """Declarations with safe defaults; permissions follow the role table."""
 
     form_base_class = SecureForm
@@ -435,11 +446,9 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
 
     def phone_digits(self, search: str) -> str | None:
         """The phone a search term stands for, as stored (E.164 digits), or None."""
-        text = search.strip()
-        if "phone" not in (self.column_searchable_list or ()) or not PHONE_LIKE.match(text):
+        if "phone" not in (self.column_searchable_list or ()):
             return None
-        digits = re.sub(r"[\s().-]", "", text)
-        return "+" + digits[2:] if digits.startswith("00") else digits
+        return typed_phone(search)
 
     # -- forms ---------------------------------------------------------------------
     def validate_form(self, form) -> bool:
@@ -489,6 +498,11 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
             "other": _("Delete %(count)s %(records)s? This cannot be undone.",
                        count="{#}", records=other),
         }}
+
+    def delete_question(self, model) -> str:
+        """What the row's delete button asks: the record by name, and what follows."""
+        return _("Delete %(record)s %(name)s? This cannot be undone.",
+                 record=self.record_nouns[0], name=str(model))
 
     def get_actions_list(self):
         actions, confirmations = super().get_actions_list()

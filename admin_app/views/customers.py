@@ -2,11 +2,13 @@
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, select
-from wtforms import SelectField
+from wtforms import HiddenField, SelectField
+from wtforms.validators import InputRequired
 
 from ..choices import OfferEventKind
 from ..extensions import db
@@ -40,6 +42,9 @@ class CustomerView(BaseModelView):
     menu_name = _l("Customers")
     view_url = "customers"
     record_nouns = (_l("customer"), _l("customers"))
+    success_messages = {"created": _l("Customer %(name)s created."),
+                        "saved": _l("Customer %(name)s saved."),
+                        "deleted": _l("Customer %(name)s deleted.")}
     import_kind = "customers"
 
     column_list = (
@@ -155,14 +160,17 @@ class CustomerView(BaseModelView):
 
     @action("assign_group", _l("Assign a group"))
     def action_assign_group(self, ids):
+        # The list the user came from (its search and filters) is where they go back to.
+        back = get_redirect_target() or url_for(".index_view")
         if self.all_matching_requested():
-            return redirect(self.matching_url(".assign_group_view"))
-        return redirect(url_for(".assign_group_view", id=ids))
+            return redirect(self.matching_url(".assign_group_view", url=back))
+        return redirect(url_for(".assign_group_view", id=ids, url=back))
 
     @expose("/assign-group/", methods=("GET", "POST"))
     @needs(permissions.EDIT)
     def assign_group_view(self):
-        """Move the checked customers, or every customer the list matches, to a group."""
+        """Move the checked customers, or every customer the list matches, to a group:
+        the group is chosen first, then the move is confirmed with both named."""
         if self.all_matching_requested():
             _query, count = self.matching_query()
             chosen_ids = lambda: [int(i) for i in self.matching_ids()]  # noqa: E731
@@ -173,25 +181,36 @@ class CustomerView(BaseModelView):
         if not count:
             abort(404)
         form = AssignGroupForm()
-        form.group.choices = [("", _("No group"))] + [(str(i), n) for i, n in group_choices()]
-        return_url = url_for(".index_view")
+        # Nothing is chosen for the user: "No group" is a choice like any group.
+        form.group.choices = [("", _("Choose a group")), (NO_GROUP, _("No group"))] + [
+            (str(i), n) for i, n in group_choices()]
+        return_url = get_redirect_target() or url_for(".index_view")
+        question = None
         if request.method == "POST" and form.validate():
-            group = db.session.get(CustomerGroup, int(form.group.data)) if form.group.data else None
-            if form.group.data and group is None:
+            group = (None if form.group.data == NO_GROUP
+                     else db.session.get(CustomerGroup, int(form.group.data)))
+            if form.group.data != NO_GROUP and group is None:
                 form.group.errors.append(_("This group no longer exists."))
+            elif not form.confirmed.data:
+                question = customers.assign_group_question(int(count), group)
             else:
                 moved = customers.assign_group(chosen_ids(), group)
                 db.session.commit()
-                flash(ngettext("%(num)d customer moved to %(group)s.",
-                               "%(num)d customers moved to %(group)s.", moved,
-                               group=group.name if group else _("no group")), "success")
+                flash(customers.assign_group_done(moved, group), "success")
                 return redirect(return_url)
         subject = ngettext("%(count)s customer selected.", "%(count)s customers selected.",
-                           count, count=number(count))
-        status = 400 if request.method == "POST" else 200
-        return self.render("admin/money_form.html", form=form, title=_("Assign a group"),
-                           subject=subject, cancel_url=return_url), status
+                           int(count), count=number(count))
+        status = 400 if request.method == "POST" and question is None else 200
+        return self.render("admin/assign_group.html", form=form, subject=subject,
+                           question=question, cancel_url=return_url), status
+
+
+# The select's value for "take them out of their group".
+NO_GROUP = "none"
 
 
 class AssignGroupForm(SecureForm):
-    group = SelectField(_l("Group"), validate_choice=True)
+    group = SelectField(_l("Group"), validate_choice=True,
+                        validators=[InputRequired(_l("Choose a group, or “No group”."))])
+    # Set by the confirmation step: the first submit only asks.
+    confirmed = HiddenField()

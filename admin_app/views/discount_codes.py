@@ -20,6 +20,9 @@ class DiscountCodeView(BaseModelView):
     menu_category = MARKET
     view_url = "discount-codes"
     record_nouns = (_l("discount code"), _l("discount codes"))
+    success_messages = {"created": _l("Discount code %(name)s created."),
+                        "saved": _l("Discount code %(name)s saved."),
+                        "deleted": _l("Discount code %(name)s deleted.")}
 
     create_capability = edit_capability = permissions.MANAGE
 

@@ -1,5 +1,6 @@
 """Customer groups."""
 from flask import url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from markupsafe import Markup
@@ -24,6 +25,9 @@ class GroupView(BaseModelView):
     menu_name = _l("Groups")
     view_url = "groups"
     record_nouns = (_l("group"), _l("groups"))
+    success_messages = {"created": _l("Group %(name)s created."),
+                        "saved": _l("Group %(name)s saved."),
+                        "deleted": _l("Group %(name)s deleted.")}
 
     column_list = ("name", "description", "customers_count")
     column_details_list = ("name", "description", "customers_count", "created_at")
@@ -38,6 +42,11 @@ class GroupView(BaseModelView):
     def get_query(self):
         # The count is deferred on the model; the group pages want it with the row.
         return super().get_query().options(undefer(CustomerGroup.customers_count))
+
+    def delete_question(self, model) -> str:
+        # Deleting a group moves its customers, which the question must say.
+        return " ".join((_("Delete group %(name)s?", name=model.name),
+                         groups.release_warning(model.customers_count)))
 
     def on_model_delete(self, model):
         # Its customers go back to "None"; none is ever deleted with the group.

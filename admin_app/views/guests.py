@@ -13,6 +13,9 @@ class GuestView(BaseModelView):
     menu_name = _l("Guests")
     view_url = "guests"
     record_nouns = (_l("guest"), _l("guests"))
+    success_messages = {"created": _l("Guest %(name)s created."),
+                        "saved": _l("Guest %(name)s saved."),
+                        "deleted": _l("Guest %(name)s deleted.")}
     import_kind = "guests"
 
     column_list = ("name", "email", "phone", "created_at", "orders_count")

@@ -13,10 +13,10 @@ from ..extensions import db
 from ..filters import DateRangeFilter, IntegerEqualFilter, LiveMultiChoiceFilter
 from ..i18n import money, number
 from ..models import Customer, Order
-from ..services import orders, search
+from ..services import orders
 from ..services.errors import DomainError
 from ..services.outlets import outlet_choices
-from .base import BaseModelView, name_with_blacklist_marker
+from .base import BaseModelView, name_with_blacklist_marker, typed_phone
 
 
 def buyer_link(view, context, model, name):
@@ -57,6 +57,9 @@ class OrderView(BaseModelView):
     menu_name = _l("Orders")
     view_url = "orders"
     record_nouns = (_l("order"), _l("orders"))
+    success_messages = {"created": _l("Order %(name)s created."),
+                        "saved": _l("Order %(name)s saved."),
+                        "deleted": _l("Order %(name)s deleted.")}
 
     allow_create = False
     allow_delete = False
@@ -128,5 +131,11 @@ class OrderView(BaseModelView):
         ]
 
     def _search_condition(self, query, joins, search_text: str):
-        """A sale code, or its beginning, typed in any case: found through its index."""
-        return query, joins, search.starts_with(Order.sale_code, search_text.strip().upper())
+        """A sale code or its beginning in any case, or the buyer's name, email or
+        phone: each through its own index (services.orders.search_condition)."""
+        dialect = db.session.get_bind().dialect.name
+        return query, joins, orders.search_condition(search_text, typed_phone(search_text),
+                                                     dialect)
+
+    def search_placeholder(self) -> str:
+        return str(_l("Sale code, or the buyer's name, email or phone"))

@@ -26,10 +26,11 @@ class AllMatching:
         ids = query.with_entities(self.model.id).order_by(None)
         return [str(row_id) for (row_id,) in ids]
 
-    def matching_url(self, endpoint: str) -> str:
-        """A page of this view, carrying the list's query and matching=all."""
+    def matching_url(self, endpoint: str, **extra: str) -> str:
+        """A page of this view, carrying the list's query, matching=all and ``extra``."""
         args = MultiDict(request.args)
         args["matching"] = MATCHING_ALL
+        args.update(extra)
         return url_for(endpoint, **args.to_dict(flat=False))
 
     def handle_action(self, return_view=None):

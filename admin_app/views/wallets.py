@@ -5,7 +5,7 @@ from flask_admin.actions import action
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, or_, select
 
 from ..choices import AuditAction
 from ..extensions import db
@@ -23,6 +23,9 @@ class WalletView(BaseModelView):
     menu_name = _l("Wallets")
     view_url = "wallets"
     record_nouns = (_l("wallet"), _l("wallets"))
+    success_messages = {"created": _l("Wallet %(name)s created."),
+                        "saved": _l("Wallet %(name)s saved."),
+                        "deleted": _l("Wallet %(name)s deleted.")}
     menu_category = MARKET
 
     create_capability = edit_capability = permissions.MANAGE
@@ -70,6 +73,12 @@ class WalletView(BaseModelView):
             .order_by(DiscountCode.code),
         },
     }
+
+    def _search_condition(self, query, joins, search: str):
+        # A wallet ID is found however it is typed ("abcd2345"), besides the other columns.
+        query, joins, condition = super()._search_condition(query, joins, search)
+        by_code = wallets.code_search(search)
+        return query, joins, condition if by_code is None else or_(by_code, condition)
 
     details_template = "admin/wallet_details.html"
     action_capabilities = {"add_balance": permissions.MONEY}

@@ -52,14 +52,15 @@ def test_assign_a_group_to_every_matching_customer(admin_client, make, ruizes):
     assert "matching=all" in page_url and "search=ruiz" in page_url
     page = get_page(admin_client, page_url)
     assert "25 customers selected." in text(page)
-    response = admin_client.post_form(page_url, {"group": str(gold.id)})
+    response = admin_client.post_form(page_url, {"group": str(gold.id), "confirmed": "1"})
     assert response.status_code == 302
     db.session.expire_all()
     assert {c.group_id for c in db.session.scalars(select(Customer).where(
         Customer.surname == "Ruiz"))} == {gold.id}
     assert {c.group_id for c in db.session.scalars(select(Customer).where(
         Customer.surname == "Otero"))} == {None}
-    assert ("success", "25 customers moved to Gold.") in flashes(get_page(admin_client, CUSTOMERS))
+    assert ("success", "25 customers moved to the group Gold.") in flashes(
+        get_page(admin_client, CUSTOMERS))
 
 
 def test_an_action_states_the_exact_count_even_past_the_lists_limit(admin_client, app,
@@ -80,7 +81,7 @@ def test_assign_a_group_to_the_checked_customers_only(login, make, ruizes):
         "action": "assign_group", "rowid": [str(matching[0].id), str(matching[1].id)]})
     page_url = response.headers["Location"]
     assert "2 customers selected." in text(get_page(operator, page_url))
-    operator.post_form(page_url, {"group": str(gold.id)})
+    operator.post_form(page_url, {"group": str(gold.id), "confirmed": "1"})
     assert db.session.scalar(select(func.count()).where(Customer.group_id == gold.id)) == 2
 
 

@@ -39,8 +39,8 @@ NEW = BLACKLIST + "new/"
 DELETE = BLACKLIST + "delete/"
 EXPORT = BLACKLIST + "export/csv/"
 
-LIST_HEADERS = ["Phone (with country code)", "Reason", "Note", "Added by", "Date"]
-UNSORTABLE = {"Note", "Added by"}
+LIST_HEADERS = ["Phone (with country code)", "Held by", "Reason", "Note", "Added by", "Date"]
+UNSORTABLE = {"Held by", "Note", "Added by"}
 REASON_LABELS = {
     "refused_orders": "Frequent refusal to accept orders",
     "returns_fraud": "Misuse of returns or fraud",
@@ -269,7 +269,7 @@ def test_manager_adds_a_number_and_is_recorded_as_who_added_it(manager, users):
     assert entry.added_by_id == users[Role.MANAGER].id
     assert entry.created_at is not None
     page = get_page(manager, response.headers["Location"])
-    assert ("success", "Record was successfully created.") in flashes(page)
+    assert ("success", "Number +34600111222 added to the blacklist.") in flashes(page)
     [row] = table_rows(page)
     assert (row["phone"], row["reason"], row["added_by"]) == (
         "+34 600 11 12 22", "Misuse of returns or fraud", "Manager")
@@ -434,7 +434,7 @@ def test_manager_removes_a_number_and_the_guest_marker_goes(manager, make):
     response = manager.post_form(DELETE, {"id": str(entry.id), "url": BLACKLIST})
     assert response.status_code == 302
     page = get_page(manager, response.headers["Location"])
-    assert ("success", "Record was successfully deleted.") in flashes(page)
+    assert ("success", "Number +34600111222 removed from the blacklist.") in flashes(page)
     assert listed_ids(page) == [keep.id]
     assert fresh(entry.id) is None
     assert "Blacklisted" not in table_rows(get_page(manager, "/admin/guests/"))[0]["name"]
@@ -459,7 +459,7 @@ def test_operator_exports_with_labels(login, users, make):
     # The number survives, and the cell cannot run as a formula in a spreadsheet.
     assert row[0].lstrip("'").replace(" ", "") == "+34600111222"
     assert not row[0].startswith(("+", "="))
-    assert row[1:] == ["Inappropriate behaviour towards staff", "Shouted", "Manager",
+    assert row[1:] == ["", "Inappropriate behaviour towards staff", "Shouted", "Manager",
                        "2026-01-15 10:30:00"]
 
 
@@ -469,13 +469,13 @@ def test_export_follows_search_and_filter(admin_client, make):
     make.blacklist("+34699887766", reason="fake_orders", note="Wrong number")
     rows = csv_rows(admin_client.get(EXPORT, query_string={
         "search": "600 111", "flt0_reason_is": "fake_orders"}))
-    assert [row[2] for row in rows[1:]] == ["Keep me"]
+    assert [row[3] for row in rows[1:]] == ["Keep me"]
 
 
 def test_export_neutralises_a_formula_in_the_note(admin_client, make):
     make.blacklist("+34600111222", note="=cmd|' /C calc'!A0")
     [row] = csv_rows(admin_client.get(EXPORT))[1:]
-    assert row[2] == "'=cmd|' /C calc'!A0"
+    assert row[3] == "'=cmd|' /C calc'!A0"
 
 
 def test_viewer_cannot_export(login, make):

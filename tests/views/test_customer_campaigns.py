@@ -83,5 +83,5 @@ def test_customers_by_the_day_they_redeemed_an_offer(login, make):
     found = listed_ids(get_page(client, CUSTOMERS, **{REDEEMED: "2026-11-01 to 2026-11-30"}))
     assert sorted(found) == sorted([ana.id, luis.id])
     page = text(get_page(client, f"{CUSTOMERS}details/?id={luis.id}").split('id="offers">', 1)[1])
-    assert page.startswith("Offers Claimed 2x1 Coffee 11/10/2026 Redeemed 2x1 Coffee 11/25/2026 "
-                           "Favourited —")
+    assert page.startswith("Offers Claimed offers 2x1 Coffee 11/10/2026 Redeemed offers 2x1 Coffee "
+                           "11/25/2026 Favourite offers —")

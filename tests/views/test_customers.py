@@ -487,7 +487,7 @@ def test_operator_creates_a_customer_with_every_field(login, make):
     assert customer.notes == "Prefers mornings"
     assert customer.balance_minor == 0 and customer.loyalty_points == 0
     page = get_page(client, response.headers["Location"])
-    assert ("success", "Record was successfully created.") in flashes(page)
+    assert ("success", "Customer Lucía Moreno created.") in flashes(page)
     assert "Lucía Moreno" in [row["full_name"] for row in table_rows(page)]
 
 
@@ -753,7 +753,7 @@ def test_deleting_a_customer_who_holds_nothing_keeps_their_orders_unlinked(login
     void = make.invoice(customer, status=InvoiceStatus.VOID)
 
     page = _delete(login(Role.MANAGER), customer)
-    assert ("success", "Record was successfully deleted.") in flashes(page)
+    assert ("success", "Customer Ana Alpha deleted.") in flashes(page)
     assert listed_ids(page) == [keep.id]
     assert fresh(customer.id) is None
     for order in orders:

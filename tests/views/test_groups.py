@@ -205,7 +205,7 @@ def test_operator_creates_a_group(login):
     group = db.session.scalars(select(CustomerGroup)).one()
     assert (group.name, group.description) == ("Students", "Student card holders")
     page = get_page(client, response.headers["Location"])
-    assert ("success", "Record was successfully created.") in flashes(page)
+    assert ("success", "Group Students created.") in flashes(page)
     assert [row["name"] for row in table_rows(page)] == ["Students"]
 
 
@@ -277,7 +277,7 @@ def test_deleting_a_group_moves_its_customers_to_no_group(login, make):
     response = client.post_form(DELETE, {"id": str(gold.id), "url": GROUPS})
     assert response.status_code == 302
     page = get_page(client, response.headers["Location"])
-    assert ("success", "Record was successfully deleted.") in flashes(page)
+    assert ("success", "Group Gold deleted.") in flashes(page)
     assert listed_ids(page) == [silver.id]
 
     assert group_names() == ["Silver"]

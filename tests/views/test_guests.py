@@ -345,7 +345,7 @@ def test_operator_creates_a_guest_with_email_and_phone_normalised(operator):
     assert guest.phone == "+34600111222"
     assert guest.created_at is not None
     page = get_page(operator, response.headers["Location"])
-    assert ("success", "Record was successfully created.") in flashes(page)
+    assert ("success", "Guest Pepe Ruiz created.") in flashes(page)
     [row] = table_rows(page)
     assert (row["name"], row["phone"], row["orders_count"]) == (
         "Pepe Ruiz", "+34 600 11 12 22", "0")
@@ -484,7 +484,7 @@ def test_manager_deletes_a_guest_and_the_orders_stay(login, make):
     response = client.post_form(DELETE, {"id": str(guest.id), "url": GUESTS})
     assert response.status_code == 302
     page = get_page(client, response.headers["Location"])
-    assert ("success", "Record was successfully deleted.") in flashes(page)
+    assert ("success", "Guest Pepe Ruiz deleted.") in flashes(page)
     assert listed_ids(page) == [keep.id]
     assert fresh(guest.id) is None
     # A sale is never deleted with its buyer.

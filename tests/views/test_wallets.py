@@ -467,7 +467,7 @@ def test_manager_creates_a_wallet_with_every_field(manager, make):
     assert wallet.created_at is not None
     assert wallet.transactions.count() == 0
     page = get_page(manager, response.headers["Location"])
-    assert ("success", "Record was successfully created.") in flashes(page)
+    assert ("success", f"Wallet {wallet.wallet_code} created.") in flashes(page)
     [row] = table_rows(page)
     assert row["wallet_code"] == wallet.wallet_code and row["customer"] == "Lucía Moreno"
 
@@ -625,7 +625,7 @@ def test_manager_blocks_a_wallet_and_the_rest_is_kept(manager, make):
     assert (stored.sale_date, stored.expires_on) == (date(2026, 1, 2), date(2027, 1, 2))
     assert stored.wallet_code == "ABCD-2345" and stored.balance_minor == 1250
     page = get_page(manager, response.headers["Location"])
-    assert ("success", "Record was successfully saved.") in flashes(page)
+    assert ("success", "Wallet ABCD-2345 saved.") in flashes(page)
     assert table_rows(page)[0]["status"] == "Blocked"
 
 
@@ -704,8 +704,9 @@ def _refusal(page: str) -> str:
 def test_manager_deletes_an_empty_wallet_without_history(manager, make):
     wallet = make.wallet(make.customer(), balance_minor=0)
     keep = make.wallet()
+    code = wallet.wallet_code
     page = _delete(manager, wallet)
-    assert ("success", "Record was successfully deleted.") in flashes(page)
+    assert ("success", f"Wallet {code} deleted.") in flashes(page)
     assert fresh(wallet.id) is None
     assert listed_ids(page) == [keep.id]
 
