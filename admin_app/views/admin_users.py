@@ -11,13 +11,14 @@ from wtforms.validators import Optional
 from ..choices import Role
 from ..models import AdminUser
 from ..services import permissions, users
-from .base import BaseModelView
+from .base import ADMINISTRATION, BaseModelView
 
 
 class AdminUserView(BaseModelView):
     model_class = AdminUser
     menu_name = _l("Admin users")
     view_url = "users"
+    menu_category = ADMINISTRATION
     record_nouns = (_l("admin user"), _l("admin users"))
     required_capability = permissions.ADMINISTER
     create_capability = edit_capability = permissions.ADMINISTER

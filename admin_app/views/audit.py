@@ -10,7 +10,7 @@ from ..extensions import db
 from ..filters import DateRangeFilter, LiveChoiceFilter
 from ..models import AdminUser, AuditEvent
 from ..services import permissions
-from .base import COMMON_LABELS, BaseModelView
+from .base import ADMINISTRATION, COMMON_LABELS, BaseModelView
 
 
 def _user_choices() -> list[tuple[int, str]]:
@@ -93,6 +93,7 @@ class AuditView(BaseModelView):
     model_class = AuditEvent
     menu_name = _l("Audit log")
     view_url = "audit"
+    menu_category = ADMINISTRATION
     record_nouns = (_l("audit event"), _l("audit events"))
     required_capability = permissions.ADMINISTER
     allow_create = allow_edit = allow_delete = False

@@ -42,9 +42,10 @@ class CustomerView(BaseModelView):
     record_nouns = (_l("customer"), _l("customers"))
     import_kind = "customers"
 
+    # Who, how to reach them and their balance first: what a narrow screen keeps in view.
     column_list = (
-        "full_name", "email", "phone", "postcode", "group", "sales_value_minor",
-        "orders_count", "loyalty_points", "balance_minor", "marketing_opt_in",
+        "full_name", "email", "phone", "balance_minor", "postcode", "group",
+        "sales_value_minor", "orders_count", "loyalty_points", "marketing_opt_in",
         "card_number", "created_at",
     )
     column_sortable_list = (

@@ -27,9 +27,11 @@ class WalletView(BaseModelView):
 
     create_capability = edit_capability = permissions.MANAGE
 
+    # The wallet, whose it is, how to reach them and its balance first: what a narrow
+    # screen keeps in view.
     column_list = (
-        "wallet_code", "balance_minor", "created_at", "status", "outlet", "customer",
-        "customer.email", "discount_code", "sale_date", "expires_on",
+        "wallet_code", "customer", "customer.email", "balance_minor", "status", "created_at",
+        "outlet", "discount_code", "sale_date", "expires_on",
     )
     column_details_list = column_list + ("is_store_credit", "last_used_at", "last_used_outlet")
     column_sortable_list = ("wallet_code", "balance_minor", "created_at", "status",

@@ -8,6 +8,7 @@ the pages and states an operator meets first.
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -92,3 +93,135 @@ def test_the_login_page_passes_axe(page, language):
     page.goto("/login")
     _in_language(page, language)
     check_accessibility(page, "login")
+
+
+FOCUSED = """() => {
+  const element = document.activeElement, style = getComputedStyle(element);
+  const box = element.getBoundingClientRect();
+  const place = element.closest("nav") ? "menu"
+    : element.closest(".language-switcher") ? "language"
+    : element.closest("td.list-buttons-column") ? "row actions" : "page";
+  return {place, tag: element.tagName.toLowerCase(),
+          text: (element.innerText || element.getAttribute("aria-label")
+                 || element.getAttribute("title") || element.value || "").trim(),
+          language: element.closest(".language-switcher") !== null,
+          outline: style.outlineStyle, outlineWidth: parseFloat(style.outlineWidth),
+          onScreen: box.width > 0 && box.height > 0 && box.bottom > 0 && box.right > 0
+                    && box.left < innerWidth};
+}"""
+
+
+def _tab_through(page, presses: int = 120) -> list[dict]:
+    """Press Tab from where the focus is; where it went each time."""
+    stops = []
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate(FOCUSED))
+    return stops
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_keyboard_reaches_menu_filters_row_actions_and_language_with_visible_focus(
+        logged_in, make, language):
+    _some_of_everything(make)
+    page = logged_in(Role.MANAGER)
+    page.goto("/admin/customers/")
+    _in_language(page, language)
+    words = {"en": ("Customers", "Add Filter", "English"),
+             "es": ("Clientes", "Añadir filtro", "Español")}[language]
+    menu_item, add_filter, other_language = words[0], words[1], LANGUAGES[
+        "es" if language == "en" else "en"]
+
+    page.reload()  # the keyboard starts from the top of the page
+    stops = _tab_through(page)
+
+    texts = [(stop["place"], stop["text"]) for stop in stops]
+    assert ("menu", menu_item) in texts, texts
+    assert any(stop["text"] == add_filter for stop in stops), texts
+    assert any(stop["place"] == "row actions" for stop in stops), texts
+    assert any(stop["language"] and stop["text"] == other_language for stop in stops), texts
+    for stop in stops:  # wherever the focus is, it shows: on screen, a clear outline
+        if stop["tag"] == "body":  # past the last control, before the cycle starts again
+            continue
+        assert stop["onScreen"], stop
+        assert stop["outline"] == "solid" and stop["outlineWidth"] >= 2, stop
+
+    # The filters open from the keyboard too: Enter on "Add Filter", then the arrows.
+    page.reload()
+    for _ in range(120):
+        page.keyboard.press("Tab")
+        if page.evaluate(FOCUSED)["text"] == add_filter:
+            break
+    page.keyboard.press("Enter")
+    page.keyboard.press("ArrowDown")
+    focused = page.locator(":focus")
+    expect(focused).to_have_class(re.compile(r"dropdown-item"))
+    expect(page.locator(".field-filters :focus")).to_have_count(1)
+
+
+def _inside(inner: dict, outer: dict) -> bool:
+    return (inner["x"] >= outer["x"] - 1 and inner["width"] > 0
+            and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 1)
+
+
+def _column(page, name: str, part: str = "th"):
+    """A list's column header (th) or its first row's cell (td), by the column's name."""
+    if part == "th":  # Flask-Admin writes a dot in the header's class as a dash
+        name = name.replace(".", "-")
+    return page.locator(f'table.model-list {part}[class~="col-{name}"]').first
+
+
+def _more_customers(make):
+    for n, (first, surname) in enumerate([("Ana Belén", "Rodríguez de la Fuente"),
+                                           ("Jorge", "Martínez-Almeida Navarro")]):
+        make.customer(first, surname, phone=f"+3460099900{n}",
+                      email=f"{first.split()[0].lower()}.{n}@ayuntamiento-ejemplo.es")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_on_a_tablet_the_lists_keep_who_contact_and_balance_in_view(logged_in, make, language):
+    _some_of_everything(make)
+    _more_customers(make)
+    page = logged_in(Role.MANAGER)
+    page.goto("/admin/")
+    _in_language(page, language)
+    page.set_viewport_size({"width": 820, "height": 1180})
+    for url, key_columns in KEY_COLUMNS.items():
+        page.goto(url)
+        # The other language is one click away, without opening the menu.
+        switch = page.locator(".language-switcher button")
+        expect(switch).to_be_visible()
+        assert _inside(switch.bounding_box(), {"x": 0, "width": 820})
+        # The page never scrolls sideways; the list does, inside its box.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 820
+        box = page.locator(".table-responsive").bounding_box()
+        for name in key_columns:
+            for part in ("th", "td"):
+                assert _inside(_column(page, name, part).bounding_box(), box), (url, name, part)
+        # The rest is reachable: a sideways swipe over the list brings the last column in.
+        last = page.locator("table.model-list thead th").last
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 40)
+        for _ in range(10):
+            if _inside(last.bounding_box(), box):
+                break
+            page.mouse.wheel(400, 0)
+            page.wait_for_timeout(100)
+        assert _inside(last.bounding_box(), box), url
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_on_a_laptop_the_menu_is_one_row_and_no_column_is_cut(logged_in, make, language):
+    _some_of_everything(make)
+    _more_customers(make)
+    page = logged_in(Role.ADMIN)  # the longest menu
+    page.goto("/admin/")
+    _in_language(page, language)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    for url in KEY_COLUMNS:
+        page.goto(url)
+        entries = page.locator("nav .navbar-brand, nav .nav-link, nav button:visible").all()
+        rows = {round(entry.bounding_box()["y"] / 10) for entry in entries}
+        assert len(rows) == 1, (url, [(e.inner_text(), e.bounding_box()["y"]) for e in entries])
+        box = page.locator(".table-responsive").bounding_box()
+        for header in page.locator("table.model-list thead th").all():
+            assert _inside(header.bounding_box(), box), (url, header.inner_text())
