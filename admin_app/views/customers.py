@@ -48,6 +48,12 @@ class CustomerView(BaseModelView):
         "sales_value_minor", "orders_count", "loyalty_points", "marketing_opt_in",
         "card_number", "created_at",
     )
+    # Exports keep the order spreadsheets were built on.
+    column_export_list = (
+        "full_name", "email", "phone", "postcode", "group", "sales_value_minor",
+        "orders_count", "loyalty_points", "balance_minor", "marketing_opt_in",
+        "card_number", "created_at",
+    )
     column_sortable_list = (
         ("full_name", ("sort_name", "id")), "postcode", ("group", "group.name"),
         "sales_value_minor", "orders_count", "loyalty_points", "balance_minor",

@@ -33,6 +33,11 @@ class WalletView(BaseModelView):
         "wallet_code", "customer", "customer.email", "balance_minor", "status", "created_at",
         "outlet", "discount_code", "sale_date", "expires_on",
     )
+    # Exports keep the order spreadsheets were built on.
+    column_export_list = (
+        "wallet_code", "balance_minor", "created_at", "status", "outlet", "customer",
+        "customer.email", "discount_code", "sale_date", "expires_on",
+    )
     column_details_list = column_list + ("is_store_credit", "last_used_at", "last_used_outlet")
     column_sortable_list = ("wallet_code", "balance_minor", "created_at", "status",
                             ("outlet", "outlet.name"), "sale_date", "expires_on")
