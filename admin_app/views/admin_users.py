@@ -13,13 +13,14 @@ from wtforms.validators import Optional
 from ..choices import Role
 from ..models import AdminUser
 from ..services import permissions, users
-from .base import BaseModelView
+from .base import ADMINISTRATION, BaseModelView
 
 
 class AdminUserView(BaseModelView):
     model_class = AdminUser
     menu_name = _l("Admin users")
     view_url = "users"
+    menu_category = ADMINISTRATION
     record_nouns = (_l("admin user"), _l("admin users"))
     success_messages = {"created": _l("Admin user %(name)s created."),
                         "saved": _l("Admin user %(name)s saved."),

@@ -10,7 +10,7 @@ from ..extensions import db
 from ..filters import DateRangeFilter, LiveChoiceFilter
 from ..models import AdminUser, AuditEvent
 from ..services import audit, permissions
-from .base import COMMON_LABELS, BaseModelView
+from .base import ADMINISTRATION, COMMON_LABELS, BaseModelView
 from .stored_values import current_record, model_named, record_link, shown, view_of
 
 
@@ -105,6 +105,7 @@ class AuditView(BaseModelView):
     model_class = AuditEvent
     menu_name = _l("Audit log")
     view_url = "audit"
+    menu_category = ADMINISTRATION
     record_nouns = (_l("audit event"), _l("audit events"))
     required_capability = permissions.ADMINISTER
     allow_create = allow_edit = allow_delete = False

@@ -62,6 +62,8 @@ COMMON_LABELS = {
 
 # Menu groups shared by several views.
 MARKET = _l("Market")
+# Admins' own screens, one menu entry so the menu keeps to one row.
+ADMINISTRATION = _l("Administration")
 
 PHONE_HINT = _l("With the country code, for example +34 600 111 222.")
 

@@ -47,9 +47,10 @@ class CustomerView(BaseModelView):
                         "deleted": _l("Customer %(name)s deleted.")}
     import_kind = "customers"
 
+    # Who, how to reach them and their balance first: what a narrow screen keeps in view.
     column_list = (
-        "full_name", "email", "phone", "postcode", "group", "sales_value_minor",
-        "orders_count", "loyalty_points", "balance_minor", "marketing_opt_in",
+        "full_name", "email", "phone", "balance_minor", "postcode", "group",
+        "sales_value_minor", "orders_count", "loyalty_points", "marketing_opt_in",
         "card_number", "created_at",
     )
     # First name and surname apart, and the import's columns first: an export

@@ -30,7 +30,14 @@ class WalletView(BaseModelView):
 
     create_capability = edit_capability = permissions.MANAGE
 
+    # The wallet, whose it is, how to reach them and its balance first: what a narrow
+    # screen keeps in view.
     column_list = (
+        "wallet_code", "customer", "customer.email", "balance_minor", "status", "created_at",
+        "outlet", "discount_code", "sale_date", "expires_on",
+    )
+    # Exports keep the order spreadsheets were built on.
+    column_export_list = (
         "wallet_code", "balance_minor", "created_at", "status", "outlet", "customer",
         "customer.email", "discount_code", "sale_date", "expires_on",
     )

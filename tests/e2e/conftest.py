@@ -17,6 +17,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from admin_app.choices import Role
 
 from ..conftest import TEST_PASSWORD
+from .accessibility import AxeWatch, describe
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -76,11 +77,13 @@ def live_server(app):
 
 @pytest.fixture
 def page(browser, live_server, request):
-    """A new context and page per test; ``tests/e2e/screenshots/<test>.png`` at the end."""
+    """A new context and page per test; ``tests/e2e/screenshots/<test>.png`` at the end,
+    and no page it loaded may break a WCAG 2 A/AA rule (axe-core, accessibility.py)."""
     context = browser.new_context(base_url=live_server, locale="en-US", accept_downloads=True,
                                   viewport={"width": 1400, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     expect.set_options(timeout=TIMEOUT_MS)
+    axe = AxeWatch(context)  # every page loaded is checked (accessibility.py)
     page = context.new_page()
     script_errors = []
     page.on("pageerror", lambda error: script_errors.append(str(error)))
@@ -88,9 +91,11 @@ def page(browser, live_server, request):
     SCREENSHOTS.mkdir(exist_ok=True)
     try:
         page.screenshot(path=SCREENSHOTS / f"{request.node.name}.png", full_page=True)
+        inaccessible = axe.finish(page)
     finally:
         context.close()
     assert not script_errors, f"JavaScript errors on the pages: {script_errors}"
+    assert not inaccessible, "axe-core (WCAG 2 A/AA) found:\n" + describe(inaccessible)
 
 
 def fill_login_form(page, email: str, password: str = TEST_PASSWORD) -> None:
