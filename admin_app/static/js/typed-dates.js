@@ -68,7 +68,7 @@
   function typeable(input) {
     var $input = $(input);
     var picker = $input.data("daterangepicker");
-    if (!picker) { return; }
+    if (!picker || picker.timePicker) { return; }  // days only: no form or filter asks a time
     picker.container.find("input").attr("form", NO_FORM);
     // In the page only while open: Flask-Admin's filter script looks for its
     // own rows and cells, which the calendar's table would otherwise add to.
