@@ -11,12 +11,11 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from babel.dates import get_date_format
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, extract, or_
 
-from .i18n import RANGE_SEPARATOR, day, locale, parse_day
+from .i18n import RANGE_SEPARATOR, day, month_first, parse_day
 
 NONE_VALUE = "__none__"
 
@@ -306,9 +305,3 @@ class DayMonthRangeFilter(ReadableValue, sqla_filters.BaseSQLAFilter):
     def value_hint(self) -> str:
         """20/12 – 10/01 in Spanish, 12/20 – 01/10 in English."""
         return RANGE_SEPARATOR.join(("12/20", "01/10") if month_first() else ("20/12", "10/01"))
-
-
-def month_first() -> bool:
-    """Whether the user's locale writes the month before the day (12/20)."""
-    pattern = get_date_format("short", locale=locale()).pattern
-    return pattern.index("M") < pattern.index("d")

@@ -12,7 +12,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from babel import Locale
-from babel.dates import format_skeleton, get_day_names, get_month_names, parse_date
+from babel.dates import (
+    format_skeleton,
+    get_date_format,
+    get_day_names,
+    get_month_names,
+    parse_date,
+)
 from babel.numbers import (
     format_compact_currency,
     format_compact_decimal,
@@ -105,6 +111,12 @@ def day(value: date | None) -> str:
     return format_skeleton("yMd", value, locale=locale())
 
 
+def month_first() -> bool:
+    """Whether the user's locale writes the month before the day (12/20)."""
+    pattern = get_date_format("short", locale=locale()).pattern
+    return pattern.index("M") < pattern.index("d")
+
+
 def parse_day(text: str) -> date:
     """A day typed as ISO (2026-11-22) or as the locale writes it (22/11/2026,
     11/22/2026). Raises ValueError for anything else."""
@@ -159,6 +171,8 @@ def picker_locale() -> dict:
             "customRangeLabel": _("Custom range"),
         },
         "rangeSeparator": RANGE_SEPARATOR,
+        # Typed days are read as ISO or in this order (12/31/2026 or 31/12/2026).
+        "monthFirst": month_first(),
         "select2": {
             "noMatches": _("Nothing matches."),
             "searching": _("Searching…"),

@@ -70,8 +70,6 @@ def _content_security_policy() -> str:
     return "; ".join((
         "default-src 'self'",
         f"script-src 'self' 'nonce-{csp_nonce()}'",
-        # Flask-Admin's list and form buttons use inline onclick handlers.
-        "script-src-attr 'unsafe-inline'",
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data:",
         "object-src 'none'",

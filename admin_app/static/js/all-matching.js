@@ -10,9 +10,8 @@
   var $banner = $(banner);
   var allMatching = false;
   var labels = {};
-  $(".dropdown-item[onclick*='modelActions.execute']").each(function () {
-    var name = (this.getAttribute("onclick").match(/execute\('([^']+)'\)/) || [])[1];
-    if (name) { labels[name] = $(this).text().trim(); }
+  $(".dropdown-item[data-action]").each(function () {
+    labels[this.getAttribute("data-action")] = $(this).text().trim();
   });
 
   function everyRowChecked() {
