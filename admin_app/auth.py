@@ -1,8 +1,6 @@
 """Login, logout and who the current admin user is."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -25,6 +23,7 @@ from .choices import AuditAction
 from .extensions import db, login_manager
 from .i18n import LANGUAGE_COOKIE
 from .models import AdminUser, utcnow
+from .redirects import same_site
 from .services import audit, users
 from .services.errors import DomainError
 
@@ -49,15 +48,8 @@ class LoginForm(FlaskForm):
 
 
 def safe_next_url(target: str | None) -> str | None:
-    """Only a path on this site: no scheme, no host, no protocol-relative '//'."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target:
-        return None
-    return target
+    """Only a path on this site (see redirects.is_same_site)."""
+    return same_site(target)
 
 
 def _known_user(email: str) -> AdminUser | None:

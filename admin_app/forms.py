@@ -17,6 +17,7 @@ from .services.emails import normalise_email
 from .services.errors import ValidationError
 from .services.money import parse_money
 from .services.phones import normalise_phone
+from .storable import refuse_unstorable
 
 
 def strip_text(value):
@@ -36,6 +37,11 @@ class SecureForm(FlaskForm):
             super().__init__(obj=obj, prefix=prefix, **kwargs)
         else:
             super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # A number past the database's range, or a NUL byte, is a form error, not a 500.
+        return refuse_unstorable(self) and valid
 
 
 class NormalisingField(StringField):
