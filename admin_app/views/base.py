@@ -575,9 +575,9 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
             return
         if refusals:
             db.session.rollback()
-            flash(ngettext("Nothing was deleted: %(num)d record cannot be deleted.",
-                           "Nothing was deleted: %(num)d records cannot be deleted.",
-                           len(refusals)), "error")
+            flash(ngettext("Nothing was deleted: %(num)d %(records)s cannot be deleted.",
+                           "Nothing was deleted: %(num)d %(records)s cannot be deleted.",
+                           len(refusals), records=self.record_noun(len(refusals))), "error")
             for message in refusals[:REFUSALS_SHOWN]:
                 flash(message, "error")
             if len(refusals) > REFUSALS_SHOWN:
@@ -586,8 +586,12 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
         db.session.commit()
         for record in records:
             self.after_model_delete(record)
-        flash(ngettext("%(num)d record was deleted.", "%(num)d records were deleted.",
-                       len(records)), "success")
+        flash(ngettext("Deleted %(num)d %(records)s.", "Deleted %(num)d %(records)s.",
+                       len(records), records=self.record_noun(len(records))), "success")
+
+    def record_noun(self, count: int) -> str:
+        """What ``count`` of this view's records are called: "customer", "customers"."""
+        return str(self.record_nouns[0 if count == 1 else 1])
 
     # -- errors from services ----------------------------------------------------
     def handle_view_exception(self, exc: Exception) -> bool:
