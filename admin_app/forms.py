@@ -39,9 +39,9 @@ class SecureForm(FlaskForm):
             super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
 
     def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        # A number past the database's range, or a NUL byte, is a form error, not a 500.
-        return refuse_unstorable(self) and valid
+        # A number past the database's range, or a NUL byte, is a form error, not a
+        # 500: checked first, as a validator (a unique value's) may ask the database.
+        return refuse_unstorable(self) and super().validate(extra_validators)
 
 
 class NormalisingField(StringField):

@@ -396,6 +396,14 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
 
     # -- search ------------------------------------------------------------------
     def _apply_search(self, query, count_query, joins, count_joins, search):
+        message = self.search_problem(search)
+        if message is not None:
+            flash(message, "error")
+            if count_query is not None:
+                count_query = count_query.filter(false())
+            return query.filter(false()), count_query, joins, count_joins
+        # Control characters (a NUL byte) are no part of any searched text.
+        search = " ".join(search_service.words(search))
         query, joins, condition = self._search_condition(query, joins, search)
         query = query.filter(condition)
         if count_query is not None:
@@ -408,11 +416,6 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
     def _search_condition(self, query, joins, search: str):
         """Every word in some searchable column; or, for a phone typed the way people
         write it ('600 11 12', '0034 600...'), those digits in the phone column."""
-        message = self.search_problem(search)
-        if message is not None:
-            flash(message, "error")
-            return query, joins, false()
-        search = " ".join(search_service.words(search))
         if issubclass(self.model, Searchable):
             # Indexed: a million rows are searched without reading each of them.
             dialect = db.session.get_bind().dialect.name
