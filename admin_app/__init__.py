@@ -6,10 +6,13 @@ import os
 from flask import Flask
 
 from .config import Config
+from .storable import DatabaseIntConverter
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    # Before any route: an id in a URL past the database's range is a 404, not a 500.
+    app.url_map.converters["int"] = DatabaseIntConverter
     app.config.from_object(Config)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -69,8 +72,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_admin(app: Flask) -> None:
+    from . import redirects
     from .views import build_admin
 
+    redirects.init_app()  # Flask-Admin's url= targets: paths on this site only
     build_admin(app)
 
 

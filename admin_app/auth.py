@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import secrets
 from functools import cache
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -28,6 +27,7 @@ from .extensions import db, login_manager
 from .forms import SecureForm
 from .i18n import LANGUAGE_COOKIE
 from .models import AdminUser, utcnow
+from .redirects import same_site
 from .services import audit, users
 from .services.errors import DomainError
 
@@ -63,15 +63,8 @@ class LoginForm(SecureForm):
 
 
 def safe_next_url(target: str | None) -> str | None:
-    """Only a path on this site: no scheme, no host, no protocol-relative '//'."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target:
-        return None
-    return target
+    """Only a path on this site (see redirects.is_same_site)."""
+    return same_site(target)
 
 
 def _known_user(email: str) -> AdminUser | None:

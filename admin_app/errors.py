@@ -4,9 +4,11 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from .choices import AuditAction
+from .extensions import db
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
@@ -48,6 +50,15 @@ def init_app(app: Flask) -> None:
         if error.code not in MESSAGES:
             return error
         return _page(error.code, *MESSAGES[error.code])
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def unstorable_value(error):
+        # The last guard: a value the database cannot hold (a number past its
+        # range) that no view caught first is the request's fault, not the server's.
+        db.session.rollback()
+        app.logger.warning("value the database refused: %s", error)
+        return _page(400, *MESSAGES[400])
 
     @app.errorhandler(500)
     def server_error(error):

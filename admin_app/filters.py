@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, extract, or_
 
 from .i18n import RANGE_SEPARATOR, day, month_first, parse_day
+from .storable import whole_number
 
 NONE_VALUE = "__none__"
 
@@ -233,10 +234,10 @@ class IntegerEqualFilter(sqla_filters.FilterEqual):
     """Equals a whole number (a record's number), e.g. from a link on a details page."""
 
     def validate(self, value: str) -> bool:
-        return value.strip().isdigit()
+        return whole_number(value) is not None
 
     def clean(self, value: str) -> int:
-        return int(value)
+        return int(value.strip())
 
     def operation(self):
         return _l("is")

@@ -18,6 +18,7 @@ from .services.emails import normalise_email
 from .services.errors import ValidationError
 from .services.money import parse_money
 from .services.phones import normalise_phone
+from .storable import refuse_unstorable
 
 
 def _invisible(character: str) -> bool:
@@ -38,9 +39,6 @@ def strip_text(value):
     return value[start:end]
 
 
-NUL_REFUSED = _l("This field contains a character that is not allowed (NUL).")
-
-
 class SecureForm(FlaskForm):
     """Flask-WTF's CSRF-checked form, keeping the edited object where Flask-Admin looks.
 
@@ -55,13 +53,9 @@ class SecureForm(FlaskForm):
             super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
 
     def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        for field in self:
-            # A NUL byte is never typed; PostgreSQL refuses it, and other tools cut at it.
-            if any(isinstance(v, str) and "\x00" in v for v in field.raw_data or ()):
-                field.errors = [*field.errors, str(NUL_REFUSED)]
-                valid = False
-        return valid
+        # A number past the database's range, or a NUL byte, is a form error, not a
+        # 500: checked first, as a validator (a unique value's) may ask the database.
+        return refuse_unstorable(self) and super().validate(extra_validators)
 
 
 class NormalisingField(StringField):

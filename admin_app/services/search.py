@@ -21,6 +21,19 @@ LIKE_ESCAPE = "\\"
 MIN_INDEXED = 3
 
 
+# More words than this make no useful search, and a thousand of them pass
+# SQLite's limit on the size of one expression.
+MAX_WORDS = 30
+# What a search box may send but no searched text holds: control characters
+# (a NUL byte, which PostgreSQL refuses in any text).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def words(search: str | None) -> list[str]:
+    """The distinct words of a search, control characters taken out."""
+    return list(dict.fromkeys(CONTROL_CHARACTERS.sub(" ", search or "").split()))
+
+
 def fold(value: str | None) -> str:
     """'  Álvarez ' -> 'alvarez': what both sides of a search are compared as."""
     value = (value or "").strip()

@@ -8,17 +8,18 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from flask import abort, current_app, flash, has_request_context, redirect, request, url_for
+from flask import abort, current_app, flash, g, has_request_context, redirect, request, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.tools import parse_like_term
 from flask_admin.tools import rec_getattr
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import Unicode, and_, cast, or_
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Unicode, and_, cast, false, or_
+from sqlalchemy.exc import DataError, IntegrityError
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -28,16 +29,18 @@ from ..filters import ChoiceFilter
 from ..forms import EmailAddressField, LocaleDateField, PhoneField, SecureForm, strip_text
 from ..i18n import date_and_time, day, money, number
 from ..models import Searchable
-from ..services import audit, permissions
+from ..services import audit, deletion, permissions
 from ..services import search as search_service
 from ..services.errors import DomainError
 from ..services.permissions import needs  # noqa: F401 - views import it from here
 from ..services.phones import display_phone
+from ..storable import column_limit, problem, record_ids, refuse_unstorable, whole_number
 from .declarations import check_view
 from .exporting import StreamingExport
 from .importing import ImportPages
 from .messages import NamedSuccessMessages
 from .paging import LargeLists
+from .refusals import refused_save
 from .relations import ExistingRecordLoader, refuse_missing_records
 from .selection import AllMatching
 
@@ -59,6 +62,11 @@ COMMON_LABELS = {
     "currency": _l("Currency"),
     "is_blacklisted": _l("Blacklisted"),
 }
+
+# A bulk delete reads its records this many ids at a time (a database's limit on
+# parameters), and names at most this many refusals.
+DELETE_CHUNK = 500
+REFUSALS_SHOWN = 10
 
 # Menu groups shared by several views.
 MARKET = _l("Market")
@@ -275,6 +283,8 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
         capability = getattr(getattr(self, name, None), "capability", None)
         if capability is not None and not self._allowed(capability):
             self.refuse()
+        if self.all_matching_requested() and self.list_query_problems():
+            return self.refuse_unreadable_matching()
         return None
 
     def refuse(self):
@@ -414,6 +424,14 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
 
     # -- search ------------------------------------------------------------------
     def _apply_search(self, query, count_query, joins, count_joins, search):
+        message = self.search_problem(search)
+        if message is not None:
+            flash(message, "error")
+            if count_query is not None:
+                count_query = count_query.filter(false())
+            return query.filter(false()), count_query, joins, count_joins
+        # Control characters (a NUL byte) are no part of any searched text.
+        search = " ".join(search_service.words(search))
         query, joins, condition = self._search_condition(query, joins, search)
         query = query.filter(condition)
         if count_query is not None:
@@ -446,18 +464,41 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
             condition = or_(condition, self.model.phone.like(f"%{digits}%"))
         return query, joins, condition
 
+    def search_problem(self, search: str | None) -> str | None:
+        """Why a search cannot be run (too many words), or None."""
+        if search and len(search_service.words(search)) > search_service.MAX_WORDS:
+            return _("A search takes at most %(count)s words: leave some out.",
+                     count=search_service.MAX_WORDS)
+        return None
+
     def phone_digits(self, search: str) -> str | None:
         """The phone a search term stands for, as stored (E.164 digits), or None."""
         if "phone" not in (self.column_searchable_list or ()):
             return None
         return typed_phone(search)
 
+    def get_one(self, id):
+        # ?id=abc or an id past 2^63 is a record that does not exist, not a 500.
+        key = whole_number(id)
+        return None if key is None else super().get_one(str(key))
+
     # -- forms ---------------------------------------------------------------------
     def validate_form(self, form) -> bool:
         valid = super().validate_form(form)
         if request.method == "POST":
             valid = refuse_missing_records(form) and valid
+            # An INTEGER column holds less than 2^63 on PostgreSQL.
+            limits = {c.key: column_limit(c) for c in self.model.__table__.columns}
+            valid = refuse_unstorable(form, limits) and valid
         return valid
+
+    def create_model(self, form):
+        g.form_being_saved = form  # a refused save names its field (handle_view_exception)
+        return super().create_model(form)
+
+    def update_model(self, form, model):
+        g.form_being_saved = form
+        return super().update_model(form, model)
 
     def _create_ajax_loader(self, name, options):
         remote_model = getattr(self.model, name).prop.mapper.class_
@@ -478,6 +519,46 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
             message += Markup(' <a href="{}">{}</a>').format(url_for(".import_view"),
                                                              _("Import a file."))
         return message
+
+    def _get_list_filter_args(self):
+        chosen, problems = self.read_filter_args()
+        for message in problems:
+            flash(message, "error")
+        return chosen if self._filters else None
+
+    def read_filter_args(self) -> tuple[list, list[str]]:
+        """The list's filters from the URL, in their order, and a message for each
+        one that cannot be used (unknown, unreadable, or past what the database holds)."""
+        chosen, problems = [], []
+        for arg in request.args:
+            if not arg.startswith("flt"):
+                continue
+            position, _sep, key = arg[3:].partition("_")
+            idx, flt = (self._filter_args or {}).get(key, (None, None))
+            if flt is None:
+                problems.append(_("There is no filter “%(filter)s” on this list.", filter=arg))
+                continue
+            value = request.args[arg]
+            if not self._filter_value_usable(flt, value):
+                problems.append(self.get_invalid_value_msg(value, flt))
+                continue
+            chosen.append((position, (idx, str(flt.name), value)))
+        return [entry for _position, entry in sorted(chosen, key=lambda n: n[0])], problems
+
+    @staticmethod
+    def _filter_value_usable(flt, value: str) -> bool:
+        if problem(value) is not None or not flt.validate(value):
+            return False
+        try:
+            return problem(flt.clean(value)) is None
+        except (TypeError, ValueError):
+            return False
+
+    def list_query_problems(self) -> list[str]:
+        """What in the list's URL cannot be read: its filters, its search."""
+        _chosen, problems = self.read_filter_args()
+        search = self.search_problem(request.args.get("search"))
+        return problems + ([search] if search else [])
 
     def get_invalid_value_msg(self, value, filter) -> str:
         message = _("“%(value)s” is not a valid value for the filter “%(filter)s”.",
@@ -514,8 +595,37 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
 
     @action("delete", _l("Delete"), _l("Delete the selected records?"))
     def action_delete(self, ids):
-        # Ids arrive as text; PostgreSQL will not compare an integer key with text.
-        super().action_delete([int(i) for i in ids if str(i).isdigit()])
+        """Every selected record, or none: each refusal is named with its reason."""
+        key = getattr(self.model, self._primary_key)
+        chosen = record_ids(ids)
+        records = [row for start in range(0, len(chosen), DELETE_CHUNK)
+                   for row in self.get_query().filter(
+                       key.in_(chosen[start:start + DELETE_CHUNK])).order_by(key)]
+        try:
+            refusals = deletion.delete_all_or_none(records, self.on_model_delete)
+        except IntegrityError as error:
+            db.session.rollback()
+            self.handle_view_exception(error)
+            return
+        if refusals:
+            db.session.rollback()
+            flash(ngettext("Nothing was deleted: %(num)d %(records)s cannot be deleted.",
+                           "Nothing was deleted: %(num)d %(records)s cannot be deleted.",
+                           len(refusals), records=self.record_noun(len(refusals))), "error")
+            for message in refusals[:REFUSALS_SHOWN]:
+                flash(message, "error")
+            if len(refusals) > REFUSALS_SHOWN:
+                flash(_("…and %(count)s more.", count=len(refusals) - REFUSALS_SHOWN), "error")
+            return
+        db.session.commit()
+        for record in records:
+            self.after_model_delete(record)
+        flash(ngettext("Deleted %(num)d %(records)s.", "Deleted %(num)d %(records)s.",
+                       len(records), records=self.record_noun(len(records))), "success")
+
+    def record_noun(self, count: int) -> str:
+        """What ``count`` of this view's records are called: "customer", "customers"."""
+        return str(self.record_nouns[0 if count == 1 else 1])
 
     # -- errors from services ----------------------------------------------------
     def handle_view_exception(self, exc: Exception) -> bool:
@@ -524,7 +634,12 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
             return True
         if isinstance(exc, IntegrityError):
             current_app.logger.info("integrity error in %s: %s", self.endpoint, exc.orig)
-            flash(_("This conflicts with a record that already exists; nothing was saved."),
+            # A unique value or a rule of the table: said on the field, in the user's language.
+            flash(refused_save(exc, self.model.__table__, g.pop("form_being_saved", None)),
                   "error")
+            return True
+        if isinstance(exc, (DataError, OverflowError)):
+            current_app.logger.info("value refused in %s: %s", self.endpoint, exc)
+            flash(_("A value is too large or cannot be stored; nothing was saved."), "error")
             return True
         return super().handle_view_exception(exc)

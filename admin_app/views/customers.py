@@ -25,6 +25,7 @@ from ..models import Customer, CustomerGroup, OfferEvent
 from ..services import customers, ledger, permissions
 from ..services.countries import country_choices, country_name
 from ..services.groups import group_choices
+from ..storable import record_ids, whole_number
 from . import ledger_pages
 from .base import BaseModelView, blacklist_marker, name_with_blacklist_marker, needs
 
@@ -129,7 +130,7 @@ class CustomerView(BaseModelView):
         }
 
     def _customer(self) -> Customer:
-        return db.get_or_404(Customer, request.args.get("id", type=int) or 0)
+        return db.get_or_404(Customer, whole_number(request.args.get("id")) or 0)
 
     def _details_url(self, customer: Customer) -> str:
         return url_for(".details_view", id=customer.id)
@@ -176,7 +177,7 @@ class CustomerView(BaseModelView):
             _query, count = self.matching_query()
             chosen_ids = lambda: [int(i) for i in self.matching_ids()]  # noqa: E731
         else:
-            ids = sorted({int(i) for i in request.args.getlist("id") if i.isdigit()})
+            ids = sorted(set(record_ids(request.args.getlist("id"))))
             count = db.session.scalar(select(func.count()).where(Customer.id.in_(ids)))
             chosen_ids = lambda: ids  # noqa: E731
         if not count:

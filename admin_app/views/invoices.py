@@ -26,6 +26,7 @@ from ..models import Customer, Invoice, Order
 from ..services import invoices, permissions
 from ..services.errors import DomainError
 from ..services.invoice_pdf import pdf_filename, render_invoice_pdf
+from ..storable import record_ids, whole_number
 from .base import BaseModelView, needs
 
 CUSTOMER_FILTER_ARG = "flt0_customer_id_equals"
@@ -117,9 +118,9 @@ class InvoiceView(BaseModelView):
 
     # -- search: a number finds its invoice, words find customers ---------------
     def _search_condition(self, query, joins, search: str):
-        digits = search.strip()
-        if digits.isdigit():
-            return query, joins, Invoice.number == int(digits)
+        number = whole_number(search)
+        if number is not None:
+            return query, joins, Invoice.number == number
         return super()._search_condition(query, joins, search)
 
     def search_placeholder(self) -> str:
@@ -143,7 +144,7 @@ class InvoiceView(BaseModelView):
 
     def _change_selected(self, ids, change) -> int:
         """All or nothing: one refusal leaves every selected invoice as it was."""
-        chosen = [int(i) for i in ids if str(i).isdigit()]
+        chosen = record_ids(ids)
         # In id order, so two people acting on overlapping selections lock alike.
         rows = db.session.scalars(select(Invoice).where(Invoice.id.in_(chosen))
                                   .order_by(Invoice.id)).all()

@@ -17,11 +17,13 @@ from __future__ import annotations
 from contextlib import nullcontext
 
 from flask import current_app
+from sqlalchemy import false
 from sqlalchemy.orm import joinedload
 
 from ..database import collect_then_sort
 from ..models import Searchable
 from ..services.counting import count_rows, exact_count
+from ..storable import BIGINT_MAX
 
 
 class LargeLists:
@@ -50,6 +52,15 @@ class LargeLists:
         with collect_then_sort() if indexed_search else nullcontext():
             ids = self._page_ids(paged)
         return count, self._page_rows(ids)
+
+    def _apply_pagination(self, query, page, page_size):
+        # ?page=-1 is the first page; a page past the database's range holds no rows.
+        page = max(page or 0, 0)
+        size = self.page_size if page_size is None else page_size
+        if size and page * size > BIGINT_MAX:
+            query = query.filter(false())
+            page = 0
+        return super()._apply_pagination(query, page, page_size)
 
     def _page_ids(self, paged_query) -> list:
         """The ids of the page's rows, in order, read through the indexes alone

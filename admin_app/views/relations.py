@@ -11,6 +11,8 @@ from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.model.fields import AjaxSelectField
 from flask_babel import gettext as _
 
+from ..storable import whole_number
+
 BLANK_CHOICES = ("", "__None")
 
 
@@ -18,11 +20,8 @@ class ExistingRecordLoader(QueryAjaxModelLoader):
     """An ajax loader that answers None for an id that is not a whole number."""
 
     def get_one(self, pk):
-        try:
-            pk = int(pk)
-        except (TypeError, ValueError):
-            return None
-        return super().get_one(pk)
+        key = whole_number(pk)
+        return None if key is None else super().get_one(key)
 
 
 def refuse_missing_records(form) -> bool:

@@ -6,8 +6,9 @@ the list picks the rows (see ``StreamingExport.matching_query``).
 """
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import flash, request, url_for
 from flask_admin.helpers import get_redirect_target
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.utils import redirect
 
@@ -32,6 +33,16 @@ class AllMatching:
         args["matching"] = MATCHING_ALL
         args.update(extra)
         return url_for(endpoint, **args.to_dict(flat=False))
+
+    def refuse_unreadable_matching(self):
+        """A filter or search that cannot be read is left out of the list, so
+        "every matching record" would be every record: change nothing, go back to
+        the list, which names what could not be read."""
+        flash(_("Nothing was changed: a filter or the search of this list could not be "
+                "read, so the action would have reached every record."), "error")
+        args = MultiDict(request.args)
+        args.pop("matching", None)
+        return redirect(url_for(".index_view", **args.to_dict(flat=False)))
 
     def handle_action(self, return_view=None):
         if not self.all_matching_requested():

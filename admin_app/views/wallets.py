@@ -14,6 +14,7 @@ from ..i18n import money, number
 from ..models import Customer, DiscountCode, Wallet
 from ..services import audit, ledger, permissions, sharing, wallets
 from ..services.outlets import outlet_choices
+from ..storable import record_ids, whole_number
 from . import ledger_pages
 from .base import MARKET, BaseModelView, needs
 
@@ -119,7 +120,7 @@ class WalletView(BaseModelView):
             query, count = self.matching_query()
             chosen, first = query.all, query.limit(20).all()
         else:
-            ids = [int(i) for i in request.args.getlist("id") if i.isdigit()]
+            ids = record_ids(request.args.getlist("id"))
             found = list(db.session.scalars(select(Wallet).where(Wallet.id.in_(ids))))
             chosen, first, count = (lambda: found), found, len(found)
         if not count:
@@ -148,7 +149,7 @@ class WalletView(BaseModelView):
     @needs(permissions.EXPORT)
     def share_view(self):
         """A read-only link to the wallet's summary, signed and expiring."""
-        wallet = db.get_or_404(Wallet, request.form.get("id", type=int) or 0)
+        wallet = db.get_or_404(Wallet, whole_number(request.form.get("id")) or 0)
         audit.record(db.session, AuditAction.SHARE, object_type="Wallet", object_id=wallet.id,
                      summary=wallet.wallet_code)
         db.session.commit()

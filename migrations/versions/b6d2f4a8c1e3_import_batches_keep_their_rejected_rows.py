@@ -1,7 +1,7 @@
 """import batches keep their rejected rows after they are applied
 
 Revision ID: b6d2f4a8c1e3
-Revises: e4b8a1d2c6f3
+Revises: b6e2f4a81c37
 Create Date: 2026-12-06 05:00:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "b6d2f4a8c1e3"
-down_revision = "e4b8a1d2c6f3"
+down_revision = "b6e2f4a81c37"
 branch_labels = None
 depends_on = None
 

@@ -2,14 +2,14 @@
 buyer's billing name, address and tax ID); customers have an optional tax ID.
 
 Revision ID: b6d2f4a8c1e7
-Revises: e4b8a1d2c6f3
+Revises: b6d2f4a8c1e3
 Create Date: 2026-12-06 05:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "b6d2f4a8c1e7"
-down_revision = "e4b8a1d2c6f3"
+down_revision = "b6d2f4a8c1e3"
 branch_labels = None
 depends_on = None
 

@@ -336,6 +336,6 @@ def test_deleting_asks_with_the_number_of_records(logged_in, make):
 
     page.get_by_role("button", name="With selected").click()
     page.locator(".dropdown-item", has_text="Delete").click()
-    expect(flash(page).first).to_contain_text("3 records were successfully deleted")
+    expect(flash(page).first).to_contain_text("Deleted 3 customers.")
     expect(page.get_by_text("Nothing matches this search and these filters.")).to_be_visible()
     assert db.session.scalars(select(Customer.surname)).all() == ["Cuatro"]

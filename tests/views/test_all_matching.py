@@ -9,9 +9,12 @@ from sqlalchemy import func, select
 
 from admin_app.choices import Role
 from admin_app.extensions import db
-from admin_app.models import Customer, Wallet, WalletTransaction
+from admin_app.models import BlacklistEntry, Customer, Wallet, WalletTransaction
+from admin_app.services import ledger
 
 from ..pages import flashes, get_page, hidden_value, text
+
+HUGE = "99999999999999999999"
 
 CUSTOMERS = "/admin/customers/"
 
@@ -123,3 +126,103 @@ def test_the_confirmation_names_the_action(admin_client, ruizes):
     # The script fills {action} with the label of the action chosen.
     confirm = re.search(r'data-confirm="([^"]*)"', page).group(1)
     assert "{action}" in confirm
+
+
+# -- an unreadable filter never widens an action to every record -------------------
+
+REFUSED = {
+    "en": "Nothing was changed: a filter or the search of this list could not be read, "
+          "so the action would have reached every record.",
+    "es": "No se ha cambiado nada: un filtro o la búsqueda de esta lista no se pudo leer, "
+          "así que la acción habría llegado a todos los registros.",
+}
+
+
+def _in_language(client, language):
+    client.post_form("/language", {"language": language, "next": "/admin/"})
+    return client
+
+
+@pytest.mark.parametrize("language", ("en", "es"))
+@pytest.mark.parametrize("query", ("flt0_reason_is=othr", "flt0_reason_iz=other",
+                                   "flt0_date_between=2026-13-01+to+2026-01-01",
+                                   "search=" + "+".join(f"w{n}" for n in range(40))))
+def test_an_unreadable_filter_stops_a_delete_of_every_match(login, make, language, query):
+    for n in range(3):
+        make.blacklist(f"+3460011122{n}", reason="other")
+    client = _in_language(login(Role.MANAGER), language)
+    response = act_on_all(client, query, "delete", base="/admin/blacklist/")
+    assert response.status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(BlacklistEntry)) == 3
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert ("danger", REFUSED[language]) in flashes(page)
+
+
+@pytest.mark.parametrize("language", ("en", "es"))
+def test_an_unreadable_filter_stops_adding_balance_to_every_match(login, make, language):
+    madrid = make.outlet("Madrid")
+    wallets = [make.wallet(make.customer(), outlet=madrid) for _ in range(3)]
+    manager = _in_language(login(Role.MANAGER), language)
+    page_url = f"/admin/wallets/add-balance/?matching=all&flt0_outlet_any_of={HUGE}"
+    assert manager.get(page_url).status_code == 302  # the form is not offered
+    response = manager.post_form(page_url, {"amount": "5.00", "reason": "Campaign",
+                                            "idempotency_key": "k1"})
+    assert response.status_code == 302
+    page = manager.get(response.headers["Location"]).get_data(as_text=True)
+    assert ("danger", REFUSED[language]) in flashes(page)
+    db.session.expire_all()
+    assert {db.session.get(Wallet, w.id).balance_minor for w in wallets} == {0}
+    assert db.session.scalar(select(func.count()).select_from(WalletTransaction)) == 0
+
+
+# -- a bulk delete is all or nothing ---------------------------------------------
+
+@pytest.fixture
+def one_holds_points(make, users):
+    """Three customers; the middle one (by id) still has loyalty points."""
+    first, held, last = (make.customer("Ana", "Ruiz"), make.customer("Bea", "Ruiz"),
+                         make.customer("Eva", "Ruiz"))
+    held.loyalty_member = True
+    ledger.adjust_points(held, 40, actor=None, reason="Welcome", idempotency_key="p1")
+    db.session.commit()
+    return first, held, last
+
+
+def _ruiz_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Customer)
+                             .where(Customer.surname == "Ruiz"))
+
+
+@pytest.mark.parametrize("how", ("checked", "all-matching"))
+def test_a_bulk_delete_deletes_none_when_one_customer_may_not_go(
+        admin_client, one_holds_points, how):
+    first, held, last = one_holds_points
+    if how == "checked":
+        response = admin_client.post_form(CUSTOMERS + "action/", {
+            "action": "delete", "rowid": [str(c.id) for c in one_holds_points]})
+    else:
+        response = act_on_all(admin_client, "search=ruiz", "delete")
+    db.session.expire_all()
+    assert _ruiz_count() == 3  # the customer before the refused one is still there
+    page = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert ("danger", "Nothing was deleted: 1 customer cannot be deleted.") in flashes(page)
+    assert any("Bea Ruiz cannot be deleted: they still have 40 loyalty points" in message
+               for _category, message in flashes(page))
+
+
+def test_the_refusals_are_named_in_spanish(login, one_holds_points):
+    client = _in_language(login(Role.MANAGER), "es")
+    response = act_on_all(client, "search=ruiz", "delete")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    messages = [message for _category, message in flashes(page)]
+    assert "No se ha eliminado nada: 1 cliente no se puede eliminar." in messages
+    assert any(m.startswith("No se puede eliminar a Bea Ruiz: ") for m in messages), messages
+    assert _ruiz_count() == 3
+
+
+def test_a_bulk_delete_of_deletable_customers_deletes_them_all(admin_client, make):
+    ruizes = [make.customer(f"Ana{n}", "Ruiz") for n in range(3)]
+    response = act_on_all(admin_client, "search=ruiz", "delete")
+    page = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert ("success", "Deleted 3 customers.") in flashes(page)
+    assert _ruiz_count() == 0 and len(ruizes) == 3

@@ -19,9 +19,9 @@ NEW_CUSTOMER = "/admin/customers/new/"
 NEW_GROUP = "/admin/groups/new/"
 WORDS = {
     "en": {"too_large": "Too large", "too_long": "cannot be longer than 4000 characters",
-           "required": "This field is required", "nul": "not allowed (NUL)"},
+           "required": "This field is required", "nul": "cannot be saved"},
     "es": {"too_large": "Demasiado grande", "too_long": "no puede tener más de 4000 caracteres",
-           "required": "Este campo es obligatorio", "nul": "no permitido (NUL)"},
+           "required": "Este campo es obligatorio", "nul": "no se puede guardar"},
 }
 
 
