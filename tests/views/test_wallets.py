@@ -738,7 +738,7 @@ def test_a_wallet_with_transactions_cannot_be_deleted_even_at_zero(manager, make
     assert db.session.scalar(select(func.count(WalletTransaction.id))) == 2
 
 
-def test_bulk_delete_keeps_wallets_with_money_and_deletes_the_rest(manager, make):
+def test_bulk_delete_with_one_wallet_holding_money_deletes_none(manager, make):
     holds = make.wallet(wallet_code="ABCD-2345")
     post_ledger(holds, 100)
     empty = make.wallet()
@@ -747,9 +747,11 @@ def test_bulk_delete_keeps_wallets_with_money_and_deletes_the_rest(manager, make
     })
     assert response.status_code == 302
     page = get_page(manager, response.headers["Location"])
-    assert "ABCD-2345" in _refusal(page)
+    errors = [message for category, message in flashes(page) if category == "danger"]
+    assert errors[0] == "Nothing was deleted: 1 wallet cannot be deleted."
+    assert "ABCD-2345" in errors[1]
     assert fresh(holds.id) is not None
-    assert fresh(empty.id) is None
+    assert fresh(empty.id) is not None  # all or nothing
 
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.OPERATOR])
