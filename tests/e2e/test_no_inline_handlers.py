@@ -47,7 +47,7 @@ def test_the_list_buttons_work_under_a_policy_without_inline_handlers(logged_in,
     expect(page.locator(ROWS)).to_have_count(2)
     delete.click()
     expect(page.locator(ROWS)).to_have_count(1)
-    assert questions == ["Are you sure you want to delete this record?"] * 2
+    assert questions == ["Delete customer Bruno Otero? This cannot be undone."] * 2
     db.session.expire_all()
     assert db.session.scalars(select(Customer.surname)).all() == ["Moreno"]
 

@@ -6,7 +6,6 @@ name the record."""
 from __future__ import annotations
 
 import html as html_lib
-import json
 import re
 
 import pytest
@@ -33,8 +32,8 @@ def delete_questions(page: str) -> dict[int, str]:
     for form in re.findall(r'<form class="icon" method="POST" action="[^"]*/delete/">(.*?)</form>',
                            page, re.S):
         row_id = int(re.search(r'name="id"[^>]*value="(\d+)"', form).group(1))
-        call = re.search(r"safeConfirm\((.*?)\);'", form, re.S).group(1)
-        questions[row_id] = json.loads(html_lib.unescape(call))
+        question = re.search(r'data-confirm-question="([^"]*)"', form).group(1)
+        questions[row_id] = html_lib.unescape(question)
     return questions
 
 
