@@ -141,7 +141,8 @@ def change_password():
             flash(_("Your password was changed."), "success")
             return redirect(url_for("admin.index"))
     status = 400 if request.method == "POST" else 200
-    return render_template("auth/password.html", form=form), status
+    return render_template("auth/password.html", form=form,
+                           password_rule=users.password_rule()), status
 
 
 @bp.route("/logout", methods=["POST"])

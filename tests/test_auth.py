@@ -228,3 +228,19 @@ def test_the_policy_speaks_spanish(app, users):
     page = spanish.post_form("/account/password", {
         "current": TEST_PASSWORD, "new": "password1234", "confirm": "password1234"})
     assert "demasiado común" in page.get_data(as_text=True)
+
+
+def test_both_password_forms_state_the_policy_the_service_applies(login, users):
+    """The hint is written from the policy's own limits, on the user's own form and on
+    an admin's reset, in the reader's language."""
+    from admin_app.services.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+
+    admin = login(Role.ADMIN)
+    own = admin.get("/account/password").get_data(as_text=True)
+    reset = admin.get(f"/admin/users/edit/?id={users[Role.VIEWER].id}").get_data(as_text=True)
+    for page in (own, reset):
+        assert f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters" in page
+    users[Role.ADMIN].language = "es"
+    db.session.commit()
+    spanish = admin.get("/account/password").get_data(as_text=True)
+    assert f"De {MIN_PASSWORD_LENGTH} a {MAX_PASSWORD_LENGTH} caracteres" in spanish

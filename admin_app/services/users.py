@@ -20,6 +20,13 @@ MAX_PASSWORD_LENGTH = 128
 MIN_PASSWORD_SCORE = 3
 
 
+def password_rule() -> str:
+    """The policy in one sentence, as the password forms explain it."""
+    return _("%(min)s to %(max)s characters, not a common or easily guessed password: a "
+             "phrase of unrelated words is best.", min=MIN_PASSWORD_LENGTH,
+             max=MAX_PASSWORD_LENGTH)
+
+
 def check_password_policy(password: str, own_words: tuple[str | None, ...] = ()) -> None:
     """Refuse a password that is short, overlong, blank, one repeated character,
     or common enough to be guessed (breached lists, words, the user's own name)."""

@@ -4,6 +4,8 @@ Users are never deleted, only deactivated: a deactivated user's sessions stop
 working at once and for good (reactivating them does not bring them back); an
 admin's password reset ends the user's sessions too.
 """
+from flask_babel import LazyString
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from sqlalchemy import inspect
@@ -46,8 +48,8 @@ class AdminUserView(BaseModelView):
     form_extra_fields = {
         "new_password": PasswordField(
             _l("New password"), validators=[Optional()],
-            description=_l("12 to 128 characters, not a common or easily guessed password. "
-                           "Leave empty to keep the current one.")),
+            description=LazyString(lambda: " ".join(
+                (users.password_rule(), _("Leave empty to keep the current one."))))),
     }
 
     def on_model_change(self, form, model, is_created):
