@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from ..choices import Choices
 from ..extensions import db
+from ..services import audit
 from ..services.countries import country_name
 from .base import LIST_TYPE_FORMATTERS, formatter_by_name
 
@@ -89,6 +90,9 @@ def record_link(admin, model, record_id) -> Markup | str:
     """A related record by its name, linked to its details page where it has one."""
     record = current_record(model, record_id)
     if record is None:
+        name = audit.last_known_name(model.__name__, record_id) if model is not None else None
+        if name:
+            return _("%(name)s (deleted)", name=name)
         return _("%(id)s, deleted", id=record_id)
     view = view_of(admin, model)
     if view is None:
