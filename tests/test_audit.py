@@ -3,7 +3,9 @@ is recorded once, in the same transaction, and can never be changed."""
 from __future__ import annotations
 
 import io
+import re
 
+import openpyxl
 import pytest
 from sqlalchemy import delete, select, update
 
@@ -12,7 +14,7 @@ from admin_app.extensions import db
 from admin_app.models import AdminUser, AuditEvent, Customer, LedgerRowImmutable
 
 from .conftest import TEST_PASSWORD
-from .pages import get_page, hidden_value, table_rows, text
+from .pages import csv_rows, get_page, hidden_value, table_rows, text
 
 
 def events(action: str | None = None, object_type: str | None = None) -> list[AuditEvent]:
@@ -187,3 +189,45 @@ def test_deactivating_a_user_ends_their_session_and_is_recorded(login, users):
     assert viewer.get("/admin/").status_code == 302  # back to the login page
     [event] = events(AuditAction.UPDATE, "AdminUser")
     assert event.changes == {"active": [True, False]}
+
+
+@pytest.mark.parametrize("language, kind, summary, changes", [
+    ("en", "Wallet movement", "GSGN-Z9CA +€1,234.50",
+     ["Wallet ID: — → GSGN-Z9CA", "Amount: — → €1,234.50",
+      "Balance after: — → €1,234.50", "Kind: — → Top-up",
+      "Reason: — → Gift", "By: — → Admin", "Customer notified: — → No"]),
+    ("es", "Movimiento de monedero", "GSGN-Z9CA +1234,50 €",
+     ["ID del monedero: — → GSGN-Z9CA", "Importe: — → 1234,50 €",
+      "Saldo resultante: — → 1234,50 €", "Tipo: — → Recarga",
+      "Motivo: — → Gift", "Por: — → Admin", "Cliente notificado: — → No"]),
+])
+@pytest.mark.parametrize("export_type", ["csv", "xlsx"])
+def test_the_audit_export_shows_values_as_the_details_page_does(
+        login, users, make, export_type, language, kind, summary, changes):
+    admin = login(Role.ADMIN)
+    wallet = make.wallet(make.customer("Ana", "Ruiz"), wallet_code="GSGN-Z9CA")
+    db.session.commit()
+    url = f"/admin/wallets/add-balance/?id={wallet.id}"
+    key = hidden_value(get_page(admin, url), "idempotency_key")
+    admin.post_form(url, {"amount": "1234.50", "reason": "Gift", "idempotency_key": key})
+    [movement] = events(AuditAction.CREATE, "WalletTransaction")
+    users[Role.ADMIN].language = language
+    db.session.commit()
+    details = text(get_page(admin, f"/admin/audit/details/?id={movement.id}"))
+    response = admin.get(f"/admin/audit/export/{export_type}/")
+    rows = csv_rows(response) if export_type == "csv" else [
+        ["" if cell is None else str(cell) for cell in row]
+        for row in openpyxl.load_workbook(io.BytesIO(response.get_data())).active.iter_rows(
+            values_only=True)]
+    header, *found = rows
+    # The movement's row: its summary names the wallet and the amount, as on screen.
+    [row] = [r for r in found if re.sub(r"\s", " ", r[6]) == summary]
+    assert row[4] == kind
+    # (read with plain spaces, as the page's text is: Babel writes "1234,50\xa0€")
+    shown = re.sub(r"\s", " ", row[7])
+    # One line of text: the details page's words and values, in the reader's language.
+    assert shown.split("; ")[:len(changes)] == changes, shown
+    assert all(change in details for change in changes)
+    when = re.search(r"(?:When|Cuándo): — → [\d/]+ [\d:]+(?: [AP]M)?", details.split(kind)[-1])
+    assert shown.split("; ")[-1] == when.group(0)
+    assert "{" not in shown and "_minor" not in shown and "created_at" not in shown

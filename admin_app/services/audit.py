@@ -184,3 +184,15 @@ def history(object_type: str, object_id: Any, limit: int = 20) -> list[AuditEven
         db.select(AuditEvent)
         .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
         .order_by(AuditEvent.id.desc()).limit(limit)))
+
+
+def last_known_name(object_type: str, object_id: Any) -> str | None:
+    """What a record was called the last time the trail saw it (a deleted group's
+    name), through the trail's (object_type, object_id, id) index."""
+    from ..extensions import db
+
+    return db.session.scalar(
+        db.select(AuditEvent.summary)
+        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id),
+               AuditEvent.summary.is_not(None))
+        .order_by(AuditEvent.id.desc()).limit(1))

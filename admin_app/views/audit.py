@@ -61,9 +61,9 @@ def _object_type(view, context, model, name):
     return OBJECT_LABELS.get(model.object_type, model.object_type or "")
 
 
-def changes_of(view, event, record=None) -> Markup:
-    """An event's changes as a short list: field label, before → after, each value
-    as the record's own pages show it; ``record`` is the record as it is now."""
+def changed_fields(view, event, record=None) -> list[tuple[str, Markup | str, Markup | str]]:
+    """An event's changes as (field label, before, after), internal fields left out,
+    each value as the record's own pages show it; ``record`` is the record as it is now."""
     changes = event.changes or {}
     if record is None:
         record = current_record(model_named(event.object_type), event.object_id)
@@ -74,12 +74,27 @@ def changes_of(view, event, record=None) -> Markup:
         return shown(view.admin, event.object_type, field, stored, currency=currency,
                      record=record)
 
-    items = Markup("").join(
-        Markup("<li>{}: {} → {}</li>").format(
-            field_label(view, event.object_type, field),
-            value(field, before, before_currency), value(field, after, after_currency))
-        for field, (before, after) in changes.items() if not audit.is_internal(field))
+    return [(field_label(view, event.object_type, field),
+             value(field, before, before_currency), value(field, after, after_currency))
+            for field, (before, after) in changes.items() if not audit.is_internal(field)]
+
+
+def changes_of(view, event, record=None) -> Markup:
+    """An event's changes as a short list: "field: before → after" per line."""
+    items = Markup("").join(Markup("<li>{}: {} → {}</li>").format(*change)
+                            for change in changed_fields(view, event, record))
     return Markup('<ul class="list-unstyled mb-0 small">{}</ul>').format(items) if items else ""
+
+
+def _as_text(shown_value) -> str:
+    return Markup(shown_value).striptags() if isinstance(shown_value, Markup) \
+        else str(shown_value)
+
+
+def changes_text(view, event) -> str:
+    """The same changes on one line for an export: "field: before → after; ..."."""
+    return "; ".join(f"{label}: {_as_text(before)} → {_as_text(after)}"
+                     for label, before, after in changed_fields(view, event))
 
 
 def _changes(view, context, model, name):
@@ -135,4 +150,6 @@ class AuditView(BaseModelView):
     }
     column_formatters = {"changes": _changes, "object_type": _object_type, "summary": _summary}
     column_formatters_detail = column_formatters
-    column_formatters_export = {"changes": lambda v, c, m, n: m.changes and str(m.changes)}
+    # An export says what the details page says, as text (the export strips the links).
+    column_formatters_export = {"changes": lambda v, c, m, n: changes_text(v, m),
+                                "object_type": _object_type, "summary": _summary}

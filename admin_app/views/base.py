@@ -126,6 +126,16 @@ def _phone_formatter(view, context, model, name):
     return display_phone(rec_getattr(model, name))
 
 
+def formatter_by_name(name: str):
+    """The formatter a column gets by its name: money for "*_minor", a phone for
+    "phone"; None for the others."""
+    if name.endswith("_minor"):
+        return _money_formatter
+    if name.rsplit(".", 1)[-1] == "phone":
+        return _phone_formatter
+    return None
+
+
 def status_badge(choices_cls, value) -> Markup | str:
     """A choice's label, in its coloured badge where the set declares one (lists,
     and templates as ``status_badge(choices.OrderStatus, order.status)``)."""
@@ -345,10 +355,8 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
             if choices_cls.BADGES:
                 formatters[key] = choice_badge(choices_cls)
         for name in names:
-            if name.endswith("_minor"):
-                formatters[name] = _money_formatter
-            elif name.rsplit(".", 1)[-1] == "phone":
-                formatters[name] = _phone_formatter
+            if formatter_by_name(name) is not None:
+                formatters[name] = formatter_by_name(name)
         self.column_labels = {**COMMON_LABELS, **(self.column_labels or {})}
         self.column_choices = {
             **{key: cls.choices() for key, cls in choices.items()},

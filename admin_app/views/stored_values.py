@@ -17,8 +17,9 @@ from markupsafe import Markup
 
 from ..choices import Choices
 from ..extensions import db
-from ..i18n import date_and_time, day, money, number
+from ..services import audit
 from ..services.countries import country_name
+from .base import LIST_TYPE_FORMATTERS, formatter_by_name
 
 EMPTY = "—"
 
@@ -89,6 +90,9 @@ def record_link(admin, model, record_id) -> Markup | str:
     """A related record by its name, linked to its details page where it has one."""
     record = current_record(model, record_id)
     if record is None:
+        name = audit.last_known_name(model.__name__, record_id) if model is not None else None
+        if name:
+            return _("%(name)s (deleted)", name=name)
         return _("%(id)s, deleted", id=record_id)
     view = view_of(admin, model)
     if view is None:
@@ -97,24 +101,19 @@ def record_link(admin, model, record_id) -> Markup | str:
         url_for(f"{view.endpoint}.details_view", id=record.id), str(record))
 
 
-def _plain(column, value, currency):
-    """For a record without a view of its own: the base view's conventions."""
-    if column.key.endswith("_minor") and isinstance(value, int):
-        return money(value, currency)
+def _plain(column, value, stored: _AsStored):
+    """For a record without a view of its own: the base view's formatters, by the
+    column's name (money, phone), its choices, then the value's type."""
+    by_name = formatter_by_name(column.key)
+    if by_name is not None:
+        return by_name(None, None, stored, column.key)
     if column.key == "country":
         return country_name(value)
     choices = column.info.get("choices")
     if isinstance(choices, type) and issubclass(choices, Choices):
         return choices.label(value)
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if isinstance(value, datetime):
-        return date_and_time(value)
-    if isinstance(value, date):
-        return day(value)
-    if isinstance(value, int):
-        return number(value)
-    return str(value)
+    by_type = LIST_TYPE_FORMATTERS.get(type(value))
+    return by_type(None, value, column.key) if by_type is not None else str(value)
 
 
 def shown(admin, object_type: str | None, field: str, value, *, currency: str | None = None,
@@ -133,7 +132,8 @@ def shown(admin, object_type: str | None, field: str, value, *, currency: str | 
         return record_link(admin, related, value)
     view = view_of(admin, model)
     values = {field: value, **({"currency": currency} if currency else {})}
+    stored = _AsStored(model, values, record)
     if view is None:
-        return _plain(column, value, currency or getattr(record, "currency", None))
-    result = view.get_detail_value(None, _AsStored(model, values, record), field)
+        return _plain(column, value, stored)
+    result = view.get_detail_value(None, stored, field)
     return EMPTY if result is None or result == "" else result

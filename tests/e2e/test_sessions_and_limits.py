@@ -55,6 +55,6 @@ def test_notes_stop_at_their_maximum_length_as_they_are_typed(page, users):
     page.keyboard.type("0123456789" * 401)  # 4,010 characters
     assert len(notes.input_value()) == 4000
     page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.get_by_text("Record was successfully created.")).to_be_visible()
+    expect(page.get_by_text("Customer Lucía Moreno created.")).to_be_visible()
     assert len(db.session.scalar(select(Customer.notes))) == 4000
     assert db.session.scalar(select(func.count(Customer.id))) == 1

@@ -289,3 +289,17 @@ def test_after_saving_the_user_returns_where_they_came_from(login, sales):
                                 {"status": OrderStatus.DELIVERED})
     assert response.status_code == 302
     assert "evil.example" not in response.headers["Location"]
+
+
+@pytest.mark.parametrize("language, saved", [
+    ("en", "Order S1 saved."), ("es", "Pedido S1 guardado."),
+])
+def test_saving_an_order_names_it_like_every_other_record(login, make, language, saved):
+    order = make.order(make.customer("Ana", "García"), sale_code="S1", status=OrderStatus.PAID)
+    db.session.commit()
+    client = login(Role.OPERATOR)
+    client.post_form("/language", {"language": language})
+    response = _post_status(client, order, OrderStatus.SHIPPED)
+    assert response.status_code == 302
+    shown = flashes(get_page(client, response.headers["Location"]))
+    assert [m for kind, m in shown if kind == "success"] == [saved]
