@@ -1,7 +1,6 @@
 """Form building blocks shared by every view: CSRF base form, normalising fields."""
 from __future__ import annotations
 
-import unicodedata
 from decimal import Decimal
 
 from babel.numbers import NumberFormatError, parse_number
@@ -18,25 +17,8 @@ from .services.emails import normalise_email
 from .services.errors import ValidationError
 from .services.money import parse_money
 from .services.phones import normalise_phone
+from .services.text import strip_text  # noqa: F401 (the views' text filter)
 from .storable import refuse_unstorable
-
-
-def _invisible(character: str) -> bool:
-    # Spaces, control characters (Cc) and format characters such as zero-width ones (Cf).
-    return character.isspace() or unicodedata.category(character) in ("Cc", "Cf")
-
-
-def strip_text(value):
-    """A WTForms filter: surrounding spaces and invisible characters never reach the
-    database, so a required name of only zero-width or control characters is empty."""
-    if not isinstance(value, str):
-        return value
-    start, end = 0, len(value)
-    while start < end and _invisible(value[start]):
-        start += 1
-    while end > start and _invisible(value[end - 1]):
-        end -= 1
-    return value[start:end]
 
 
 class SecureForm(FlaskForm):

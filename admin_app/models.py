@@ -58,6 +58,7 @@ from .extensions import db
 from .i18n import money
 from .services import search
 from .services.errors import ValidationError
+from .storable import text_length
 
 DEFAULT_CURRENCY = "EUR"
 
@@ -780,7 +781,7 @@ def _refuse_too_long_text(session, flush_context, instances) -> None:
     for record in (*session.new, *session.dirty):
         state = inspect(record)
         for attr in state.mapper.column_attrs:
-            length = getattr(attr.columns[0].type, "length", None)
+            length = text_length(attr.columns[0])
             if not length or (state.persistent and not state.attrs[attr.key].history.added):
                 continue  # an edit is checked on the values it changes
             value = state.dict.get(attr.key)

@@ -49,6 +49,13 @@ def column_limit(column) -> int:
     return BIGINT_MAX
 
 
+def text_length(column) -> int | None:
+    """The most characters a text ``column`` holds (its declared length), or None.
+
+    Forms, imports and the check before every flush (models) all read it here."""
+    return getattr(column.type, "length", None)
+
+
 def problem(value, limit: int = BIGINT_MAX):
     """Why ``value`` (or an item of it) cannot be stored, or None."""
     if isinstance(value, (list, tuple, set)):

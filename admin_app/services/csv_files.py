@@ -84,7 +84,10 @@ def read_csv(data: bytes, *, max_bytes: int, max_rows: int) -> Table:
             cells = next(reader)
         except StopIteration:
             break
-        except csv.Error:
+        except csv.Error as error:
+            # csv's own limit on a cell (field_size_limit) says nothing of quotes.
+            if str(error).startswith("field larger than field limit"):
+                raise _cell_too_long(line) from None
             raise _bad_line(line) from None
         # csv accepts NUL characters since Python 3.11; they only reach here in
         # UTF-16 text and are never real data.
@@ -223,6 +226,12 @@ def _no_header() -> FileRefused:
 def _bad_line(line: int) -> FileRefused:
     return FileRefused(_("Line %(line)s could not be read: check its quotation marks, fix "
                          "it and upload the file again.", line=line))
+
+
+def _cell_too_long(line: int) -> FileRefused:
+    return FileRefused(_("Line %(line)s has a cell longer than %(limit)s characters: "
+                         "shorten it and upload the file again.", line=line,
+                         limit=format_decimal(csv.field_size_limit())))
 
 
 def _size_text(size: int) -> str:

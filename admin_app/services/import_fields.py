@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from ..choices import BlacklistReason
 from ..extensions import db
 from ..models import BlacklistEntry, Customer, CustomerGroup, Guest, IdModel
+from ..storable import text_length
 from .countries import country_names
 from .csv_files import normalise_header
 from .emails import normalise_email
@@ -45,7 +46,6 @@ class Field:
     headers: tuple[str, ...] = ()  # other systems' headers for it, any language
     read: Callable[[str], Any] = str
     required: bool = False
-    max_length: int | None = None
 
     def header_texts(self) -> set[str]:
         texts = set(self.headers)
@@ -83,6 +83,15 @@ class ImportKind:
 
     def field(self, name: str) -> Field:
         return self.by_name[name]
+
+    @cached_property
+    def text_limits(self) -> dict[str, int]:
+        """The most characters each field's column holds, as forms and the database
+        allow (fields that stand for others, such as a full name, have none)."""
+        columns = self.model.__table__.columns
+        limits = {f.name: text_length(columns[f.name]) for f in self.fields
+                  if f.name in columns}
+        return {name: limit for name, limit in limits.items() if limit}
 
 
 # -- readers: text in, value out, or ValidationError -------------------------------
@@ -192,21 +201,21 @@ CUSTOMERS = ImportKind(
     match_on=("email", "card_number", "phone"),
     fields=(
         Field("first_name", _l("First name"), ("First Name", "Given name", "Nombre"),
-              read_text, required=True, max_length=80),
+              read_text, required=True),
         Field("surname", _l("Surname"), ("Last Name", "Last name", "Family name", "Apellidos",
-                                         "Apellido"), read_text, required=True, max_length=120),
+                                         "Apellido"), read_text, required=True),
         Field("full_name", _l("Customer"), ("Full name", "Nombre completo"), read_text),
         Field("email", _l("Email"), ("E-mail", "Email address", "Correo", "Correo electronico",
                                      "Mail"), read_email),
         Field("phone", _l("Phone"), ("Phone number", "Mobile", "Movil", "Telefono"), read_phone),
         Field("postcode", _l("Postcode"), ("Zip", "Postal code", "Default Address Zip", "CP",
-                                           "Codigo postal"), read_text, max_length=16),
+                                           "Codigo postal"), read_text),
         Field("country", _l("Country"), ("Country code", "Default Address Country Code", "Pais"),
               read_country),
         Field("birthday", _l("Birthday"), ("Birth date", "Date of birth", "Fecha de nacimiento",
                                            "Cumpleanos"), read_day),
         Field("card_number", _l("Card number"), ("Loyalty card", "Tarjeta", "Numero de tarjeta"),
-              read_text, max_length=32),
+              read_text),
         Field("group_id", _l("Group"), ("Customer group", "Grupo"), read_group),
         Field("marketing_opt_in", _l("Marketing opt-in"), ("Accepts Email Marketing",
                                                            "Accepts marketing", "Newsletter",
@@ -224,7 +233,7 @@ GUESTS = ImportKind(
     match_on=("email", "phone"),
     fields=(
         Field("name", _l("Name"), ("Full name", "Nombre", "Nombre completo"), read_text,
-              required=True, max_length=160),
+              required=True),
         Field("email", _l("Email"), ("E-mail", "Correo", "Correo electronico"), read_email),
         Field("phone", _l("Phone"), ("Phone number", "Mobile", "Telefono", "Movil"), read_phone),
     ),

@@ -47,6 +47,7 @@ from .import_fields import (
     read_phone,
     restore_text,
 )
+from .text import strip_text
 
 LOOKUP_CHUNK = 500  # values per IN (...) when looking records up
 SHOWN_ROWS = 200    # problems and updates listed on the preview page
@@ -229,7 +230,8 @@ def _read_row(kind, cells, columns, day_first) -> tuple[dict, list[tuple[Any, An
     for name, index in sorted(columns.items(),
                               key=lambda item: kind.field(item[0]).read is read_phone):
         spec = kind.field(name)
-        text = restore_text(cells[index])
+        # Cleaned as the forms clean what is typed: "\u200b\u200b" is an empty cell.
+        text = restore_text(strip_text(cells[index]))
         if not text:
             continue
         meant = garbled(text)
@@ -238,16 +240,26 @@ def _read_row(kind, cells, columns, day_first) -> tuple[dict, list[tuple[Any, An
                 "The text looks garbled (did the file mean “%(meant)s”?): save the file "
                 "as \"CSV UTF-8\" and upload it again.", meant=meant)))
             continue
-        if spec.max_length and len(text) > spec.max_length:
-            problems.append((spec.label, _l("Longer than %(limit)s characters.",
-                                            limit=spec.max_length)))
-            continue
         try:
             values[name] = _read_cell(spec, text, day_first, values)
         except ValidationError as error:
             problems.append((spec.label, error.message))
     _derive(kind, values)
+    problems += _too_long(kind, values)
     return values, problems
+
+
+def _too_long(kind: ImportKind, values: dict) -> list[tuple[Any, Any]]:
+    """Values longer than their column holds, taken out of ``values``: the limit the
+    form and the database keep (SQLite would store them whole, PostgreSQL refuse)."""
+    problems = []
+    for name, limit in kind.text_limits.items():
+        value = values.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            del values[name]
+            problems.append((kind.field(name).label,
+                             _l("Longer than %(limit)s characters.", limit=limit)))
+    return problems
 
 
 def _read_cell(spec, text: str, day_first: bool, row: dict) -> Any:
@@ -360,14 +372,27 @@ def apply(batch: ImportBatch, *, actor: AdminUser | None) -> Plan:
         db.session.execute(ImportChange.__table__.insert(),
                            [{"batch_id": batch.id, **c} for c in changes])
     _count(batch, plan)
-    batch.rejected_rows = import_rejects.kept(
-        plan.problems, _read(batch.content) if plan.problems and batch.content else None)
+    batch.rejected_rows = _rejected(batch, plan)
     audit.record(db.session, AuditAction.IMPORT, object_type="ImportBatch", object_id=batch.id,
                  summary=_batch_summary(batch))
     batch.status = ImportStatus.APPLIED
     batch.applied_at = utcnow()
     batch.content = batch.read_rows = None  # the changes are recorded: file no longer needed
     return plan
+
+
+def rejected_rows(batch: ImportBatch) -> dict | None:
+    """The rows the batch leaves out, with why (see import_rejects): kept once it is
+    applied, worked out from its file while it waits in preview, so they can be fixed
+    before anything is imported (a file of only invalid rows has nothing to apply)."""
+    if batch.status == ImportStatus.PREVIEWED:
+        return _rejected(batch, current_plan(batch))
+    return batch.rejected_rows
+
+
+def _rejected(batch: ImportBatch, plan: Plan) -> dict | None:
+    return import_rejects.kept(
+        plan.problems, _read(batch.content) if plan.problems and batch.content else None)
 
 
 def _insert_many(table, rows: list[dict]) -> None:

@@ -110,13 +110,16 @@ class ImportPages:
     @expose("/import/<int:batch_id>/rejected.csv")
     @needs(permissions.MANAGE)
     def import_rejected_view(self, batch_id: int):
-        """The rows an applied import left out, with why, to fix and import again."""
+        """The rows an import leaves out (or left out), with why, to fix and import again."""
         self._require_import()
-        batch = self._batch(batch_id)
-        if not batch.rejected_rows:
+        try:
+            rejected = imports.rejected_rows(self._batch(batch_id))
+        except DomainError:
+            rejected = None  # a preview whose file is gone
+        if not rejected:
             abort(404)
-        name = f"{self.import_kind}-{batch.id}-rejected.csv"
-        return Response(import_rejects.rejected_csv(batch.rejected_rows), mimetype="text/csv",
+        name = f"{self.import_kind}-{batch_id}-rejected.csv"
+        return Response(import_rejects.rejected_csv(rejected), mimetype="text/csv",
                         headers={"Content-Disposition": f"attachment; filename={name}"})
 
     @expose("/import/<int:batch_id>/apply/", methods=("POST",))
