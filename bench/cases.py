@@ -154,6 +154,10 @@ SPECS = (
     Spec("search-sale-code", f'orders: search a sale code\'s beginning ("{SALE_CODE_START}")',
          "orders", lambda v, s: {"search": SALE_CODE_START},
          Expect(text=lambda s: SALE_CODE_START), compared=False),
+    Spec("search-order-buyer", "orders: search a buyer's email", "orders",
+         lambda v, s: {"search": s.email}, compared=False),
+    Spec("search-order-phone", f'orders: search a buyer\'s phone fragment ("{PHONE_FRAGMENT}")',
+         "orders", lambda v, s: {"search": PHONE_FRAGMENT}, compared=False),
 )
 
 KEYS = tuple(spec.key for spec in SPECS)
