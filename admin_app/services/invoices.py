@@ -26,6 +26,7 @@ writes nothing.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from flask import current_app
@@ -67,6 +68,13 @@ def customer_invoices(customer: Customer, limit: int | None = None) -> list[Invo
         select(Invoice).where(Invoice.customer_id == customer.id)
         .order_by(Invoice.number.desc()).limit(limit)
     ))
+
+
+def typed_number(text: str) -> int | None:
+    """The invoice number in what a person typed: "66", "000066", or as the invoice
+    states it, with its series ("A-000066", "a-66"); None for anything else."""
+    match = re.fullmatch(r"\s*(?:[A-Za-z0-9]{1,10}-)?(\d{1,9})\s*", text or "")
+    return int(match[1]) if match else None
 
 
 # -- the account limit ----------------------------------------------------------------

@@ -87,6 +87,7 @@ def test_search_by_number_or_customer(login, invoice, make, users):
         return {name for name in ("Lucía Núñez", "Pedro Ortega") if name in html}
 
     assert found("000002") == {"Pedro Ortega"}
+    assert found("A-000002") == {"Pedro Ortega"}  # as the PDF states it
     assert found("1") == {"Lucía Núñez"}       # the number exactly, not every "1" in it
     assert found("núñez") == {"Lucía Núñez"}
     assert found("pedro@example") == {"Pedro Ortega"}
