@@ -589,7 +589,9 @@ class Invoice(db.Model):
     order: Mapped[Order | None] = relationship()
 
     def __str__(self) -> str:
-        return f"{self.number:06d}"
+        # The series and number together, as the invoice states them: A-000066.
+        number = f"{self.number:06d}"
+        return f"{self.series}-{number}" if self.series else number
 
 
 class Notification(db.Model):

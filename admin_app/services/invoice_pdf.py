@@ -26,7 +26,7 @@ from ..choices import InvoiceStatus
 from ..i18n import day, money
 from ..models import Invoice
 from .countries import country_name
-from .invoices import InvoiceError, billing_address, vat_lines
+from .invoices import InvoiceError, address_text, billing_address, vat_lines
 from .vat import BP_PER_UNIT
 
 FONT = "SourceSans"
@@ -65,7 +65,7 @@ def seller_details() -> tuple[str, str, str]:
 
 
 def pdf_filename(invoice: Invoice) -> str:
-    """invoice-000020.pdf, factura-000020.pdf: in the reader's language."""
+    """invoice-A-000020.pdf, factura-A-000020.pdf: in the reader's language."""
     return _("invoice-%(number)s.pdf", number=str(invoice))
 
 
@@ -102,11 +102,8 @@ def _header(pdf: FPDF, invoice: Invoice, seller: tuple[str, str, str]) -> None:
     pdf.ln(6)
     pdf.set_font(FONT, "B", 14)
     pdf.cell(0, 8, _("Invoice %(number)s", number=str(invoice)), new_x="LMARGIN", new_y="NEXT")
-    facts = []
-    if invoice.series:
-        facts.append((_("Series"), invoice.series))
-    facts += [
-        (_("Invoice number"), str(invoice)),
+    # The heading states the series and number; no row repeats them.
+    facts = [
         (_("Issue date"), day(invoice.issued_on)),
         (_("Due date"), day(invoice.due_on)),
         (_("Status"), InvoiceStatus.label(invoice.status)),
@@ -140,11 +137,11 @@ def _buyer_lines(invoice: Invoice) -> list[str]:
     if invoice.billing_name is None and customer is not None:
         found = billing_address(customer)
         if found is not None:
-            postcode_city = " ".join(p for p in (found.postcode, found.city) if p)
-            address = "\n".join(p for p in (found.line1, found.line2, postcode_city) if p)
-            country = found.country
+            address, country = address_text(found), found.country
     if address:
         lines.append(address)
+    else:
+        lines.append(_("Billing address not on file"))
     if country:
         lines.append(country_name(country))
     if invoice.billing_tax_id:

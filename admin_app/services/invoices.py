@@ -26,6 +26,7 @@ writes nothing.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from flask import current_app
@@ -67,6 +68,13 @@ def customer_invoices(customer: Customer, limit: int | None = None) -> list[Invo
         select(Invoice).where(Invoice.customer_id == customer.id)
         .order_by(Invoice.number.desc()).limit(limit)
     ))
+
+
+def typed_number(text: str) -> int | None:
+    """The invoice number in what a person typed: "66", "000066", or as the invoice
+    states it, with its series ("A-000066", "a-66"); None for anything else."""
+    match = re.fullmatch(r"\s*(?:[A-Za-z0-9]{1,10}-)?(\d{1,9})\s*", text or "")
+    return int(match[1]) if match else None
 
 
 # -- the account limit ----------------------------------------------------------------
@@ -138,13 +146,10 @@ def create_on_account_sale(customer: Customer, amount_minor: int, *, actor,
             name=customer.full_name, limit=money(limit, currency), owed=money(owed, currency),
             left=money(max(limit - owed, 0), currency)))
 
-    config = current_app.config
     invoice = Invoice(number=_next_number(), customer_id=customer.id,
                       order_id=order.id if order is not None else None,
-                      amount_minor=amount_minor, currency=config["CURRENCY"],
-                      issued_on=issued_on, due_on=due_on, status=InvoiceStatus.UNPAID,
-                      series=config["INVOICE_SERIES"] or None,
-                      vat_rate_bp=vat.rate_bp(config["INVOICE_VAT_RATE"]))
+                      amount_minor=amount_minor, issued_on=issued_on, due_on=due_on,
+                      status=InvoiceStatus.UNPAID, **issue_terms())
     bill_to(invoice, customer)
     db.session.add(invoice)
     db.session.flush()
@@ -153,17 +158,33 @@ def create_on_account_sale(customer: Customer, amount_minor: int, *, actor,
     return invoice
 
 
+def issue_terms() -> dict:
+    """What an invoice takes from today's settings when it is issued and keeps after:
+    its currency, series and VAT rate (the demo data issues its invoices with these too)."""
+    config = current_app.config
+    return {"currency": config["CURRENCY"], "series": config["INVOICE_SERIES"] or None,
+            "vat_rate_bp": vat.rate_bp(config["INVOICE_VAT_RATE"])}
+
+
 def bill_to(invoice: Invoice, customer: Customer) -> None:
     """Copy the buyer's billing name, address and tax ID onto the invoice: it states
     them as they were when it was issued."""
-    invoice.billing_name = customer.full_name
-    invoice.billing_tax_id = customer.tax_id or None
-    address = billing_address(customer)
-    if address is not None:
-        postcode_city = " ".join(p for p in (address.postcode, address.city) if p)
-        invoice.billing_address = "\n".join(
-            p for p in (address.line1, address.line2, postcode_city) if p)
-        invoice.billing_country = address.country
+    for name, value in billing_details(customer.full_name, customer.tax_id,
+                                       billing_address(customer)).items():
+        setattr(invoice, name, value)
+
+
+def billing_details(name: str, tax_id: str | None, address: Address | None) -> dict:
+    """The invoice's billing columns for a buyer with this name, tax ID and address."""
+    return {"billing_name": name, "billing_tax_id": tax_id or None,
+            "billing_address": address_text(address) if address is not None else None,
+            "billing_country": address.country if address is not None else None}
+
+
+def address_text(address: Address) -> str:
+    """An address as an invoice writes it: street lines, then postcode and city."""
+    postcode_city = " ".join(p for p in (address.postcode, address.city) if p)
+    return "\n".join(p for p in (address.line1, address.line2, postcode_city) if p)
 
 
 def billing_address(customer: Customer) -> Address | None:

@@ -80,15 +80,14 @@ def _currency_ok(match: re.Match) -> bool:
 
 
 def _check_currency(mark: str | None, raw: str, currency: str, locale: Locale) -> None:
-    """A mark of another currency is refused, naming both: never read as ours."""
+    """A mark of another currency is refused, naming both, each once: never read as ours."""
     if mark is None:
         return
     written = mark.upper() if mark.isalpha() else _currency_of_symbol(mark, locale)
     if written == currency or mark in _symbols_of(currency, locale):
         return
     raise ValidationError(_(
-        '"%(text)s" is in %(written)s, but this amount is in %(currency)s: '
-        "enter it in %(currency)s.", text=raw,
+        '"%(text)s" is in %(written)s: enter the amount in %(currency)s.', text=raw,
         written=_currency_label(written, locale) if written else mark,
         currency=_currency_label(currency, locale)))
 

@@ -50,6 +50,7 @@ from ..models import (
     WalletTransaction,
     WishlistItem,
 )
+from . import invoices
 
 CHUNK = 5_000
 # What a seed writes in chunks, parents before children.
@@ -199,6 +200,7 @@ def seed(customers: int, *, seed: int = 42, today: date | None = None,
     ids = {m: _next_id(m) for m in (Customer, Guest, Wallet, WalletTransaction, Order,
                                    OrderLine, LoyaltyTransaction, Invoice, BlacklistEntry)}
     invoice_number = (db.session.scalar(select(func.max(Invoice.number))) or 0) + 1
+    terms = invoices.issue_terms()
     guests = max(1, customers // 10)
     first_customer = ids[Customer]
     blacklisted_phones: list[str] = []
@@ -289,25 +291,33 @@ def seed(customers: int, *, seed: int = 42, today: date | None = None,
                 balance += wallet_balance
         customer["balance_minor"] = balance
 
-        # On-account invoices for customers with a limit.
-        if customer["account_limit_minor"] and order_ids:
+        # A default address for some, and for every buyer on account: an invoice states
+        # the buyer's billing address.
+        buys_on_account = bool(customer["account_limit_minor"] and order_ids)
+        address = None
+        if rng.random() < 0.4 or buys_on_account:
+            street = rng.choice(STREETS)
+            address = {"customer_id": cid, "line1": f"{rng.randint(1, 200)} {street}",
+                       "line2": None, "city": city, "postcode": customer["postcode"],
+                       "country": country, "is_default": True}
+            out.add(Address, address)
+
+        # On-account invoices for customers with a limit, issued as the service issues them.
+        if buys_on_account:
             oid, total, when = order_ids[0]
             status = rng.choice((InvoiceStatus.UNPAID, InvoiceStatus.PAID))
             if total > customer["account_limit_minor"]:
                 status = InvoiceStatus.PAID  # unpaid on account never passes the limit
             out.add(Invoice, {
                 "id": ids[Invoice], "number": invoice_number, "customer_id": cid, "order_id": oid,
-                "amount_minor": max(total, 100), "currency": "EUR", "issued_on": when.date(),
+                "amount_minor": max(total, 100), "issued_on": when.date(),
                 "due_on": when.date() + timedelta(days=30), "status": status,
+                **terms, **invoices.billing_details(
+                    f"{first} {surname}", None, Address(**address) if address else None),
             })
             ids[Invoice] += 1
             invoice_number += 1
 
-        if rng.random() < 0.4:
-            street = rng.choice(STREETS)
-            out.add(Address, {"customer_id": cid, "line1": f"{rng.randint(1, 200)} {street}",
-                              "line2": None, "city": city, "postcode": customer["postcode"],
-                              "country": country, "is_default": True})
         if rng.random() < 0.15:
             product, sku, _price = rng.choice(PRODUCTS)
             out.add(WishlistItem, {"customer_id": cid, "product": product, "sku": sku,

@@ -26,7 +26,7 @@ from ..models import Customer, Invoice, Order
 from ..services import invoices, permissions
 from ..services.errors import DomainError
 from ..services.invoice_pdf import pdf_filename, render_invoice_pdf
-from ..storable import record_ids, whole_number
+from ..storable import record_ids
 from .base import BaseModelView, needs
 
 CUSTOMER_FILTER_ARG = "flt0_customer_id_equals"
@@ -118,7 +118,7 @@ class InvoiceView(BaseModelView):
 
     # -- search: a number finds its invoice, words find customers ---------------
     def _search_condition(self, query, joins, search: str):
-        number = whole_number(search)
+        number = invoices.typed_number(search)
         if number is not None:
             return query, joins, Invoice.number == number
         return super()._search_condition(query, joins, search)

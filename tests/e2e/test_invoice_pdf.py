@@ -32,14 +32,14 @@ def test_a_factura_in_spanish(logged_in, make, users, tmp_path):
     expect(tab).to_have_url(re.compile(rf"/admin/invoices/{invoice.id}/pdf$"))
     response = tab.request.get(tab.url)
     assert response.ok
-    assert "filename=factura-000001.pdf" in response.headers["content-disposition"]
+    assert "filename=factura-A-000001.pdf" in response.headers["content-disposition"]
     saved = tmp_path / "factura.pdf"
     saved.write_bytes(response.body())
     text = "\n".join(p.extract_text() for p in PdfReader(saved).pages).replace("\xa0", " ")
     for expected in (
         "Tienda Añil, S.L.", "NIF/CIF: B12345678", "Gran Vía 2, 28013 Madrid",  # seller
         "Lucía Núñez", "Calle Mayor 1", "28013 Madrid", "España", "NIF/CIF: 12345678Z",
-        "Factura 000001", "Serie A", "Fecha de emisión 22/11/2026",
+        "Factura A-000001", "Fecha de emisión 22/11/2026",
         "Tipo de IVA Base imponible IVA Total", "21 % 82,64 € 17,36 € 100,00 €",
     ):
         assert expected in text, expected

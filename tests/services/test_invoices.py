@@ -195,7 +195,7 @@ def test_order_must_be_the_customers_and_not_invoiced_yet(buyer, manager, make):
         invoices.create_on_account_sale(buyer, 1_001, actor=manager, order=order)
     db.session.rollback()
     first = sell(buyer, 100, manager, order=order)
-    with pytest.raises(InvoiceError, match="already on invoice 000001"):
+    with pytest.raises(InvoiceError, match="already on invoice A-000001"):
         invoices.create_on_account_sale(buyer, 100, actor=manager, order=order)
     db.session.rollback()
     invoices.void(first, actor=manager)  # a voided invoice frees its order

@@ -31,6 +31,7 @@ from admin_app.models import (
     Wallet,
     WalletTransaction,
 )
+from admin_app.services import invoices
 from admin_app.services.emails import normalise_email
 from admin_app.services.phones import normalise_phone
 from admin_app.services.seed import seed
@@ -313,3 +314,22 @@ def test_seed_dates_follow_today():
     oldest = db.session.scalar(select(func.min(Customer.created_at)))
     assert newest.date() <= TODAY
     assert oldest.date() >= TODAY - timedelta(days=3 * 365 + 1)
+
+
+def test_seeded_invoices_are_issued_as_the_service_issues_them(app):
+    seed(300, seed=34, today=TODAY)
+    db.session.commit()
+    issued = list(db.session.scalars(select(Invoice)))
+    assert issued, "the data set has invoices"
+    for invoice in issued:
+        assert invoice.series == app.config["INVOICE_SERIES"]
+        assert invoice.vat_rate_bp == 2100
+        customer = invoice.customer
+        assert invoice.billing_name == customer.full_name
+        # Every demo buyer has a billing address, copied as the service copies it.
+        assert customer.addresses
+        expected = Invoice()
+        invoices.bill_to(expected, customer)
+        assert (invoice.billing_address, invoice.billing_country) == (
+            expected.billing_address, expected.billing_country)
+        assert invoice.billing_address

@@ -87,6 +87,7 @@ def test_search_by_number_or_customer(login, invoice, make, users):
         return {name for name in ("Lucía Núñez", "Pedro Ortega") if name in html}
 
     assert found("000002") == {"Pedro Ortega"}
+    assert found("A-000002") == {"Pedro Ortega"}  # as the PDF states it
     assert found("1") == {"Lucía Núñez"}       # the number exactly, not every "1" in it
     assert found("núñez") == {"Lucía Núñez"}
     assert found("pedro@example") == {"Pedro Ortega"}
@@ -260,13 +261,13 @@ def plain(text: str) -> str:
 
 def test_pdf_in_english(login, invoice):
     response = login(Role.VIEWER).get(f"{URL}{invoice.id}/pdf")
-    assert response.headers["Content-Disposition"] == "inline; filename=invoice-000001.pdf"
+    assert response.headers["Content-Disposition"] == "inline; filename=invoice-A-000001.pdf"
     assert "no-store" in response.headers["Cache-Control"]
     text = pdf_text(response)
     for expected in (
         # The seller, as the settings name it.
         "Tienda Añil, S.L.", "Tax ID (NIF/CIF): B12345678", "Gran Vía 2, 28013 Madrid",
-        "Invoice 000001", "Series A", "Invoice number", "Issue date", "11/22/2026",
+        "Invoice A-000001", "Issue date", "11/22/2026",
         "Due date", "12/22/2026", "Unpaid", "T00000077",
         "Lucía Núñez", "lucia@example.com", "Calle Mayor 1", "3º izq.", "28013 Madrid", "Spain",
         "Product", "SKU", "Quantity", "Unit price", "Line total",
@@ -287,8 +288,8 @@ def test_pdf_in_spanish_formats_money_and_dates_the_spanish_way(login, users, in
         # CLDR's Spanish groups thousands only from five digits: 1234,50 but 12.345,50.
         "1234,50 €", "12,50 €", "25,00 €", "1209,50 €",
         "22/11/2026", "22/12/2026",
-        "España", "Lucía Núñez", "Café molido", "000001", "T00000077",
-        "Factura 000001", "Serie A", "NIF/CIF: B12345678", "Gran Vía 2, 28013 Madrid",
+        "España", "Lucía Núñez", "Café molido", "T00000077",
+        "Factura A-000001", "NIF/CIF: B12345678", "Gran Vía 2, 28013 Madrid",
         "Tipo de IVA Base imponible IVA Total", "21 % 1020,25 € 214,25 € 1234,50 €",
     ):
         assert plain(expected) in text, expected
@@ -312,7 +313,7 @@ def test_pdf_file_name_is_in_the_readers_language(login, users, invoice):
     client = login(Role.VIEWER)
     speak(users[Role.VIEWER], "es")
     response = client.get(f"{URL}{invoice.id}/pdf")
-    assert response.headers["Content-Disposition"] == "inline; filename=factura-000001.pdf"
+    assert response.headers["Content-Disposition"] == "inline; filename=factura-A-000001.pdf"
 
 
 def test_pdf_states_the_buyers_tax_id_as_issued(login, users, make, buyer, order):
@@ -373,3 +374,57 @@ def test_pdf_needs_a_login_and_an_existing_invoice(client, login, invoice):
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
     assert login(Role.VIEWER).get(f"{URL}{invoice.id + 1000}/pdf").status_code == 404
+
+
+# -- the demo data's invoices, as an operator reads them ---------------------------------------
+
+def seeded_invoice() -> Invoice:
+    from admin_app.services.seed import seed
+    seed(300, seed=34, today=date(2026, 3, 15))
+    db.session.commit()
+    return db.session.scalars(select(Invoice).order_by(Invoice.id)).first()
+
+
+@pytest.mark.parametrize("language, heading, filename", [
+    ("en", "Invoice A-{:06d}", "invoice-A-{:06d}.pdf"),
+    ("es", "Factura A-{:06d}", "factura-A-{:06d}.pdf"),
+])
+def test_a_seeded_invoice_states_its_series_and_number_once(login, users, language, heading,
+                                                             filename):
+    made = seeded_invoice()
+    client = login(Role.VIEWER)
+    speak(users[Role.VIEWER], language)
+    response = client.get(f"{URL}{made.id}/pdf")
+    assert response.headers["Content-Disposition"] == (
+        f"inline; filename={filename.format(made.number)}")
+    text = pdf_text(response)
+    assert heading.format(made.number) in text
+    # Stated once: no "Invoice number" or "Series" row repeats it.
+    assert text.count(f"A-{made.number:06d}") == 1
+    assert not any(line.startswith(("Invoice number", "Número de factura", "Serie"))
+                   for line in text.splitlines())
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_seeded_invoice_states_the_buyers_billing_address(login, users, language):
+    made = seeded_invoice()
+    assert made.billing_name and made.billing_address and made.billing_country
+    client = login(Role.VIEWER)
+    speak(users[Role.VIEWER], language)
+    text = pdf_text(client.get(f"{URL}{made.id}/pdf"))
+    for line in made.billing_address.splitlines():
+        assert line in text, line
+
+
+@pytest.mark.parametrize("language, note", [
+    ("en", "Billing address not on file"),
+    ("es", "Dirección de facturación no registrada"),
+])
+def test_pdf_says_when_the_billing_address_is_not_on_file(login, make, users, language, note):
+    customer = make.customer("Ana", "Ruiz", email=None, account_limit_minor=1_000)
+    made = invoices.create_on_account_sale(customer, 999, actor=users[Role.MANAGER])
+    db.session.commit()
+    client = login(Role.VIEWER)
+    speak(users[Role.VIEWER], language)
+    text = pdf_text(client.get(f"{URL}{made.id}/pdf"))
+    assert "Ana Ruiz" in text and note in text

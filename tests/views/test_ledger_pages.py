@@ -112,12 +112,12 @@ def test_malformed_or_zero_amounts_are_refused_and_nothing_is_written(manager, w
 
 
 @pytest.mark.parametrize("language, typed, message", [
-    ("en", "5 USD", '"5 USD" is in US dollars (USD), but this amount is in euros (EUR)'),
-    ("en", "$5", '"$5" is in US dollars (USD), but this amount is in euros (EUR)'),
-    ("en", "US$5", '"US$5" is in US dollars (USD), but this amount is in euros (EUR)'),
-    ("en", "5 £", '"5 £" is in British pounds (GBP), but this amount is in euros (EUR)'),
-    ("es", "5 USD", '«5 USD» está en dólares estadounidenses (USD), pero este importe va en '
-                    "euros (EUR)"),
+    ("en", "5 USD", '"5 USD" is in US dollars (USD): enter the amount in euros (EUR).'),
+    ("en", "$5", '"$5" is in US dollars (USD): enter the amount in euros (EUR).'),
+    ("en", "US$5", '"US$5" is in US dollars (USD): enter the amount in euros (EUR).'),
+    ("en", "5 £", '"5 £" is in British pounds (GBP): enter the amount in euros (EUR).'),
+    ("es", "5 USD", "«5 USD» está en dólares estadounidenses (USD): escriba el importe en "
+                    "euros (EUR)."),
     ("es", "$5", '«$5» está en dólares estadounidenses (USD)'),
     ("es", "5 £", '«5 £» está en libras esterlinas (GBP)'),
 ])
@@ -129,6 +129,21 @@ def test_another_currency_is_refused_and_nothing_is_written(manager, wallet, lan
     assert any(message in error for error in form_errors(response.get_data(as_text=True))["amount"])
     assert count() == 0
     assert fresh(Wallet, wallet.id).balance_minor == 0
+
+
+@pytest.mark.parametrize("language, message", [
+    ("en", '"5 USD" is in US dollars (USD): enter the amount in euros (EUR).'),
+    ("es", "«5 USD» está en dólares estadounidenses (USD): escriba el importe en euros (EUR)."),
+])
+def test_another_currency_is_said_once_on_the_amount_field(manager, wallet, language, message):
+    set_language(manager, "manager@example.com", language)
+    response = post_add(manager, add_url(wallet.id), amount="5 USD")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert form_errors(page) == {"amount": [message]}
+    assert flashes(page) == []
+    assert page.count("(EUR)") == 1, "the wallet's currency is named once"
+    assert count() == 0
 
 
 @pytest.mark.parametrize("language, typed, cents", [
