@@ -48,3 +48,10 @@ def code_search(typed: str):
     as_typed = typed.strip().upper()
     prefixes = dict.fromkeys((dashed, as_typed))  # the same twice when typed with its dash
     return or_(*(search.starts_with(Wallet.wallet_code, prefix) for prefix in prefixes))
+
+
+def wallet_ids_by_code(typed: str):
+    """The ids of the wallets ``code_search`` finds, for lists of other records
+    (a wallet's movements); None when what was typed cannot be an ID."""
+    by_code = code_search(typed)
+    return None if by_code is None else select(Wallet.id).where(by_code)

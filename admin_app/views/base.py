@@ -23,13 +23,13 @@ from sqlalchemy.exc import DataError, IntegrityError
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from ..choices import AuditAction
+from ..choices import AuditAction, BlacklistReason
 from ..extensions import db
 from ..filters import ChoiceFilter
 from ..forms import EmailAddressField, LocaleDateField, PhoneField, SecureForm, strip_text
 from ..i18n import date_and_time, day, money, number
 from ..models import Searchable
-from ..services import audit, deletion, permissions
+from ..services import audit, blacklist, deletion, permissions
 from ..services import search as search_service
 from ..services.errors import DomainError
 from ..services.permissions import needs  # noqa: F401 - views import it from here
@@ -163,9 +163,15 @@ def name_with_blacklist_marker(view, context, model, name):
 
 
 def blacklist_marker(view, context, model, name):
-    if getattr(model, name):
-        return Markup('<span class="badge badge-danger">{}</span>').format(_("Blacklisted"))
-    return _("No")
+    """The value of a "Blacklisted" row: Yes with the entry's reason, or No (the
+    row's label already says "Blacklisted")."""
+    if not getattr(model, name):
+        return _("No")
+    entry = blacklist.entry_for(getattr(model, "phone", None))
+    if entry is None:
+        return Markup('<span class="badge badge-danger">{}</span>').format(_("Yes"))
+    return Markup('<span class="badge badge-danger">{}</span>').format(
+        _("Yes: %(reason)s", reason=BlacklistReason.label(entry.reason)))
 
 
 def _python_type(column):

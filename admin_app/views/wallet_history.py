@@ -8,6 +8,7 @@ from ..filters import DateRangeFilter, IntegerEqualFilter, LiveMultiChoiceFilter
 from ..models import Wallet, WalletTransaction
 from ..services.outlets import outlet_choices
 from .base import MARKET, BaseModelView
+from .wallet_ids import WalletIdSearch
 
 
 def _direction(view, context, model, name):
@@ -19,7 +20,7 @@ def movement_reason(view, context, model, name):
     return MovementReason.label(model.reason)
 
 
-class WalletHistoryView(BaseModelView):
+class WalletHistoryView(WalletIdSearch, BaseModelView):
     model_class = WalletTransaction
     menu_name = _l("Wallet history")
     view_url = "wallet-history"
@@ -38,6 +39,7 @@ class WalletHistoryView(BaseModelView):
     column_default_sort = [("created_at", True), ("id", True)]
     column_searchable_list = ("wallet.wallet_code", "wallet.customer.first_name",
                               "wallet.customer.surname", "wallet.customer.email")
+    wallet_id_column = "wallet_id"  # "abcd2345" finds ABCD-2345
     column_filters = (
         DateRangeFilter(WalletTransaction.created_at, _l("Date")),
         "kind",

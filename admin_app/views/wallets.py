@@ -5,7 +5,7 @@ from flask_admin.actions import action
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import inspect, or_, select
+from sqlalchemy import inspect, select
 
 from ..choices import AuditAction
 from ..extensions import db
@@ -17,9 +17,10 @@ from ..services.outlets import outlet_choices
 from ..storable import record_ids, whole_number
 from . import ledger_pages
 from .base import MARKET, BaseModelView, needs
+from .wallet_ids import WalletIdSearch
 
 
-class WalletView(BaseModelView):
+class WalletView(WalletIdSearch, BaseModelView):
     model_class = Wallet
     menu_name = _l("Wallets")
     view_url = "wallets"
@@ -48,6 +49,7 @@ class WalletView(BaseModelView):
     column_default_sort = ("created_at", True)
     column_searchable_list = ("wallet_code", "customer.first_name", "customer.surname",
                               "customer.email")
+    wallet_id_column = "id"  # "abcd2345" finds ABCD-2345, as in the wallet history
     column_filters = (
         DateFromFilter(Wallet.created_at, _l("Created")),
         DateToFilter(Wallet.created_at, _l("Created")),
@@ -81,12 +83,6 @@ class WalletView(BaseModelView):
             .order_by(DiscountCode.code),
         },
     }
-
-    def _search_condition(self, query, joins, search: str):
-        # A wallet ID is found however it is typed ("abcd2345"), besides the other columns.
-        query, joins, condition = super()._search_condition(query, joins, search)
-        by_code = wallets.code_search(search)
-        return query, joins, condition if by_code is None else or_(by_code, condition)
 
     details_template = "admin/wallet_details.html"
     action_capabilities = {"add_balance": permissions.MONEY}

@@ -277,7 +277,7 @@ def test_blacklisted_customer_is_marked_in_list_and_details(admin_client, make):
     assert "Blacklisted" not in rows[no_phone.id]["full_name"]
 
     details = detail_rows(get_page(admin_client, CUSTOMERS + "details/", id=listed.id))
-    assert _text(details["Blacklisted"]) == "Blacklisted"
+    assert _text(details["Blacklisted"]) == "Yes: Fake orders"
     assert "badge-danger" in details["Blacklisted"]
     details = detail_rows(get_page(admin_client, CUSTOMERS + "details/", id=clean.id))
     assert _text(details["Blacklisted"]) == "No"

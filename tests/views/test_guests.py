@@ -297,7 +297,7 @@ def test_blacklisted_guest_is_marked_in_list_and_details(login, make):
     assert rows[no_phone.id]["name"] == "Cai Nophone"
 
     details = detail_rows(get_page(client, GUESTS + "details/", id=listed.id))
-    assert _text(details["Blacklisted"]) == "Blacklisted"
+    assert _text(details["Blacklisted"]) == "Yes: Fake orders"
     assert "badge-danger" in details["Blacklisted"]
     for guest in (clean, no_phone):
         details = detail_rows(get_page(client, GUESTS + "details/", id=guest.id))
