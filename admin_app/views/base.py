@@ -418,6 +418,20 @@ class BaseModelView(ProtectedView, AllMatching, StreamingExport, ImportPages, La
             return [ChoiceFilter(column, label, self._choice_classes[name])]
         return super().scaffold_filters(name)
 
+    # -- filter URL names: the same in every language ------------------------------
+    def _refresh_filters_cache(self):
+        self._start_up_filter_args = {}
+        super()._refresh_filters_cache()
+        self._start_up_filter_args = {
+            index: arg for arg, (index, _flt) in (self._filter_args or {}).items()}
+
+    def get_filter_arg(self, index, flt):
+        # Flask-Admin builds the arg from the filter's label, which a request in
+        # Spanish translates ("País" -> "pas"): every URL the app builds (pager, sort,
+        # return links) uses the name taken in English at start-up instead.
+        known = getattr(self, "_start_up_filter_args", {}).get(index)
+        return known if known is not None else super().get_filter_arg(index, flt)
+
     # -- filters whose options come from the database, asked on each request ---
     def _get_filter_groups(self):
         groups = super()._get_filter_groups()

@@ -1,9 +1,12 @@
 """Browser tests: in Spanish, the filters whose choices come from the database
 (a customer's group, an order's outlet) offer those choices in their dropdown,
-and choosing one filters the list, as in English."""
+and choosing one filters the list, as in English; a filtered list the app sends
+the user back to keeps its filters; "any of" filters offer only real choices."""
 from __future__ import annotations
 
 import re
+
+import pytest
 
 from admin_app.choices import Role
 from admin_app.extensions import db
@@ -15,18 +18,22 @@ ROWS = "table.model-list tbody tr"
 
 def _in_spanish(page, users, role: str = Role.VIEWER):
     """Logged in as a user whose saved language is Spanish."""
-    users[role].language = "es"
+    return _logged_in(page, users, role, "es")
+
+
+def _logged_in(page, users, role: str, language: str):
+    """Logged in as a user whose saved language is ``language``."""
+    users[role].language = language
     db.session.commit()
     page.goto("/login")
     fill_login_form(page, users[role].email)
-    expect(page.get_by_role("button", name="Cerrar sesión")).to_be_visible()
-    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.locator("html")).to_have_attribute("lang", language)
     return page
 
 
-def _add_filter(page, name: str):
+def _add_filter(page, name: str, add: str = "Añadir filtro"):
     """Añadir filtro > ``name``: the new filter's row."""
-    page.get_by_role("button", name="Añadir filtro").click()
+    page.get_by_role("button", name=add).click()
     page.locator(".field-filters").get_by_role("button", name=name, exact=True).click()
     return page.locator("table.filters tr").last
 
@@ -77,3 +84,55 @@ def test_choose_outlets_from_their_dropdown_in_spanish(page, users, make):
         expect(page.get_by_role("cell", name=order.sale_code)).to_have_count(0)
     expect(page.locator("table.filters")).to_contain_text("Madrid Centro")
     expect(page.locator("table.filters")).to_contain_text("Madrid Norte")
+
+
+def test_assigning_a_group_in_spanish_returns_to_the_filtered_list(page, users, make):
+    vip, gold = make.group("Clientes VIP"), make.group("Gold")
+    moved = make.customer("Lucía", "Moreno", group=vip)
+    stays = make.customer("Marta", "Vidal", group=vip)
+    make.customer("Bruno", "Otero")
+    _in_spanish(page, users, Role.OPERATOR)
+    page.goto(f"/admin/customers/?flt1_group_equals={vip.id}")
+    expect(page.locator(ROWS)).to_have_count(2)
+
+    page.locator(ROWS).filter(has_text=moved.email).locator("input.action-checkbox").check()
+    page.get_by_role("button", name="Con los seleccionados").click()
+    page.locator(".dropdown-item", has_text="Asignar un grupo").click()
+    page.locator("select#group").select_option(label=gold.name)
+    page.locator("#assign-group button[type=submit]").click()
+    page.get_by_role("button", name="Sí, moverlos").click()
+
+    # Back on the list of the group, as it was filtered.
+    expect(page).to_have_url(re.compile(rf"flt\d+_group_equals={vip.id}"))
+    expect(page.locator(".alert-danger")).to_have_count(0)
+    expect(page.locator(ROWS)).to_have_count(1)
+    expect(page.locator(ROWS)).to_contain_text(stays.email)
+
+
+@pytest.mark.parametrize("language, add, outlet", [("en", "Add filter", "Outlet"),
+                                                   ("es", "Añadir filtro", "Tienda")])
+@pytest.mark.parametrize("view_url", ["orders", "wallets"])
+def test_typing_an_outlets_whole_name_and_enter_picks_the_outlet(page, users, make, language,
+                                                                  add, outlet, view_url):
+    centro, norte = make.outlet("Madrid Centro"), make.outlet("Madrid Norte")
+    if view_url == "orders":
+        make.order(make.customer(), outlet=centro)
+        make.order(make.customer(), outlet=norte)
+    else:
+        make.wallet(make.customer(), outlet=centro)
+        make.wallet(make.customer(), outlet=norte)
+    _logged_in(page, users, Role.VIEWER, language)
+    page.goto(f"/admin/{view_url}/")
+    expect(page.locator(ROWS)).to_have_count(2)
+
+    _add_filter(page, outlet, add).locator(".select2-container-multi input").click()
+    page.keyboard.type("Madrid Centro")
+    # Only the real outlet is offered, not the typed text as a value of its own.
+    expect(page.locator(".select2-drop-active .select2-result-selectable")).to_have_text(
+        ["Madrid Centro"])
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(re.compile(rf"flt\d+_outlet_any_of={centro.id}(&|$)"))
+    expect(page.locator(".alert-danger")).to_have_count(0)
+    expect(page.locator(ROWS)).to_have_count(1)
+    expect(page.locator("table.filters")).to_contain_text("Madrid Centro")

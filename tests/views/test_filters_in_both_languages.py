@@ -7,6 +7,7 @@ from __future__ import annotations
 import html as html_lib
 import json
 import re
+import urllib.parse
 from datetime import date, timedelta
 
 import pytest
@@ -14,9 +15,9 @@ from babel.dates import format_skeleton
 from flask import current_app
 
 from admin_app import filters
-from admin_app.choices import Role
+from admin_app.choices import OrderStatus, Role
 from admin_app.extensions import db
-from admin_app.models import AdminUser
+from admin_app.models import AdminUser, Customer, Order
 from admin_app.services.seed import seed
 from admin_app.views import VIEWS
 
@@ -142,3 +143,71 @@ def test_spanish_group_filter_lists_groups_and_keeps_the_choice(readers, make):
     page = get_page(spanish, "/admin/customers/", **{f"flt0_{group_filter['arg']}": vip.id})
     assert listed_ids(page) == [member.id]
     assert not flashes(page)
+
+
+# A filter in a URL the app builds: "flt0_group_equals=", also inside a return address.
+FILTER_IN_URL = re.compile(r"flt\d+_([a-z0-9_]+)=")
+
+
+def _filter_names_in_links(page: str) -> set[str]:
+    plain = html_lib.unescape(page)
+    for _depth in range(3):  # a return address inside a link is quoted again
+        plain = urllib.parse.unquote(plain)
+    return set(FILTER_IN_URL.findall(plain))
+
+
+@pytest.mark.parametrize("view_class", FILTERED_VIEWS, ids=[v.view_url for v in FILTERED_VIEWS])
+def test_spanish_lists_link_back_with_the_same_filter_names(readers, view_class):
+    """Sort, pager, row and action links of a filtered list in Spanish carry the
+    filter under the name English uses: following one keeps the filter."""
+    base = f"/admin/{view_class.view_url}/"
+    view = _view(view_class)
+    for arg, values in _offered(get_page(readers["en"], base)).items():
+        _index, flt = view._filter_args[arg]
+        value = values[0] if values else _typed(flt, "es")
+        page = get_page(readers["es"], base, **{f"flt1_{arg}": value})
+
+        names = _filter_names_in_links(page)
+        assert arg in names, (arg, names)
+        assert names <= set(view._filter_args), (arg, names - set(view._filter_args))
+
+
+def _return_address(page: str) -> str:
+    """The list's own address, as its action form sends it back."""
+    form = page.split('id="action_form"', 1)[1].split("</form>", 1)[0]
+    found = re.search(r'<input[^>]*name="url"[^>]*value="([^"]*)"', form)
+    return html_lib.unescape(found.group(1))
+
+
+def test_assigning_a_group_in_spanish_returns_to_the_filtered_list(readers, make):
+    vip, gold = make.group("Clientes VIP"), make.group("Gold")
+    member = make.customer("Lucía", "Moreno", group=vip)
+    spanish = readers["es"]
+    page = get_page(spanish, "/admin/customers/", flt1_group_equals=vip.id)
+    response = spanish.post_form("/admin/customers/action/", {
+        "action": "assign_group", "rowid": [str(member.id)], "url": _return_address(page)})
+    ask = response.headers["Location"]
+    spanish.post_form(ask, {"group": str(gold.id), "confirmed": ""})
+    response = spanish.post_form(ask, {"group": str(gold.id), "confirmed": "1"})
+
+    back = response.headers["Location"]
+    assert re.search(rf"flt\d+_group_equals={vip.id}", back), back
+    page = get_page(spanish, back)
+    assert not [m for c, m in flashes(page) if c == "danger"]
+    assert listed_ids(page) == []  # the list still filtered by the old group
+    assert db.session.get(Customer, member.id).group_id == gold.id
+
+
+def test_saving_an_order_in_spanish_returns_to_the_filtered_list(readers):
+    spanish = readers["es"]
+    page = get_page(spanish, "/admin/orders/", flt1_status_is="shipped", page_size=100)
+    shipped = listed_ids(page)
+    order = db.session.get(Order, shipped[0])
+    edit = re.search(rf'href="([^"]*/edit/\?id={order.id}[^"]*)"', page).group(1)
+    response = spanish.post_form(html_lib.unescape(edit), {"status": OrderStatus.DELIVERED})
+
+    back = response.headers["Location"]
+    assert re.search(r"flt\d+_status_is=shipped", back), back
+    page = get_page(spanish, back)
+    assert not [m for c, m in flashes(page) if c == "danger"]
+    assert listed_ids(page) == [i for i in shipped if i != order.id]

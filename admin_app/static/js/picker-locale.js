@@ -48,9 +48,15 @@
       }
     });
     // Flask-Admin's "any of" filters pass their own English hint; ours replaces it.
+    // Where the filter lists its choices (outlets), only those can be picked: the
+    // typed text is no choice of its own, so Enter picks the matching option.
     $.fn.select2 = function (options) {
       if (options && typeof options === "object" && options.tags) {
-        arguments[0] = $.extend({}, options, {
+        var known = $.isArray(options.tags) && options.tags.length > 0;
+        arguments[0] = $.extend({}, options, known ? {
+          createSearchChoice: function () { return null; },
+          formatNoMatches: function () { return words.noMatches; }
+        } : {
           formatNoMatches: function () { return words.commaSeparated; }
         });
       }
