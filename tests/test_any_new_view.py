@@ -5,21 +5,17 @@ new app and put through the same checks as every registered view."""
 from __future__ import annotations
 
 import csv
-import importlib
 import io
-import sys
-import textwrap
 from datetime import date
 
 import pytest
 from sqlalchemy import select
 
-from admin_app import create_app
 from admin_app.choices import AuditAction, Role
 from admin_app.extensions import db
 from admin_app.models import AuditEvent
 
-from .conftest import AdminClient
+from .throwaway import throwaway_view
 from .view_checks import (
     anonymous_is_sent_to_login,
     forged_delete_is_refused,
@@ -70,27 +66,9 @@ VIEWS = '''
 def gadgets(app, tmp_path):
     """(the new app, the view class, the model), the model's table made in the
     suite's database and dropped afterwards."""
-    package = tmp_path / PACKAGE
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "models.py").write_text(textwrap.dedent(MODELS))
-    (package / "views.py").write_text(textwrap.dedent(VIEWS))
-    sys.path.insert(0, str(tmp_path))
-    models = importlib.import_module(f"{PACKAGE}.models")
-    views = importlib.import_module(f"{PACKAGE}.views")
-    models.Base.metadata.create_all(db.engine)
-    new_app = create_app({key: app.config[key] for key in (
-        "TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "WTF_CSRF_ENABLED")})
-    new_app.test_client_class = AdminClient
-    new_app.extensions["admin"][0].add_view(views.GadgetView())
-    try:
-        yield new_app, views.GadgetView, models.Gadget
-    finally:
-        db.session.rollback()
-        models.Base.metadata.drop_all(db.engine)
-        sys.path.remove(str(tmp_path))
-        for name in [n for n in sys.modules if n.startswith(PACKAGE)]:
-            del sys.modules[name]
+    with throwaway_view(app, tmp_path, PACKAGE, MODELS, VIEWS, "GadgetView") as (
+            new_app, models, view_class):
+        yield new_app, view_class, models.Gadget
 
 
 def _client(new_app, users, role=None):

@@ -4,19 +4,14 @@ language and nothing saved; never as a server error. Shown on a new view whose
 model has such rules, registered on a new app as a developer would add one."""
 from __future__ import annotations
 
-import importlib
-import sys
-import textwrap
-
 import pytest
 from sqlalchemy import select
 
-from admin_app import create_app
 from admin_app.choices import Role
 from admin_app.extensions import db
 
-from ..conftest import AdminClient
 from ..pages import form_errors
+from ..throwaway import throwaway_view
 
 PACKAGE = "throwaway_gizmos"
 MODELS = '''
@@ -64,27 +59,9 @@ TAKEN = {
 
 @pytest.fixture
 def gizmos(app, tmp_path, users):
-    package = tmp_path / PACKAGE
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "models.py").write_text(textwrap.dedent(MODELS))
-    (package / "views.py").write_text(textwrap.dedent(VIEWS))
-    sys.path.insert(0, str(tmp_path))
-    models = importlib.import_module(f"{PACKAGE}.models")
-    views = importlib.import_module(f"{PACKAGE}.views")
-    models.Base.metadata.create_all(db.engine)
-    new_app = create_app({key: app.config[key] for key in (
-        "TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "WTF_CSRF_ENABLED")})
-    new_app.test_client_class = AdminClient
-    new_app.extensions["admin"][0].add_view(views.GizmoView())
-    try:
+    with throwaway_view(app, tmp_path, PACKAGE, MODELS, VIEWS, "GizmoView") as (
+            new_app, models, _view):
         yield new_app, models.Gizmo
-    finally:
-        db.session.rollback()
-        models.Base.metadata.drop_all(db.engine)
-        sys.path.remove(str(tmp_path))
-        for name in [n for n in sys.modules if n.startswith(PACKAGE)]:
-            del sys.modules[name]
 
 
 def _client(new_app, user, language):
