@@ -56,6 +56,20 @@ class AdminClient(FlaskClient):
     user = None
 
 
+def admins_by_language(app, users, password_hash) -> dict:
+    """{"en": client, "es": client}: the suite's admin and a Spanish-reading admin, logged in."""
+    spanish = AdminUser(email="lectora@example.com", name="Lectora", role=Role.ADMIN,
+                        password_hash=password_hash, language="es", active=True)
+    db.session.add(spanish)
+    db.session.commit()
+    clients = {}
+    for language, user in (("en", users[Role.ADMIN]), ("es", spanish)):
+        client = app.test_client()
+        assert client.login(user, TEST_PASSWORD).status_code == 302
+        clients[language] = client
+    return clients
+
+
 def _fresh_schema(app) -> None:
     with app.app_context():
         if db.engine.dialect.name == "postgresql":

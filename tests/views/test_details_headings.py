@@ -7,12 +7,10 @@ from datetime import datetime
 
 import pytest
 
-from admin_app.choices import Role
 from admin_app.extensions import db
-from admin_app.models import AdminUser
 from admin_app.services import ledger
 
-from ..conftest import TEST_PASSWORD
+from ..conftest import admins_by_language
 from ..pages import detail_rows, get_page, text
 
 LANGUAGES = ("en", "es")
@@ -22,16 +20,7 @@ SIDE_NOTES = re.compile(r"<(small|span|a)\b.*?</\1>", re.S)
 
 @pytest.fixture
 def readers(app, users, password_hash):
-    spanish = AdminUser(email="lectora@example.com", name="Lectora", role=Role.ADMIN,
-                        password_hash=password_hash, language="es", active=True)
-    db.session.add(spanish)
-    db.session.commit()
-    clients = {}
-    for language, user in (("en", users[Role.ADMIN]), ("es", spanish)):
-        client = app.test_client()
-        assert client.login(user, TEST_PASSWORD).status_code == 302
-        clients[language] = client
-    return clients
+    return admins_by_language(app, users, password_hash)
 
 
 @pytest.fixture

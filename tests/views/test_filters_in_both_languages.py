@@ -15,13 +15,13 @@ from babel.dates import format_skeleton
 from flask import current_app
 
 from admin_app import filters
-from admin_app.choices import OrderStatus, Role
+from admin_app.choices import OrderStatus
 from admin_app.extensions import db
-from admin_app.models import AdminUser, Customer, Order
+from admin_app.models import Customer, Order
 from admin_app.services.seed import seed
 from admin_app.views import VIEWS
 
-from ..conftest import TEST_PASSWORD
+from ..conftest import admins_by_language
 from ..pages import flashes, get_page, listed_ids
 
 FILTERED_VIEWS = [view for view in VIEWS if view.column_filters]
@@ -40,16 +40,7 @@ def readers(app, users, make, password_hash):
     db.session.commit()
     make.invoice(make.customer(account_limit_minor=100_000), amount_minor=5_000,
                  number=900_001)
-    spanish = AdminUser(email="lectora@example.com", name="Lectora", role=Role.ADMIN,
-                        password_hash=password_hash, language="es", active=True)
-    db.session.add(spanish)
-    db.session.commit()
-    clients = {}
-    for language, user in (("en", users[Role.ADMIN]), ("es", spanish)):
-        client = app.test_client()
-        assert client.login(user, TEST_PASSWORD).status_code == 302
-        clients[language] = client
-    return clients
+    return admins_by_language(app, users, password_hash)
 
 
 def _filter_groups(page: str) -> dict:
