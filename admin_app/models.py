@@ -162,9 +162,6 @@ class AdminUser(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return bool(self.active)
 
-    def has_role(self, role: str) -> bool:
-        return Role.rank(self.role) >= Role.rank(role)
-
     def __str__(self) -> str:
         return self.name or self.email
 
