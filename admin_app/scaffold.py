@@ -18,7 +18,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import RelationshipProperty
 
 from .extensions import db
-from .views.base import COMMON_LABELS
+from .views.conventions import COMMON_LABELS
 
 # Kept by the code, never typed or shown: not listed, searched or edited.
 INTERNAL_COLUMNS = {"search_text", "sort_name", "password_hash", "idempotency_key"}

@@ -10,7 +10,8 @@ from ..extensions import db
 from ..filters import DateRangeFilter, LiveChoiceFilter
 from ..models import AdminUser, AuditEvent
 from ..services import audit, permissions
-from .base import ADMINISTRATION, COMMON_LABELS, BaseModelView
+from .base import ADMINISTRATION, BaseModelView
+from .conventions import COMMON_LABELS
 from .stored_values import current_record, model_named, record_link, shown, view_of
 
 

@@ -19,7 +19,7 @@ from ..choices import Choices
 from ..extensions import db
 from ..services import audit
 from ..services.countries import country_name
-from .base import LIST_TYPE_FORMATTERS, formatter_by_name
+from .formatting import LIST_TYPE_FORMATTERS, formatter_by_name
 
 EMPTY = "—"
 
