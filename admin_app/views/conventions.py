@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length
 
 from ..filters import ChoiceFilter
 from ..forms import EmailAddressField, LocaleDateField, PhoneField, strip_text
+from ..storable import python_type
 from .formatting import choice_badge, formatter_by_name
 
 # Labels of columns that many models share, declared once.
@@ -35,15 +36,8 @@ COMMON_LABELS = {
 PHONE_HINT = _l("With the country code, for example +34 600 111 222.")
 
 
-def _python_type(column):
-    try:
-        return column.type.python_type
-    except NotImplementedError:
-        return None
-
-
 def _is_text(column) -> bool:
-    return _python_type(column) is str
+    return python_type(column) is str
 
 
 class ModelConventions:
@@ -92,7 +86,7 @@ class ModelConventions:
                 if not column.nullable:
                     field_args.setdefault("validators", [DataRequired()])
         # Days are picked in the calendar or typed the user's way (22/11/2026).
-        overrides = {c.key: LocaleDateField for c in columns if _python_type(c) is date}
+        overrides = {c.key: LocaleDateField for c in columns if python_type(c) is date}
         # Long free text (models.long_text) is a text area, with the Length(max=n) check
         # (and maxlength attribute) Flask-Admin gives String(n) fields it builds itself.
         for column in columns:
