@@ -13,7 +13,7 @@ from flask_admin.model.fields import AjaxSelectField
 from flask_babel import gettext as _
 from sqlalchemy import and_, text
 
-from ..extensions import db
+from ..database import dialect
 from ..models import Searchable
 from ..services import search
 from ..storable import python_type, whole_number
@@ -62,9 +62,8 @@ class ExistingRecordLoader(QueryAjaxModelLoader):
         term = " ".join(search.words(term)[:search.MAX_WORDS])
         if not issubclass(self.model, Searchable):
             return super().get_list(term, offset, limit)
-        dialect = db.session.get_bind().dialect.name
         phone = typed_phone(term) if "phone" in self.model.search_fields else None
-        query = self.get_query().filter(search.matches(self.model, term, phone, dialect))
+        query = self.get_query().filter(search.matches(self.model, term, phone, dialect()))
         if self.filters:
             table = self.model.__tablename__.lower()
             query = query.filter(and_(*(text(f"{table}.{value}") for value in self.filters)))

@@ -10,7 +10,7 @@ from flask_admin.contrib.sqla.tools import parse_like_term
 from flask_babel import gettext as _
 from sqlalchemy import Unicode, and_, cast, false, or_, select
 
-from ..extensions import db
+from ..database import dialect
 from ..models import Searchable
 from ..services import search as search_service
 
@@ -45,13 +45,13 @@ def _to_one(relation) -> bool:
         and len(prop.local_remote_pairs) == 1
 
 
-def related_matches(path, search: str, phone_digits: str | None, dialect: str):
+def related_matches(path, search: str, phone_digits: str | None, database: str):
     """The rows whose record at the end of ``path`` the search finds through that
     record's index: ``customer_id IN (SELECT id FROM customers WHERE <indexed
     match>)``, one IN per relation on the way; no join, no row read to decide."""
     target = path[-1].property.mapper.class_
     ids = select(_remote(path[-1])).where(
-        search_service.matches(target, search, phone_digits, dialect)).correlate(None)
+        search_service.matches(target, search, phone_digits, database)).correlate(None)
     for outer, inner in reversed(list(pairwise(path))):
         ids = select(_remote(outer)).where(_local(inner).in_(ids)).correlate(None)
     return _local(path[0]).in_(ids)
@@ -91,11 +91,10 @@ class SearchBox:
         (any Searchable record a declared path leads to) its index finds; or, for a
         phone typed the way people write it ('600 11 12', '0034 600...'), those digits
         in the phone column."""
-        dialect = db.session.get_bind().dialect.name
         if issubclass(self.model, Searchable):
             # Indexed: a million rows are searched without reading each of them.
             return query, joins, search_service.matches(
-                self.model, search, self.phone_digits(search), dialect)
+                self.model, search, self.phone_digits(search), dialect())
         plain, indexed = self._search_ways()
         ways = []
         if plain:
@@ -103,7 +102,7 @@ class SearchBox:
             ways.append(every_word)
         for path, has_phone in indexed.items():
             digits = typed_phone(search) if has_phone else None
-            ways.append(related_matches(path, search, digits, dialect))
+            ways.append(related_matches(path, search, digits, dialect()))
         digits = self.phone_digits(search)
         if digits:
             ways.append(self.model.phone.like(f"%{digits}%"))
