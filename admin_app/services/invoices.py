@@ -27,6 +27,7 @@ writes nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from flask import current_app
@@ -210,6 +211,28 @@ def mark_paid(invoice: Invoice, *, actor) -> Invoice:
 def void(invoice: Invoice, *, actor) -> Invoice:
     """Cancel an unpaid invoice; its number stays taken."""
     return _change_status(invoice, InvoiceStatus.VOID, actor=actor)
+
+
+def mark_each_paid(invoice_ids: Iterable[int], *, actor) -> int:
+    """Mark these invoices paid, all or none (a refusal leaves every one as it was,
+    once the caller rolls back). Returns how many there were."""
+    return _change_each(invoice_ids, InvoiceStatus.PAID, actor=actor)
+
+
+def void_each(invoice_ids: Iterable[int], *, actor) -> int:
+    """Void these invoices, all or none. Returns how many there were."""
+    return _change_each(invoice_ids, InvoiceStatus.VOID, actor=actor)
+
+
+def _change_each(invoice_ids: Iterable[int], status: str, *, actor) -> int:
+    # In id order, so two people acting on overlapping selections lock alike and
+    # never wait on each other in a circle.
+    chosen = sorted(set(invoice_ids))
+    found = db.session.scalars(select(Invoice).where(Invoice.id.in_(chosen))
+                               .order_by(Invoice.id)).all()
+    for invoice in found:
+        _change_status(invoice, status, actor=actor)
+    return len(found)
 
 
 def _change_status(invoice: Invoice, status: str, *, actor) -> Invoice:
