@@ -15,8 +15,10 @@ from ..i18n import money, number
 from ..models import Customer, Order
 from ..services import orders
 from ..services.outlets import outlet_choices
-from .base import BaseModelView, name_with_blacklist_marker, typed_phone
+from .base import BaseModelView
 from .changes import committed_or_refused
+from .formatting import name_with_blacklist_marker
+from .searching import typed_phone
 
 
 def buyer_link(view, context, model, name):
