@@ -35,6 +35,8 @@ from flask_babel import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from .config import default_currency
+
 TRANSLATIONS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "translations"))
 LANGUAGE_COOKIE = "lang"
 # Each language named in itself, as a switcher shows it.
@@ -72,7 +74,7 @@ def money(amount_minor: int | None, currency: str | None = None) -> str:
     """Minor units shown as the user's locale writes money: €12,345.50 / 12.345,50 €."""
     if amount_minor is None:
         return ""
-    currency = currency or current_app.config["CURRENCY"]
+    currency = currency or default_currency()
     # Decimal arithmetic keeps cents exact; never a float.
     return format_currency(Decimal(amount_minor).scaleb(-2), currency, locale=locale(),
                            group_separator=_grouped(abs(amount_minor) // 100))
@@ -92,7 +94,7 @@ def compact_number(value: int) -> str:
 
 def compact_money(amount_minor: int, currency: str | None = None) -> str:
     """An amount on a chart's axis: €12K / 12 mil €."""
-    currency = currency or current_app.config["CURRENCY"]
+    currency = currency or default_currency()
     return format_compact_currency(Decimal(amount_minor).scaleb(-2), currency,
                                    locale=locale(), fraction_digits=1)
 

@@ -17,9 +17,9 @@ from babel.numbers import (
     list_currencies,
     parse_decimal,
 )
-from flask import current_app
 from flask_babel import gettext as _
 
+from ..config import default_currency
 from .errors import ValidationError
 
 # Far above any real amount, far below what a BIGINT column holds.
@@ -46,7 +46,7 @@ def parse_money(text: str | None, locale: Locale | str, currency: str | None = N
     text, anything that is not a number, a currency other than ``currency`` ("$5",
     "5 USD" for euros: never read as euros), or more than two decimals. Never a float.
     """
-    currency = (currency or current_app.config["CURRENCY"]).upper()
+    currency = (currency or default_currency()).upper()
     locale = Locale.parse(locale)
     # NFKC turns no-break spaces (as Babel writes "12,50 €") into plain spaces and
     # the typographic minus into "-".

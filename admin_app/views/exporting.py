@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from operator import attrgetter
 
-from flask import Response, current_app, request, stream_with_context
+from flask import Response, request, stream_with_context
 from flask_admin import expose
 from flask_admin.tools import rec_getattr
 from flask_babel import gettext as _
@@ -19,6 +19,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 
 from ..choices import AuditAction
+from ..config import default_currency
 from ..extensions import db
 from ..services import audit, exports
 
@@ -54,11 +55,11 @@ class StreamingExport:
         # How to read each column is decided once, not for each of a million rows.
         readers = [self.cell_reader(name) for name, _label in self._export_columns]
         money = bool(self._money_columns())
-        default_currency = current_app.config["CURRENCY"]
+        currency = default_currency()
         for model in query.yield_per(BATCH_ROWS):
             row = [read(model) for read in readers]
             if money:
-                row.append(getattr(model, "currency", None) or default_currency)
+                row.append(getattr(model, "currency", None) or currency)
             yield row
 
     def cell_reader(self, name: str):
