@@ -29,13 +29,6 @@ from ..storable import record_ids
 from .base import BaseModelView, needs
 from .changes import committed_or_refused
 
-CUSTOMER_FILTER_ARG = "flt0_customer_id_equals"
-
-
-def customer_invoices_url(customer_id: int) -> str:
-    """The list of one customer's on-account sales (for links from the customer page)."""
-    return url_for("invoices.index_view", **{CUSTOMER_FILTER_ARG: customer_id})
-
 
 def _number(view, context, model, name):
     return str(model)
