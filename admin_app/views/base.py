@@ -10,6 +10,7 @@ from flask import abort, current_app, flash, g, has_request_context, redirect, r
 from flask_admin.contrib.sqla import ModelView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.exc import DataError, IntegrityError
@@ -58,7 +59,8 @@ def refuse_request(object_type: str | None = None):
 class ProtectedView:
     """Only logged-in, active admin users whose role allows ``required_capability``."""
 
-    required_capability = permissions.VIEW
+    required_capability: str = permissions.VIEW
+    """The capability a role needs to open the view at all."""
 
     def is_accessible(self) -> bool:
         return permissions.can(current_user, self.required_capability)
@@ -72,36 +74,99 @@ class ProtectedView:
 class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, BulkDelete,
                     AllMatching, StreamingExport, ImportPages, LargeLists, NamedSuccessMessages,
                     ModelView):
-    """Declarations with safe defaults; permissions follow the role table."""
+    """Declarations with safe defaults; permissions follow the role table.
 
+    A view module sets the options below that differ, plus Flask-Admin's own
+    (columns, search, filters, forms); the hooks after them are the base's."""
+
+    # -- what the view is: each view module declares these ------------------------
+    model_class: type | None = None
+    """The model whose records the view lists, shows and edits."""
+
+    menu_name: str | LazyString | None = None
+    """The view's entry in the menu, in the reader's language."""
+
+    view_url: str | None = None
+    """Its address under /admin/ ("customers"), also its endpoint."""
+
+    menu_category: str | LazyString | None = None
+    """The menu group it sits in (MARKET, ADMINISTRATION), or None for the top row."""
+
+    record_nouns: tuple[str | LazyString, str | LazyString] = (_l("record"), _l("records"))
+    """What one and several of its records are called ("Delete 3 customers?")."""
+
+    # -- who may do what (see services.permissions) -------------------------------
+    create_capability: str = permissions.EDIT
+    """The capability a role needs to create records here."""
+
+    edit_capability: str = permissions.EDIT
+    """The capability a role needs to edit records here."""
+
+    delete_capability: str = permissions.DELETE
+    """The capability a role needs to delete records here."""
+
+    export_capability: str = permissions.EXPORT
+    """The capability a role needs to export the list."""
+
+    allow_create: bool = True
+    """False turns creating off for every role."""
+
+    allow_edit: bool = True
+    """False turns editing off for every role."""
+
+    allow_delete: bool = True
+    """False turns deleting off for every role."""
+
+    action_capabilities: dict[str, str] = {}
+    """Bulk actions and row buttons that need more than seeing: name -> capability."""
+
+    capability_row_actions: tuple = ()
+    """Extra row buttons as (capability, action), each shown only to roles with it."""
+
+    ENDPOINT_FLAGS: dict[str, str] = {
+        "create_view": "can_create",
+        "edit_view": "can_edit",
+        "ajax_update": "can_edit",
+        "delete_view": "can_delete",
+        "export": "can_export",
+    }
+    """Which flag each endpoint needs: a forged request for a hidden button gets 403."""
+
+    # -- Flask-Admin's options, with this admin's defaults ---------------------------
     form_base_class = SecureForm
-    list_template = "admin/model_list.html"  # adds the Import button where a view imports
-    details_template = "admin/model_details.html"  # adds the record's History for admins
-    can_view_details = True
-    can_set_page_size = True
-    page_size = 20
-    details_modal = False
-    column_display_pk = False
-    named_filter_urls = True  # stable, readable filter URLs (names taken in English at start-up)
+    """Every form carries a CSRF token."""
 
-    # Which capability each kind of change needs (see services.permissions).
-    create_capability = permissions.EDIT
-    edit_capability = permissions.EDIT
-    delete_capability = permissions.DELETE
-    export_capability = permissions.EXPORT
+    list_template: str = "admin/model_list.html"
+    """The list, with the Import button where a view imports."""
+
+    details_template: str = "admin/model_details.html"
+    """The details page, with the record's History for admins."""
+
+    can_view_details: bool = True
+    """Every record has a details page."""
+
+    details_modal: bool = False
+    """Details open as a page of their own (one URL to share)."""
+
+    can_set_page_size: bool = True
+    """The reader may ask for longer pages."""
+
+    page_size: int = 20
+    """Rows per page unless the reader asks for more."""
+
+    column_display_pk: bool = False
+    """Internal ids stay out of lists."""
+
+    named_filter_urls: bool = True
+    """Stable, readable filter URLs (names taken in English at start-up)."""
 
     column_type_formatters = LIST_TYPE_FORMATTERS
+    """Values shown by type in lists: yes/no badges, dates and numbers the reader's way."""
+
     column_type_formatters_detail = LIST_TYPE_FORMATTERS
+    """The same on details pages."""
 
-    # What one and several of the view's records are called ("Delete 3 customers?").
-    record_nouns = (_l("record"), _l("records"))
-
-    # Each view module declares these four, and the columns.
-    model_class: type | None = None
-    menu_name = None
-    view_url: str | None = None
-    menu_category = None
-
+    # -- hooks ------------------------------------------------------------------------
     def __init__(self):
         check_view(type(self), self.model_class)  # a typo fails the start-up, named
         self._apply_model_conventions(self.model_class)
@@ -136,15 +201,6 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
     def can_export(self) -> bool:
         return self._allowed(self.export_capability)
 
-    # Which flag each endpoint needs: a forged request for a hidden button gets 403.
-    ENDPOINT_FLAGS = {
-        "create_view": "can_create",
-        "edit_view": "can_edit",
-        "ajax_update": "can_edit",
-        "delete_view": "can_delete",
-        "export": "can_export",
-    }
-
     def _handle_view(self, name, **kwargs):
         response = super()._handle_view(name, **kwargs)
         if response is not None:
@@ -163,11 +219,6 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
 
     def refuse(self):
         refuse_request(self.model.__name__)
-
-    # Bulk actions and row buttons that need more than seeing: name -> capability.
-    action_capabilities: dict[str, str] = {}
-    # Extra row buttons, each shown only to roles with its capability.
-    capability_row_actions: tuple = ()
 
     def is_action_allowed(self, name: str) -> bool:
         capability = self.action_capabilities.get(name)
@@ -192,11 +243,6 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
             if self._allowed(permissions.ADMINISTER):
                 kwargs.update(history_of(self, model))
         return super().render(template, **kwargs)
-
-    # A view turns a kind of change off for everyone with these.
-    allow_create = True
-    allow_edit = True
-    allow_delete = True
 
     def get_one(self, id):
         # ?id=abc or an id past 2^63 is a record that does not exist, not a 500.
