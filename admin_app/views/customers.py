@@ -22,17 +22,13 @@ from ..forms import CountryField, SecureForm
 from ..i18n import money, number
 from ..models import Customer, CustomerGroup, OfferEvent
 from ..services import customers, ledger, permissions
-from ..services.countries import country_choices, country_name
+from ..services.countries import country_choices
 from ..services.groups import group_choices
 from ..storable import whole_number
 from . import ledger_pages
 from .base import BaseModelView, needs
 from .changes import committed_or_refused
 from .formatting import blacklist_marker, name_with_blacklist_marker
-
-
-def _country(view, context, model, name):
-    return country_name(model.country)
 
 
 def _group(view, context, model, name):
@@ -106,10 +102,8 @@ class CustomerView(BaseModelView):
         "channel": _l("Channel"),
         "account_limit_minor": _l("Account limit"),
     }
-    column_formatters = {"full_name": name_with_blacklist_marker, "country": _country,
-                         "group": _group}
-    column_formatters_detail = {"country": _country, "is_blacklisted": blacklist_marker,
-                                "group": _group}
+    column_formatters = {"full_name": name_with_blacklist_marker, "group": _group}
+    column_formatters_detail = {"is_blacklisted": blacklist_marker, "group": _group}
 
     form_columns = (
         "first_name", "surname", "email", "phone", "postcode", "country", "birthday",

@@ -22,6 +22,7 @@ from ..services import import_rejects, imports, permissions
 from ..services.csv_files import encoding_name
 from ..services.errors import DomainError
 from ..services.permissions import needs
+from . import stored_values
 from .changes import committed_or_refused
 
 RECENT_BATCHES = 10
@@ -99,11 +100,15 @@ class ImportPages:
             except DomainError as error:
                 flash(str(error), "error")
         return self.render("admin/import_preview.html", batch=batch, plan=plan,
-                           shown=imports.shown_value, limit=imports.SHOWN_ROWS,
+                           shown=self._shown_as_stored, limit=imports.SHOWN_ROWS,
                            sample=imports.new_rows_sample(plan, imports.SAMPLE_ROWS)
                            if plan else None, encoding_name=encoding_name,
                            rejected=import_rejects.listed(batch.rejected_rows),
                            rejected_lines=import_rejects.lines(batch.rejected_rows))
+
+    def _shown_as_stored(self, kind, name: str, value):
+        """A value the import reads (or finds), as the record's own pages show it."""
+        return stored_values.shown(self.admin, kind.model.__name__, name, value)
 
     @expose("/import/<int:batch_id>/rejected.csv")
     @needs(permissions.MANAGE)
