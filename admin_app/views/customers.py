@@ -9,6 +9,7 @@ from flask_babel import ngettext
 from wtforms import HiddenField, SelectField
 from wtforms.validators import InputRequired
 
+from ..changes import committed_or_refused
 from ..choices import OfferEventKind
 from ..extensions import db
 from ..filters import (
@@ -27,7 +28,6 @@ from ..services.groups import group_choices
 from ..storable import whole_number
 from . import ledger_pages
 from .base import BaseModelView, needs
-from .changes import committed_or_refused
 from .formatting import blacklist_marker, name_with_blacklist_marker
 
 

@@ -14,6 +14,7 @@ from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField
 
+from ..changes import committed_or_refused
 from ..choices import ImportStatus
 from ..extensions import db
 from ..forms import SecureForm
@@ -23,7 +24,6 @@ from ..services.csv_files import encoding_name
 from ..services.errors import DomainError
 from ..services.permissions import needs
 from . import stored_values
-from .changes import committed_or_refused
 
 RECENT_BATCHES = 10
 

@@ -18,6 +18,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from wtforms.validators import DataRequired, InputRequired, Optional
 
+from ..changes import committed_or_refused
 from ..extensions import db
 from ..filters import DateRangeFilter
 from ..forms import LocaleDateField, MoneyField
@@ -27,7 +28,6 @@ from ..services.errors import DomainError
 from ..services.invoice_pdf import pdf_filename, render_invoice_pdf
 from ..storable import record_ids
 from .base import BaseModelView, needs
-from .changes import committed_or_refused
 
 
 def _number(view, context, model, name):

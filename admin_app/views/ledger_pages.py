@@ -16,11 +16,11 @@ from flask_login import current_user
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ..changes import committed_or_refused
 from ..forms import LocaleDateField, MoneyField, PointsField, SecureForm, strip_text
 from ..i18n import money
 from ..models import Customer, Wallet
 from ..services import invoices, ledger
-from .changes import committed_or_refused
 
 TEMPLATE = "admin/money_form.html"
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from ..changes import committed_or_refused
 from ..choices import OrderStatus
 from ..extensions import db
 from ..filters import DateRangeFilter, IntegerEqualFilter, LiveMultiChoiceFilter
@@ -16,7 +17,6 @@ from ..models import Customer, Order
 from ..services import orders
 from ..services.outlets import outlet_choices
 from .base import BaseModelView
-from .changes import committed_or_refused
 from .formatting import name_with_blacklist_marker
 from .searching import typed_phone
 

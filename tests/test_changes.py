@@ -6,11 +6,11 @@ from flask import g, get_flashed_messages
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from admin_app.changes import committed_or_refused
 from admin_app.extensions import db
 from admin_app.models import CustomerGroup
 from admin_app.services import ledger
 from admin_app.services.errors import DomainError
-from admin_app.views.changes import committed_or_refused
 
 
 def group_names() -> list[str]:

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from flask import flash
 
-from ..extensions import db
-from ..services.errors import DomainError
+from .extensions import db
+from .services.errors import DomainError
 
 
 @dataclass
