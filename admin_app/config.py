@@ -48,7 +48,6 @@ class Config:
 
     ADMIN_NAME = "Backoffice"
     SHARE_LINK_MAX_AGE = 24 * 3600  # seconds a wallet share link stays valid
-    PAGE_SIZE = 20
     LIST_EXACT_COUNT = 100_000  # lists count rows exactly up to this; past it, estimates
     SEARCH_EXACT_COUNT = 1_000  # and searches up to this
     DASHBOARD_MAX_AGE = 300  # seconds the home page's figures are kept before recomputing

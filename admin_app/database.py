@@ -12,8 +12,8 @@ from .services import search
 
 def configure_engines(app: Flask) -> None:
     with app.app_context():
-        engine = db.engine
-    if engine.dialect.name == "sqlite":
+        engine, kind = db.engine, dialect()
+    if kind == "sqlite":
         cache_kib = app.config["SQLITE_CACHE_MB"] * 1024
         event.listen(engine, "connect",
                      lambda connection, _record: _sqlite_pragmas(connection, cache_kib))
@@ -32,8 +32,9 @@ def _sqlite_pragmas(dbapi_connection, cache_kib: int) -> None:
     cursor.close()
 
 
-def is_sqlite() -> bool:
-    return db.engine.dialect.name == "sqlite"
+def dialect() -> str:
+    """The kind of database the session talks to: "sqlite" or "postgresql"."""
+    return db.session.get_bind().dialect.name
 
 
 def lock_row(model, row_id: int):
@@ -43,7 +44,7 @@ def lock_row(model, row_id: int):
     that changes nothing takes its database write lock first (writers queue
     behind it, readers go on), and the row is read after that.
     """
-    if db.session.get_bind().dialect.name == "sqlite":
+    if dialect() == "sqlite":
         # Columns with an onupdate default are named too, so that nothing changes.
         unchanged = {c.key: c for c in model.__table__.columns if c.onupdate or c.primary_key}
         db.session.execute(
@@ -63,7 +64,7 @@ def reserve_ids(table, count: int) -> list[int]:
     of the transaction, so nobody else inserts after the largest id is read."""
     if count <= 0:
         return []
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect() == "postgresql":
         return list(db.session.scalars(text(
             f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
             "FROM generate_series(1, :n)"), {"n": count}))
@@ -84,7 +85,7 @@ def table_grew(table, rows: int) -> None:
     statistics now, not when autovacuum comes by: planned on the old figures
     (a near-empty table), looking those rows up again reads the whole table
     each time. SQLite's plans for such lookups do not depend on statistics."""
-    if rows >= 1_000 and db.session.get_bind().dialect.name == "postgresql":
+    if rows >= 1_000 and dialect() == "postgresql":
         db.session.execute(text(f"ANALYZE {table.name}"))
 
 
@@ -95,7 +96,7 @@ def collect_then_sort():
     and testing each row. A search's matches often sit together in that order
     (a surname in a list by name), where such a walk reads hundreds of
     thousands of rows to fill one page. SQLite already plans it this way."""
-    if db.session.get_bind().dialect.name != "postgresql":
+    if dialect() != "postgresql":
         yield
         return
     db.session.execute(text("SET LOCAL enable_indexscan = off"))
@@ -112,7 +113,7 @@ def bulk_load(tables: list[str]):
     instead of a B-tree insert per row), then rebuild their FTS5 search tables.
     Unique indexes stay, so duplicates are still refused as they come.
     PostgreSQL: nothing changes."""
-    if db.session.get_bind().dialect.name != "sqlite":
+    if dialect() != "sqlite":
         yield
         return
     names = ", ".join(f"'{table}'" for table in tables)

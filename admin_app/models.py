@@ -123,9 +123,23 @@ def choice_column(choices, length: int, **kwargs):
     """A short string column limited to the values of a ``Choices`` set.
 
     The set is kept in ``info`` so views label values and filters offer them,
-    and a CHECK constraint (added below for every such column) guards the database.
+    and a CHECK constraint (added as its model is mapped) guards the database.
     """
     return mapped_column(String(length), info={"choices": choices}, **kwargs)
+
+
+@event.listens_for(db.Model, "after_mapper_constructed", propagate=True)
+def _check_choice_columns(mapper, model) -> None:
+    # On every model as it is mapped, wherever it is defined: a CHECK constraint
+    # per choice column of its table ("ck_<table>_<column>_valid").
+    if mapper.single:
+        return  # single-table inheritance: the parent's mapper did the table
+    table = mapper.local_table
+    for column in table.columns:
+        choices = column.info.get("choices")
+        if choices is not None:
+            table.append_constraint(
+                CheckConstraint(choices.check_sql(column.name), name=f"{column.name}_valid"))
 
 
 def long_text(length: int) -> String:
@@ -167,9 +181,6 @@ class AdminUser(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return bool(self.active)
-
-    def has_role(self, role: str) -> bool:
-        return Role.rank(self.role) >= Role.rank(role)
 
     def __str__(self) -> str:
         return self.name or self.email
@@ -726,19 +737,6 @@ CustomerGroup.customers_count = column_property(
     .correlate_except(Customer).scalar_subquery(),
     deferred=True,
 )
-
-
-def _add_choice_constraints() -> None:
-    for table in db.metadata.tables.values():
-        for column in table.columns:
-            choices = column.info.get("choices")
-            if choices is not None:
-                table.append_constraint(
-                    CheckConstraint(choices.check_sql(column.name), name=f"{column.name}_valid")
-                )
-
-
-_add_choice_constraints()
 
 
 class DashboardSnapshot(db.Model):

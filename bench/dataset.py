@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:
 import flask_migrate  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from admin_app.database import bulk_load  # noqa: E402
+from admin_app.database import bulk_load, dialect  # noqa: E402
 from admin_app.extensions import db  # noqa: E402
 from admin_app.models import (  # noqa: E402
     AdminUser,
@@ -80,7 +80,7 @@ def ensure_statistics(after_seeding: bool) -> None:
     if not after_seeding and _has_statistics():
         return
     started = time.perf_counter()
-    if db.engine.dialect.name == "postgresql":
+    if dialect() == "postgresql":
         # VACUUM too (outside a transaction): a bulk load leaves the visibility map
         # empty, and index-only scans need it, as autovacuum keeps it on a live database.
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -96,7 +96,7 @@ def ensure_statistics(after_seeding: bool) -> None:
 
 def _has_statistics() -> bool:
     with db.engine.connect() as connection:
-        if db.engine.dialect.name == "sqlite":
+        if dialect() == "sqlite":
             table = connection.scalar(text(
                 "SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'"))
             return bool(table) and bool(connection.scalar(text(

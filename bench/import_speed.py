@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from admin_app import create_app
+from admin_app.database import dialect
 from admin_app.extensions import db
 from admin_app.services import imports
 
@@ -77,7 +78,7 @@ def _remove_sqlite_files(url: str) -> None:
 
 
 def _empty_and_migrate() -> None:
-    if db.engine.dialect.name == "postgresql":
+    if dialect() == "postgresql":
         with db.engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))

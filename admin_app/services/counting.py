@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, text
 
+from ..database import dialect
 from ..extensions import db
 
 
@@ -74,13 +75,13 @@ def exact_count(query, key) -> int:
 
 def estimated_rows(table: str) -> int | None:
     """The table's size as the database's statistics last saw it, or None."""
-    dialect = db.session.get_bind().dialect.name
+    kind = dialect()
     value = None
-    if dialect == "postgresql":
+    if kind == "postgresql":
         # reltuples: kept by autovacuum and ANALYZE; negative until first analysed.
         value = db.session.scalar(text(
             "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table})
-    elif dialect == "sqlite" and db.session.scalar(text(
+    elif kind == "sqlite" and db.session.scalar(text(
             "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")):
         # Written by ANALYZE and PRAGMA optimize: each row starts with the row count.
         stat = db.session.scalar(text(

@@ -9,6 +9,7 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import charset_normalizer
@@ -59,9 +60,18 @@ class Table:
 
 def read_csv(data: bytes, *, max_bytes: int, max_rows: int) -> Table:
     """The table in ``data``; raises FileRefused if the file cannot be used as a whole."""
+    text, encoding = _text(data, max_bytes)
+    delimiter = _guess_delimiter(text)
+    records = _records(text, delimiter)
+    headers = _header(records)
+    rows = _rows(records, len(headers), max_rows)
+    return Table(headers=headers, rows=rows, encoding=encoding, delimiter=delimiter)
+
+
+def _text(data: bytes, max_bytes: int) -> tuple[str, str]:
+    """The file's text and the name of its encoding, or FileRefused."""
     if not data:
-        raise FileRefused(_l("The file is empty. Check that you chose the right file and "
-                             "upload it again."))
+        raise _empty()
     # Checked before decoding, so a huge upload costs nothing more.
     if len(data) > max_bytes:
         raise FileRefused(_("The file is larger than %(limit)s. Split it into smaller files "
@@ -70,20 +80,22 @@ def read_csv(data: bytes, *, max_bytes: int, max_rows: int) -> Table:
     # Some tools add a second byte order mark; it is never part of the header.
     text = text.lstrip("\ufeff")
     if not text.strip():
-        raise FileRefused(_l("The file is empty. Check that you chose the right file and "
-                             "upload it again."))
-    delimiter = _guess_delimiter(text)
+        raise _empty()
+    return text, encoding
+
+
+def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """Each record of the file, read as it is asked for: the line it starts on and its
+    cells, cleaned. Raises FileRefused at the first record that cannot be read."""
     # newline="" hands csv every physical line with its ending, so line_num counts
     # the lines of the file whether they end in CRLF, LF or CR.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    headers: list[str] | None = None
-    rows: list[Row] = []
     while True:
         line = reader.line_num + 1
         try:
             cells = next(reader)
         except StopIteration:
-            break
+            return
         except csv.Error as error:
             # csv's own limit on a cell (field_size_limit) says nothing of quotes.
             if str(error).startswith("field larger than field limit"):
@@ -93,25 +105,32 @@ def read_csv(data: bytes, *, max_bytes: int, max_rows: int) -> Table:
         # UTF-16 text and are never real data.
         if any("\x00" in cell for cell in cells):
             raise _bad_line(line)
-        cells = [_clean(cell) for cell in cells]
-        if headers is None:
-            if not "".join(cells):
-                if len(cells) <= 1:
-                    continue  # a blank line before the header
-                raise _no_header()
-            headers = cells
-            continue
+        yield line, [_clean(cell) for cell in cells]
+
+
+def _header(records: Iterator[tuple[int, list[str]]]) -> list[str]:
+    """The first record with a value: the column names. Blank lines may come before it;
+    a record of several blank cells may not."""
+    for _line, cells in records:
+        if "".join(cells):
+            return cells
+        if len(cells) > 1:
+            raise _no_header()
+    raise _no_header()  # only blank cells, such as a lone ""
+
+
+def _rows(records: Iterator[tuple[int, list[str]]], width: int, max_rows: int) -> list[Row]:
+    """The records after the header, blank ones skipped, each padded or cut to ``width``."""
+    rows: list[Row] = []
+    for line, cells in records:
         if not "".join(cells):
             continue
         if len(rows) == max_rows:
             # Stop here: the rest of the file is not parsed.
             raise FileRefused(_("The file has more than %(limit)s rows; split it and import "
                                 "each part.", limit=max_rows))
-        width = len(headers)
         rows.append(Row(line=line, values=(cells + [""] * width)[:width]))
-    if headers is None:  # only blank cells, such as a lone ""
-        raise _no_header()
-    return Table(headers=headers, rows=rows, encoding=encoding, delimiter=delimiter)
+    return rows
 
 
 def normalise_header(text: str) -> str:
@@ -215,6 +234,11 @@ def _guess_delimiter(text: str) -> str:
 def _clean(cell: str) -> str:
     # One newline style inside multi-line cells, whatever the file used.
     return cell.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _empty() -> FileRefused:
+    return FileRefused(_l("The file is empty. Check that you chose the right file and "
+                          "upload it again."))
 
 
 def _no_header() -> FileRefused:

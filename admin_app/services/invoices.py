@@ -36,7 +36,7 @@ from sqlalchemy import event, func, select, text
 
 from ..choices import InvoiceStatus
 from ..config import default_currency
-from ..database import lock_row
+from ..database import dialect, lock_row
 from ..extensions import db
 from ..i18n import money
 from ..models import Address, Customer, Invoice, Order, utcnow
@@ -259,7 +259,7 @@ def _lock_customer(customer: Customer) -> Customer:
 
 def _next_number() -> int:
     """The number after the highest ever issued; see the module docstring for the lock."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect() == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                            {"key": NUMBERING_LOCK_KEY})
     return db.session.execute(select(func.coalesce(func.max(Invoice.number), 0))).scalar_one() + 1

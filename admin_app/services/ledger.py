@@ -34,7 +34,6 @@ from .errors import DomainError
 # A movement bigger than this is refused as a probable typo (one million in major units).
 MAX_MOVEMENT_MINOR = 100_000_000
 MAX_POINTS = 10_000_000
-CREDIT_KINDS = (WalletTxKind.TOP_UP, WalletTxKind.REFUND, WalletTxKind.ADJUSTMENT)
 
 
 class LedgerError(DomainError):

@@ -4,13 +4,15 @@ The same ``seed`` gives the same people, amounts and codes. Every cached figure
 is consistent with its rows: a wallet's balance is the sum of its
 transactions, a customer's balance the sum of their active wallets, points the
 sum of their loyalty transactions, sales value and order count those of their
-orders. Rows are built in Python and inserted in chunks (executemany), which
-reaches a million customers in minutes.
+orders. Rows are built in Python, one small builder per entity drawing from
+one random source in a fixed order, and inserted in chunks (executemany),
+which reaches a million customers in minutes.
 """
 from __future__ import annotations
 
 import random
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -29,6 +31,7 @@ from ..choices import (
     WalletStatus,
     WalletTxKind,
 )
+from ..database import dialect
 from ..extensions import db
 from ..models import (
     WALLET_CODE_ALPHABET,
@@ -56,6 +59,9 @@ CHUNK = 5_000
 # What a seed writes in chunks, parents before children.
 CHUNKED_MODELS = (Customer, Guest, Order, OrderLine, Wallet, WalletTransaction,
                   LoyaltyTransaction, Invoice, Address, WishlistItem, OfferEvent)
+# The tables whose ids a seed hands out itself (see _Run.next_id).
+NUMBERED_MODELS = (Customer, Guest, Wallet, WalletTransaction, Order, OrderLine,
+                   LoyaltyTransaction, Invoice, BlacklistEntry)
 # The tables a seed fills in bulk (see database.bulk_load).
 SEEDED_TABLES = [model.__tablename__ for model in (*CHUNKED_MODELS, BlacklistEntry)]
 
@@ -111,6 +117,14 @@ OFFERS = (
     ("Summer sale preview", "Early access to the summer sale"),
     ("Refer a friend", "Credit for both when a friend signs up"),
 )
+# Code, kind, value and whether wallets may carry it; EXPIRED... codes have expired.
+DISCOUNT_CODES = (
+    ("WELCOME10", "percent", 10, True), ("VIP20", "percent", 20, True),
+    ("STAFF30", "percent", 30, False), ("GIFT5", "fixed", 500, True),
+    ("GIFT10", "fixed", 1000, True), ("SUMMER15", "percent", 15, False),
+    ("BDAY20", "percent", 20, True), ("STUDENT10", "percent", 10, False),
+    ("CORP25", "fixed", 2500, False), ("EXPIRED5", "percent", 5, True),
+)
 # Stored in English, shown in the reader's language (choices.MovementReason).
 TOP_UP_REASONS = ("Gift card sale", "Refund as store credit", "Campaign credit",
                   "Goodwill gesture", "Returned item")
@@ -149,7 +163,7 @@ def spanish_mobile(number: int) -> str:
 class _Writer:
     """Buffers rows per table and writes them in chunks."""
 
-    def __init__(self, report: SeedReport, on_chunk=None) -> None:
+    def __init__(self, report: SeedReport, on_chunk: Callable[[], None] | None = None) -> None:
         self.buffers: dict[type[IdModel], list[dict]] = {}
         self.report = report
         self.on_chunk = on_chunk
@@ -168,217 +182,253 @@ class _Writer:
                 self.report.add(m.__tablename__, len(rows))
                 rows.clear()
 
+    def flush_chunk(self) -> None:
+        """Everything buffered, parents before children, then the caller's ``on_chunk``."""
+        for model in CHUNKED_MODELS:
+            self.flush(model)
+        if self.on_chunk is not None:
+            self.on_chunk()
+
+
+@dataclass
+class _Run:
+    """What the builders of one seed share. Every random draw comes from ``rng`` in
+    a fixed order, so the same seed number gives the same rows."""
+
+    rng: random.Random
+    now: datetime
+    out: _Writer
+    next_ids: dict[type[IdModel], int]
+    next_invoice_number: int
+    invoice_terms: dict
+    group_ids: list[int]
+    outlet_ids: list[int]
+    wallet_discount_ids: list[int]  # discount codes available in wallet
+    offer_ids: list[int]
+    tx_per_wallet: int
+    wallets_per_customer: float
+    blacklisted_phones: list[str] = field(default_factory=list)
+
+    def next_id(self, model: type[IdModel]) -> int:
+        value = self.next_ids[model]
+        self.next_ids[model] += 1
+        return value
+
+    def invoice_number(self) -> int:
+        value = self.next_invoice_number
+        self.next_invoice_number += 1
+        return value
+
+    def date_after(self, start: datetime) -> datetime:
+        """A random day from ``start`` up to now, at the same time of day."""
+        return start + timedelta(days=self.rng.randint(0, max(0, (self.now - start).days)))
+
+
+def seed(customers: int, *, seed: int = 42, today: date | None = None,
+         tx_per_wallet: int = 3, wallets_per_customer: float = 0.5,
+         on_chunk: Callable[[], None] | None = None) -> SeedReport:
+    """Add ``customers`` customers and their related data. The caller commits.
+
+    Customers hold ``wallets_per_customer`` wallets on average (0.5: half hold
+    one), each with ``tx_per_wallet`` movements; a tenth as many guests, and a
+    fiftieth as many unsold gift wallets, come with them.
+
+    ``on_chunk`` (e.g. ``db.session.commit``) runs after each written chunk, so a
+    large seed keeps the database's journal small.
+    """
+    today = today or date.today()
+    report = SeedReport()
+    _reference_rows(today, report)
+    run = _start(seed, today, _Writer(report, on_chunk), tx_per_wallet, wallets_per_customer)
+    first_customer = run.next_ids[Customer]
+
+    _in_chunks(run, customers, _customer)
+    _in_chunks(run, max(1, customers // 10), _guest)
+    for _ in range(max(1, customers // 50)):
+        _wallet(run, None, run.now - timedelta(days=90))  # unsold gift wallets
+    run.out.flush_chunk()
+    # Small data sets still show a blacklisted customer.
+    _blacklist(run, spanish_mobile(first_customer) if customers else None)
+    run.out.flush()
+    _sync_sequences()
+    return report
+
+
+def _start(seed: int, today: date, out: _Writer, tx_per_wallet: int,
+           wallets_per_customer: float) -> _Run:
+    """A seed's shared state: the ids after the rows already there, the reference rows."""
+    return _Run(
+        rng=random.Random(seed),
+        now=datetime.combine(today, datetime.min.time()) + timedelta(hours=12),
+        out=out,
+        next_ids={model: _next_id(model) for model in NUMBERED_MODELS},
+        next_invoice_number=(db.session.scalar(select(func.max(Invoice.number))) or 0) + 1,
+        invoice_terms=invoices.issue_terms(),
+        group_ids=_ids(CustomerGroup.id),
+        outlet_ids=_ids(Outlet.id),
+        wallet_discount_ids=_ids(DiscountCode.id, DiscountCode.available_in_wallet),
+        offer_ids=_ids(Offer.id),
+        tx_per_wallet=tx_per_wallet,
+        wallets_per_customer=wallets_per_customer,
+    )
+
+
+def _ids(column, *where) -> list[int]:
+    return list(db.session.scalars(select(column).where(*where).order_by(column)))
+
 
 def _next_id(model: type[IdModel]) -> int:
     return (db.session.scalar(select(func.max(model.id))) or 0) + 1
 
 
-def seed(customers: int, *, seed: int = 42, today: date | None = None,
-         tx_per_wallet: int = 3, wallets_per_customer: float = 0.5,
-         on_chunk=None) -> SeedReport:
-    """Add ``customers`` customers and their related data. The caller commits.
-
-    Customers hold ``wallets_per_customer`` wallets on average (0.5: half hold
-    one), each with ``tx_per_wallet`` movements.
-
-    ``on_chunk`` (e.g. ``db.session.commit``) runs after each written chunk, so a
-    large seed keeps the database's journal small.
-    """
-    rng = random.Random(seed)
-    today = today or date.today()
-    now = datetime.combine(today, datetime.min.time()) + timedelta(hours=12)
-    report = SeedReport()
-    out = _Writer(report, on_chunk)
-
-    group_ids = _ensure_reference_rows(rng, today, report)
-    outlet_ids = list(db.session.scalars(select(Outlet.id).order_by(Outlet.id)))
-    wallet_codes = list(db.session.scalars(
-        select(DiscountCode.id).where(DiscountCode.available_in_wallet).order_by(DiscountCode.id)
-    ))
-    offer_ids = list(db.session.scalars(select(Offer.id).order_by(Offer.id)))
-
-    ids = {m: _next_id(m) for m in (Customer, Guest, Wallet, WalletTransaction, Order,
-                                   OrderLine, LoyaltyTransaction, Invoice, BlacklistEntry)}
-    invoice_number = (db.session.scalar(select(func.max(Invoice.number))) or 0) + 1
-    terms = invoices.issue_terms()
-    guests = max(1, customers // 10)
-    first_customer = ids[Customer]
-    blacklisted_phones: list[str] = []
-
-    for offset in range(customers):
-        cid = first_customer + offset
-        first = rng.choice(FIRST_NAMES)
-        surname = rng.choice(SURNAMES)
-        city, postal_prefix, country = rng.choice(CITIES)
-        created = now - timedelta(days=rng.randint(0, 3 * 365), minutes=rng.randint(0, 1439))
-        loyalty = rng.random() < 0.6
-        phone = spanish_mobile(cid) if rng.random() < 0.85 else None
-        if phone and rng.random() < 0.004:
-            blacklisted_phones.append(phone)
-        customer: dict[str, Any] = {
-            "id": cid,
-            "first_name": first,
-            "surname": surname,
-            "email": (f"{_ascii(first)}.{_ascii(surname)}{cid}@example.com"
-                      if rng.random() < 0.95 else None),
-            "phone": phone,
-            "postcode": f"{postal_prefix}{rng.randint(0, 999):03d}",
-            "country": country,
-            "birthday": date(1940, 1, 1) + timedelta(days=rng.randint(0, 365 * 65)),
-            "card_number": f"LC{cid:010d}" if loyalty else None,
-            "group_id": rng.choice(group_ids) if rng.random() < 0.35 else None,
-            "marketing_opt_in": rng.random() < 0.5,
-            "loyalty_member": loyalty,
-            "notes": None,
-            "language": Language.ES if rng.random() < 0.7 else Language.EN,
-            "channel": Channel.ONLINE if rng.random() < 0.4 else Channel.IN_STORE,
-            "created_at": created,
-            "updated_at": created,
-            "account_limit_minor": (rng.choice((50_000, 100_000, 250_000))
-                                    if rng.random() < 0.03 else None),
-        }
-
-        # Orders and lines.
-        sales = orders = 0
-        order_ids = []
-        for _ in range(rng.choices((0, 1, 2, 3, 5), weights=(30, 30, 20, 12, 8))[0]):
-            oid = ids[Order]
-            ids[Order] += 1
-            status = rng.choices(OrderStatus.values(), weights=(5, 20, 10, 55, 6, 4))[0]
-            total = 0
-            for _ in range(rng.randint(1, 3)):
-                product, sku, price = rng.choice(PRODUCTS)
-                quantity = rng.randint(1, 3)
-                total += quantity * price
-                out.add(OrderLine, {"id": ids[OrderLine], "order_id": oid, "product": product,
-                                    "sku": sku, "quantity": quantity, "unit_price_minor": price})
-                ids[OrderLine] += 1
-            when = created + timedelta(days=rng.randint(0, max(0, (now - created).days)))
-            out.add(Order, {
-                "id": oid, "sale_code": f"S{oid:09d}", "customer_id": cid, "guest_id": None,
-                "outlet_id": rng.choice(outlet_ids), "status": status, "total_minor": total,
-                "order_type": rng.choice((OrderType.IN_STORE, OrderType.ONLINE, OrderType.PHONE)),
-                "currency": "EUR", "created_at": min(when, now),
-            })
-            order_ids.append((oid, total, min(when, now)))
-            if status not in (OrderStatus.CANCELLED, OrderStatus.RETURNED):
-                sales += total
-                orders += 1
-        customer["sales_value_minor"] = sales
-        customer["orders_count"] = orders
-
-        # Loyalty points: earned on purchases, sometimes redeemed.
-        points = 0
-        if loyalty:
-            for _ in range(rng.randint(0, 4)):
-                earned = rng.randint(10, 400)
-                points += earned
-                out.add(LoyaltyTransaction, _loyalty_row(ids, cid, earned, points,
-                        LoyaltyTxKind.EARNED, "Purchase", created, now, rng))
-            if points > 50 and rng.random() < 0.3:
-                redeemed = rng.randint(1, points)
-                points -= redeemed
-                out.add(LoyaltyTransaction, _loyalty_row(ids, cid, -redeemed, points,
-                        LoyaltyTxKind.REDEEMED, "Reward", created, now, rng))
-        customer["loyalty_points"] = points
-
-        # Wallets with their ledgers.
-        balance = 0
-        for _ in range(_wallet_count(rng, wallets_per_customer)):
-            wallet_balance, status = _seed_wallet(out, ids, rng, cid, outlet_ids, wallet_codes,
-                                                  created, now, tx_per_wallet)
-            if status == WalletStatus.ACTIVE:
-                balance += wallet_balance
-        customer["balance_minor"] = balance
-
-        # A default address for some, and for every buyer on account: an invoice states
-        # the buyer's billing address.
-        buys_on_account = bool(customer["account_limit_minor"] and order_ids)
-        address = None
-        if rng.random() < 0.4 or buys_on_account:
-            street = rng.choice(STREETS)
-            address = {"customer_id": cid, "line1": f"{rng.randint(1, 200)} {street}",
-                       "line2": None, "city": city, "postcode": customer["postcode"],
-                       "country": country, "is_default": True}
-            out.add(Address, address)
-
-        # On-account invoices for customers with a limit, issued as the service issues them.
-        if buys_on_account:
-            oid, total, when = order_ids[0]
-            status = rng.choice((InvoiceStatus.UNPAID, InvoiceStatus.PAID))
-            if total > customer["account_limit_minor"]:
-                status = InvoiceStatus.PAID  # unpaid on account never passes the limit
-            out.add(Invoice, {
-                "id": ids[Invoice], "number": invoice_number, "customer_id": cid, "order_id": oid,
-                "amount_minor": max(total, 100), "issued_on": when.date(),
-                "due_on": when.date() + timedelta(days=30), "status": status,
-                **terms, **invoices.billing_details(
-                    f"{first} {surname}", None, Address(**address) if address else None),
-            })
-            ids[Invoice] += 1
-            invoice_number += 1
-
-        if rng.random() < 0.15:
-            product, sku, _price = rng.choice(PRODUCTS)
-            out.add(WishlistItem, {"customer_id": cid, "product": product, "sku": sku,
-                                   "created_at": created})
-        if offer_ids and rng.random() < 0.2:
-            out.add(OfferEvent, {"offer_id": rng.choice(offer_ids), "customer_id": cid,
-                                 "kind": rng.choice(OfferEventKind.values()),
-                                 "occurred_at": created + timedelta(days=rng.randint(0, 30))})
-        customer.update(Customer.derived_fields(customer))  # bulk inserts skip model events
-        out.add(Customer, customer)
+def _in_chunks(run: _Run, count: int, build: Callable[[_Run], None]) -> None:
+    """``build`` ``count`` times, writing the buffered rows after every CHUNK."""
+    for offset in range(count):
+        build(run)
         if offset % CHUNK == CHUNK - 1:
-            # Parents before children: flush in dependency order.
-            _flush_in_order(out)
+            run.out.flush_chunk()
 
-    for offset in range(guests):
-        gid = ids[Guest]
-        ids[Guest] += 1
-        first, surname = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
-        created = now - timedelta(days=rng.randint(0, 3 * 365))
-        phone = spanish_mobile(50_000_000 + gid) if rng.random() < 0.8 else None
-        if phone and rng.random() < 0.01:
-            blacklisted_phones.append(phone)
-        guest = {"id": gid, "name": f"{first} {surname}",
-                 "email": f"guest{gid}@example.net" if rng.random() < 0.8 else None,
-                 "phone": phone, "created_at": created}
-        out.add(Guest, {**guest, **Guest.derived_fields(guest)})
-        for _ in range(rng.randint(0, 2)):
-            oid = ids[Order]
-            ids[Order] += 1
-            product, sku, price = rng.choice(PRODUCTS)
-            out.add(Order, {"id": oid, "sale_code": f"S{oid:09d}", "customer_id": None,
-                            "guest_id": gid, "outlet_id": rng.choice(outlet_ids),
-                            "status": rng.choice(OrderStatus.values()), "total_minor": price,
-                            "order_type": OrderType.ONLINE, "currency": "EUR",
-                            "created_at": created})
-            out.add(OrderLine, {"id": ids[OrderLine], "order_id": oid, "product": product,
-                                "sku": sku, "quantity": 1, "unit_price_minor": price})
-            ids[OrderLine] += 1
-        if offset % CHUNK == CHUNK - 1:
-            _flush_in_order(out)
 
-    # Unsold gift wallets: no customer yet.
-    for _ in range(max(1, customers // 50)):
-        _seed_wallet(out, ids, rng, None, outlet_ids, wallet_codes, now - timedelta(days=90),
-                     now, tx_per_wallet)
+# Customers and what they hold.
 
-    _flush_in_order(out)
-    if not blacklisted_phones and customers:
-        # Small data sets still show a blacklisted customer.
-        blacklisted_phones.append(spanish_mobile(first_customer))
-    existing = set(db.session.scalars(select(BlacklistEntry.phone)))
-    for phone in dict.fromkeys(blacklisted_phones):
-        if phone not in existing:
-            out.add(BlacklistEntry, {"id": ids[BlacklistEntry], "phone": phone,
-                                     "reason": rng.choice(BlacklistReason.values()),
-                                     "note": None, "added_by_id": None,
-                                     "created_at": now - timedelta(days=rng.randint(0, 365))})
-            ids[BlacklistEntry] += 1
-    out.flush()
-    _sync_sequences()
-    return report
+def _customer(run: _Run) -> None:
+    """A customer with their orders, points, wallets, address, invoice, wishlist
+    and offers; each cached figure is computed from the rows written with it."""
+    customer, city = _customer_row(run, run.next_id(Customer))
+    orders = _customer_orders(run, customer)
+    customer["loyalty_points"] = _loyalty(run, customer)
+    customer["balance_minor"] = _customer_wallets(run, customer)
+    # An invoice states the buyer's billing address: every buyer on account has one.
+    buys_on_account = bool(customer["account_limit_minor"] and orders)
+    address = _address(run, customer, city, always=buys_on_account)
+    if buys_on_account:
+        _invoice(run, customer, orders[0], address)
+    _wishlist_item(run, customer)
+    _offer_event(run, customer)
+    customer.update(Customer.derived_fields(customer))  # bulk inserts skip model events
+    run.out.add(Customer, customer)
+
+
+def _customer_row(run: _Run, cid: int) -> tuple[dict[str, Any], str]:
+    """The customer's own row (figures still to come) and the city they live in."""
+    rng = run.rng
+    first = rng.choice(FIRST_NAMES)
+    surname = rng.choice(SURNAMES)
+    city, postal_prefix, country = rng.choice(CITIES)
+    created = run.now - timedelta(days=rng.randint(0, 3 * 365), minutes=rng.randint(0, 1439))
+    loyalty = rng.random() < 0.6
+    phone = spanish_mobile(cid) if rng.random() < 0.85 else None
+    if phone and rng.random() < 0.004:
+        run.blacklisted_phones.append(phone)
+    return {
+        "id": cid,
+        "first_name": first,
+        "surname": surname,
+        "email": (f"{_ascii(first)}.{_ascii(surname)}{cid}@example.com"
+                  if rng.random() < 0.95 else None),
+        "phone": phone,
+        "postcode": f"{postal_prefix}{rng.randint(0, 999):03d}",
+        "country": country,
+        "birthday": date(1940, 1, 1) + timedelta(days=rng.randint(0, 365 * 65)),
+        "card_number": f"LC{cid:010d}" if loyalty else None,
+        "group_id": rng.choice(run.group_ids) if rng.random() < 0.35 else None,
+        "marketing_opt_in": rng.random() < 0.5,
+        "loyalty_member": loyalty,
+        "notes": None,
+        "language": Language.ES if rng.random() < 0.7 else Language.EN,
+        "channel": Channel.ONLINE if rng.random() < 0.4 else Channel.IN_STORE,
+        "created_at": created,
+        "updated_at": created,
+        "account_limit_minor": (rng.choice((50_000, 100_000, 250_000))
+                                if rng.random() < 0.03 else None),
+    }, city
+
+
+def _customer_orders(run: _Run, customer: dict[str, Any]) -> list[tuple[int, int, datetime]]:
+    """The customer's orders, as (id, total, date); sets their sales value and order
+    count from the orders neither cancelled nor returned."""
+    rng = run.rng
+    placed = []
+    customer["sales_value_minor"] = customer["orders_count"] = 0
+    for _ in range(rng.choices((0, 1, 2, 3, 5), weights=(30, 30, 20, 12, 8))[0]):
+        oid = run.next_id(Order)
+        status = rng.choices(OrderStatus.values(), weights=(5, 20, 10, 55, 6, 4))[0]
+        total = _order_lines(run, oid)
+        when = run.date_after(customer["created_at"])
+        outlet_id = rng.choice(run.outlet_ids)
+        order_type = rng.choice((OrderType.IN_STORE, OrderType.ONLINE, OrderType.PHONE))
+        run.out.add(Order, _order_row(oid, (customer["id"], None), outlet_id, status, total,
+                                      order_type, when))
+        placed.append((oid, total, when))
+        if status not in (OrderStatus.CANCELLED, OrderStatus.RETURNED):
+            customer["sales_value_minor"] += total
+            customer["orders_count"] += 1
+    return placed
+
+
+def _order_row(oid: int, buyer: tuple[int | None, int | None], outlet_id: int, status: str,
+               total: int, order_type: str, created_at: datetime) -> dict[str, Any]:
+    """An order's row; ``buyer`` is (customer id, guest id), one of them None."""
+    customer_id, guest_id = buyer
+    return {"id": oid, "sale_code": f"S{oid:09d}", "customer_id": customer_id,
+            "guest_id": guest_id, "outlet_id": outlet_id, "status": status,
+            "total_minor": total, "order_type": order_type, "currency": "EUR",
+            "created_at": created_at}
+
+
+def _order_lines(run: _Run, oid: int) -> int:
+    """One to three lines of an order; returns their total."""
+    total = 0
+    for _ in range(run.rng.randint(1, 3)):
+        product, sku, price = run.rng.choice(PRODUCTS)
+        quantity = run.rng.randint(1, 3)
+        total += quantity * price
+        _order_line(run, oid, product, sku, quantity, price)
+    return total
+
+
+def _order_line(run: _Run, oid: int, product: str, sku: str, quantity: int,
+                price: int) -> None:
+    run.out.add(OrderLine, {"id": run.next_id(OrderLine), "order_id": oid, "product": product,
+                            "sku": sku, "quantity": quantity, "unit_price_minor": price})
+
+
+def _loyalty(run: _Run, customer: dict[str, Any]) -> int:
+    """A member's points movements: earned on purchases, sometimes redeemed. Returns
+    the points they leave."""
+    if not customer["loyalty_member"]:
+        return 0
+    rng = run.rng
+    points = 0
+    for _ in range(rng.randint(0, 4)):
+        earned = rng.randint(10, 400)
+        points += earned
+        _points_movement(run, customer, earned, points, LoyaltyTxKind.EARNED, "Purchase")
+    if points > 50 and rng.random() < 0.3:
+        redeemed = rng.randint(1, points)
+        points -= redeemed
+        _points_movement(run, customer, -redeemed, points, LoyaltyTxKind.REDEEMED, "Reward")
+    return points
+
+
+def _points_movement(run: _Run, customer: dict[str, Any], points: int, balance_after: int,
+                     kind: str, reason: str) -> None:
+    tx_id = run.next_id(LoyaltyTransaction)
+    run.out.add(LoyaltyTransaction, {
+        "id": tx_id, "customer_id": customer["id"], "points": points,
+        "balance_after": balance_after, "kind": kind, "reason": reason, "actor_id": None,
+        "idempotency_key": f"seed-l-{tx_id}", "created_at": run.date_after(customer["created_at"]),
+    })
+
+
+def _customer_wallets(run: _Run, customer: dict[str, Any]) -> int:
+    """The customer's wallets; returns their balance (that of the active ones)."""
+    balance = 0
+    for _ in range(_wallet_count(run.rng, run.wallets_per_customer)):
+        wallet_balance, status = _wallet(run, customer["id"], customer["created_at"])
+        if status == WalletStatus.ACTIVE:
+            balance += wallet_balance
+    return balance
 
 
 def _wallet_count(rng: random.Random, average: float) -> int:
@@ -387,110 +437,188 @@ def _wallet_count(rng: random.Random, average: float) -> int:
     return whole + (1 if rng.random() < average - whole else 0)
 
 
-def _flush_in_order(out: _Writer) -> None:
-    for model in CHUNKED_MODELS:
-        out.flush(model)
-    if out.on_chunk is not None:
-        out.on_chunk()
+def _address(run: _Run, customer: dict[str, Any], city: str, *,
+             always: bool) -> dict[str, Any] | None:
+    """A default address for some customers (every one when ``always``)."""
+    rng = run.rng
+    if not (rng.random() < 0.4 or always):
+        return None
+    street = rng.choice(STREETS)
+    address = {"customer_id": customer["id"], "line1": f"{rng.randint(1, 200)} {street}",
+               "line2": None, "city": city, "postcode": customer["postcode"],
+               "country": customer["country"], "is_default": True}
+    run.out.add(Address, address)
+    return address
 
 
-def _loyalty_row(ids, cid, points, balance_after, kind, reason, created, now, rng) -> dict:
-    row = {"id": ids[LoyaltyTransaction], "customer_id": cid, "points": points,
-           "balance_after": balance_after, "kind": kind, "reason": reason, "actor_id": None,
-           "idempotency_key": f"seed-l-{ids[LoyaltyTransaction]}",
-           "created_at": created + timedelta(days=rng.randint(0, max(0, (now - created).days)))}
-    ids[LoyaltyTransaction] += 1
-    return row
+def _invoice(run: _Run, customer: dict[str, Any], order: tuple[int, int, datetime],
+             address: dict[str, Any] | None) -> None:
+    """An on-account invoice for ``order``, issued as the invoices service issues one."""
+    oid, total, when = order
+    status = run.rng.choice((InvoiceStatus.UNPAID, InvoiceStatus.PAID))
+    if total > customer["account_limit_minor"]:
+        status = InvoiceStatus.PAID  # unpaid on account never passes the limit
+    buyer = f"{customer['first_name']} {customer['surname']}"
+    run.out.add(Invoice, {
+        "id": run.next_id(Invoice), "number": run.invoice_number(), "customer_id": customer["id"],
+        "order_id": oid, "amount_minor": max(total, 100), "issued_on": when.date(),
+        "due_on": when.date() + timedelta(days=30), "status": status, **run.invoice_terms,
+        **invoices.billing_details(buyer, None, Address(**address) if address else None),
+    })
 
 
-def _seed_wallet(out, ids, rng, customer_id, outlet_ids, discount_ids, created, now,
-                 tx_per_wallet) -> tuple[int, str]:
-    wid = ids[Wallet]
-    ids[Wallet] += 1
-    outlet = rng.choice(outlet_ids)
+def _wishlist_item(run: _Run, customer: dict[str, Any]) -> None:
+    if run.rng.random() < 0.15:
+        product, sku, _price = run.rng.choice(PRODUCTS)
+        run.out.add(WishlistItem, {"customer_id": customer["id"], "product": product,
+                                   "sku": sku, "created_at": customer["created_at"]})
+
+
+def _offer_event(run: _Run, customer: dict[str, Any]) -> None:
+    rng = run.rng
+    if run.offer_ids and rng.random() < 0.2:
+        run.out.add(OfferEvent, {
+            "offer_id": rng.choice(run.offer_ids), "customer_id": customer["id"],
+            "kind": rng.choice(OfferEventKind.values()),
+            "occurred_at": customer["created_at"] + timedelta(days=rng.randint(0, 30))})
+
+
+# Wallets and their ledgers.
+
+def _wallet(run: _Run, customer_id: int | None, created: datetime) -> tuple[int, str]:
+    """A wallet (unsold when ``customer_id`` is None) with its movements; returns its
+    balance and status."""
+    rng = run.rng
+    wid = run.next_id(Wallet)
+    outlet = rng.choice(run.outlet_ids)
     status = WalletStatus.BLOCKED if rng.random() < 0.05 else WalletStatus.ACTIVE
-    balance = 0
-    when = created
-    span = max(1, (now - created).days)
-    for index in range(tx_per_wallet):
-        when = min(now, when + timedelta(days=rng.randint(0, max(1, span // tx_per_wallet))))
-        if index == 0 or balance == 0 or rng.random() < 0.55:
-            amount = rng.choice((1000, 2000, 2500, 5000, 10000)) + rng.randint(0, 99)
-            kind = WalletTxKind.TOP_UP
-            reason = rng.choice(TOP_UP_REASONS)
-        else:
-            amount = -rng.randint(1, balance)
-            kind = WalletTxKind.PAYMENT
-            reason = "Purchase"
-        balance += amount
-        out.add(WalletTransaction, {
-            "id": ids[WalletTransaction], "wallet_id": wid, "amount_minor": amount,
-            "balance_after_minor": balance, "kind": kind, "reason": reason,
-            "credit_expires_on": None, "outlet_id": outlet, "order_id": None, "actor_id": None,
-            "customer_notified": False, "idempotency_key": f"seed-w-{ids[WalletTransaction]}",
-            "created_at": when,
-        })
-        ids[WalletTransaction] += 1
+    balance, last_used = _wallet_movements(run, wid, outlet, created)
+    discount_ids = run.wallet_discount_ids
     sale = created.date()
-    out.add(Wallet, {
+    run.out.add(Wallet, {
         "id": wid, "wallet_code": wallet_code_for(wid), "customer_id": customer_id,
         "outlet_id": outlet, "status": status,
         "discount_code_id": (rng.choice(discount_ids)
                              if discount_ids and rng.random() < 0.2 else None),
         "is_store_credit": False, "sale_date": sale, "expires_on": sale + timedelta(days=730),
-        "created_at": created, "last_used_at": when if tx_per_wallet else None,
-        "last_used_outlet_id": outlet if tx_per_wallet else None, "balance_minor": balance,
+        "created_at": created, "last_used_at": last_used if run.tx_per_wallet else None,
+        "last_used_outlet_id": outlet if run.tx_per_wallet else None, "balance_minor": balance,
         "currency": "EUR",
     })
     return balance, status
 
 
-def _ensure_reference_rows(rng: random.Random, today: date, report: SeedReport) -> list[int]:
-    """Groups, outlets, discount codes and offers: created once, reused after."""
-    if not db.session.scalar(select(func.count(CustomerGroup.id))):
-        db.session.execute(insert(CustomerGroup), [
-            {"name": name, "description": description} for name, description in GROUPS])
-        report.add("customer_groups", len(GROUPS))
-    if not db.session.scalar(select(func.count(Outlet.id))):
-        db.session.execute(insert(Outlet), [
-            {"code": code, "name": name, "channel": channel, "city": city}
-            for code, name, channel, city in OUTLETS])
-        report.add("outlets", len(OUTLETS))
-    if not db.session.scalar(select(func.count(DiscountCode.id))):
-        codes = []
-        for code, kind, value, in_wallet in (
-            ("WELCOME10", "percent", 10, True), ("VIP20", "percent", 20, True),
-            ("STAFF30", "percent", 30, False), ("GIFT5", "fixed", 500, True),
-            ("GIFT10", "fixed", 1000, True), ("SUMMER15", "percent", 15, False),
-            ("BDAY20", "percent", 20, True), ("STUDENT10", "percent", 10, False),
-            ("CORP25", "fixed", 2500, False), ("EXPIRED5", "percent", 5, True),
-        ):
-            expired = code.startswith("EXPIRED")
-            codes.append({
-                "code": code, "description": f"{code.title()} discount", "kind": kind,
-                "value": value, "currency": "EUR", "active": not expired,
-                "valid_from": today - timedelta(days=365),
-                "valid_until": (today - timedelta(days=1) if expired
-                                else today + timedelta(days=365)),
-                "available_in_wallet": in_wallet,
-            })
-        db.session.execute(insert(DiscountCode), codes)
-        report.add("discount_codes", len(codes))
-    if not db.session.scalar(select(func.count(Offer.id))):
-        db.session.execute(insert(Offer), [
-            {"title": title, "description": description,
-             "valid_from": today - timedelta(days=60), "valid_until": today + timedelta(days=60)}
-            for title, description in OFFERS])
-        report.add("offers", len(OFFERS))
-    return list(db.session.scalars(select(CustomerGroup.id).order_by(CustomerGroup.id)))
+def _wallet_movements(run: _Run, wid: int, outlet: int,
+                      created: datetime) -> tuple[int, datetime]:
+    """Top-ups and payments, spread from ``created`` to now, never below zero; returns
+    the balance they leave and the date of the last one."""
+    rng = run.rng
+    balance = 0
+    when = created
+    # Days between movements: up to an equal share of the wallet's life so far.
+    step = max(1, max(1, (run.now - created).days) // max(1, run.tx_per_wallet))
+    for index in range(run.tx_per_wallet):
+        when = min(run.now, when + timedelta(days=rng.randint(0, step)))
+        if index == 0 or balance == 0 or rng.random() < 0.55:
+            amount = rng.choice((1000, 2000, 2500, 5000, 10000)) + rng.randint(0, 99)
+            kind, reason = WalletTxKind.TOP_UP, rng.choice(TOP_UP_REASONS)
+        else:
+            amount = -rng.randint(1, balance)
+            kind, reason = WalletTxKind.PAYMENT, "Purchase"
+        balance += amount
+        tx_id = run.next_id(WalletTransaction)
+        run.out.add(WalletTransaction, {
+            "id": tx_id, "wallet_id": wid, "amount_minor": amount,
+            "balance_after_minor": balance, "kind": kind, "reason": reason,
+            "credit_expires_on": None, "outlet_id": outlet, "order_id": None, "actor_id": None,
+            "customer_notified": False, "idempotency_key": f"seed-w-{tx_id}",
+            "created_at": when,
+        })
+    return balance, when
+
+
+# Guests and the blacklist.
+
+def _guest(run: _Run) -> None:
+    """A guest, with up to two orders of one item."""
+    rng = run.rng
+    gid = run.next_id(Guest)
+    first, surname = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
+    created = run.now - timedelta(days=rng.randint(0, 3 * 365))
+    phone = spanish_mobile(50_000_000 + gid) if rng.random() < 0.8 else None
+    if phone and rng.random() < 0.01:
+        run.blacklisted_phones.append(phone)
+    guest = {"id": gid, "name": f"{first} {surname}",
+             "email": f"guest{gid}@example.net" if rng.random() < 0.8 else None,
+             "phone": phone, "created_at": created}
+    run.out.add(Guest, {**guest, **Guest.derived_fields(guest)})
+    for _ in range(rng.randint(0, 2)):
+        oid = run.next_id(Order)
+        product, sku, price = rng.choice(PRODUCTS)
+        outlet_id = rng.choice(run.outlet_ids)
+        status = rng.choice(OrderStatus.values())
+        run.out.add(Order, _order_row(oid, (None, gid), outlet_id, status, price,
+                                      OrderType.ONLINE, created))
+        _order_line(run, oid, product, sku, 1, price)
+
+
+def _blacklist(run: _Run, fallback: str | None) -> None:
+    """The phones drawn for the blacklist (``fallback`` when none was), once each."""
+    rng = run.rng
+    phones = run.blacklisted_phones or ([fallback] if fallback else [])
+    existing = set(db.session.scalars(select(BlacklistEntry.phone)))
+    for phone in dict.fromkeys(phones):
+        if phone not in existing:
+            run.out.add(BlacklistEntry, {
+                "id": run.next_id(BlacklistEntry), "phone": phone,
+                "reason": rng.choice(BlacklistReason.values()), "note": None,
+                "added_by_id": None, "created_at": run.now - timedelta(days=rng.randint(0, 365))})
+
+
+# Reference rows: created once, reused by every later seed.
+
+def _reference_rows(today: date, report: SeedReport) -> None:
+    _insert_once(CustomerGroup, report, lambda: [
+        {"name": name, "description": description} for name, description in GROUPS])
+    _insert_once(Outlet, report, lambda: [
+        {"code": code, "name": name, "channel": channel, "city": city}
+        for code, name, channel, city in OUTLETS])
+    _insert_once(DiscountCode, report, lambda: _discount_codes(today))
+    _insert_once(Offer, report, lambda: [
+        {"title": title, "description": description,
+         "valid_from": today - timedelta(days=60), "valid_until": today + timedelta(days=60)}
+        for title, description in OFFERS])
+
+
+def _insert_once(model: type[IdModel], report: SeedReport,
+                 rows: Callable[[], list[dict[str, Any]]]) -> None:
+    """Insert ``rows()`` unless ``model``'s table has rows already."""
+    if db.session.scalar(select(func.count(model.id))):
+        return
+    made = rows()
+    db.session.execute(insert(model), made)
+    report.add(model.__tablename__, len(made))
+
+
+def _discount_codes(today: date) -> list[dict[str, Any]]:
+    codes = []
+    for code, kind, value, in_wallet in DISCOUNT_CODES:
+        expired = code.startswith("EXPIRED")
+        codes.append({
+            "code": code, "description": f"{code.title()} discount", "kind": kind,
+            "value": value, "currency": "EUR", "active": not expired,
+            "valid_from": today - timedelta(days=365),
+            "valid_until": today - timedelta(days=1) if expired else today + timedelta(days=365),
+            "available_in_wallet": in_wallet,
+        })
+    return codes
 
 
 def _sync_sequences() -> None:
     """Explicit ids leave PostgreSQL's sequences behind: move them past the rows."""
-    if db.session.get_bind().dialect.name != "postgresql":
+    if dialect() != "postgresql":
         return
-    for model in (Customer, Guest, Wallet, WalletTransaction, Order, OrderLine,
-                  LoyaltyTransaction, Invoice, BlacklistEntry):
+    for model in NUMBERED_MODELS:
         table = model.__tablename__
         db.session.execute(text(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

@@ -183,11 +183,6 @@ def read_share_link(token: str, *, max_age: int | None = None) -> ShareLink:
     return ShareLink(wallet_id=payload[0], wallet_code=payload[1], expires_at=expires_at)
 
 
-def read_share_token(token: str, *, max_age: int | None = None) -> int:
-    """The wallet id a genuine, unexpired token names; raise a ShareLinkError otherwise."""
-    return read_share_link(token, max_age=max_age).wallet_id
-
-
 def shared_wallet(link: ShareLink) -> Wallet:
     """The wallet a link names; raise SharedWalletGone if it was deleted."""
     wallet = db.session.get(Wallet, link.wallet_id)

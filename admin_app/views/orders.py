@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from ..changes import committed_or_refused
 from ..choices import OrderStatus
-from ..extensions import db
+from ..database import dialect
 from ..filters import DateRangeFilter, IntegerEqualFilter, LiveMultiChoiceFilter
 from ..i18n import money, number
 from ..models import Customer, Order
@@ -135,9 +135,8 @@ class OrderView(BaseModelView):
     def _search_condition(self, query, joins, search_text: str):
         """A sale code or its beginning in any case, or the buyer's name, email or
         phone: each through its own index (services.orders.search_condition)."""
-        dialect = db.session.get_bind().dialect.name
         return query, joins, orders.search_condition(search_text, typed_phone(search_text),
-                                                     dialect)
+                                                     dialect())
 
     def search_placeholder(self) -> str:
         return str(_l("Sale code, or the buyer's name, email or phone"))

@@ -95,57 +95,68 @@ def assert_invariants() -> None:
     db.session.expire_all()
     wallets = list(db.session.scalars(select(Wallet)))
     assert wallets, "the seed writes wallets"
+    _assert_wallets_agree_with_their_ledgers(wallets)
+    _assert_customers_agree_with_their_rows(wallets)
+    _assert_orders_total_their_lines()
+    _assert_phones_are_stored_normalised()
 
-    # Each wallet's balance is the sum of its ledger and the last balance_after.
-    movements = defaultdict(list)
-    for tx in db.session.scalars(select(WalletTransaction).order_by(WalletTransaction.id)):
-        movements[tx.wallet_id].append(tx)
+    # Only discount codes available in wallet are linked to wallets.
+    linked = db.session.scalars(
+        select(DiscountCode).join(Wallet, Wallet.discount_code_id == DiscountCode.id)
+    )
+    assert all(code.available_in_wallet for code in linked)
+
+
+def _by(column, rows) -> defaultdict:
+    """``rows`` grouped by the value of ``column`` (in their order)."""
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[getattr(row, column)].append(row)
+    return grouped
+
+
+def _assert_wallets_agree_with_their_ledgers(wallets: list[Wallet]) -> None:
+    movements = _by("wallet_id", db.session.scalars(
+        select(WalletTransaction).order_by(WalletTransaction.id)))
     for wallet in wallets:
         rows = movements[wallet.id]
         assert rows, f"wallet {wallet.wallet_code} has no history"
+        # Each wallet's balance is the sum of its ledger and the last balance_after.
         assert wallet.balance_minor == sum(tx.amount_minor for tx in rows), wallet.wallet_code
         assert wallet.balance_minor == rows[-1].balance_after_minor, wallet.wallet_code
-        running = 0
-        for tx in rows:
-            running += tx.amount_minor
-            assert tx.balance_after_minor == running
-            assert running >= 0, "no movement takes a wallet below zero"
-            assert tx.amount_minor != 0
-            assert (tx.amount_minor > 0) == (tx.kind in (WalletTxKind.TOP_UP, WalletTxKind.REFUND,
-                                                         WalletTxKind.ADJUSTMENT))
+        _assert_movements_keep_a_running_balance(rows)
         assert wallet.balance_minor >= 0
         assert CODE.match(wallet.wallet_code), wallet.wallet_code
     codes = [w.wallet_code for w in wallets]
     assert len(codes) == len(set(codes)), "wallet codes are unique"
 
-    # Customers' cached figures.
+
+def _assert_movements_keep_a_running_balance(rows: list[WalletTransaction]) -> None:
+    running = 0
+    for tx in rows:
+        running += tx.amount_minor
+        assert tx.balance_after_minor == running
+        assert running >= 0, "no movement takes a wallet below zero"
+        assert tx.amount_minor != 0
+        assert (tx.amount_minor > 0) == (tx.kind in (WalletTxKind.TOP_UP, WalletTxKind.REFUND,
+                                                     WalletTxKind.ADJUSTMENT))
+
+
+def _assert_customers_agree_with_their_rows(wallets: list[Wallet]) -> None:
+    """Customers' cached figures, and the form of what they hold."""
     active_balance = defaultdict(int)
     for wallet in wallets:
         if wallet.customer_id is not None and wallet.status == WalletStatus.ACTIVE:
             active_balance[wallet.customer_id] += wallet.balance_minor
-    points = defaultdict(list)
-    for tx in db.session.scalars(select(LoyaltyTransaction).order_by(LoyaltyTransaction.id)):
-        points[tx.customer_id].append(tx)
-    orders = defaultdict(list)
-    for order in db.session.scalars(select(Order)):
-        orders[order.customer_id].append(order)
-    lines = defaultdict(int)
-    for line in db.session.scalars(select(OrderLine)):
-        lines[line.order_id] += line.quantity * line.unit_price_minor
+    points = _by("customer_id", db.session.scalars(
+        select(LoyaltyTransaction).order_by(LoyaltyTransaction.id)))
+    orders = _by("customer_id", db.session.scalars(select(Order)))
 
     customers = list(db.session.scalars(select(Customer)))
     assert customers
     for c in customers:
         assert c.balance_minor == active_balance[c.id], c.id
-        assert c.loyalty_points == sum(tx.points for tx in points[c.id]), c.id
-        running = 0
-        for tx in points[c.id]:
-            running += tx.points
-            assert tx.balance_after == running
-            assert running >= 0
-            assert (tx.points > 0) == (tx.kind == LoyaltyTxKind.EARNED)
-        if points[c.id]:
-            assert c.loyalty_points == points[c.id][-1].balance_after
+        _assert_points_agree_with_their_ledger(c, points[c.id])
         counted = [o for o in orders[c.id] if o.status not in NOT_COUNTED]
         assert c.orders_count == len(counted), c.id
         assert c.sales_value_minor == sum(o.total_minor for o in counted), c.id
@@ -156,22 +167,35 @@ def assert_invariants() -> None:
             assert normalise_email(c.email) == c.email, c.email
         assert c.first_name and c.surname
 
-    # Orders: totals are the sum of their lines; one buyer at most.
+
+def _assert_points_agree_with_their_ledger(c: Customer, rows: list[LoyaltyTransaction]) -> None:
+    assert c.loyalty_points == sum(tx.points for tx in rows), c.id
+    running = 0
+    for tx in rows:
+        running += tx.points
+        assert tx.balance_after == running
+        assert running >= 0
+        assert (tx.points > 0) == (tx.kind == LoyaltyTxKind.EARNED)
+    if rows:
+        assert c.loyalty_points == rows[-1].balance_after
+
+
+def _assert_orders_total_their_lines() -> None:
+    """Orders: totals are the sum of their lines; one buyer at most."""
+    lines = defaultdict(int)
+    for line in db.session.scalars(select(OrderLine)):
+        lines[line.order_id] += line.quantity * line.unit_price_minor
     for order in db.session.scalars(select(Order)):
         assert order.total_minor == lines[order.id], order.sale_code
         assert order.customer_id is None or order.guest_id is None
 
+
+def _assert_phones_are_stored_normalised() -> None:
     for guest in db.session.scalars(select(Guest)):
         if guest.phone is not None:
             assert normalise_phone(guest.phone) == guest.phone, guest.phone
     for entry in db.session.scalars(select(BlacklistEntry)):
         assert normalise_phone(entry.phone) == entry.phone
-
-    # Only discount codes available in wallet are linked to wallets.
-    linked = db.session.scalars(
-        select(DiscountCode).join(Wallet, Wallet.discount_code_id == DiscountCode.id)
-    )
-    assert all(code.available_in_wallet for code in linked)
 
 
 def test_seed_creates_the_asked_number_of_customers_and_reports_what_it_wrote():
