@@ -22,6 +22,7 @@ from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo
 
 from . import security
+from .changes import committed_or_refused
 from .choices import AuditAction
 from .extensions import db, login_manager
 from .forms import SecureForm
@@ -29,7 +30,6 @@ from .i18n import LANGUAGE_COOKIE
 from .models import AdminUser, utcnow
 from .redirects import same_site
 from .services import audit, users
-from .services.errors import DomainError
 
 bp = Blueprint("auth", __name__)
 
@@ -130,13 +130,10 @@ def change_password():
     """A user changes their own password (the current one is asked for)."""
     form = PasswordForm()
     if form.validate_on_submit():
-        try:
+        # A password the rules refuse is said under the new password's box.
+        with committed_or_refused(show=form.new.errors.append) as outcome:
             users.change_password(current_user, form.current.data, form.new.data)
-        except DomainError as error:
-            db.session.rollback()
-            form.new.errors.append(str(error))
-        else:
-            db.session.commit()
+        if outcome.committed:
             login_user(current_user._get_current_object())  # this session goes on
             flash(_("Your password was changed."), "success")
             return redirect(url_for("admin.index"))

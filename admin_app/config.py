@@ -1,6 +1,8 @@
 """Default settings, read from the environment; instance/config.py may override any."""
 import os
 
+from flask import current_app
+
 DEFAULT_SECRET_KEY = "dev-only-insecure-key"
 # "production" turns on Secure cookies and HSTS, and refuses the default SECRET_KEY.
 ENVIRONMENT = os.environ.get("BACKOFFICE_ENV") or os.environ.get("FLASK_ENV") or "development"
@@ -18,7 +20,7 @@ class Config:
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("en", "es")
-    CURRENCY = "EUR"
+    CURRENCY = "EUR"  # of every amount that names none; read it with default_currency()
 
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
     SESSION_COOKIE_HTTPONLY = True
@@ -56,3 +58,9 @@ class Config:
     # Where an imported phone without its country code is read when its row names
     # no country (ISO 3166 alpha-2).
     DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "ES")
+
+
+def default_currency() -> str:
+    """The currency of amounts that name none, as the app's settings decide it:
+    new records' currency, money shown or typed without one, exports."""
+    return current_app.config["CURRENCY"]

@@ -1,8 +1,6 @@
 """Form building blocks shared by every view: CSRF base form, normalising fields."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from babel.numbers import NumberFormatError, parse_number
 from flask_admin.form import DatePickerWidget
 from flask_babel import format_decimal, get_locale
@@ -15,7 +13,7 @@ from .i18n import parse_day
 from .services.countries import country_choices
 from .services.emails import normalise_email
 from .services.errors import ValidationError
-from .services.money import parse_money
+from .services.money import major_units, parse_money
 from .services.phones import normalise_phone
 from .services.text import strip_text  # noqa: F401 (the views' text filter)
 from .storable import refuse_unstorable
@@ -115,7 +113,7 @@ class MoneyField(NormalisingField):
             return self.raw_data[0]
         if self.data is None:
             return ""
-        return format_decimal(Decimal(self.data).scaleb(-2), format="#,##0.00")
+        return format_decimal(major_units(self.data), format="#,##0.00")
 
 
 class PointsField(NormalisingField):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 from datetime import date, datetime
-from decimal import Decimal
 
 from babel import Locale
 from babel.dates import (
@@ -34,6 +33,9 @@ from flask_babel import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+
+from .config import default_currency
+from .services.money import major_units
 
 TRANSLATIONS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "translations"))
 LANGUAGE_COOKIE = "lang"
@@ -72,9 +74,8 @@ def money(amount_minor: int | None, currency: str | None = None) -> str:
     """Minor units shown as the user's locale writes money: €12,345.50 / 12.345,50 €."""
     if amount_minor is None:
         return ""
-    currency = currency or current_app.config["CURRENCY"]
-    # Decimal arithmetic keeps cents exact; never a float.
-    return format_currency(Decimal(amount_minor).scaleb(-2), currency, locale=locale(),
+    currency = currency or default_currency()
+    return format_currency(major_units(amount_minor), currency, locale=locale(),
                            group_separator=_grouped(abs(amount_minor) // 100))
 
 
@@ -92,8 +93,8 @@ def compact_number(value: int) -> str:
 
 def compact_money(amount_minor: int, currency: str | None = None) -> str:
     """An amount on a chart's axis: €12K / 12 mil €."""
-    currency = currency or current_app.config["CURRENCY"]
-    return format_compact_currency(Decimal(amount_minor).scaleb(-2), currency,
+    currency = currency or default_currency()
+    return format_compact_currency(major_units(amount_minor), currency,
                                    locale=locale(), fraction_digits=1)
 
 

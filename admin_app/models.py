@@ -56,13 +56,12 @@ from .choices import (
     WalletStatus,
     WalletTxKind,
 )
+from .config import default_currency
 from .extensions import db
 from .i18n import money
 from .services import search
 from .services.errors import ValidationError
 from .storable import text_length
-
-DEFAULT_CURRENCY = "EUR"
 
 # Characters that cannot be confused when read aloud or typed (no 0/O, 1/I/L).
 WALLET_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -339,7 +338,7 @@ class DiscountCode(db.Model):
     kind: Mapped[str] = choice_column(DiscountKind, 10, default=DiscountKind.PERCENT)
     # Whole percent for "percent", minor units for "fixed".
     value: Mapped[int] = mapped_column(Integer)
-    currency: Mapped[str] = mapped_column(String(3), default=DEFAULT_CURRENCY)
+    currency: Mapped[str] = mapped_column(String(3), default=default_currency)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
@@ -367,7 +366,7 @@ class Order(db.Model):
     order_type: Mapped[str] = choice_column(OrderType, 20, default=OrderType.IN_STORE)
     status: Mapped[str] = choice_column(OrderStatus, 20, default=OrderStatus.PLACED)
     total_minor: Mapped[int] = mapped_column(BigInteger, default=0)
-    currency: Mapped[str] = mapped_column(String(3), default=DEFAULT_CURRENCY)
+    currency: Mapped[str] = mapped_column(String(3), default=default_currency)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
     customer: Mapped[Customer | None] = relationship(back_populates="orders")
@@ -504,7 +503,7 @@ class Wallet(db.Model):
     last_used_outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"))
     # Cached sum of the wallet's transactions; changed only by the ledger service.
     balance_minor: Mapped[int] = mapped_column(BigInteger, default=0)
-    currency: Mapped[str] = mapped_column(String(3), default=DEFAULT_CURRENCY)
+    currency: Mapped[str] = mapped_column(String(3), default=default_currency)
 
     customer: Mapped[Customer | None] = relationship(back_populates="wallets")
     outlet: Mapped[Outlet | None] = relationship(foreign_keys=[outlet_id])
@@ -597,7 +596,7 @@ class Invoice(db.Model):
     )
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3), default=DEFAULT_CURRENCY)
+    currency: Mapped[str] = mapped_column(String(3), default=default_currency)
     issued_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = choice_column(InvoiceStatus, 10, default=InvoiceStatus.UNPAID)

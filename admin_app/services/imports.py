@@ -22,10 +22,10 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import delete, select
 
-from ..choices import AuditAction, BlacklistReason, ImportAction, ImportStatus
+from ..choices import AuditAction, ImportAction, ImportStatus
 from ..database import lock_row, reserve_ids, table_grew
 from ..extensions import db
-from ..i18n import day, locale
+from ..i18n import locale
 from ..models import (
     AdminUser,
     Customer,
@@ -41,6 +41,7 @@ from .csv_files import Table, garbled, match_columns, normalise_header, read_csv
 from .errors import DomainError, ValidationError
 from .import_fields import (
     KINDS,
+    Field,
     ImportKind,
     days_come_first,
     read_day,
@@ -502,28 +503,10 @@ def template_csv(kind_key: str) -> str:
     return "\ufeff" + buffer.getvalue()
 
 
-def shown_value(kind: ImportKind, name: str, value: Any) -> str:
-    """A value as the preview shows it: group by name, yes/no, days the user's way."""
-    if value is None:
-        return ""
-    if name == "group_id":
-        group = db.session.get(CustomerGroup, value)
-        return group.name if group else ""
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if isinstance(value, date):
-        return day(value)
-    if name == "reason":
-        return BlacklistReason.label(value)
-    return str(value)
-
-
-def new_rows_sample(plan: Plan, size: int) -> tuple[list[Any], list[tuple[int, list[str]]]]:
+def new_rows_sample(plan: Plan, size: int) -> tuple[list[Field], list[tuple[int, list[Any]]]]:
     """The first new rows as they will be stored, to read before confirming (text
-    in the wrong encoding shows here): the labels of the fields they fill, and
-    (line, shown values) for each."""
+    in the wrong encoding shows here): the fields they fill, and (line, the values
+    as they will be stored) for each."""
     rows = plan.creates[:size]
     fields = [f for f in plan.kind.fields if any(f.name in values for _line, values in rows)]
-    return ([f.label for f in fields],
-            [(line, [shown_value(plan.kind, f.name, values.get(f.name)) for f in fields])
-             for line, values in rows])
+    return fields, [(line, [values.get(f.name) for f in fields]) for line, values in rows]

@@ -27,6 +27,7 @@ writes nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from flask import current_app
@@ -34,6 +35,7 @@ from flask_babel import gettext as _
 from sqlalchemy import event, func, select, text
 
 from ..choices import InvoiceStatus
+from ..config import default_currency
 from ..database import dialect, lock_row
 from ..extensions import db
 from ..i18n import money
@@ -93,14 +95,13 @@ def set_account_limit(customer: Customer, amount_minor: int | None, *, actor) ->
     customer = _lock_customer(customer)
     owed = unpaid_total(customer)
     if owed > (amount_minor or 0):
-        currency = current_app.config["CURRENCY"]
         if amount_minor is None:
             message = _("%(name)s owes %(owed)s on account: their account limit cannot be "
                         "removed until those invoices are paid or voided.",
-                        name=customer.full_name, owed=money(owed, currency))
+                        name=customer.full_name, owed=money(owed))
         else:
             message = _("%(name)s owes %(owed)s on account: their account limit cannot be "
-                        "lower than that.", name=customer.full_name, owed=money(owed, currency))
+                        "lower than that.", name=customer.full_name, owed=money(owed))
         raise InvoiceError(message)
     customer.account_limit_minor = amount_minor
     current_app.logger.info("account limit of customer %s set to %s by %s",
@@ -139,12 +140,11 @@ def create_on_account_sale(customer: Customer, amount_minor: int, *, actor,
                              name=customer.full_name))
     owed = unpaid_total(customer)
     if owed + amount_minor > limit:
-        currency = current_app.config["CURRENCY"]
         raise InvoiceError(_(
             "This sale would take %(name)s past their account limit of %(limit)s: "
             "they owe %(owed)s, so at most %(left)s more can be sold on account.",
-            name=customer.full_name, limit=money(limit, currency), owed=money(owed, currency),
-            left=money(max(limit - owed, 0), currency)))
+            name=customer.full_name, limit=money(limit), owed=money(owed),
+            left=money(max(limit - owed, 0))))
 
     invoice = Invoice(number=_next_number(), customer_id=customer.id,
                       order_id=order.id if order is not None else None,
@@ -162,7 +162,7 @@ def issue_terms() -> dict:
     """What an invoice takes from today's settings when it is issued and keeps after:
     its currency, series and VAT rate (the demo data issues its invoices with these too)."""
     config = current_app.config
-    return {"currency": config["CURRENCY"], "series": config["INVOICE_SERIES"] or None,
+    return {"currency": default_currency(), "series": config["INVOICE_SERIES"] or None,
             "vat_rate_bp": vat.rate_bp(config["INVOICE_VAT_RATE"])}
 
 
@@ -210,6 +210,28 @@ def mark_paid(invoice: Invoice, *, actor) -> Invoice:
 def void(invoice: Invoice, *, actor) -> Invoice:
     """Cancel an unpaid invoice; its number stays taken."""
     return _change_status(invoice, InvoiceStatus.VOID, actor=actor)
+
+
+def mark_each_paid(invoice_ids: Iterable[int], *, actor) -> int:
+    """Mark these invoices paid, all or none (a refusal leaves every one as it was,
+    once the caller rolls back). Returns how many there were."""
+    return _change_each(invoice_ids, InvoiceStatus.PAID, actor=actor)
+
+
+def void_each(invoice_ids: Iterable[int], *, actor) -> int:
+    """Void these invoices, all or none. Returns how many there were."""
+    return _change_each(invoice_ids, InvoiceStatus.VOID, actor=actor)
+
+
+def _change_each(invoice_ids: Iterable[int], status: str, *, actor) -> int:
+    # In id order, so two people acting on overlapping selections lock alike and
+    # never wait on each other in a circle.
+    chosen = sorted(set(invoice_ids))
+    found = db.session.scalars(select(Invoice).where(Invoice.id.in_(chosen))
+                               .order_by(Invoice.id)).all()
+    for invoice in found:
+        _change_status(invoice, status, actor=actor)
+    return len(found)
 
 
 def _change_status(invoice: Invoice, status: str, *, actor) -> Invoice:

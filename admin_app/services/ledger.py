@@ -8,6 +8,7 @@ commits; a refusal raises a ``LedgerError`` and writes nothing.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -157,6 +158,24 @@ def add_balance(wallet: Wallet, amount_minor: int, *, actor: AdminUser | None, r
     return post_movement(wallet, amount_minor, kind=kind, actor=actor, reason=reason,
                          idempotency_key=idempotency_key, expires_on=expires_on,
                          notify=notify, now=now)
+
+
+def add_balance_to_each(wallets: Iterable[Wallet], amount_minor: int, *,
+                        actor: AdminUser | None, reason: str, idempotency_key: str,
+                        expires_on: date | None = None,
+                        notify: bool = False) -> list[WalletTransaction]:
+    """The same credit or debit on each wallet, each with its own ledger row (and its
+    own key, ``idempotency_key:wallet id``: a repeated submission posts once to each).
+
+    The wallets are taken in one order, their owner first and then the wallet (as
+    every movement locks them), so two people moving money in overlapping sets of
+    wallets never wait on each other in a circle. Returns the rows in that order.
+    """
+    ordered = sorted(wallets, key=lambda wallet: (wallet.customer_id or 0, wallet.id))
+    return [add_balance(wallet, amount_minor, actor=actor, reason=reason,
+                        expires_on=expires_on, notify=notify,
+                        idempotency_key=f"{idempotency_key}:{wallet.id}"[:64])
+            for wallet in ordered]
 
 
 def pay(wallet: Wallet, amount_minor: int, *, idempotency_key: str, actor=None,

@@ -1,4 +1,9 @@
-"""Money typed by people: text in the user's language -> integer minor units (cents)."""
+"""Money as it is stored and as people type it.
+
+Amounts are integer minor units (cents) in columns named ``*_minor``; shown on a
+page (i18n.money), written to a file (exports) or typed in a form (parse_money),
+they go through the two rules below, never a float.
+"""
 from __future__ import annotations
 
 import re
@@ -17,13 +22,25 @@ from babel.numbers import (
     list_currencies,
     parse_decimal,
 )
-from flask import current_app
 from flask_babel import gettext as _
 
+from ..config import default_currency
 from .errors import ValidationError
 
 # Far above any real amount, far below what a BIGINT column holds.
 MAX_AMOUNT_MINOR = 10**15 - 1
+MONEY_COLUMN_SUFFIX = "_minor"
+
+
+def holds_money(name: str) -> bool:
+    """Whether the column ``name`` ("balance_minor", "wallet.balance_minor") holds money."""
+    return name.endswith(MONEY_COLUMN_SUFFIX)
+
+
+def major_units(amount_minor: int) -> Decimal:
+    """123450 -> Decimal("1234.50"): exact to the cent."""
+    return Decimal(amount_minor).scaleb(-2)
+
 
 # A currency mark: an ISO code ("EUR"), or a symbol with up to three letters before
 # it ("€", "$", "US$", "CA$").
@@ -46,7 +63,7 @@ def parse_money(text: str | None, locale: Locale | str, currency: str | None = N
     text, anything that is not a number, a currency other than ``currency`` ("$5",
     "5 USD" for euros: never read as euros), or more than two decimals. Never a float.
     """
-    currency = (currency or current_app.config["CURRENCY"]).upper()
+    currency = (currency or default_currency()).upper()
     locale = Locale.parse(locale)
     # NFKC turns no-break spaces (as Babel writes "12,50 €") into plain spaces and
     # the typographic minus into "-".
@@ -64,7 +81,7 @@ def parse_money(text: str | None, locale: Locale | str, currency: str | None = N
     assert isinstance(exponent, int)  # only digits were parsed: never NaN or Infinity
     if exponent < -2:
         raise ValidationError(_("An amount has at most two decimals."))
-    if abs(value) > Decimal(MAX_AMOUNT_MINOR).scaleb(-2):
+    if abs(value) > major_units(MAX_AMOUNT_MINOR):
         raise ValidationError(_("That amount is too large."))
     minor = int(value.scaleb(2))  # exact: at most two decimals, checked above
     return -minor if "-" in (match["sign"], match["sign_after"]) else minor

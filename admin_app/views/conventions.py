@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length
 
 from ..filters import ChoiceFilter
 from ..forms import EmailAddressField, LocaleDateField, MoneyField, PhoneField, strip_text
+from ..services.money import holds_money
 from ..storable import python_type
 from .formatting import choice_badge, formatter_by_name
 from .relations import lookup_fields
@@ -105,7 +106,7 @@ class ModelConventions:
         if kind is date:
             # Days are picked in the calendar or typed the user's way (22/11/2026).
             return LocaleDateField
-        if kind is int and column.key.endswith("_minor"):
+        if kind is int and holds_money(column.key):
             # An amount typed as the user writes it ("12,50"), kept in cents.
             label = self.column_labels.get(column.key) or self._prettify_name(column.key)
             args.setdefault(column.key, {}).setdefault("label", label)

@@ -6,10 +6,10 @@ from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import func, select
 from wtforms import HiddenField, SelectField
 from wtforms.validators import InputRequired
 
+from ..changes import committed_or_refused
 from ..choices import OfferEventKind
 from ..extensions import db
 from ..filters import (
@@ -23,16 +23,12 @@ from ..forms import CountryField, SecureForm
 from ..i18n import money, number
 from ..models import Customer, CustomerGroup, OfferEvent
 from ..services import customers, ledger, permissions
-from ..services.countries import country_choices, country_name
+from ..services.countries import country_choices
 from ..services.groups import group_choices
-from ..storable import record_ids, whole_number
+from ..storable import whole_number
 from . import ledger_pages
 from .base import BaseModelView, needs
 from .formatting import blacklist_marker, name_with_blacklist_marker
-
-
-def _country(view, context, model, name):
-    return country_name(model.country)
 
 
 def _group(view, context, model, name):
@@ -106,10 +102,8 @@ class CustomerView(BaseModelView):
         "channel": _l("Channel"),
         "account_limit_minor": _l("Account limit"),
     }
-    column_formatters = {"full_name": name_with_blacklist_marker, "country": _country,
-                         "group": _group}
-    column_formatters_detail = {"country": _country, "is_blacklisted": blacklist_marker,
-                                "group": _group}
+    column_formatters = {"full_name": name_with_blacklist_marker, "group": _group}
+    column_formatters_detail = {"is_blacklisted": blacklist_marker, "group": _group}
 
     form_columns = (
         "first_name", "surname", "email", "phone", "postcode", "country", "birthday",
@@ -168,22 +162,15 @@ class CustomerView(BaseModelView):
     def action_assign_group(self, ids):
         # The list the user came from (its search and filters) is where they go back to.
         back = get_redirect_target() or url_for(".index_view")
-        if self.all_matching_requested():
-            return redirect(self.matching_url(".assign_group_view", url=back))
-        return redirect(url_for(".assign_group_view", id=ids, url=back))
+        return redirect(self.selection_url(".assign_group_view", ids, url=back))
 
     @expose("/assign-group/", methods=("GET", "POST"))
     @needs(permissions.EDIT)
     def assign_group_view(self):
         """Move the checked customers, or every customer the list matches, to a group:
         the group is chosen first, then the move is confirmed with both named."""
-        if self.all_matching_requested():
-            _query, count = self.matching_query()
-            chosen_ids = lambda: [int(i) for i in self.matching_ids()]  # noqa: E731
-        else:
-            ids = sorted(set(record_ids(request.args.getlist("id"))))
-            count = db.session.scalar(select(func.count()).where(Customer.id.in_(ids)))
-            chosen_ids = lambda: ids  # noqa: E731
+        chosen = self.selection()
+        count = chosen.count
         if not count:
             abort(404)
         form = AssignGroupForm()
@@ -200,10 +187,11 @@ class CustomerView(BaseModelView):
             elif not form.confirmed.data:
                 question = customers.assign_group_question(int(count), group)
             else:
-                moved = customers.assign_group(chosen_ids(), group)
-                db.session.commit()
-                flash(customers.assign_group_done(moved, group), "success")
-                return redirect(return_url)
+                with committed_or_refused() as outcome:
+                    moved = customers.assign_group(chosen.ids(), group)
+                if outcome.committed:
+                    flash(customers.assign_group_done(moved, group), "success")
+                    return redirect(return_url)
         subject = ngettext("%(count)s customer selected.", "%(count)s customers selected.",
                            int(count), count=number(count))
         status = 400 if request.method == "POST" and question is None else 200

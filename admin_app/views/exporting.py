@@ -10,17 +10,18 @@ from datetime import date
 from decimal import Decimal
 from operator import attrgetter
 
-from flask import Response, current_app, request, stream_with_context
+from flask import Response, request, stream_with_context
 from flask_admin import expose
 from flask_admin.tools import rec_getattr
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 
 from ..choices import AuditAction
+from ..config import default_currency
 from ..extensions import db
 from ..services import audit, exports
+from ..services.money import holds_money, major_units
+from .formatting import plain_text, yes_no
 
 BATCH_ROWS = 1000  # rows fetched from the database at a time
 CURRENCY_LABEL = _l("Currency")
@@ -54,11 +55,11 @@ class StreamingExport:
         # How to read each column is decided once, not for each of a million rows.
         readers = [self.cell_reader(name) for name, _label in self._export_columns]
         money = bool(self._money_columns())
-        default_currency = current_app.config["CURRENCY"]
+        currency = default_currency()
         for model in query.yield_per(BATCH_ROWS):
             row = [read(model) for read in readers]
             if money:
-                row.append(getattr(model, "currency", None) or default_currency)
+                row.append(getattr(model, "currency", None) or currency)
             yield row
 
     def cell_reader(self, name: str):
@@ -72,12 +73,12 @@ class StreamingExport:
         if name in self.column_choices:
             labels = {value: str(label) for value, label in self.column_choices[name]}
             return lambda model: _choice(labels, get(model))
-        words = {True: _("Yes"), False: _("No")}
-        money = name.endswith("_minor")
+        words = {True: yes_no(True), False: yes_no(False)}
+        money = holds_money(name)
         return lambda model: _cell(get(model), words, money)
 
     def _money_columns(self) -> list[str]:
-        return [name for name, _label in self._export_columns if name.endswith("_minor")]
+        return [name for name, _label in self._export_columns if holds_money(name)]
 
     @expose("/export/<export_type>/")
     def export(self, export_type: str):
@@ -118,7 +119,7 @@ def _cell(value, words: dict, money: bool) -> exports.Cell:
     if isinstance(value, bool):
         return words[value]
     if isinstance(value, int):
-        return Decimal(value).scaleb(-2) if money else value
+        return major_units(value) if money else value  # a file's money: plain decimals
     if isinstance(value, (Decimal, date)):  # a datetime is a date too
         return value
     return str(value)
@@ -131,9 +132,4 @@ def _choice(labels: dict, value) -> exports.Cell:
 def _formatted(shown) -> exports.Cell:
     if shown is None or (isinstance(shown, (int, Decimal)) and not isinstance(shown, bool)):
         return shown
-    return _plain(shown)
-
-
-def _plain(shown) -> str:
-    """A formatter's output as text: markup loses its tags."""
-    return Markup(shown).striptags() if isinstance(shown, Markup) else str(shown)
+    return plain_text(shown)

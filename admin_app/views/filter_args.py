@@ -9,6 +9,15 @@ from flask_babel import gettext as _
 from ..storable import problem
 
 
+class UnknownFilter(LookupError):
+    """A link asked for a filter its list does not have (renamed or removed)."""
+
+
+def _column_key(flt) -> str | None:
+    """The model attribute a filter reads ("group_id"), None for an expression."""
+    return getattr(getattr(flt, "column", None), "key", None)
+
+
 class FilterArgs:
     """Mixed into the base view (after SearchBox: the URL's search is read too)."""
 
@@ -18,6 +27,24 @@ class FilterArgs:
         super()._refresh_filters_cache()
         self._start_up_filter_args = {
             index: arg for arg, (index, _flt) in (self._filter_args or {}).items()}
+
+    def filter_arg_for(self, key: str) -> str:
+        """The URL name of this list's filter on the column ``key`` ("group_id" ->
+        "group_equals"); where several filter that column, ``key`` adds the one
+        meant as its name ends ("created_at__from"). Raises UnknownFilter, naming
+        what there is, when no filter or more than one fits: a link to this list
+        never drops its filter silently."""
+        column, _sep, ending = key.partition("__")
+        fitting = [arg for index, arg in self._start_up_filter_args.items()
+                   if _column_key(self._filters[index]) == column
+                   and arg.endswith(f"_{ending}" if ending else "")]
+        if len(fitting) != 1:
+            known = sorted(f"{_column_key(self._filters[index])} ({arg})"
+                           for index, arg in self._start_up_filter_args.items())
+            raise UnknownFilter(
+                f"{type(self).__name__} has {'no' if not fitting else 'more than one'} "
+                f"filter for {key!r}; its filters: {', '.join(known) or 'none'}")
+        return fitting[0]
 
     def get_filter_arg(self, index, flt):
         # Flask-Admin builds the arg from the filter's label, which a request in

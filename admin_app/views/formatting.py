@@ -1,5 +1,9 @@
 """How values are shown in lists and on details pages: by type (yes/no, dates,
-numbers), by name (money, phones), as badges, and the blacklist markers."""
+numbers), by name (money, phones, countries), as badges, and the blacklist markers.
+
+The one source for showing a stored value: a record's History and the audit log
+(stored_values), the import preview and the exports read these rules too.
+"""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -11,13 +15,24 @@ from markupsafe import Markup
 from ..choices import BlacklistReason
 from ..i18n import date_and_time, day, money, number
 from ..services import blacklist
+from ..services.countries import country_name
+from ..services.money import holds_money
 from ..services.phones import display_phone
 
 
+def yes_no(value) -> str:
+    """A yes/no value in words, in the reader's language (exports write it so too)."""
+    return _("Yes") if value else _("No")
+
+
+def plain_text(shown) -> str:
+    """What a formatter shows, as text for a file or a one-line summary: tags dropped."""
+    return Markup(shown).striptags() if isinstance(shown, Markup) else str(shown)
+
+
 def _yes_no(view, value, name):
-    text = _("Yes") if value else _("No")
     css = "badge-success" if value else "badge-secondary"
-    return Markup('<span class="badge {}">{}</span>').format(css, text)
+    return Markup('<span class="badge {}">{}</span>').format(css, yes_no(value))
 
 
 def _date(view, value, name):
@@ -51,14 +66,20 @@ def _phone_formatter(view, context, model, name):
     return display_phone(rec_getattr(model, name))
 
 
+def _country_formatter(view, context, model, name):
+    return country_name(rec_getattr(model, name))
+
+
+# Columns whose name says what they hold, wherever they are (the last part of a path).
+FORMATTERS_BY_COLUMN_NAME = {"phone": _phone_formatter, "country": _country_formatter}
+
+
 def formatter_by_name(name: str):
     """The formatter a column gets by its name: money for "*_minor", a phone for
-    "phone"; None for the others."""
-    if name.endswith("_minor"):
+    "phone", a country's name for "country"; None for the others."""
+    if holds_money(name):
         return _money_formatter
-    if name.rsplit(".", 1)[-1] == "phone":
-        return _phone_formatter
-    return None
+    return FORMATTERS_BY_COLUMN_NAME.get(name.rsplit(".", 1)[-1])
 
 
 def status_badge(choices_cls, value) -> Markup | str:
@@ -91,9 +112,9 @@ def blacklist_marker(view, context, model, name):
     """The value of a "Blacklisted" row: Yes with the entry's reason, or No (the
     row's label already says "Blacklisted")."""
     if not getattr(model, name):
-        return _("No")
+        return yes_no(False)
     entry = blacklist.entry_for(getattr(model, "phone", None))
     if entry is None:
-        return Markup('<span class="badge badge-danger">{}</span>').format(_("Yes"))
+        return Markup('<span class="badge badge-danger">{}</span>').format(yes_no(True))
     return Markup('<span class="badge badge-danger">{}</span>').format(
         _("Yes: %(reason)s", reason=BlacklistReason.label(entry.reason)))

@@ -1,5 +1,4 @@
 """Customer groups."""
-from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -9,11 +8,12 @@ from sqlalchemy.orm import undefer
 from ..models import CustomerGroup
 from ..services import groups
 from .base import BaseModelView
+from .list_links import filtered_list_url
 
 
 def _group_customers(view, context, model, name):
     """The group's customer count, linking to the customer list filtered by it."""
-    url = url_for("customers.index_view", flt0_group_equals=model.id)
+    url = filtered_list_url("customers", group_id=model.id)
     count = model.customers_count
     return Markup('<a href="{}">{}</a>').format(
         url, ngettext("%(num)s customer", "%(num)s customers", count)

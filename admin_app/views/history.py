@@ -7,6 +7,7 @@ from markupsafe import Markup
 
 from ..services import audit
 from .conventions import COMMON_LABELS
+from .formatting import plain_text
 from .stored_values import current_record, model_named, shown, view_of
 
 # Fields of records that have no page of their own (outlets, addresses, order lines...).
@@ -69,14 +70,9 @@ def changes_of(view, event, record=None) -> Markup:
     return Markup('<ul class="list-unstyled mb-0 small">{}</ul>').format(items) if items else ""
 
 
-def _as_text(shown_value) -> str:
-    return Markup(shown_value).striptags() if isinstance(shown_value, Markup) \
-        else str(shown_value)
-
-
 def changes_text(view, event) -> str:
     """The same changes on one line for an export: "field: before → after; ..."."""
-    return "; ".join(f"{label}: {_as_text(before)} → {_as_text(after)}"
+    return "; ".join(f"{label}: {plain_text(before)} → {plain_text(after)}"
                      for label, before, after in changed_fields(view, event))
 
 

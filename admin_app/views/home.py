@@ -10,6 +10,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ..charts import bar_rows, column_chart
+from ..choices import InvoiceStatus
 from ..i18n import (
     RANGE_SEPARATOR,
     compact_money,
@@ -21,6 +22,7 @@ from ..i18n import (
 )
 from ..services import dashboard, permissions
 from .base import ProtectedView, refuse_request
+from .list_links import filtered_list_url
 
 # Recomputing the figures costs the database a pass over the month: not for viewers.
 REFRESH_CAPABILITY = permissions.EDIT
@@ -86,9 +88,9 @@ def figure_links(computed_at: datetime) -> dict:
         d.isoformat() for d in (computed_at.date() - timedelta(days=7), computed_at.date()))
     return {
         "customers": url_for("customers.index_view"),
-        "new_this_week": url_for("customers.index_view", flt0_date_added_between=week),
+        "new_this_week": filtered_list_url("customers", created_at=week),
         "wallets": url_for("wallets.index_view"),
         "points_outstanding": url_for("loyalty-history.index_view"),
-        "unpaid_minor": url_for("invoices.index_view", flt0_status_is="unpaid"),
+        "unpaid_minor": filtered_list_url("invoices", status=InvoiceStatus.UNPAID),
         "blacklisted": url_for("blacklist.index_view"),
     }

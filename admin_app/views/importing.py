@@ -14,6 +14,7 @@ from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField
 
+from ..changes import committed_or_refused
 from ..choices import ImportStatus
 from ..extensions import db
 from ..forms import SecureForm
@@ -22,6 +23,7 @@ from ..services import import_rejects, imports, permissions
 from ..services.csv_files import encoding_name
 from ..services.errors import DomainError
 from ..services.permissions import needs
+from . import stored_values
 
 RECENT_BATCHES = 10
 
@@ -64,15 +66,12 @@ class ImportPages:
             upload = form.file.data
             # One byte past the limit is enough to refuse a file that is too large.
             data = upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
-            try:
+            # A file that cannot be read is said under the file's box.
+            with committed_or_refused(show=form.file.errors.append) as outcome:
                 batch, _plan = imports.preview(self.import_kind, upload.filename, data,
                                                actor=current_user,
                                                all_or_nothing=form.all_or_nothing.data)
-                db.session.commit()
-            except DomainError as error:
-                db.session.rollback()
-                form.file.errors.append(str(error))
-            else:
+            if outcome.committed:
                 return redirect(url_for(".import_preview_view", batch_id=batch.id))
         recent = db.session.scalars(
             db.select(ImportBatch).where(ImportBatch.kind == self.import_kind)
@@ -101,11 +100,15 @@ class ImportPages:
             except DomainError as error:
                 flash(str(error), "error")
         return self.render("admin/import_preview.html", batch=batch, plan=plan,
-                           shown=imports.shown_value, limit=imports.SHOWN_ROWS,
+                           shown=self._shown_as_stored, limit=imports.SHOWN_ROWS,
                            sample=imports.new_rows_sample(plan, imports.SAMPLE_ROWS)
                            if plan else None, encoding_name=encoding_name,
                            rejected=import_rejects.listed(batch.rejected_rows),
                            rejected_lines=import_rejects.lines(batch.rejected_rows))
+
+    def _shown_as_stored(self, kind, name: str, value):
+        """A value the import reads (or finds), as the record's own pages show it."""
+        return stored_values.shown(self.admin, kind.model.__name__, name, value)
 
     @expose("/import/<int:batch_id>/rejected.csv")
     @needs(permissions.MANAGE)
@@ -138,37 +141,37 @@ class ImportPages:
         return self._change(batch_id, self._undo)
 
     def _change(self, batch_id: int, step):
-        """POST only (CSRF-checked by Flask-WTF); one transaction; a refusal rolls back."""
+        """POST only (CSRF-checked by Flask-WTF); one transaction; a refusal rolls
+        back and the preview says why."""
         self._require_import()
         batch = self._batch(batch_id)
-        try:
-            target = step(batch)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        with committed_or_refused() as outcome:
+            target, message, category = step(batch)
+        if not outcome.committed:
             return redirect(url_for(".import_preview_view", batch_id=batch_id))
+        flash(message, category)
         return redirect(target)
 
     def _apply(self, batch):
         plan = imports.apply(batch, actor=current_user)
-        flash(_("Imported: %(created)s, %(updated)s, %(unchanged)s; %(invalid)s.",
-                created=ngettext("%(num)d new record", "%(num)d new records",
-                                 len(plan.creates)),
-                updated=ngettext("%(num)d updated", "%(num)d updated", len(plan.updates)),
-                unchanged=ngettext("%(num)d unchanged", "%(num)d unchanged", plan.unchanged),
-                invalid=ngettext("%(num)d invalid row skipped", "%(num)d invalid rows skipped",
-                                 plan.invalid_lines)), "success")
-        return url_for(".import_preview_view", batch_id=batch.id)
+        message = _("Imported: %(created)s, %(updated)s, %(unchanged)s; %(invalid)s.",
+                    created=ngettext("%(num)d new record", "%(num)d new records",
+                                     len(plan.creates)),
+                    updated=ngettext("%(num)d updated", "%(num)d updated", len(plan.updates)),
+                    unchanged=ngettext("%(num)d unchanged", "%(num)d unchanged",
+                                       plan.unchanged),
+                    invalid=ngettext("%(num)d invalid row skipped",
+                                     "%(num)d invalid rows skipped", plan.invalid_lines))
+        return url_for(".import_preview_view", batch_id=batch.id), message, "success"
 
     def _discard(self, batch):
         imports.discard(batch)
-        flash(_("The file was discarded; nothing was imported."), "info")
-        return url_for(".import_view")
+        return (url_for(".import_view"), _("The file was discarded; nothing was imported."),
+                "info")
 
     def _undo(self, batch):
         count = imports.undo(batch)
-        flash(ngettext("The import was undone: %(num)d record put back as it was.",
-                       "The import was undone: %(num)d records put back as they were.",
-                       count), "success")
-        return url_for(".import_preview_view", batch_id=batch.id)
+        message = ngettext("The import was undone: %(num)d record put back as it was.",
+                           "The import was undone: %(num)d records put back as they were.",
+                           count)
+        return url_for(".import_preview_view", batch_id=batch.id), message, "success"

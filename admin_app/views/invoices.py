@@ -16,9 +16,9 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 from wtforms.validators import DataRequired, InputRequired, Optional
 
+from ..changes import committed_or_refused
 from ..extensions import db
 from ..filters import DateRangeFilter
 from ..forms import LocaleDateField, MoneyField
@@ -28,13 +28,6 @@ from ..services.errors import DomainError
 from ..services.invoice_pdf import pdf_filename, render_invoice_pdf
 from ..storable import record_ids
 from .base import BaseModelView, needs
-
-CUSTOMER_FILTER_ARG = "flt0_customer_id_equals"
-
-
-def customer_invoices_url(customer_id: int) -> str:
-    """The list of one customer's on-account sales (for links from the customer page)."""
-    return url_for("invoices.index_view", **{CUSTOMER_FILTER_ARG: customer_id})
 
 
 def _number(view, context, model, name):
@@ -105,16 +98,11 @@ class InvoiceView(BaseModelView):
     }
 
     def create_model(self, form):
-        try:
+        with committed_or_refused() as outcome:
             invoice = invoices.create_on_account_sale(
-                form.customer.data, form.amount.data, actor=current_user._get_current_object(),
+                form.customer.data, form.amount.data, actor=self._actor(),
                 order=form.order.data, due_on=form.due_on.data)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-            return False
-        return invoice
+        return invoice if outcome.committed else False
 
     # -- search: a number finds its invoice, words find customers ---------------
     def _search_condition(self, query, joins, search: str):
@@ -129,34 +117,24 @@ class InvoiceView(BaseModelView):
     # -- actions ------------------------------------------------------------------
     @action("mark_paid", _l("Mark paid"), _l("Mark the selected invoices as paid?"))
     def action_mark_paid(self, ids):
-        changed = self._change_selected(ids, invoices.mark_paid)
-        if changed:
+        with committed_or_refused() as outcome:
+            changed = invoices.mark_each_paid(record_ids(ids), actor=self._actor())
+        if outcome.committed and changed:
             flash(ngettext("%(num)d invoice marked as paid.",
                            "%(num)d invoices marked as paid.", changed), "success")
 
     @action("void", _l("Void invoices"),
             _l("Void the selected invoices? Their numbers stay taken."))
     def action_void(self, ids):
-        changed = self._change_selected(ids, invoices.void)
-        if changed:
+        with committed_or_refused() as outcome:
+            changed = invoices.void_each(record_ids(ids), actor=self._actor())
+        if outcome.committed and changed:
             flash(ngettext("%(num)d invoice voided.", "%(num)d invoices voided.", changed),
                   "success")
 
-    def _change_selected(self, ids, change) -> int:
-        """All or nothing: one refusal leaves every selected invoice as it was."""
-        chosen = record_ids(ids)
-        # In id order, so two people acting on overlapping selections lock alike.
-        rows = db.session.scalars(select(Invoice).where(Invoice.id.in_(chosen))
-                                  .order_by(Invoice.id)).all()
-        try:
-            for invoice in rows:
-                change(invoice, actor=current_user._get_current_object())
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-            return 0
-        return len(rows)
+    @staticmethod
+    def _actor():
+        return current_user._get_current_object()
 
     # -- the PDF --------------------------------------------------------------------
     @expose("/<int:invoice_id>/pdf")

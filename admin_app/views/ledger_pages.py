@@ -16,12 +16,11 @@ from flask_login import current_user
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..extensions import db
+from ..changes import committed_or_refused
 from ..forms import LocaleDateField, MoneyField, PointsField, SecureForm, strip_text
 from ..i18n import money
 from ..models import Customer, Wallet
 from ..services import invoices, ledger
-from ..services.errors import DomainError
 
 TEMPLATE = "admin/money_form.html"
 
@@ -62,15 +61,7 @@ def _render(view, form, title: str, subject: str, cancel_url: str, status: int =
                        cancel_url=cancel_url), status
 
 
-def _run(work: Callable[[], str], return_url: str):
-    """Do the work, commit and go back; on a refusal, roll back and show why."""
-    try:
-        message = work()
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return None
+def _done(message: str, return_url: str):
     flash(message, "success")
     return redirect(return_url)
 
@@ -81,19 +72,14 @@ def add_balance_page(view, wallets: Callable[[], list[Wallet]], *, subject: str,
     form = AddBalanceForm()
     if request.method == "POST" and form.validate():
         amount = form.amount.data
-
-        def work() -> str:
-            targets = sorted(wallets(), key=lambda w: (w.customer_id or 0, w.id))
-            for wallet in targets:  # locks are taken in one order: no deadlock
-                ledger.add_balance(
-                    wallet, amount, actor=current_user, reason=form.reason.data,
-                    expires_on=form.expires_at.data, notify=form.notify.data,
-                    idempotency_key=f"{form.idempotency_key.data}:{wallet.id}"[:64])
-            return _balance_message(amount, targets)
-
-        done = _run(work, return_url)
-        if done is not None:
-            return done
+        with committed_or_refused() as outcome:
+            rows = ledger.add_balance_to_each(
+                wallets(), amount, actor=current_user, reason=form.reason.data,
+                expires_on=form.expires_at.data, notify=form.notify.data,
+                idempotency_key=form.idempotency_key.data)
+            message = _balance_message(amount, [row.wallet for row in rows])
+        if outcome.committed:
+            return _done(message, return_url)
     status = 400 if request.method == "POST" else 200
     return _render(view, form, _("Add balance"), subject, return_url, status)
 
@@ -116,16 +102,14 @@ def _balance_message(amount: int, wallets: list[Wallet]) -> str:
 def adjust_points_page(view, customer: Customer, *, return_url: str):
     form = AdjustPointsForm()
     if request.method == "POST" and form.validate():
-        def work() -> str:
+        with committed_or_refused() as outcome:
             row = ledger.adjust_points(customer, form.points.data, actor=current_user,
                                        reason=form.reason.data,
                                        idempotency_key=form.idempotency_key.data)
-            return _("%(name)s now has %(points)s loyalty points.",
-                     name=customer.full_name, points=row.balance_after)
-
-        done = _run(work, return_url)
-        if done is not None:
-            return done
+            message = _("%(name)s now has %(points)s loyalty points.",
+                        name=customer.full_name, points=row.balance_after)
+        if outcome.committed:
+            return _done(message, return_url)
     subject = ngettext("%(name)s has %(num)s loyalty point.",
                        "%(name)s has %(num)s loyalty points.", customer.loyalty_points,
                        name=customer.full_name)
@@ -136,16 +120,14 @@ def adjust_points_page(view, customer: Customer, *, return_url: str):
 def account_limit_page(view, customer: Customer, *, return_url: str):
     form = AccountLimitForm(data={"limit": customer.account_limit_minor})
     if request.method == "POST" and form.validate():
-        def work() -> str:
+        with committed_or_refused() as outcome:
             invoices.set_account_limit(customer, form.limit.data, actor=current_user)
+        if outcome.committed:
             if form.limit.data is None:
-                return _("%(name)s no longer buys on account.", name=customer.full_name)
-            return _("%(name)s may now owe up to %(limit)s on account.",
-                     name=customer.full_name, limit=money(form.limit.data))
-
-        done = _run(work, return_url)
-        if done is not None:
-            return done
+                return _done(_("%(name)s no longer buys on account.", name=customer.full_name),
+                             return_url)
+            return _done(_("%(name)s may now owe up to %(limit)s on account.",
+                           name=customer.full_name, limit=money(form.limit.data)), return_url)
     unpaid = invoices.unpaid_total(customer)
     subject = _("%(name)s owes %(unpaid)s on account.", name=customer.full_name,
                 unpaid=money(unpaid))

@@ -3,19 +3,18 @@
 Sales arrive from the tills and the web shop; here staff find them and move
 their status on. An order is never created or deleted by hand.
 """
-from flask import flash, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from ..changes import committed_or_refused
 from ..choices import OrderStatus
 from ..database import dialect
-from ..extensions import db
 from ..filters import DateRangeFilter, IntegerEqualFilter, LiveMultiChoiceFilter
 from ..i18n import money, number
 from ..models import Customer, Order
 from ..services import orders
-from ..services.errors import DomainError
 from ..services.outlets import outlet_choices
 from .base import BaseModelView
 from .formatting import name_with_blacklist_marker
@@ -116,12 +115,9 @@ class OrderView(BaseModelView):
     def update_model(self, form, model) -> bool:
         # The status moves through the service, not Flask-Admin's populate_obj; the
         # named success message is kept as every other view has it.
-        try:
+        with committed_or_refused() as outcome:
             orders.move_status(model, form.status.data)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error), "error")
+        if not outcome.committed:
             return False
         self.after_model_change(form, model, False)
         self._name_success("saved", str(model))

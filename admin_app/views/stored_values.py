@@ -18,7 +18,6 @@ from markupsafe import Markup
 from ..choices import Choices
 from ..extensions import db
 from ..services import audit
-from ..services.countries import country_name
 from ..storable import python_type
 from .formatting import LIST_TYPE_FORMATTERS, formatter_by_name
 
@@ -101,12 +100,10 @@ def record_link(admin, model, record_id) -> Markup | str:
 
 def _plain(column, value, stored: _AsStored):
     """For a record without a view of its own: the base view's formatters, by the
-    column's name (money, phone), its choices, then the value's type."""
+    column's name (money, phone, country), its choices, then the value's type."""
     by_name = formatter_by_name(column.key)
     if by_name is not None:
         return by_name(None, None, stored, column.key)
-    if column.key == "country":
-        return country_name(value)
     choices = column.info.get("choices")
     if isinstance(choices, type) and issubclass(choices, Choices):
         return choices.label(value)

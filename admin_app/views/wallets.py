@@ -5,7 +5,7 @@ from flask_admin.actions import action
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
 
 from ..choices import AuditAction
 from ..extensions import db
@@ -14,10 +14,13 @@ from ..i18n import money, number
 from ..models import Customer, DiscountCode, Wallet
 from ..services import audit, ledger, permissions, sharing, wallets
 from ..services.outlets import outlet_choices
-from ..storable import record_ids, whole_number
+from ..storable import whole_number
 from . import ledger_pages
 from .base import MARKET, BaseModelView, needs
 from .wallet_ids import WalletIdSearch
+
+# The add-balance page names this many of the wallets it moves money in.
+NAMED_WALLETS = 20
 
 
 class WalletView(WalletIdSearch, BaseModelView):
@@ -112,15 +115,11 @@ class WalletView(WalletIdSearch, BaseModelView):
     def add_balance_view(self):
         """One wallet, the checked ones (?id=..&id=..), or every wallet the list
         matches (?matching=all and the list's search and filters)."""
-        if self.all_matching_requested():
-            query, count = self.matching_query()
-            chosen, first = query.all, query.limit(20).all()
-        else:
-            ids = record_ids(request.args.getlist("id"))
-            found = list(db.session.scalars(select(Wallet).where(Wallet.id.in_(ids))))
-            chosen, first, count = (lambda: found), found, len(found)
+        chosen = self.selection()
+        count = chosen.count
         if not count:
             abort(404)
+        first = chosen.first(NAMED_WALLETS)
         if count == 1:
             wallet = first[0]
             subject = _("Wallet %(code)s of %(owner)s. Available balance: %(balance)s.",
@@ -132,14 +131,12 @@ class WalletView(WalletIdSearch, BaseModelView):
             subject = _("The same movement for each of %(n)s wallets: %(codes)s.",
                         n=number(count), codes=codes + (", …" if count > len(first) else ""))
             return_url = url_for(".index_view")
-        return ledger_pages.add_balance_page(self, chosen, subject=subject,
+        return ledger_pages.add_balance_page(self, chosen.records, subject=subject,
                                              return_url=return_url)
 
     @action("add_balance", _l("Add balance"))
     def action_add_balance(self, ids):
-        if self.all_matching_requested():
-            return redirect(self.matching_url(".add_balance_view"))
-        return redirect(url_for(".add_balance_view", id=ids))
+        return redirect(self.selection_url(".add_balance_view", ids))
 
     @expose("/share/", methods=("POST",))
     @needs(permissions.EXPORT)

@@ -267,6 +267,28 @@ def test_only_unpaid_invoices_are_paid_or_voided(buyer, manager):
     assert fresh(Invoice, voided.id).status == InvoiceStatus.VOID
 
 
+def test_several_invoices_change_in_id_order_all_or_none(buyer, manager, monkeypatch):
+    first, second, third = (sell(buyer, 100, manager) for _n in range(3))
+    taken = []
+    real_lock = invoices.lock_row
+
+    def recording_lock(model, row_id):
+        taken.append(row_id)
+        return real_lock(model, row_id)
+
+    monkeypatch.setattr(invoices, "lock_row", recording_lock)
+    assert invoices.mark_each_paid([third.id, first.id, 999_999], actor=manager) == 2
+    db.session.commit()
+    assert taken == [first.id, third.id]  # in id order, whatever the page sent
+    assert fresh(Invoice, third.id).status == InvoiceStatus.PAID
+    # One refusal (the first is paid already) and the caller rolls back: none is voided.
+    with pytest.raises(InvoiceError):
+        invoices.void_each([second.id, first.id], actor=manager)
+    db.session.rollback()
+    assert fresh(Invoice, second.id).status == InvoiceStatus.UNPAID
+    assert invoices.void_each([second.id], actor=manager) == 1
+
+
 def test_customer_invoices_newest_first(buyer, manager, make):
     other = make.customer(account_limit_minor=100_000)
     mine = [sell(buyer, 100, manager) for _ in range(3)]

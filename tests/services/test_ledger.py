@@ -185,6 +185,44 @@ def test_store_credit_wallet_is_created_once(customer):
     assert first.id == again.id and first.is_store_credit and first.customer_id == customer.id
 
 
+def test_the_same_movement_on_several_wallets_locks_owners_then_wallets_in_order(
+        make, monkeypatch):
+    early, late = make.customer("Abel"), make.customer("Zoe")  # ids in that order
+    wallets = [make.wallet(late), make.wallet(early), make.wallet(None), make.wallet(early)]
+    taken = []
+    real_lock = ledger.lock_row
+
+    def recording_lock(model, row_id):
+        taken.append((model.__name__, row_id))
+        return real_lock(model, row_id)
+
+    monkeypatch.setattr(ledger, "lock_row", recording_lock)
+    posted = ledger.add_balance_to_each(wallets, 500, actor=None, reason="Gift",
+                                        idempotency_key="form-1")
+    db.session.commit()
+    gift, early_first, early_second, late_one = wallets[2], wallets[1], wallets[3], wallets[0]
+    # Whatever order the page gives: unowned first, then each owner by id and its wallets.
+    assert taken == [("Wallet", gift.id),
+                     ("Customer", early.id), ("Wallet", early_first.id),
+                     ("Customer", early.id), ("Wallet", early_second.id),
+                     ("Customer", late.id), ("Wallet", late_one.id)]
+    assert [row.wallet_id for row in posted] == [w.id for w in
+                                                 (gift, early_first, early_second, late_one)]
+    assert [row.idempotency_key for row in posted] == [f"form-1:{row.wallet_id}"
+                                                      for row in posted]
+    assert fresh(Customer, early.id).balance_minor == 1000
+
+
+def test_the_same_movement_on_several_wallets_posts_once_when_sent_again(make):
+    wallets = [make.wallet(make.customer()), make.wallet(make.customer())]
+    for _attempt in range(2):
+        ledger.add_balance_to_each(wallets, 300, actor=None, reason="Gift",
+                                   idempotency_key="form-2")
+        db.session.commit()
+    assert rows() == 2
+    assert [fresh(Wallet, w.id).balance_minor for w in wallets] == [300, 300]
+
+
 # -- expiry ---------------------------------------------------------------------------
 
 def test_expired_credit_is_not_available_and_expiry_removes_only_its_unspent_part(wallet, customer):

@@ -13,7 +13,7 @@ from admin_app.choices import InvoiceStatus, Role
 from admin_app.extensions import db
 from admin_app.models import Address, AdminUser, Customer, Invoice, OrderLine
 from admin_app.services import invoices
-from admin_app.views.invoices import customer_invoices_url
+from admin_app.views.list_links import filtered_list_url
 
 URL = "/admin/invoices/"
 
@@ -115,7 +115,7 @@ def test_filters_by_status_customer_and_issue_date(login, invoice, make, users):
 
 def test_customer_list_link(app, login, invoice, buyer):
     with app.test_request_context():
-        url = customer_invoices_url(buyer.id)
+        url = filtered_list_url("invoices", customer_id=buyer.id)
     assert url == f"{URL}?flt0_customer_id_equals={buyer.id}"
     html = login(Role.VIEWER).get(url).get_data(as_text=True)
     assert "000001" in html

@@ -1,0 +1,54 @@
+"""How a page changes data: the service calls in one transaction, committed, or
+rolled back with the rule's refusal shown to the user.
+
+    with committed_or_refused() as outcome:
+        invoices.void(invoice, actor=current_user)
+    if outcome.committed:
+        flash(_("Invoice voided."), "success")
+
+A refusal (``DomainError``) is expected: it rolls back, its message is shown and
+the page carries on with ``outcome.committed`` False. Any other error is a bug or
+a database failure: it rolls back and goes up to the error handlers.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from flask import flash
+
+from .extensions import db
+from .services.errors import DomainError
+
+
+@dataclass
+class Outcome:
+    """What became of the change once the ``with`` block is left."""
+
+    committed: bool = False
+    refusal: str | None = None  # the refusal's message, in the user's language
+
+
+def flash_error(message: str) -> None:
+    flash(message, "error")
+
+
+@contextmanager
+def committed_or_refused(show: Callable[[str], None] = flash_error) -> Iterator[Outcome]:
+    """Commit what the block did; on a refusal roll back and ``show`` its message
+    (an error message at the top of the page unless a form field takes it)."""
+    outcome = Outcome()
+    try:
+        yield outcome
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        # Lazy messages are translated now, in the language of the request.
+        outcome.refusal = str(error)
+        show(outcome.refusal)
+        return
+    except Exception:
+        db.session.rollback()
+        raise
+    outcome.committed = True
