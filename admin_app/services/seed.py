@@ -31,6 +31,7 @@ from ..choices import (
     WalletStatus,
     WalletTxKind,
 )
+from ..config import default_currency
 from ..database import dialect
 from ..extensions import db
 from ..models import (
@@ -372,7 +373,7 @@ def _order_row(oid: int, buyer: tuple[int | None, int | None], outlet_id: int, s
     customer_id, guest_id = buyer
     return {"id": oid, "sale_code": f"S{oid:09d}", "customer_id": customer_id,
             "guest_id": guest_id, "outlet_id": outlet_id, "status": status,
-            "total_minor": total, "order_type": order_type, "currency": "EUR",
+            "total_minor": total, "order_type": order_type, "currency": default_currency(),
             "created_at": created_at}
 
 
@@ -503,7 +504,7 @@ def _wallet(run: _Run, customer_id: int | None, created: datetime) -> tuple[int,
         "is_store_credit": False, "sale_date": sale, "expires_on": sale + timedelta(days=730),
         "created_at": created, "last_used_at": last_used if run.tx_per_wallet else None,
         "last_used_outlet_id": outlet if run.tx_per_wallet else None, "balance_minor": balance,
-        "currency": "EUR",
+        "currency": default_currency(),
     })
     return balance, status
 
@@ -606,7 +607,7 @@ def _discount_codes(today: date) -> list[dict[str, Any]]:
         expired = code.startswith("EXPIRED")
         codes.append({
             "code": code, "description": f"{code.title()} discount", "kind": kind,
-            "value": value, "currency": "EUR", "active": not expired,
+            "value": value, "currency": default_currency(), "active": not expired,
             "valid_from": today - timedelta(days=365),
             "valid_until": today - timedelta(days=1) if expired else today + timedelta(days=365),
             "available_in_wallet": in_wallet,
