@@ -202,3 +202,15 @@ def test_saving_an_order_in_spanish_returns_to_the_filtered_list(readers):
     page = get_page(spanish, back)
     assert not [m for c, m in flashes(page) if c == "danger"]
     assert listed_ids(page) == [i for i in shipped if i != order.id]
+
+
+def test_an_unknown_filter_in_the_address_is_reported_in_the_readers_language(
+        app, users, make, password_hash):
+    """A mistyped or outdated filter name in a link is said, not silently dropped."""
+    ana = make.customer("Ana", "Ruiz", country="ES")
+    said = {"en": "There is no filter “flt0_contry_equals” on this list.",
+            "es": "Esta lista no tiene el filtro «flt0_contry_equals»."}
+    for language, client in admins_by_language(app, users, password_hash).items():
+        page = get_page(client, "/admin/customers/", flt0_contry_equals="ES")
+        assert ("danger", said[language]) in flashes(page), flashes(page)
+        assert listed_ids(page) == [ana.id]  # shown unfiltered, with the reason why
