@@ -40,6 +40,7 @@ def readers(app, users, make, password_hash):
     db.session.commit()
     make.invoice(make.customer(account_limit_minor=100_000), amount_minor=5_000,
                  number=900_001)
+    make.example_rows(view.model_class for view in VIEWS)  # a new model's table too
     return admins_by_language(app, users, password_hash)
 
 
