@@ -128,7 +128,7 @@ def long_text(length: int) -> String:
     PostgreSQL enforces it as VARCHAR(n). SQLite keeps the TEXT it had (changing a
     declared type there rebuilds the table, and customers cannot be rebuilt under
     their foreign keys); ``_refuse_too_long_text`` below checks every flush on both.
-    Forms take their maximum from the same length (see views/base.py).
+    Forms take their maximum from the same length (see views/conventions.py).
     """
     return String(length).with_variant(Text(), "sqlite")
 

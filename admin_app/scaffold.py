@@ -18,7 +18,8 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import RelationshipProperty
 
 from .extensions import db
-from .views.base import COMMON_LABELS
+from .storable import python_type as _python_type
+from .views.conventions import COMMON_LABELS
 
 # Kept by the code, never typed or shown: not listed, searched or edited.
 INTERNAL_COLUMNS = {"search_text", "sort_name", "password_hash", "idempotency_key"}
@@ -131,13 +132,6 @@ def _q(text: str) -> str:
     """A Python string literal in double quotes, as the project writes them."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-
-
-def _python_type(column):
-    try:
-        return column.type.python_type
-    except NotImplementedError:
-        return None
 
 
 # -- writing --------------------------------------------------------------------

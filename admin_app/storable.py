@@ -41,6 +41,15 @@ def record_ids(values: Iterable) -> list[int]:
     return [value for value in ids if value is not None and value > 0]
 
 
+def python_type(column) -> type | None:
+    """The Python type ``column`` stores (str, int, date...), or None for a type
+    that does not say (a JSON column)."""
+    try:
+        return column.type.python_type
+    except NotImplementedError:
+        return None
+
+
 def column_limit(column) -> int:
     """The largest whole number ``column`` holds on both databases."""
     for kind, limit in LIMITS:

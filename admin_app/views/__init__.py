@@ -10,10 +10,10 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 from ..security import csp_nonce
 from .admin_users import AdminUserView
 from .audit import AuditView
-from .base import status_badge
 from .blacklist import BlacklistView
 from .customers import CustomerView
 from .discount_codes import DiscountCodeView
+from .formatting import status_badge
 from .groups import GroupView
 from .guests import GuestView
 from .home import HomeView

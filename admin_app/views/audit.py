@@ -2,16 +2,16 @@
 read-only (nothing in the app can change or remove an audit row)."""
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 from sqlalchemy import select
 
 from ..choices import AuditAction
 from ..extensions import db
 from ..filters import DateRangeFilter, LiveChoiceFilter
 from ..models import AdminUser, AuditEvent
-from ..services import audit, permissions
-from .base import ADMINISTRATION, COMMON_LABELS, BaseModelView
-from .stored_values import current_record, model_named, record_link, shown, view_of
+from ..services import permissions
+from .base import ADMINISTRATION, BaseModelView
+from .history import changes_of, changes_text
+from .stored_values import current_record, model_named, record_link
 
 
 def _user_choices() -> list[tuple[int, str]]:
@@ -31,16 +31,6 @@ OBJECT_LABELS = {
     "OfferEvent": _l("Offer event"),
 }
 
-# Fields of records that have no page of their own (outlets, addresses, order lines...).
-OTHER_FIELD_LABELS = {
-    "code": _l("Code"), "channel": _l("Channel"), "city": _l("City"),
-    "line1": _l("Address line 1"), "line2": _l("Address line 2"), "is_default": _l("Default"),
-    "product": _l("Product"), "sku": _l("SKU"), "quantity": _l("Quantity"),
-    "unit_price": _l("Unit price"), "title": _l("Title"), "kind": _l("Kind"),
-    "occurred_at": _l("Date"), "offer": _l("Offer"), "order": _l("Order"),
-}
-
-
 def _object_types() -> list[tuple[str, str]]:
     kinds = db.session.scalars(select(AuditEvent.object_type).distinct()
                                .where(AuditEvent.object_type.is_not(None))).all()
@@ -48,53 +38,8 @@ def _object_types() -> list[tuple[str, str]]:
                   key=lambda choice: choice[1])
 
 
-def field_label(view, object_type: str | None, field: str) -> str:
-    other = view_of(view.admin, model_named(object_type))
-    labels = {**COMMON_LABELS, **OTHER_FIELD_LABELS, **(other.column_labels if other else {})}
-    for key in (field, field.removesuffix("_id"), field.removesuffix("_minor")):
-        if key in labels:
-            return str(labels[key])
-    return field
-
-
 def _object_type(view, context, model, name):
     return OBJECT_LABELS.get(model.object_type, model.object_type or "")
-
-
-def changed_fields(view, event, record=None) -> list[tuple[str, Markup | str, Markup | str]]:
-    """An event's changes as (field label, before, after), internal fields left out,
-    each value as the record's own pages show it; ``record`` is the record as it is now."""
-    changes = event.changes or {}
-    if record is None:
-        record = current_record(model_named(event.object_type), event.object_id)
-    # An amount is in the currency the change itself names, else the record's.
-    before_currency, after_currency = changes.get("currency") or (None, None)
-
-    def value(field, stored, currency):
-        return shown(view.admin, event.object_type, field, stored, currency=currency,
-                     record=record)
-
-    return [(field_label(view, event.object_type, field),
-             value(field, before, before_currency), value(field, after, after_currency))
-            for field, (before, after) in changes.items() if not audit.is_internal(field)]
-
-
-def changes_of(view, event, record=None) -> Markup:
-    """An event's changes as a short list: "field: before → after" per line."""
-    items = Markup("").join(Markup("<li>{}: {} → {}</li>").format(*change)
-                            for change in changed_fields(view, event, record))
-    return Markup('<ul class="list-unstyled mb-0 small">{}</ul>').format(items) if items else ""
-
-
-def _as_text(shown_value) -> str:
-    return Markup(shown_value).striptags() if isinstance(shown_value, Markup) \
-        else str(shown_value)
-
-
-def changes_text(view, event) -> str:
-    """The same changes on one line for an export: "field: before → after; ..."."""
-    return "; ".join(f"{label}: {_as_text(before)} → {_as_text(after)}"
-                     for label, before, after in changed_fields(view, event))
 
 
 def _changes(view, context, model, name):

@@ -27,7 +27,8 @@ from ..services.countries import country_choices, country_name
 from ..services.groups import group_choices
 from ..storable import record_ids, whole_number
 from . import ledger_pages
-from .base import BaseModelView, blacklist_marker, name_with_blacklist_marker, needs
+from .base import BaseModelView, needs
+from .formatting import blacklist_marker, name_with_blacklist_marker
 
 
 def _country(view, context, model, name):

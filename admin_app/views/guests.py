@@ -5,7 +5,8 @@ from ..filters import DateRangeFilter
 from ..models import Guest, Order
 from ..services.customers import PROFILE_ROWS
 from ..services.orders import recent_orders
-from .base import BaseModelView, blacklist_marker, name_with_blacklist_marker
+from .base import BaseModelView
+from .formatting import blacklist_marker, name_with_blacklist_marker
 
 
 class GuestView(BaseModelView):

@@ -16,7 +16,9 @@ from ..models import Customer, Order
 from ..services import orders
 from ..services.errors import DomainError
 from ..services.outlets import outlet_choices
-from .base import BaseModelView, name_with_blacklist_marker, typed_phone
+from .base import BaseModelView
+from .formatting import name_with_blacklist_marker
+from .searching import typed_phone
 
 
 def buyer_link(view, context, model, name):

@@ -19,7 +19,8 @@ from ..choices import Choices
 from ..extensions import db
 from ..services import audit
 from ..services.countries import country_name
-from .base import LIST_TYPE_FORMATTERS, formatter_by_name
+from ..storable import python_type
+from .formatting import LIST_TYPE_FORMATTERS, formatter_by_name
 
 EMPTY = "—"
 
@@ -62,11 +63,8 @@ class _AsStored:
 def _python_value(column, value):
     """JSON's text back to what the column holds: ISO text to a day or a time, and
     whole numbers kept as text (PostgreSQL sums bigints as exact decimals) to int."""
-    try:
-        kind = column.type.python_type
-    except NotImplementedError:
-        return value
-    if not isinstance(value, str):
+    kind = python_type(column)
+    if kind is None or not isinstance(value, str):
         return value
     try:
         if kind in (date, datetime):
