@@ -5,7 +5,6 @@ reader's way where it is a text box), returns the same rows in both languages.""
 from __future__ import annotations
 
 import html as html_lib
-import json
 import re
 import urllib.parse
 from datetime import date, timedelta
@@ -22,7 +21,7 @@ from admin_app.services.seed import seed
 from admin_app.views import VIEWS
 
 from ..conftest import admins_by_language
-from ..pages import flashes, get_page, listed_ids
+from ..pages import filter_groups, flashes, get_page, listed_ids
 
 FILTERED_VIEWS = [view for view in VIEWS if view.column_filters]
 LANGUAGES = ("en", "es")
@@ -44,15 +43,10 @@ def readers(app, users, make, password_hash):
     return admins_by_language(app, users, password_hash)
 
 
-def _filter_groups(page: str) -> dict:
-    data = re.search(r'<div id="filter-groups-data" class="d-none">(.*?)</div>', page, re.S)
-    return json.loads(html_lib.unescape(data.group(1)))
-
-
 def _offered(page: str) -> dict[str, list[str] | None]:
     """arg -> the values of the choices the page offers (None: a text box)."""
     offered = {}
-    for entries in _filter_groups(page).values():
+    for entries in filter_groups(page).values():
         for entry in entries:
             options = entry["options"]
             offered[entry["arg"]] = None if not options else sorted(v for v, _l in options)
@@ -126,7 +120,7 @@ def test_spanish_group_filter_lists_groups_and_keeps_the_choice(readers, make):
     make.customer("Bruno", "Otero")
     spanish = readers["es"]
     page = get_page(spanish, "/admin/customers/")
-    groups = _filter_groups(page)
+    groups = filter_groups(page)
     (group_filter,) = groups["Grupo"]
 
     assert [str(vip.id), "Clientes VIP"] in group_filter["options"]
