@@ -50,6 +50,8 @@ class NormalisingField(StringField):
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
+        if not valuelist:
+            return  # not in the posted form: the value stays as stored (or the default)
         try:
             self.data = self.normalise(self.data)
         except ValidationError as error:

@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime
 from typing import ClassVar, Protocol
 
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
@@ -64,6 +66,11 @@ DEFAULT_CURRENCY = "EUR"
 
 # Characters that cannot be confused when read aloud or typed (no 0/O, 1/I/L).
 WALLET_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+# What one and several records of a model with no view of its own are called (the
+# audit log names them so); a model that has a view is named by its view instead.
+Nouns = tuple[LazyString, LazyString]
 
 
 def utcnow() -> datetime:
@@ -297,6 +304,7 @@ class BlacklistEntry(db.Model):
 
 class Outlet(db.Model):
     __tablename__ = "outlets"
+    record_nouns: ClassVar[Nouns] = (_l("outlet"), _l("outlets"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
@@ -369,6 +377,7 @@ class Order(db.Model):
 
 class OrderLine(db.Model):
     __tablename__ = "order_lines"
+    record_nouns: ClassVar[Nouns] = (_l("order line"), _l("order lines"))
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -392,6 +401,7 @@ class OrderLine(db.Model):
 
 class Address(db.Model):
     __tablename__ = "addresses"
+    record_nouns: ClassVar[Nouns] = (_l("address"), _l("addresses"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(
@@ -412,6 +422,7 @@ class Address(db.Model):
 
 class WishlistItem(db.Model):
     __tablename__ = "wishlist_items"
+    record_nouns: ClassVar[Nouns] = (_l("wishlist item"), _l("wishlist items"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(
@@ -429,6 +440,7 @@ class WishlistItem(db.Model):
 
 class Offer(db.Model):
     __tablename__ = "offers"
+    record_nouns: ClassVar[Nouns] = (_l("offer"), _l("offers"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(160))
@@ -442,6 +454,7 @@ class Offer(db.Model):
 
 class OfferEvent(db.Model):
     __tablename__ = "offer_events"
+    record_nouns: ClassVar[Nouns] = (_l("offer event"), _l("offer events"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
@@ -624,6 +637,7 @@ class ImportBatch(db.Model):
     """
 
     __tablename__ = "import_batches"
+    record_nouns: ClassVar[Nouns] = (_l("import"), _l("imports"))
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))  # what is imported: customers, guests...
     file_name: Mapped[str] = mapped_column(String(255))

@@ -7,6 +7,7 @@ statements (imports, group moves) calls ``record`` itself.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,9 @@ from sqlalchemy import Column, event, inspect
 from sqlalchemy.orm import Session, scoped_session
 
 from ..choices import AuditAction
+from ..extensions import db
 from ..models import (
+    AdminUser,
     AuditEvent,
     DashboardSnapshot,
     ImportBatch,
@@ -98,8 +101,6 @@ def record_updates(session: Session | scoped_session, object_type: str,
 
 def record_for(user, action: str, *, email: str | None = None, **fields) -> None:
     """An event about a sign-in attempt: the account if it exists, else the email typed."""
-    from ..extensions import db
-
     ip = request.remote_addr if has_request_context() else None
     who = (user.id, user.email, ip) if user is not None else (None, email, ip)
     db.session.execute(AUDIT_TABLE.insert(), [event_row(action, user=who, **fields)])
@@ -178,8 +179,6 @@ def init_app() -> None:
 
 def history(object_type: str, object_id: Any, limit: int = 20) -> list[AuditEvent]:
     """The latest events about one record, newest first: its details page's History."""
-    from ..extensions import db
-
     return list(db.session.scalars(
         db.select(AuditEvent)
         .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
@@ -189,10 +188,22 @@ def history(object_type: str, object_id: Any, limit: int = 20) -> list[AuditEven
 def last_known_name(object_type: str, object_id: Any) -> str | None:
     """What a record was called the last time the trail saw it (a deleted group's
     name), through the trail's (object_type, object_id, id) index."""
-    from ..extensions import db
-
     return db.session.scalar(
         db.select(AuditEvent.summary)
         .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id),
                AuditEvent.summary.is_not(None))
         .order_by(AuditEvent.id.desc()).limit(1))
+
+
+def object_type_choices(name_of: Callable[[str], str]) -> list[tuple[str, str]]:
+    """The kinds of record the trail names, as (kind, ``name_of(kind)``) in the
+    order of their names: the audit log's "Object type" filter."""
+    kinds = db.session.scalars(db.select(AuditEvent.object_type).distinct()
+                               .where(AuditEvent.object_type.is_not(None)))
+    return sorted(((kind, name_of(kind)) for kind in kinds), key=lambda choice: choice[1])
+
+
+def user_choices() -> list[tuple[int, str]]:
+    """Every admin user as (id, email), by email: the audit log's "User" filter."""
+    return [(user.id, user.email) for user in
+            db.session.scalars(db.select(AdminUser).order_by(AdminUser.email))]

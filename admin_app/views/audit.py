@@ -1,45 +1,26 @@
 """The audit log: who did what, when, from where, to which record; admins only,
 read-only (nothing in the app can change or remove an audit row)."""
+from flask import current_app
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from ..choices import AuditAction
-from ..extensions import db
 from ..filters import DateRangeFilter, LiveChoiceFilter
-from ..models import AdminUser, AuditEvent
-from ..services import permissions
+from ..models import AuditEvent
+from ..services import audit, permissions
 from .base import ADMINISTRATION, BaseModelView
-from .history import changes_of, changes_text
+from .history import changes_of, changes_text, record_type_name
 from .stored_values import current_record, model_named, record_link
 
 
-def _user_choices() -> list[tuple[int, str]]:
-    return [(user.id, user.email) for user in
-            db.session.scalars(select(AdminUser).order_by(AdminUser.email))]
-
-
-# The kinds of record, named in the user's language.
-OBJECT_LABELS = {
-    "AdminUser": _l("Admin user"), "Customer": _l("Customer"), "CustomerGroup": _l("Group"),
-    "Guest": _l("Guest"), "BlacklistEntry": _l("Blacklist entry"), "Wallet": _l("Wallet"),
-    "WalletTransaction": _l("Wallet movement"), "LoyaltyTransaction": _l("Points movement"),
-    "Invoice": _l("Invoice"), "Order": _l("Order"), "Outlet": _l("Outlet"),
-    "DiscountCode": _l("Discount code"), "Address": _l("Address"),
-    "ImportBatch": _l("Import"), "AuditEvent": _l("Audit log"),
-    "OrderLine": _l("Order line"), "WishlistItem": _l("Wishlist item"), "Offer": _l("Offer"),
-    "OfferEvent": _l("Offer event"),
-}
-
 def _object_types() -> list[tuple[str, str]]:
-    kinds = db.session.scalars(select(AuditEvent.object_type).distinct()
-                               .where(AuditEvent.object_type.is_not(None))).all()
-    return sorted(((kind, str(OBJECT_LABELS.get(kind, kind))) for kind in kinds),
-                  key=lambda choice: choice[1])
+    # A filter's choices are asked for without the view: the app's admin names the kinds.
+    admin = current_app.extensions["admin"][0]
+    return audit.object_type_choices(lambda kind: record_type_name(admin, kind))
 
 
 def _object_type(view, context, model, name):
-    return OBJECT_LABELS.get(model.object_type, model.object_type or "")
+    return record_type_name(view.admin, model.object_type)
 
 
 def _changes(view, context, model, name):
@@ -78,7 +59,7 @@ class AuditView(BaseModelView):
     column_searchable_list = ("user_email", "summary")
     column_filters = (
         LiveChoiceFilter(AuditEvent.object_type, _l("Object type"), _object_types, coerce=str),
-        LiveChoiceFilter(AuditEvent.user_id, _l("User"), _user_choices),
+        LiveChoiceFilter(AuditEvent.user_id, _l("User"), audit.user_choices),
         "action",
         DateRangeFilter(AuditEvent.at, _l("Date")),
         sqla_filters.FilterEqual(AuditEvent.object_id, _l("Record")),

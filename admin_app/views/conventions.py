@@ -10,9 +10,10 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..filters import ChoiceFilter
-from ..forms import EmailAddressField, LocaleDateField, PhoneField, strip_text
+from ..forms import EmailAddressField, LocaleDateField, MoneyField, PhoneField, strip_text
 from ..storable import python_type
 from .formatting import choice_badge, formatter_by_name
+from .relations import lookup_fields
 
 # Labels of columns that many models share, declared once.
 COMMON_LABELS = {
@@ -35,32 +36,22 @@ COMMON_LABELS = {
 
 PHONE_HINT = _l("With the country code, for example +34 600 111 222.")
 
-
-def _is_text(column) -> bool:
-    return python_type(column) is str
+# A related record is picked by typing: this many suggestions at a time.
+LOOKUP_PAGE_SIZE = 10
+LOOKUP_PLACEHOLDER = _l("Type to find one")
 
 
 class ModelConventions:
     """Mixed into the base view: defaults derived from the model's columns."""
 
     def _apply_model_conventions(self, model) -> None:
-        """Labels, choice labels, money and phone formatting, normalising fields.
+        """Labels, choice labels, money and phone formatting, normalising fields,
+        money fields and type-to-search relations in forms.
 
         Declared values in the view always win over these defaults.
         """
         columns = model.__table__.columns
         choices = {c.key: c.info["choices"] for c in columns if "choices" in c.info}
-        formatters = {}
-        # The model's columns and related ones the view lists ("wallet.customer.phone").
-        names = {c.key for c in columns} | {
-            n for n in (*(self.column_list or ()), *(self.column_details_list or ()))
-            if isinstance(n, str)}
-        for key, choices_cls in choices.items():
-            if choices_cls.BADGES:
-                formatters[key] = choice_badge(choices_cls)
-        for name in names:
-            if formatter_by_name(name) is not None:
-                formatters[name] = formatter_by_name(name)
         self.column_labels = {**COMMON_LABELS, **(self.column_labels or {})}
         self.column_choices = {
             **{key: cls.choices() for key, cls in choices.items()},
@@ -70,39 +61,98 @@ class ModelConventions:
             **{key: cls.choices() for key, cls in choices.items()},
             **(self.form_choices or {}),
         }
+        formatters = self._conventional_formatters(columns, choices)
         self.column_formatters = {**formatters, **(self.column_formatters or {})}
         # Details pages get the type conventions plus their own declarations only.
         self.column_formatters_detail = {**formatters, **(self.column_formatters_detail or {})}
         self.column_formatters_export = dict(self.column_formatters_export or {})
         args = {key: dict(value) for key, value in (self.form_args or {}).items()}
+        overrides = self._conventional_fields(columns, args)
+        self.form_args = args
+        self.form_overrides = {**overrides, **(self.form_overrides or {})}
+        self.form_ajax_refs = {**self._relation_lookups(model), **(self.form_ajax_refs or {})}
+        self._choice_classes = choices
+
+    def _conventional_formatters(self, columns, choices) -> dict:
+        """Choice badges, money and phones, for the model's columns and the related
+        ones the view lists ("wallet.customer.phone")."""
+        formatters = {key: choice_badge(cls) for key, cls in choices.items() if cls.BADGES}
+        names = {c.key for c in columns} | {
+            n for n in (*(self.column_list or ()), *(self.column_details_list or ()))
+            if isinstance(n, str)}
+        for name in names:
+            if formatter_by_name(name) is not None:
+                formatters[name] = formatter_by_name(name)
+        return formatters
+
+    def _conventional_fields(self, columns, args: dict) -> dict:
+        """The form field each column gets by its type and name (``args`` gains
+        their arguments); the view's form_overrides then win."""
+        overrides = {}
         for column in columns:
-            # Choices are selects; phone and email fields normalise and explain themselves.
-            if _is_text(column) and "choices" not in column.info and column.key not in (
-                "phone", "email"
-            ):
-                # "  Ana " is saved as "Ana", and a required name of only spaces is refused.
-                field_args = args.setdefault(column.key, {})
-                field_args.setdefault("filters", [strip_text])
-                if not column.nullable:
-                    field_args.setdefault("validators", [DataRequired()])
-        # Days are picked in the calendar or typed the user's way (22/11/2026).
-        overrides = {c.key: LocaleDateField for c in columns if python_type(c) is date}
-        # Long free text (models.long_text) is a text area, with the Length(max=n) check
-        # (and maxlength attribute) Flask-Admin gives String(n) fields it builds itself.
-        for column in columns:
-            length = getattr(column.type, "length", None) if _is_text(column) else None
-            if length and length > 255 and "choices" not in column.info:
-                overrides[column.key] = TextAreaField
-                field_args = args.setdefault(column.key, {})
-                field_args["validators"] = [*field_args.get("validators", ()), Length(max=length)]
+            field = self._field_by_type(column, args)
+            if field is not None:
+                overrides[column.key] = field
         if "phone" in columns:
             overrides["phone"] = PhoneField
             args["phone"] = {"description": PHONE_HINT, **args.get("phone", {})}
-        self.form_args = args
         if "email" in columns:
             overrides["email"] = EmailAddressField
-        self.form_overrides = {**overrides, **(self.form_overrides or {})}
-        self._choice_classes = choices
+        return overrides
+
+    def _field_by_type(self, column, args: dict):
+        kind = python_type(column)
+        if kind is date:
+            # Days are picked in the calendar or typed the user's way (22/11/2026).
+            return LocaleDateField
+        if kind is int and column.key.endswith("_minor"):
+            # An amount typed as the user writes it ("12,50"), kept in cents.
+            label = self.column_labels.get(column.key) or self._prettify_name(column.key)
+            args.setdefault(column.key, {}).setdefault("label", label)
+            return MoneyField
+        if kind is not str or "choices" in column.info:
+            return None  # choices are selects
+        if column.key not in ("phone", "email"):  # these normalise and explain themselves
+            # "  Ana " is saved as "Ana", and a required name of only spaces is refused.
+            field_args = args.setdefault(column.key, {})
+            field_args.setdefault("filters", [strip_text])
+            if not column.nullable:
+                field_args.setdefault("validators", [DataRequired()])
+        length = getattr(column.type, "length", None)
+        if length and length > 255:
+            # Long free text (models.long_text) is a text area, with the Length(max=n)
+            # check (and maxlength) Flask-Admin gives String(n) fields it builds itself.
+            field_args = args.setdefault(column.key, {})
+            field_args["validators"] = [*field_args.get("validators", ()), Length(max=length)]
+            return TextAreaField
+        return None
+
+    def _relation_lookups(self, model) -> dict:
+        """Each many-to-one relation the form shows, picked by typing (a million
+        customers are never one <select>), unless the view chose its field itself."""
+        if not (getattr(self, "allow_create", True) or getattr(self, "allow_edit", True)):
+            return {}  # no form: no lookup to offer
+        lookups = {}
+        for relation in model.__mapper__.relationships:
+            if relation.direction.name != "MANYTOONE" or relation.viewonly \
+                    or not self._relation_in_form(relation.key):
+                continue
+            fields = lookup_fields(relation.mapper.class_)
+            if fields:
+                lookups[relation.key] = {"fields": fields, "page_size": LOOKUP_PAGE_SIZE,
+                                         "placeholder": LOOKUP_PLACEHOLDER}
+        return lookups
+
+    def _relation_in_form(self, key: str) -> bool:
+        """Whether the form shows the relation with the field Flask-Admin would build."""
+        declared_elsewhere = (key in (self.form_overrides or {})
+                              or key in (self.form_extra_fields or {})
+                              or "query_factory" in (self.form_args or {}).get(key, {}))
+        if declared_elsewhere:
+            return False
+        if self.form_columns is not None:
+            return key in self.form_columns
+        return key not in (self.form_excluded_columns or ())
 
     def _prettify_name(self, name):
         # An undeclared label of an amount reads "Price", not "Price Minor".

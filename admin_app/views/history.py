@@ -19,6 +19,22 @@ OTHER_FIELD_LABELS = {
 }
 
 
+def record_type_name(admin, object_type: str | None) -> str:
+    """What one record of a kind is called, capitalised ("Discount code"): as the
+    view that lists them names it (its record_nouns), or, for records with no view
+    of their own, as their model does; the stored kind where neither says (CSRF)."""
+    # By the name: a view's model need not be one of the app's own (a plug-in's).
+    view = next((v for v in admin._views
+                 if getattr(v, "model_class", None) is not None
+                 and v.model_class.__name__ == object_type), None)
+    nouns = view.record_nouns if view is not None \
+        else getattr(model_named(object_type), "record_nouns", None)
+    if nouns is None:
+        return object_type or ""
+    noun = str(nouns[0])
+    return noun[:1].upper() + noun[1:]
+
+
 def field_label(view, object_type: str | None, field: str) -> str:
     other = view_of(view.admin, model_named(object_type))
     labels = {**COMMON_LABELS, **OTHER_FIELD_LABELS, **(other.column_labels if other else {})}

@@ -3,11 +3,12 @@ searchable column on the others, and phones found the way people type them."""
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from flask import flash
 from flask_admin.contrib.sqla.tools import parse_like_term
 from flask_babel import gettext as _
-from sqlalchemy import Unicode, and_, cast, false, or_
+from sqlalchemy import Unicode, and_, cast, false, or_, select
 
 from ..extensions import db
 from ..models import Searchable
@@ -25,6 +26,43 @@ def typed_phone(search: str) -> str | None:
         return None
     digits = re.sub(r"[\s().-]", "", text)
     return "+" + digits[2:] if digits.startswith("00") else digits
+
+
+def indexed_target(path, field):
+    """The Searchable model that ``path`` (relations, each to one record) leads to
+    when its search index holds ``field`` ("customer.surname"); None otherwise."""
+    if not path or not all(_to_one(relation) for relation in path):
+        return None
+    target = path[-1].property.mapper.class_
+    if issubclass(target, Searchable) and field.key in target.search_fields:
+        return target
+    return None
+
+
+def _to_one(relation) -> bool:
+    prop = getattr(relation, "property", None)
+    return getattr(prop, "direction", None) is not None and prop.direction.name == "MANYTOONE" \
+        and len(prop.local_remote_pairs) == 1
+
+
+def related_matches(path, search: str, phone_digits: str | None, dialect: str):
+    """The rows whose record at the end of ``path`` the search finds through that
+    record's index: ``customer_id IN (SELECT id FROM customers WHERE <indexed
+    match>)``, one IN per relation on the way; no join, no row read to decide."""
+    target = path[-1].property.mapper.class_
+    ids = select(_remote(path[-1])).where(
+        search_service.matches(target, search, phone_digits, dialect)).correlate(None)
+    for outer, inner in reversed(list(pairwise(path))):
+        ids = select(_remote(outer)).where(_local(inner).in_(ids)).correlate(None)
+    return _local(path[0]).in_(ids)
+
+
+def _local(relation):
+    return relation.property.local_remote_pairs[0][0]  # the foreign key, this side
+
+
+def _remote(relation):
+    return relation.property.local_remote_pairs[0][1]  # the key it points to
 
 
 class SearchBox:
@@ -49,27 +87,52 @@ class SearchBox:
         return query, count_query, joins, count_joins
 
     def _search_condition(self, query, joins, search: str):
-        """Every word in some searchable column; or, for a phone typed the way people
-        write it ('600 11 12', '0034 600...'), those digits in the phone column."""
+        """Every word in some searchable column; or the record whose related customer
+        (any Searchable record a declared path leads to) its index finds; or, for a
+        phone typed the way people write it ('600 11 12', '0034 600...'), those digits
+        in the phone column."""
+        dialect = db.session.get_bind().dialect.name
         if issubclass(self.model, Searchable):
             # Indexed: a million rows are searched without reading each of them.
-            dialect = db.session.get_bind().dialect.name
             return query, joins, search_service.matches(
                 self.model, search, self.phone_digits(search), dialect)
+        plain, indexed = self._search_ways()
+        ways = []
+        if plain:
+            query, joins, every_word = self._every_word(query, joins, search, plain)
+            ways.append(every_word)
+        for path, has_phone in indexed.items():
+            digits = typed_phone(search) if has_phone else None
+            ways.append(related_matches(path, search, digits, dialect))
+        digits = self.phone_digits(search)
+        if digits:
+            ways.append(self.model.phone.like(f"%{digits}%"))
+        return query, joins, or_(*ways)
+
+    def _search_ways(self) -> tuple[list, dict]:
+        """The searchable fields read by LIKE (field, path), and the paths to a
+        Searchable record whose index holds the declared fields: path -> whether
+        its phone is one of them."""
+        plain, indexed = [], {}
+        for field, path in self._search_fields or ():
+            if indexed_target(path, field) is None:
+                plain.append((field, path))
+            else:
+                key = tuple(path)
+                indexed[key] = indexed.get(key, False) or field.key == "phone"
+        return plain, indexed
+
+    def _every_word(self, query, joins, search: str, fields):
         words = []
         for term in search.split():
             pattern = parse_like_term(term)
             matches = []
-            for field, path in self._search_fields:
+            for field, path in fields:
                 query, joins, alias = self._apply_path_joins(query, joins, path, inner_join=False)
                 column = field if alias is None else getattr(alias, field.key)
                 matches.append(cast(column, Unicode).ilike(pattern))
             words.append(or_(*matches))
-        condition = and_(*words)
-        digits = self.phone_digits(search)
-        if digits:
-            condition = or_(condition, self.model.phone.like(f"%{digits}%"))
-        return query, joins, condition
+        return query, joins, and_(*words)
 
     def search_problem(self, search: str | None) -> str | None:
         """Why a search cannot be run (too many words), or None."""
