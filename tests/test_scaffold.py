@@ -29,7 +29,8 @@ def test_declarations_follow_the_columns_kinds():
     assert plan.columns == ["customer", "line1", "line2", "city", "postcode", "country",
                             "is_default"]
     # A customer is searched by name through the customers' own indexed search.
-    assert plan.searchable == ["customer.name", "line1", "line2", "city", "postcode", "country"]
+    assert plan.searchable == ["customer.first_name", "customer.surname", "line1", "line2",
+                               "city", "postcode", "country"]
     assert [flt.expression for flt in plan.filters] == [
         'IntegerEqualFilter(Address.customer_id, _l("Customer number"))',
         'YesNoFilter(Address.is_default, _l("Is default"))']
@@ -37,7 +38,7 @@ def test_declarations_follow_the_columns_kinds():
     assert '"kind"' in [flt.expression for flt in events.filters]  # filtered by its labels
     assert 'DateRangeFilter(OfferEvent.occurred_at, _l("Occurred at"))' in [
         flt.expression for flt in events.filters]
-    assert events.searchable == ["customer.name"]
+    assert events.searchable == ["customer.first_name", "customer.surname"]
 
 
 def test_lists_sort_on_indexes_and_amounts_carry_their_currency():
@@ -52,7 +53,7 @@ def test_lists_sort_on_indexes_and_amounts_carry_their_currency():
     assert "created_at" in plan.columns and "created_at" not in plan.form_columns
     assert plan.choices == {"status": Wallet.status.info["choices"]}
     # Only a searchable model's name is searched; every relation is filtered by number.
-    assert plan.searchable == ["wallet_code", "customer.name"]
+    assert plan.searchable == ["wallet_code", "customer.first_name", "customer.surname"]
     assert "customer" in plan.form_columns and plan.relations["customer"].searched
     assert not plan.relations["outlet"].searched
 
@@ -136,7 +137,7 @@ def test_a_new_model_and_its_view_ship_as_scaffolded(project_copy):
     assert "wrote    tests/views/test_gift_cards.py" in result.stdout
     module = (project_copy / "admin_app/views/gift_cards.py").read_text()
     assert "class GiftCardView(BaseModelView):" in module
-    assert 'column_searchable_list = ("code", "customer.name")' in module
+    assert 'column_searchable_list = ("code", "customer.first_name", "customer.surname")' in module
     assert 'column_default_sort = ("id", True)' in module  # created_at has no index
     assert '"currency"' not in module
     registry = (project_copy / "admin_app/views/__init__.py").read_text()
@@ -161,7 +162,7 @@ def test_a_new_model_and_its_view_ship_as_scaffolded(project_copy):
     # Its own tests pass, and so do the smoke tests every registered view gets.
     _run([str(BIN / "pybabel"), "compile", "-d", "translations", "-D", "messages admin"],
          project_copy)
-    tests = _run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+    tests = _run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
                   "tests/views/test_gift_cards.py", "tests/views/test_smoke.py", "-k", "gift"],
                  project_copy)
     assert tests.returncode == 0, tests.stdout[-3000:]

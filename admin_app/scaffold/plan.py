@@ -140,12 +140,19 @@ def _add_relation(plan: ViewPlan, prop, foreign_key) -> None:
                                        required=not foreign_key.nullable,
                                        name_field=_name_field(target), searched=searched)
     if searched:
-        plan.searchable.append(f"{key}.name")
+        plan.searchable += [f"{key}.{name}" for name in _name_fields(target)]
     label = f"{_title(key)} number"
     plan.filters.append(FilterPlan(
         "record_number", key, label,
         f"IntegerEqualFilter({plan.model.__name__}.{foreign_key.key}, _l({_q(label)}))",
         ("IntegerEqualFilter",)))
+
+
+def _name_fields(target) -> list[str]:
+    """A searchable model's search fields that make up its name ("first_name",
+    "surname"): the base view serves their paths through that model's index."""
+    names = [name for name in target.search_fields if "name" in name]
+    return names or list(target.search_fields[:1])
 
 
 def _name_field(target: type) -> str | None:

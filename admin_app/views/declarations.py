@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from sqlalchemy.orm import RelationshipProperty
 
-from ..models import Searchable
-
 
 class DeclarationError(Exception):
     """A view declares a name its model does not have."""
@@ -42,9 +40,6 @@ def check_view(view_class, model) -> None:
         allowed = set()
         for extra in extras:
             allowed |= set(_declared(view_class, extra) or ())
-        if declaration == "column_searchable_list":
-            allowed |= {name for name in _declared(view_class, declaration) or ()
-                        if isinstance(name, str) and searched_by_its_text(model, name)}
         for name in _names(_declared(view_class, declaration), declaration):
             if name not in allowed and not has_field(model, name):
                 unknown.append(f"{declaration}: {name!r}")
@@ -77,21 +72,6 @@ def has_field(model, path: str) -> bool:
         elif part != path.rsplit(".", 1)[-1]:
             return False  # only relations lead further
     return True
-
-
-def searched_by_its_text(model, path: str) -> bool:
-    """Whether ``path`` ("customer.name") leads to a searchable model's name or one
-    of its search fields: the base view searches it through that model's indexed
-    search text, which holds them all."""
-    *relations, field = path.split(".")
-    target = model
-    for part in relations:
-        prop = getattr(getattr(target, part, None), "property", None)
-        if not isinstance(prop, RelationshipProperty):
-            return False
-        target = prop.mapper.class_
-    return bool(relations) and issubclass(target, Searchable) and (
-        field == "name" or field in target.search_fields)
 
 
 def is_relation(model, name: str) -> bool:
