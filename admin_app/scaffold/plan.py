@@ -139,8 +139,10 @@ def _add_relation(plan: ViewPlan, prop, foreign_key) -> None:
     plan.relations[key] = RelationPlan(key, target, foreign_key.key,
                                        required=not foreign_key.nullable,
                                        name_field=_name_field(target), searched=searched)
-    if searched:
-        plan.searchable += [f"{key}.{name}" for name in _name_fields(target)]
+    for name in _name_fields(target) if searched else ():
+        plan.searchable.append(f"{key}.{name}")
+        # The search box names what it searches: "Customer first name", in any language.
+        plan.labels[f"{key}.{name}"] = f"{_title(key)} {name.replace('_', ' ')}"
     label = f"{_title(key)} number"
     plan.filters.append(FilterPlan(
         "record_number", key, label,
