@@ -117,6 +117,9 @@ class CustomerView(BaseModelView):
         "channel", "notes",
     )
     form_overrides = {"country": CountryField}
+    # A handful of groups, named by staff: chosen from a list, not typed.
+    form_args = {"group": {"query_factory": lambda: CustomerGroup.query.order_by(
+        CustomerGroup.name)}}
 
     details_template = "admin/customer_details.html"
     action_capabilities = {"assign_group": permissions.EDIT}
