@@ -12,9 +12,7 @@ from ..extensions import db
 from ..models import Searchable
 from ..storable import python_type
 from ..views.conventions import COMMON_LABELS
-
-# Kept by the code, never typed or shown: not listed, searched or edited.
-INTERNAL_COLUMNS = {"search_text", "sort_name", "password_hash", "idempotency_key"}
+from ..views.relations import NOT_TYPED, lookup_fields
 
 
 class ScaffoldError(Exception):
@@ -41,7 +39,7 @@ class RelationPlan:
     target: type       # Customer
     foreign_key: str   # "customer_id"
     required: bool
-    name_field: str | None  # the target's field people find it by: "first_name", "name"
+    name_field: str | None  # the first field its type-to-search box finds it by: "first_name"
     searched: bool     # the list's search looks in the target's indexed search text
 
 
@@ -84,8 +82,9 @@ def plan_for(model: type) -> ViewPlan:
     relations = {prop.key: prop for prop in inspect(model).relationships
                  if prop.direction.name == "MANYTOONE"}
     by_foreign_key = {next(iter(prop.local_columns)).key: key for key, prop in relations.items()}
+    # Internal columns (search copies, hashes, keys) are never listed, searched or edited.
     columns = [c for c in model.__table__.columns
-               if not c.primary_key and c.key not in INTERNAL_COLUMNS]
+               if not c.primary_key and c.key not in NOT_TYPED]
     has_money = any(c.key.endswith("_minor") for c in columns)
     for column in columns:
         if column.key in by_foreign_key:
@@ -138,7 +137,8 @@ def _add_relation(plan: ViewPlan, prop, foreign_key) -> None:
     searched = issubclass(target, Searchable)
     plan.relations[key] = RelationPlan(key, target, foreign_key.key,
                                        required=not foreign_key.nullable,
-                                       name_field=_name_field(target), searched=searched)
+                                       name_field=next(iter(lookup_fields(target)), None),
+                                       searched=searched)
     for name in _name_fields(target) if searched else ():
         plan.searchable.append(f"{key}.{name}")
         # The search box names what it searches: "Customer first name", in any language.
@@ -155,14 +155,6 @@ def _name_fields(target) -> list[str]:
     "surname"): the base view serves their paths through that model's index."""
     names = [name for name in target.search_fields if "name" in name]
     return names or list(target.search_fields[:1])
-
-
-def _name_field(target: type) -> str | None:
-    """The field a person types to find a related record: a searchable model's
-    first search field, or a ``name`` column."""
-    if issubclass(target, Searchable) and target.search_fields:
-        return target.search_fields[0]
-    return "name" if "name" in target.__table__.columns else None
 
 
 def _indexed(table) -> set[str]:

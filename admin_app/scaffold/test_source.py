@@ -79,9 +79,12 @@ class _TestWriter:
                   for key in self.plan.form_columns
                   if key not in self.plan.money and key not in self.plan.relations}
         values = {key: value for key, value in values.items() if value is not None}
-        items = ", ".join(f"{_q(key)}: {_q(value)}" for key, value in values.items())
+        items = [f"{_q(key)}: {_q(value)}" for key, value in values.items()]
+        form = f"FORM = {{{', '.join(items)}}}"
+        if len(form) > 100:  # one field a line
+            form = "\n".join(["FORM = {", *(f"    {item}," for item in items), "}"])
         return ["# A valid new record as its form takes it; each test adds amounts and relations.",
-                f"FORM = {{{items}}}"]
+                form]
 
     # -- the tests ----------------------------------------------------------------
     def list_and_details(self) -> str:
@@ -138,11 +141,12 @@ def test_amounts_are_typed_as_the_users_language_writes_them(login, users, langu
 
     def relation_in_form(self, relation: RelationPlan) -> str:
         target, key = relation.target.__name__, relation.key
-        typed = _q(SOUGHT_NAME[:5].lower())
+        name = _fitting(SOUGHT_NAME, relation.target, relation.name_field)
+        typed = _q(name[:5].lower())
         return f'''def test_the_{key}_is_picked_by_typing_not_from_a_list_of_every_one(login):
-    {key} = example({target}, {relation.name_field}={_q(SOUGHT_NAME)})
+    {key} = example({target}, {relation.name_field}={_q(name)})
     client = login(Role.ADMIN)
-    assert {_q(SOUGHT_NAME)} not in get_page(client, f"{{URL}}new/")  # no option per record
+    assert {_q(name)} not in get_page(client, f"{{URL}}new/")  # no option per record
     found = client.get(f"{{URL}}ajax/lookup/", query_string={{"name": {_q(key)}, "query": {typed}}})
     assert [hit[0] for hit in found.get_json()] == [{key}.id]
 '''
@@ -184,16 +188,16 @@ def test_each_sortable_column_sorts_both_ways(login, column, low, high):
         """A row found by its first text column and by its related record's name."""
         fields, words, by, related = [], [], [], ""
         for key in [key for key in self.plan.searchable if "." not in key][:1]:
-            length = getattr(self.plan.model.__table__.columns[key].type, "length", None)
-            value = SOUGHT_TEXT[:length]
+            value = _fitting(SOUGHT_TEXT, self.plan.model, key)
             fields.append(f"{key}={_q(value)}")
             words.append(value.lower())
             by.append(f"its {key}")
         for relation in [r for r in self.plan.relations.values() if r.searched][:1]:
+            name = _fitting(SOUGHT_NAME, relation.target, relation.name_field)
             related = (f"    {relation.key} = example({relation.target.__name__}, "
-                       f"{relation.name_field}={_q(SOUGHT_NAME)})\n")
+                       f"{relation.name_field}={_q(name)})\n")
             fields.append(f"{relation.key}={relation.key}")
-            words.append(SOUGHT_NAME.lower())
+            words.append(name.lower())
             by.append(f"its {relation.key}s name")
         searches = "".join(f"    assert listed_ids(get_page(client, URL, search={_q(word)})) "
                            "== [row.id]\n" for word in words)
@@ -267,6 +271,11 @@ def test_each_sortable_column_sorts_both_ways(login, column, low, high):
         if kind is int:
             return "100", "200"
         return _q("A"), _q("B")
+
+
+def _fitting(word: str, model: type, key: str) -> str:
+    """``word``, cut to what ``model``'s column ``key`` holds."""
+    return word[:getattr(model.__table__.columns[key].type, "length", None)]
 
 
 def _typed(column, plan: ViewPlan) -> str | None:
