@@ -140,9 +140,9 @@ def scaffold_view_command(model, force):
     click.echo("added    the view to admin_app/views/__init__.py" if outcome.registered
                else "kept     admin_app/views/__init__.py (the view is registered already)")
     click.echo(f"updated  the catalogues: {outcome.untranslated} Spanish texts to translate in "
-               "translations/es/LC_MESSAGES/messages.po, then `make compile-translations`")
-    click.echo("next     read the view's declarations, then `make test` "
-               "(a new table also needs `flask --app wsgi db migrate -m \"...\"`)")
+               "translations/es/LC_MESSAGES/messages.po")
+    click.echo("next     translate them, `make compile-translations`, then "
+               f"`.venv/bin/python -m pytest {outcome.test_module.relative_to(root)}`")
 
 
 def init_app(app: Flask) -> None:

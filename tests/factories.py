@@ -4,6 +4,8 @@ from __future__ import annotations
 import itertools
 from datetime import date, datetime
 
+from sqlalchemy import select
+
 from admin_app.choices import BlacklistReason, InvoiceStatus, WalletStatus
 from admin_app.extensions import db
 from admin_app.models import (
@@ -90,6 +92,15 @@ def example(model: type, **fields):
             continue
         values[column.key] = _example_value(column)
     return _save(model(**values, **fields))
+
+
+def example_rows(models) -> None:
+    """An example row in each of these tables that holds none: the shared tests
+    that open every view need a row to show, and the demo data may not fill a
+    new model's table."""
+    for model in models:
+        if db.session.scalar(select(model.id).limit(1)) is None:
+            example(model)
 
 
 def _example_value(column):

@@ -1,9 +1,11 @@
-"""Reading rendered admin pages in tests: visible text, list rows, flashes, form errors."""
+"""Reading rendered admin pages in tests: visible text, list rows, filters, sort
+links, flashes, form fields and errors."""
 from __future__ import annotations
 
 import csv
 import html as html_lib
 import io
+import json
 import re
 
 
@@ -47,6 +49,36 @@ def list_headers(page: str) -> list[str]:
             re.findall(r'<th class="column-header[^"]*">(.*?)</th>', head, re.S)]
 
 
+def sort_link(page: str, column: str) -> str:
+    """Where a list's header for ``column`` leads: sorted by it, ascending, or the
+    other way round when the list is sorted by it already."""
+    header = re.search(rf'<th class="column-header col-{re.escape(column.replace(".", "-"))}">'
+                       r'\s*<a href="([^"]+)"', page)
+    assert header, f"the list cannot be sorted by {column}"
+    return html_lib.unescape(header.group(1))
+
+
+def filter_groups(page: str) -> dict[str, list[dict]]:
+    """The filters a list page offers, by label: each {"arg", "operation",
+    "options" ([[value, label], ...], or None for a text box), ...}."""
+    data = re.search(r'<div id="filter-groups-data" class="d-none">(.*?)</div>', page, re.S)
+    return json.loads(html_lib.unescape(data.group(1))) if data else {}
+
+
+def filter_offered(page: str, label: str, operation: str | None = None) -> dict:
+    """The filter offered under ``label`` (and ``operation``, where it has several)."""
+    entries = [entry for entry in filter_groups(page).get(label, ())
+               if operation is None or entry["operation"] == operation]
+    assert len(entries) == 1, (label, operation, list(filter_groups(page)))
+    return entries[0]
+
+
+def apply_filter(client, url: str, label: str, value: str) -> str:
+    """The list at ``url`` with the filter it offers under ``label`` set to ``value``."""
+    arg = filter_offered(get_page(client, url), label)["arg"]
+    return get_page(client, url, **{f"flt0_{arg}": value})
+
+
 def detail_rows(page: str) -> dict[str, str]:
     """Label -> raw HTML of the value, from a details page."""
     table = page.split('<table class="table table-hover table-bordered searchable">', 1)[1]
@@ -82,6 +114,15 @@ def form_errors(page: str) -> dict[str, list[str]]:
         if field and messages:
             errors[field.group(1)] = [text(m) for m in messages]
     return errors
+
+
+def select_options(page: str, name: str) -> list[tuple[str, str]]:
+    """(value, text) of each choice of a form's select ``name``; the blank one left out."""
+    select = re.search(rf'<select[^>]*\sname="{re.escape(name)}"[^>]*>(.*?)</select>', page, re.S)
+    assert select, f"no select {name}"
+    options = re.findall(r'<option[^>]*value="([^"]*)"[^>]*>(.*?)</option>', select.group(1), re.S)
+    return [(html_lib.unescape(value), text(label)) for value, label in options
+            if value not in ("", "__None")]
 
 
 def hidden_value(page: str, name: str) -> str:

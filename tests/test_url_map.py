@@ -31,6 +31,8 @@ def seeded(make):
     seed(20, seed=3)
     db.session.commit()
     make.invoice(make.customer(account_limit_minor=100_000), amount_minor=5_000, number=900_001)
+    # Every view's details and edit pages need a row, a new model's too.
+    make.example_rows(view.model_class for view in VIEWS)
 
 
 def admin_rules(app: Flask) -> list[Rule]:

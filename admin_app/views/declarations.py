@@ -1,7 +1,7 @@
 """Start-up checks of a view's declarations, as Django's admin checks its own:
-a column, sort, search, filter, form or label name that the model does not
-have fails the start-up, naming the view and the name, instead of showing an
-empty column or quietly ignoring a filter."""
+a column, sort, search, filter, form, form-field option or label name that the
+model does not have fails the start-up, naming the view and the name, instead
+of showing an empty column, quietly ignoring a filter or a field's options."""
 from __future__ import annotations
 
 from sqlalchemy.orm import RelationshipProperty
@@ -23,6 +23,12 @@ NAMED_IN = {
     "column_default_sort": (),
     "form_columns": ("form_extra_fields",),
     "column_labels": ("column_formatters", "column_formatters_detail", "form_extra_fields"),
+    # Options of a form's fields, by field name: a typo would leave the field as it was.
+    "form_args": ("form_extra_fields",),
+    "form_overrides": ("form_extra_fields",),
+    "form_widget_args": ("form_extra_fields",),
+    "form_choices": ("form_extra_fields",),
+    "column_descriptions": ("column_formatters", "form_extra_fields"),
 }
 
 
@@ -37,6 +43,10 @@ def check_view(view_class, model) -> None:
         for name in _names(_declared(view_class, declaration), declaration):
             if name not in allowed and not has_field(model, name):
                 unknown.append(f"{declaration}: {name!r}")
+    # Type-to-search fields pick a related record: each key names a relation.
+    for name in _declared(view_class, "form_ajax_refs") or ():
+        if not is_relation(model, name):
+            unknown.append(f"form_ajax_refs: {name!r} (a relation)")
     if unknown:
         raise DeclarationError(
             f"{view_class.__module__}.{view_class.__name__} declares what "
@@ -62,6 +72,12 @@ def has_field(model, path: str) -> bool:
         elif part != path.rsplit(".", 1)[-1]:
             return False  # only relations lead further
     return True
+
+
+def is_relation(model, name: str) -> bool:
+    """Whether ``name`` is one of ``model``'s relations ("customer")."""
+    prop = getattr(getattr(model, name, None), "property", None)
+    return isinstance(prop, RelationshipProperty)
 
 
 def _names(declared, declaration: str) -> list[str]:

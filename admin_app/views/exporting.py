@@ -47,14 +47,14 @@ class StreamingExport:
 
     def export_header(self) -> list[str]:
         header = [str(label) for _name, label in self._export_columns]
-        if self._money_columns():
+        if self._currency_appended():
             header.append(str(CURRENCY_LABEL))
         return header
 
     def export_rows(self, query):
         # How to read each column is decided once, not for each of a million rows.
         readers = [self.cell_reader(name) for name, _label in self._export_columns]
-        money = bool(self._money_columns())
+        money = self._currency_appended()
         currency = default_currency()
         for model in query.yield_per(BATCH_ROWS):
             row = [read(model) for read in readers]
@@ -77,8 +77,11 @@ class StreamingExport:
         money = holds_money(name)
         return lambda model: _cell(get(model), words, money)
 
-    def _money_columns(self) -> list[str]:
-        return [name for name, _label in self._export_columns if holds_money(name)]
+    def _currency_appended(self) -> bool:
+        """Amounts are exported as plain decimals, so their currency follows in a
+        column of its own, unless the view exports the currency column already."""
+        names = [name for name, _label in self._export_columns]
+        return any(holds_money(name) for name in names) and "currency" not in names
 
     @expose("/export/<export_type>/")
     def export(self, export_type: str):

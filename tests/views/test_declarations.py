@@ -30,6 +30,14 @@ def view_declaring(model=Customer, **declarations):
     ({"column_labels": {"postal_code": "Postcode"}}, "column_labels: 'postal_code'"),
     ({"column_list": ("group.title",)}, "column_list: 'group.title'"),
     ({"column_list": ("email.domain",)}, "column_list: 'email.domain'"),
+    ({"column_filters": ("group.nmae",)}, "column_filters: 'group.nmae'"),
+    ({"form_args": {"emial": {"label": "Email"}}}, "form_args: 'emial'"),
+    ({"form_overrides": {"contry": StringField}}, "form_overrides: 'contry'"),
+    ({"form_widget_args": {"nots": {"rows": 3}}}, "form_widget_args: 'nots'"),
+    ({"form_choices": {"chanel": [("online", "Online")]}}, "form_choices: 'chanel'"),
+    ({"column_descriptions": {"emal": "Where we write"}}, "column_descriptions: 'emal'"),
+    ({"form_ajax_refs": {"gruop": {"fields": ("name",)}}}, "form_ajax_refs: 'gruop'"),
+    ({"form_ajax_refs": {"email": {"fields": ("name",)}}}, "form_ajax_refs: 'email'"),
 ])
 def test_a_name_the_model_lacks_fails_with_the_view_and_the_name(app, declarations, named):
     with pytest.raises(DeclarationError) as error:
@@ -46,8 +54,12 @@ def test_every_kind_of_name_a_view_may_use_is_accepted(app):
         column_default_sort=[("sort_name", False), ("id", False)],
         column_filters=(YesNoFilter(Customer.marketing_opt_in, _l("Marketing opt-in")),
                         "created_at"),
-        form_columns=("first_name", "extra"),
+        form_columns=("first_name", "group", "extra"),
         form_extra_fields={"extra": StringField("Extra")},
+        form_args={"first_name": {"label": "Name"}, "extra": {"label": "More"}},
+        form_overrides={"first_name": StringField},
+        form_widget_args={"extra": {"rows": 3}},
+        form_ajax_refs={"group": {"fields": ("name",)}},
     )()
     assert has_field(Wallet, "customer.group.name")
     assert not has_field(Wallet, "customer.nope")

@@ -194,6 +194,20 @@ def test_every_list_offers_both_formats(admin_client, view):
         assert response.get_data(), kind
 
 
+@pytest.mark.parametrize("view", VIEWS, ids=[view.view_url for view in VIEWS])
+def test_no_list_exports_a_column_twice(admin_client, view):
+    header = csv_rows(admin_client.get(f"/admin/{view.view_url}/export/csv/"))[0]
+    assert len(header) == len(set(header)), header
+
+
+def test_a_list_that_exports_its_currency_has_it_once_beside_its_amounts(admin_client, make):
+    make.invoice(make.customer(account_limit_minor=100_000), amount_minor=5_000)
+    header, row = csv_rows(admin_client.get("/admin/invoices/export/csv/"))
+    cells = dict(zip(header, row, strict=True))
+    assert header.count("Currency") == 1
+    assert (cells["Amount"], cells["Currency"]) == ("50.00", "EUR")
+
+
 def test_an_unknown_format_is_not_found(operator):
     assert operator.get(CUSTOMERS + "pdf/").status_code == 404
 

@@ -5,7 +5,6 @@ reader's way where it is a text box), returns the same rows in both languages.""
 from __future__ import annotations
 
 import html as html_lib
-import json
 import re
 import urllib.parse
 from datetime import date, timedelta
@@ -22,7 +21,7 @@ from admin_app.services.seed import seed
 from admin_app.views import VIEWS
 
 from ..conftest import admins_by_language
-from ..pages import flashes, get_page, listed_ids
+from ..pages import filter_groups, flashes, get_page, listed_ids
 
 FILTERED_VIEWS = [view for view in VIEWS if view.column_filters]
 LANGUAGES = ("en", "es")
@@ -40,18 +39,14 @@ def readers(app, users, make, password_hash):
     db.session.commit()
     make.invoice(make.customer(account_limit_minor=100_000), amount_minor=5_000,
                  number=900_001)
+    make.example_rows(view.model_class for view in VIEWS)  # a new model's table too
     return admins_by_language(app, users, password_hash)
-
-
-def _filter_groups(page: str) -> dict:
-    data = re.search(r'<div id="filter-groups-data" class="d-none">(.*?)</div>', page, re.S)
-    return json.loads(html_lib.unescape(data.group(1)))
 
 
 def _offered(page: str) -> dict[str, list[str] | None]:
     """arg -> the values of the choices the page offers (None: a text box)."""
     offered = {}
-    for entries in _filter_groups(page).values():
+    for entries in filter_groups(page).values():
         for entry in entries:
             options = entry["options"]
             offered[entry["arg"]] = None if not options else sorted(v for v, _l in options)
@@ -125,7 +120,7 @@ def test_spanish_group_filter_lists_groups_and_keeps_the_choice(readers, make):
     make.customer("Bruno", "Otero")
     spanish = readers["es"]
     page = get_page(spanish, "/admin/customers/")
-    groups = _filter_groups(page)
+    groups = filter_groups(page)
     (group_filter,) = groups["Grupo"]
 
     assert [str(vip.id), "Clientes VIP"] in group_filter["options"]
@@ -202,3 +197,15 @@ def test_saving_an_order_in_spanish_returns_to_the_filtered_list(readers):
     page = get_page(spanish, back)
     assert not [m for c, m in flashes(page) if c == "danger"]
     assert listed_ids(page) == [i for i in shipped if i != order.id]
+
+
+def test_an_unknown_filter_in_the_address_is_reported_in_the_readers_language(
+        app, users, make, password_hash):
+    """A mistyped or outdated filter name in a link is said, not silently dropped."""
+    ana = make.customer("Ana", "Ruiz", country="ES")
+    said = {"en": "There is no filter “flt0_contry_equals” on this list.",
+            "es": "Esta lista no tiene el filtro «flt0_contry_equals»."}
+    for language, client in admins_by_language(app, users, password_hash).items():
+        page = get_page(client, "/admin/customers/", flt0_contry_equals="ES")
+        assert ("danger", said[language]) in flashes(page), flashes(page)
+        assert listed_ids(page) == [ana.id]  # shown unfiltered, with the reason why
