@@ -18,7 +18,7 @@ from admin_app.views import VIEWS
 
 # Flask-Admin's own pages and the capability each needs (the base view's flags).
 BUILT_IN = {
-    "index_view": None, "details_view": None, "ajax_lookup": None,
+    "index_view": None, "details_view": None, "ajax_lookup": "lookup_capability",
     "create_view": "create_capability", "edit_view": "edit_capability",
     "ajax_update": "edit_capability", "delete_view": "delete_capability",
     "export": "export_capability", "action_view": None,

@@ -36,3 +36,8 @@ def needs(capability: str):
         page.capability = capability
         return page
     return mark
+
+
+def least_demanding(*capabilities: str) -> str:
+    """Of these capabilities, the one the lowest role has."""
+    return min(capabilities, key=lambda capability: Role.rank(MINIMUM_ROLE[capability]))

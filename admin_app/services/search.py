@@ -62,9 +62,11 @@ def search_text(*values: str | None) -> str:
     return " ".join(parts)
 
 
-def _like(column, word: str):
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.like(f"%{escaped}%", escape=LIKE_ESCAPE)
+def contains(column, text: str, *, ignore_case: bool = False):
+    """``column`` holds ``text``, its "%" and "_" taken as themselves, not wildcards."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    compare = column.ilike if ignore_case else column.like
+    return compare(f"%{escaped}%", escape=LIKE_ESCAPE)
 
 
 def matches(model, search: str, phone_digits: str | None, dialect: str):
@@ -80,9 +82,9 @@ def matches(model, search: str, phone_digits: str | None, dialect: str):
         # SQLite's LIKE reads every row: its FTS5 table finds the rows with the
         # longer words, exactly; shorter words are then LIKEs on those rows.
         long = [word for word in words if len(word) >= MIN_INDEXED]
-        return and_(_sqlite_found(model, long), *(_like(model.search_text, w) for w in short))
+        return and_(_sqlite_found(model, long), *(contains(model.search_text, w) for w in short))
     # PostgreSQL's trigram index serves these LIKEs itself.
-    return and_(*(_like(model.search_text, word) for word in words))
+    return and_(*(contains(model.search_text, word) for word in words))
 
 
 def _sqlite_found(model, words: list[str]):

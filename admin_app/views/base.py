@@ -129,6 +129,7 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
         "ajax_update": "can_edit",
         "delete_view": "can_delete",
         "export": "can_export",
+        "ajax_lookup": "can_look_up",
     }
     """Which flag each endpoint needs: a forged request for a hidden button gets 403."""
 
@@ -196,6 +197,19 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
     @property
     def can_delete(self) -> bool:
         return self._allowed(self.delete_capability) and self.allow_delete
+
+    @property
+    def lookup_capability(self) -> str:
+        """What type-to-search needs: to fill a form it serves (create or edit). It
+        names records (customers...) that a role which only reads the list need not list."""
+        forms = [capability for capability, offered in (
+            (self.create_capability, self.allow_create), (self.edit_capability, self.allow_edit))
+            if offered]
+        return permissions.least_demanding(*forms) if forms else permissions.ADMINISTER
+
+    @property
+    def can_look_up(self) -> bool:
+        return self._allowed(self.lookup_capability)
 
     @property
     def can_export(self) -> bool:

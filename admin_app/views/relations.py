@@ -11,7 +11,7 @@ from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
 from flask_admin.model.fields import AjaxSelectField
 from flask_babel import gettext as _
-from sqlalchemy import and_, text
+from sqlalchemy import String, and_, cast, or_, text
 
 from ..database import dialect
 from ..models import Searchable
@@ -57,13 +57,20 @@ class ExistingRecordLoader(QueryAjaxModelLoader):
         key = whole_number(pk)
         return None if key is None else super().get_one(key)
 
-    def get_list(self, term: str, offset: int = 0, limit: int = DEFAULT_PAGE_SIZE):
+    def get_list(self, term: str, offset: int | None = 0,
+                 limit: int | None = DEFAULT_PAGE_SIZE):
+        # One page of answers at most, whatever the URL asks: a lookup is no export.
+        offset = max(offset or 0, 0)
+        limit = DEFAULT_PAGE_SIZE if not limit or limit < 1 else min(limit, DEFAULT_PAGE_SIZE)
         # Control characters (a NUL byte) are in no record; a thousand words make no search.
         term = " ".join(search.words(term)[:search.MAX_WORDS])
-        if not issubclass(self.model, Searchable):
-            return super().get_list(term, offset, limit)
-        phone = typed_phone(term) if "phone" in self.model.search_fields else None
-        query = self.get_query().filter(search.matches(self.model, term, phone, dialect()))
+        if issubclass(self.model, Searchable):
+            phone = typed_phone(term) if "phone" in self.model.search_fields else None
+            condition = search.matches(self.model, term, phone, dialect())
+        else:
+            condition = or_(*(search.contains(cast(field, String), term, ignore_case=True)
+                              for field in self._cached_fields))
+        query = self.get_query().filter(condition)
         if self.filters:
             table = self.model.__tablename__.lower()
             query = query.filter(and_(*(text(f"{table}.{value}") for value in self.filters)))

@@ -451,6 +451,34 @@ def test_customer_lookup_finds_by_name_or_email(manager, make):
         assert json.loads(response.get_data(as_text=True)) == [[lucia.id, "Lucía Moreno"]], query
 
 
+def test_only_those_who_fill_the_wallet_form_may_look_customers_up(login, make):
+    make.customer("Lucía", "Moreno", email="lucia@example.com")
+    asked = {"name": "customer", "query": "lucia"}
+    for role in (Role.VIEWER, Role.OPERATOR):
+        assert login(role).get(LOOKUP, query_string=asked).status_code == 403, role
+    assert login(Role.MANAGER).get(LOOKUP, query_string=asked).status_code == 200
+
+
+def test_a_lookup_answers_one_page_whatever_limit_the_url_asks(manager, make):
+    for number in range(15):
+        make.customer("Lucía", f"Moreno{number}", email=f"lucia{number}@example.com")
+    for limit in ("-1", "100000"):
+        found = manager.get(LOOKUP, query_string={"name": "customer", "query": "lucia",
+                                                  "limit": limit})
+        assert found.status_code == 200
+        assert len(json.loads(found.get_data(as_text=True))) == 10, limit
+
+
+def test_a_lookup_takes_percent_and_underscore_as_typed(manager, make):
+    make.outlet("Madrid")
+    make.outlet("Sol_1")
+    def found(query):
+        response = manager.get(LOOKUP, query_string={"name": "outlet", "query": query})
+        return [name for _id, name in json.loads(response.get_data(as_text=True))]
+    assert found("%%%___") == []
+    assert found("_") == ["Sol_1"]
+
+
 # -- create ------------------------------------------------------------------------------
 
 def test_manager_creates_a_wallet_with_every_field(manager, make):
