@@ -229,6 +229,8 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
             self.refuse()
         if self.all_matching_requested() and self.list_query_problems():
             return self.refuse_unreadable_matching()
+        if name == "export" and self.list_query_problems():
+            return self.refuse_unreadable_matching(exporting=True)
         return None
 
     def refuse(self):

@@ -105,7 +105,7 @@ class StreamingExport:
         else:
             body = exports.xlsx_chunks(header, rows, sheet=str(self.name))
         return Response(stream_with_context(_closing(body, stream_session)),
-                        mimetype=MIMETYPES[export_type],
+                        content_type=MIMETYPES[export_type],
                         headers={"Content-Disposition": f"attachment; filename={name}"})
 
 

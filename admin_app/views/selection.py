@@ -75,12 +75,16 @@ class AllMatching:
         args.update(extra)
         return url_for(endpoint, **args.to_dict(flat=False))
 
-    def refuse_unreadable_matching(self):
+    def refuse_unreadable_matching(self, *, exporting: bool = False):
         """A filter or search that cannot be read is left out of the list, so
-        "every matching record" would be every record: change nothing, go back to
-        the list, which names what could not be read."""
-        flash(_("Nothing was changed: a filter or the search of this list could not be "
-                "read, so the action would have reached every record."), "error")
+        "every matching record" would be every record: change (or export) nothing,
+        go back to the list, which names what could not be read."""
+        if exporting:
+            flash(_("Nothing was exported: a filter or the search of this list could not be "
+                    "read, so the file would have held every record."), "error")
+        else:
+            flash(_("Nothing was changed: a filter or the search of this list could not be "
+                    "read, so the action would have reached every record."), "error")
         args = MultiDict(request.args)
         args.pop("matching", None)
         return redirect(url_for(".index_view", **args.to_dict(flat=False)))

@@ -16,7 +16,7 @@ from admin_app.services import ledger
 from admin_app.services.exports import csv_chunks, neutralise
 from admin_app.views import VIEWS
 
-from ..pages import csv_rows
+from ..pages import csv_rows, flashes
 
 CUSTOMERS = "/admin/customers/export/"
 
@@ -216,3 +216,20 @@ def test_a_viewer_cannot_export_either_format(login, lucia):
     viewer = login(Role.VIEWER)
     for kind in ("csv", "xlsx"):
         assert viewer.get(CUSTOMERS + f"{kind}/").status_code == 403
+
+
+@pytest.mark.parametrize("unreadable", [{"flt0_nope": "1"}, {"flt0_group_equals": "abc"}])
+def test_an_export_whose_filter_cannot_be_read_exports_nothing(operator, make, unreadable):
+    make.customer("Lucía", "Moreno")
+    make.customer("Bruno", "Otero")
+    response = operator.get(CUSTOMERS + "csv/", query_string=unreadable)
+    assert response.status_code == 302
+    assert "attachment" not in response.headers.get("Content-Disposition", "")
+    page = operator.get(response.headers["Location"]).get_data(as_text=True)
+    assert ("danger", "Nothing was exported: a filter or the search of this list could not be "
+            "read, so the file would have held every record.") in flashes(page)
+
+
+def test_the_csv_names_its_character_set_once(operator, lucia):
+    response = operator.get(CUSTOMERS + "csv/")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
