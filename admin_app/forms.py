@@ -47,6 +47,10 @@ class NormalisingField(StringField):
     normalise = staticmethod(lambda value: value)
 
     def process_formdata(self, valuelist):
+        if valuelist and not str(valuelist[0]).strip():
+            # Only spaces (a tab, a no-break space) is nothing typed, also for a
+            # required field: "This field is required." under it.
+            valuelist = self.raw_data = [""]
         super().process_formdata(valuelist)
         if not valuelist:
             return  # not in the posted form: the value stays as stored (or the default)

@@ -111,6 +111,14 @@ def test_malformed_or_zero_amounts_are_refused_and_nothing_is_written(manager, w
     assert count() == 0
 
 
+@pytest.mark.parametrize("typed", ["   ", "\t", "\u00a0"])
+def test_an_amount_of_only_spaces_is_asked_for_under_its_field(manager, wallet, typed):
+    response = post_add(manager, add_url(wallet.id), amount=typed)
+    assert response.status_code == 400
+    assert form_errors(response.get_data(as_text=True))["amount"] == ["This field is required."]
+    assert count() == 0
+
+
 @pytest.mark.parametrize("language, typed, message", [
     ("en", "5 USD", '"5 USD" is in US dollars (USD): enter the amount in euros (EUR).'),
     ("en", "$5", '"$5" is in US dollars (USD): enter the amount in euros (EUR).'),
