@@ -29,6 +29,12 @@ NAMED_IN = {
     "form_widget_args": ("form_extra_fields",),
     "form_choices": ("form_extra_fields",),
     "column_descriptions": ("column_formatters", "form_extra_fields"),
+    # Columns left out, or edited in the list: a typo would leave them in, or crash.
+    "form_excluded_columns": ("form_extra_fields",),
+    "column_exclude_list": ("column_formatters",),
+    "column_editable_list": (),
+    # A formatter may also format a listed column the model computes elsewhere.
+    "column_formatters": ("column_list", "column_details_list", "column_export_list"),
 }
 
 

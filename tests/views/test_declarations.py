@@ -38,6 +38,10 @@ def view_declaring(model=Customer, **declarations):
     ({"column_descriptions": {"emal": "Where we write"}}, "column_descriptions: 'emal'"),
     ({"form_ajax_refs": {"gruop": {"fields": ("name",)}}}, "form_ajax_refs: 'gruop'"),
     ({"form_ajax_refs": {"email": {"fields": ("name",)}}}, "form_ajax_refs: 'email'"),
+    ({"form_excluded_columns": ("custmer",)}, "form_excluded_columns: 'custmer'"),
+    ({"column_exclude_list": ("notse",)}, "column_exclude_list: 'notse'"),
+    ({"column_editable_list": ("stauts",)}, "column_editable_list: 'stauts'"),
+    ({"column_formatters": {"emial": str}}, "column_formatters: 'emial'"),
 ])
 def test_a_name_the_model_lacks_fails_with_the_view_and_the_name(app, declarations, named):
     with pytest.raises(DeclarationError) as error:
