@@ -140,8 +140,14 @@ def login_account_key() -> str:
     return "login:" + (request.form.get("email") or "").strip().lower()
 
 
+def password_change_key() -> str:
+    """The user whose current password a password change puts to the test."""
+    return f"password:{current_user.get_id()}"
+
+
 def throttle_login(app: Flask) -> Limiter:
-    """Failed logins are limited per account and per address (429 when over).
+    """Failed logins are limited per account and per address, and failed password
+    changes per user (429 when over).
 
     One limiter per app (Flask-Limiter keeps its storage on the limiter): counts
     live in memory, or in Redis shared by several app servers when
@@ -155,6 +161,13 @@ def throttle_login(app: Flask) -> Limiter:
     per_address = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
                                 methods=["POST"], deduct_when=LOGIN_FAILED)
     app.view_functions["auth.login"] = per_address(per_account(app.view_functions["auth.login"]))
+    # The password page asks for the current password: a stolen session may not
+    # guess it any faster than the login form lets anyone guess.
+    per_user = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+                             key_func=password_change_key, methods=["POST"],
+                             deduct_when=LOGIN_FAILED)
+    app.view_functions["auth.change_password"] = per_user(
+        app.view_functions["auth.change_password"])
     return limiter
 
 

@@ -129,6 +129,22 @@ def test_users_change_their_own_password(login, users, client):
     assert client.get("/account/password").status_code == 302  # anonymous: to the login page
 
 
+def test_a_session_cannot_guess_the_current_password_faster_than_the_login(login, users):
+    viewer = login(Role.VIEWER)
+    guess = {"new": "a-new-long-password", "confirm": "a-new-long-password"}
+    for attempt in range(5):
+        wrong = viewer.post_form("/account/password", {"current": f"guess-{attempt}", **guess})
+        assert wrong.status_code == 400
+    right = viewer.post_form("/account/password", {"current": TEST_PASSWORD, **guess})
+    assert right.status_code == 429
+    assert "Too many failed attempts" in right.get_data(as_text=True)
+    db.session.expire_all()
+    assert users[Role.VIEWER].check_password(TEST_PASSWORD)  # unchanged
+    # Another user's own attempts are counted apart.
+    assert login(Role.OPERATOR).post_form(
+        "/account/password", {"current": TEST_PASSWORD, **guess}).status_code == 302
+
+
 # -- sessions end for good: logout, new password, deactivation ---------------------------
 
 def _copy_session(source, target) -> None:

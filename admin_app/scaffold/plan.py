@@ -115,7 +115,8 @@ def _add_column(plan: ViewPlan, column) -> None:
         plan.filters.append(FilterPlan(
             "yes_no", key, _title(key), f"YesNoFilter({name}.{key}, _l({_q(_title(key))}))",
             ("YesNoFilter",)))
-    elif kind in (date, datetime):
+    elif kind in (date, datetime) and key in _indexed(column.table):
+        # Only an indexed date is filtered: any other range reads every row.
         plan.filters.append(FilterPlan(
             "date_range", key, _title(key),
             f"DateRangeFilter({name}.{key}, _l({_q(_title(key))}))", ("DateRangeFilter",)))
