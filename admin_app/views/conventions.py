@@ -40,6 +40,8 @@ PHONE_HINT = _l("With the country code, for example +34 600 111 222.")
 # A related record is picked by typing: this many suggestions at a time.
 LOOKUP_PAGE_SIZE = 10
 LOOKUP_PLACEHOLDER = _l("Type to find one")
+# What a relation chosen from a list shows for "no record".
+NO_RECORD = _l("None")
 
 
 class ModelConventions:
@@ -69,6 +71,10 @@ class ModelConventions:
         self.column_formatters_export = dict(self.column_formatters_export or {})
         args = {key: dict(value) for key, value in (self.form_args or {}).items()}
         overrides = self._conventional_fields(columns, args)
+        for field_args in args.values():
+            # A relation chosen from a list says "None" for no record (not "__None").
+            if "query_factory" in field_args:
+                field_args.setdefault("blank_text", NO_RECORD)
         self.form_args = args
         self.form_overrides = {**overrides, **(self.form_overrides or {})}
         self.form_ajax_refs = {**self._relation_lookups(model), **(self.form_ajax_refs or {})}

@@ -16,6 +16,7 @@ from sqlalchemy import String, and_, cast, or_, text
 from ..database import dialect
 from ..models import Searchable
 from ..services import search
+from ..services.phones import display_phone
 from ..storable import python_type, whole_number
 from .searching import typed_phone
 
@@ -56,6 +57,15 @@ class ExistingRecordLoader(QueryAjaxModelLoader):
     def get_one(self, pk):
         key = whole_number(pk)
         return None if key is None else super().get_one(key)
+
+    def format(self, model):
+        """The record's name, and what tells namesakes apart (an email, else a phone):
+        "Paula Domínguez · paula@example.com"."""
+        found = super().format(model)
+        if found is None:
+            return None
+        told_apart = getattr(model, "email", None) or display_phone(getattr(model, "phone", None))
+        return (found[0], f"{found[1]} · {told_apart}") if told_apart else found
 
     def get_list(self, term: str, offset: int | None = 0,
                  limit: int | None = DEFAULT_PAGE_SIZE):

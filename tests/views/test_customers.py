@@ -20,6 +20,7 @@ from admin_app.choices import InvoiceStatus, Role, WalletStatus
 from admin_app.extensions import db
 from admin_app.models import Customer, Invoice, Order, Wallet
 
+from ..conftest import admins_by_language
 from ..pages import csv_rows, detail_rows, flashes, form_errors, list_headers, listed_ids
 
 CUSTOMERS = "/admin/customers/"
@@ -895,3 +896,12 @@ def test_export_leaves_ordinary_values_and_negative_numbers_alone(admin_client, 
 def test_viewer_cannot_export(login, make):
     make.customer()
     assert login(Role.VIEWER).get(EXPORT).status_code == 403
+
+
+def test_no_group_reads_none_in_the_form_in_both_languages(app, users, password_hash, make):
+    make.group("Empleados")
+    for language, client in admins_by_language(app, users, password_hash).items():
+        page = client.get("/admin/customers/new/").get_data(as_text=True)
+        select = re.search(r'<select[^>]*name="group"[^>]*>(.*?)</select>', page, re.S).group(1)
+        first = re.search(r'<option[^>]*value="__None"[^>]*>(.*?)</option>', select).group(1)
+        assert first == {"en": "None", "es": "Ninguno"}[language]

@@ -127,7 +127,7 @@ def test_customer_is_found_by_typing_on_the_sale_form(login, buyer):
     response = login(Role.MANAGER).get(f"{URL}ajax/lookup/",
                                        query_string={"name": "customer", "query": "Núñ"})
     assert response.status_code == 200
-    assert [buyer.id, "Lucía Núñez"] in response.get_json()
+    assert [buyer.id, f"Lucía Núñez · {buyer.email}"] in response.get_json()
 
 def new_sale(buyer, amount: str, **fields) -> dict:
     return {"customer": str(buyer.id), "amount": amount, "order": "", "due_on": "", **fields}

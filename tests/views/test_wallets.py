@@ -448,7 +448,8 @@ def test_customer_lookup_finds_by_name_or_email(manager, make):
     for query in ("Moren", "Lucía", "lucia@exa"):
         response = manager.get(LOOKUP, query_string={"name": "customer", "query": query})
         assert response.status_code == 200
-        assert json.loads(response.get_data(as_text=True)) == [[lucia.id, "Lucía Moreno"]], query
+        assert json.loads(response.get_data(as_text=True)) == [
+            [lucia.id, "Lucía Moreno · lucia@example.com"]], query
 
 
 def test_only_those_who_fill_the_wallet_form_may_look_customers_up(login, make):
@@ -680,12 +681,14 @@ def test_edit_moves_the_wallet_to_another_customer_and_outlet(manager, make):
 
 
 def test_edit_form_shows_the_current_customer(manager, make):
-    wallet = make.wallet(make.customer("Lucía", "Moreno"))
+    wallet = make.wallet(make.customer("Lucía", "Moreno", email="lucia@example.com"))
     page = get_page(manager, edit_url(wallet))
     customer_input = re.search(r'<input[^>]*name="customer"[^>]*>', page).group(0)
     assert f'value="{wallet.customer_id}"' in customer_input
     shown = re.search(r'data-json="([^"]*)"', customer_input).group(1)
-    assert json.loads(html_lib.unescape(shown)) == [wallet.customer_id, "Lucía Moreno"]
+    # The email tells two customers of the same name apart.
+    assert json.loads(html_lib.unescape(shown)) == [
+        wallet.customer_id, "Lucía Moreno · lucia@example.com"]
 
 
 def test_posting_a_balance_in_the_edit_form_does_not_change_it(manager, make):
