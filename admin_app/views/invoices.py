@@ -44,6 +44,9 @@ class InvoiceView(BaseModelView):
     menu_name = _l("On account")
     view_url = "invoices"
     record_nouns = (_l("invoice"), _l("invoices"))
+    success_messages = {"created": _l("Invoice %(name)s created."),
+                        "saved": _l("Invoice %(name)s saved."),
+                        "deleted": _l("Invoice %(name)s deleted.")}
 
     create_capability = edit_capability = permissions.MONEY
     allow_edit = False
@@ -102,7 +105,10 @@ class InvoiceView(BaseModelView):
             invoice = invoices.create_on_account_sale(
                 form.customer.data, form.amount.data, actor=self._actor(),
                 order=form.order.data, due_on=form.due_on.data)
-        return invoice if outcome.committed else False
+        if not outcome.committed:
+            return False
+        self._name_success("created", str(invoice))
+        return invoice
 
     # -- search: a number finds its invoice, words find customers ---------------
     def _search_condition(self, query, joins, search: str):

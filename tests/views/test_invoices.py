@@ -15,6 +15,8 @@ from admin_app.models import Address, AdminUser, Customer, Invoice, OrderLine
 from admin_app.services import invoices
 from admin_app.views.list_links import filtered_list_url
 
+from ..pages import flashes
+
 URL = "/admin/invoices/"
 
 
@@ -164,6 +166,16 @@ def test_amount_is_typed_the_spanish_way_by_a_spanish_speaker(login, users, buye
     invoice = db.session.scalar(select(Invoice))
     assert invoice.amount_minor == 123_450
     assert (invoice.due_on - invoice.issued_on).days == 30
+
+
+def test_a_new_sale_names_its_invoice_in_the_readers_language(login, users, buyer):
+    client = login(Role.MANAGER)
+    for language, said in (("en", "Invoice {} created."), ("es", "Factura {} creada.")):
+        speak(users[Role.MANAGER], language)
+        page = client.post_form(f"{URL}new/", new_sale(buyer, "10"),
+                                follow_redirects=True).get_data(as_text=True)
+        newest = db.session.scalars(select(Invoice).order_by(Invoice.id.desc())).first()
+        assert ("success", said.format(newest)) in flashes(page)
 
 
 def test_sale_past_the_limit_is_refused_with_the_reason(login, buyer):
