@@ -119,6 +119,9 @@ SPANISH = {
     "Expires on": "Caduca el",
     "Customer first name": "Nombre del cliente",
     "Customer surname": "Apellidos del cliente",
+    "Gift card %(name)s created.": "Tarjeta regalo %(name)s creada.",
+    "Gift card %(name)s saved.": "Tarjeta regalo %(name)s guardada.",
+    "Gift card %(name)s deleted.": "Tarjeta regalo %(name)s eliminada.",
 }
 
 
@@ -151,6 +154,7 @@ def test_a_new_model_and_its_view_ship_as_scaffolded(project_copy):
     assert 'column_searchable_list = ("code", "customer.first_name", "customer.surname")' in module
     assert 'column_default_sort = ("id", True)' in module  # created_at has no index
     assert '"currency"' not in module
+    assert "    menu_category = MARKET\n" in module  # the top row is full in Spanish
     registry = (project_copy / "admin_app/views/__init__.py").read_text()
     assert registry.count("from .gift_cards import GiftCardView\n") == 1
     assert "    GiftCardView,\n    AdminUserView,\n" in registry
@@ -179,7 +183,7 @@ def test_a_new_model_and_its_view_ship_as_scaffolded(project_copy):
                   "tests/test_bilingual_pages.py", "tests/test_catalogues.py",
                   "-k", "gift or speaks_one_language or catalogue"], project_copy)
     assert tests.returncode == 0, tests.stdout[-3000:]
-    assert "31 passed" in tests.stdout, tests.stdout[-500:]
+    assert "29 passed" in tests.stdout, tests.stdout[-500:]
 
 
 def test_an_unknown_model_fails_the_command(project_copy):
