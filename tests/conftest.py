@@ -10,16 +10,20 @@ import pytest
 from flask import g
 from flask.testing import FlaskClient
 from sqlalchemy import text
-from werkzeug.security import generate_password_hash
 
 from admin_app import create_app
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import AdminUser
+from admin_app.passwords import hash_password
 
 from . import factories
 
 TEST_PASSWORD = "correct-horse-battery"
+# One round of PBKDF2 instead of scrypt (0.1 s of CPU a login, thousands of logins
+# a run): the suite tests who may log in, not the hash's strength. Production
+# refuses it (security.check_configuration); test_security checks the default.
+CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1"
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -90,6 +94,7 @@ def app(tmp_path_factory):
         "SECRET_KEY": "tests-only",
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": True,
+        "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH,
         # The seller every invoice names.
         "INVOICE_SELLER_NAME": "Tienda Añil, S.L.",
         "INVOICE_SELLER_TAX_ID": "B12345678",
@@ -122,9 +127,9 @@ def clean_db(app):
 
 
 @pytest.fixture(scope="session")
-def password_hash():
-    # Hashing is deliberately slow: hash the test password once per run.
-    return generate_password_hash(TEST_PASSWORD)
+def password_hash(app):
+    with app.app_context():
+        return hash_password(TEST_PASSWORD)
 
 
 @pytest.fixture
