@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import datetime
+from types import SimpleNamespace
 
 import flask_migrate
 import pytest
@@ -18,6 +20,7 @@ from admin_app.models import AdminUser
 from admin_app.passwords import hash_password
 
 from . import factories
+from .pages import empty_tables
 
 TEST_PASSWORD = "correct-horse-battery"
 # One round of PBKDF2 instead of scrypt (0.1 s of CPU a login, thousands of logins
@@ -127,15 +130,7 @@ def clean_db(app):
         for limiter in app.extensions.get("limiter", ()):
             limiter.reset()
         yield
-        db.session.remove()
-        tables = list(reversed(db.metadata.sorted_tables))
-        with db.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                names = ", ".join(t.name for t in tables)
-                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    connection.execute(table.delete())
+        empty_tables()
 
 
 @pytest.fixture(scope="session")
@@ -183,6 +178,28 @@ def login(app, users):
 @pytest.fixture
 def admin_client(login) -> AdminClient:
     return login(Role.ADMIN)
+
+
+@pytest.fixture
+def manager(login) -> AdminClient:
+    """A client logged in as the manager."""
+    return login(Role.MANAGER)
+
+
+@pytest.fixture
+def operator(login) -> AdminClient:
+    """A client logged in as the operator."""
+    return login(Role.OPERATOR)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """clock(datetime): set the clock itsdangerous signs and checks with (only its clock)."""
+
+    def set_to(moment: datetime) -> None:
+        monkeypatch.setattr("itsdangerous.timed.time", SimpleNamespace(time=moment.timestamp))
+
+    return set_to
 
 
 @pytest.fixture
