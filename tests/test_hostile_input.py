@@ -133,12 +133,14 @@ def test_a_customer_id_past_2_63_is_a_missing_record(admin_client, one_of_each):
     assert response.headers["Location"].startswith("/admin/customers/")
 
 
-@pytest.mark.parametrize("search", (THOUSAND_WORDS, "ana\x00garcia"), ids=("1000-words", "nul"))
+# A thousand words are searched (and match nobody); a NUL byte is refused.
+@pytest.mark.parametrize("search, status", ((THOUSAND_WORDS, 200), ("ana\x00garcia", 400)),
+                         ids=("1000-words", "nul"))
 @pytest.mark.parametrize("language", ("en", "es"))
 def test_a_search_of_a_thousand_words_or_a_nul_byte_gets_an_answer(
-        login, make, search, language):
+        login, make, search, status, language):
     make.customer("Ana", "García")
     client = login(Role.OPERATOR)
     client.post_form("/language", {"language": language, "next": "/admin/"})
     response = client.get("/admin/customers/", query_string={"search": search})
-    assert response.status_code in (200, 400)
+    assert response.status_code == status

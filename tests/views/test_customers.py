@@ -559,7 +559,7 @@ def test_viewer_cannot_create_even_with_a_forged_post(login):
 
 def test_create_without_the_csrf_token_saves_nothing(admin_client):
     response = admin_client.post(NEW, data=form())
-    assert response.status_code in (200, 400)
+    assert response.status_code == 400
     assert row_count(Customer) == 0
 
 
@@ -723,7 +723,7 @@ def test_bulk_delete_is_refused_to_an_operator(login, make):
     client = login(Role.OPERATOR)
     response = client.post_form(CUSTOMERS + "action/",
                                 {"action": "delete", "rowid": str(customer.id)})
-    assert response.status_code in (302, 403)
+    assert response.status_code == 403
     assert fresh(Customer, customer.id) is not None
 
 

@@ -535,7 +535,7 @@ def test_balance_and_wallet_id_cannot_be_posted_on_create(manager):
 
 def test_create_without_the_csrf_token_saves_nothing(manager):
     response = manager.post(NEW, data=form())
-    assert response.status_code in (200, 400)
+    assert response.status_code == 400
     assert row_count(Wallet) == 0
 
 
@@ -689,7 +689,7 @@ def test_below_manager_cannot_delete(login, make, role):
     client = login(role)
     assert client.post_form(DELETE, {"id": str(wallet.id)}).status_code == 403
     response = client.post_form(WALLETS + "action/", {"action": "delete", "rowid": str(wallet.id)})
-    assert response.status_code in (302, 403)
+    assert response.status_code == 403
     assert fresh(Wallet, wallet.id) is not None
 
 
