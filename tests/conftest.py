@@ -11,7 +11,7 @@ import flask_migrate
 import pytest
 from flask import g
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from admin_app import create_app
 from admin_app.choices import Role
@@ -20,7 +20,7 @@ from admin_app.models import AdminUser
 from admin_app.passwords import hash_password
 
 from . import factories
-from .pages import empty_tables
+from .pages import empty_tables, table_counts
 
 TEST_PASSWORD = "correct-horse-battery"
 # One round of PBKDF2 instead of scrypt (0.1 s of CPU a login, thousands of logins
@@ -99,11 +99,31 @@ def _fresh_schema(app) -> None:
         flask_migrate.upgrade()
 
 
+def _test_database_url(tmp_path_factory) -> str:
+    """TEST_DATABASE_URL (PostgreSQL), else a new SQLite file. Run in parallel
+    (pytest -n, pytest-xdist), each worker has its own: the SQLite file is in the
+    worker's own temporary folder, the PostgreSQL database is <name>_gw0, _gw1...,
+    made here on the same server when missing."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    server = make_url(url).set(drivername="postgresql+psycopg")
+    name = f"{server.database}_{worker}"
+    engine = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                 {"name": name}):
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
-    url = os.environ.get("TEST_DATABASE_URL") or (
-        "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
-    )
+    url = _test_database_url(tmp_path_factory)
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "tests-only",
@@ -122,15 +142,65 @@ def app(tmp_path_factory):
         db.engine.dispose()
 
 
+class SharedRows:
+    """Rows that the read-only tests of a module share: made once, not once a test.
+
+    The module defines a module-scoped fixture ``shared_rows`` that returns
+    ``SharedRows(build)``; a test that requests it (itself or through another
+    fixture) must write nothing. ``rows()`` returns what ``build()`` returned,
+    calling it only when the tables do not hold these rows already. ``build``
+    returns plain values (ids, logged-in clients), never ORM objects: each test
+    has a session of its own. A reader that adds or removes rows fails."""
+
+    held: SharedRows | None = None  # whose rows the tables hold now (None: empty)
+
+    def __init__(self, build):
+        self.build = build
+        self.value = None
+        self.counts: dict[str, int] = {}
+
+    def rows(self):
+        if SharedRows.held is not self:
+            if SharedRows.held is not None:
+                empty_tables()
+                SharedRows.held = None
+            self.value = self.build()
+            db.session.commit()
+            self.counts = table_counts()
+            SharedRows.held = self
+        return self.value
+
+    def check_unchanged(self) -> None:
+        db.session.rollback()
+        assert table_counts() == self.counts, "a test reading shared rows changed them"
+
+
+def _reads_shared_rows(request) -> bool:
+    return "shared_rows" in request.fixturenames
+
+
 @pytest.fixture(autouse=True)
-def clean_db(app):
-    """Each test starts from empty tables, no login throttling counts, and runs
-    inside an app context."""
+def clean_db(app, request):
+    """Each test starts from empty tables (or its module's shared rows, see
+    SharedRows), no login throttling counts, and runs inside an app context."""
     with app.app_context():
         for limiter in app.extensions.get("limiter", ()):
             limiter.reset()
+        if SharedRows.held is not None and not _reads_shared_rows(request):
+            empty_tables()
+            SharedRows.held = None
         yield
-        empty_tables()
+        if _reads_shared_rows(request) and SharedRows.held is not None:
+            try:
+                SharedRows.held.check_unchanged()
+            except AssertionError:
+                SharedRows.held = None  # made again for the next reader
+                empty_tables()
+                raise
+            db.session.remove()  # the rows stay for the module's next reader
+        else:
+            empty_tables()
+            SharedRows.held = None
 
 
 @pytest.fixture(scope="session")
@@ -139,9 +209,8 @@ def password_hash(app):
         return hash_password(TEST_PASSWORD)
 
 
-@pytest.fixture
-def users(password_hash):
-    """One active admin user per role."""
+def add_users(password_hash: str) -> dict[str, AdminUser]:
+    """One active admin user per role, committed."""
     made = {}
     for role in Role.values():
         user = AdminUser(email=f"{role}@example.com", name=role.title(), role=role,
@@ -150,6 +219,12 @@ def users(password_hash):
         made[role] = user
     db.session.commit()
     return made
+
+
+@pytest.fixture
+def users(password_hash):
+    """One active admin user per role."""
+    return add_users(password_hash)
 
 
 @pytest.fixture

@@ -71,11 +71,15 @@ def sorted_ids(client, url: str, label: str, desc: bool = False) -> list[int]:
     return listed_ids(get_page(client, url, **params))
 
 
-def filter_options(page: str, label: str):
-    """The options Flask-Admin offers for the filter labelled ``label``."""
+def filter_groups(page: str) -> dict:
+    """Filter label -> the filters Flask-Admin offers under it (arg, operation, options)."""
     data = re.search(r'<div id="filter-groups-data" class="d-none">(.*?)</div>', page, re.S)
-    groups = json.loads(html_lib.unescape(data.group(1)))
-    return groups[label][0]["options"]
+    return json.loads(html_lib.unescape(data.group(1)))
+
+
+def filter_options(page: str, label: str):
+    """The options of the (first) filter labelled ``label``."""
+    return filter_groups(page)[label][0]["options"]
 
 
 def select_options(page: str, name: str) -> list[tuple[str, str]]:
@@ -218,6 +222,12 @@ def speak(user, language: str) -> None:
     """The user's language from their next request on."""
     user.language = language
     db.session.commit()
+
+
+def table_counts() -> dict[str, int]:
+    """Table name -> its number of rows."""
+    return {table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables}
 
 
 def empty_tables() -> None:
