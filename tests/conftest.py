@@ -30,6 +30,17 @@ CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1"
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
+# Slow groups marked here rather than in their own files: the browser tests drive
+# Chromium; the scaffold test writes a view into a copy of the project and runs it.
+SLOW_PATHS = ("tests/e2e/", "tests/test_scaffold.py")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.nodeid.startswith(SLOW_PATHS):
+            item.add_marker(pytest.mark.slow)
+
+
 class AdminClient(FlaskClient):
     """A test client that logs in and adds the CSRF token to its forms."""
 
@@ -50,7 +61,9 @@ class AdminClient(FlaskClient):
         part of the suite's time."""
         secret = self._session_csrf_secret()
         if secret is None or self._token is None or self._token[0] != secret:
-            page = self.get("/admin/" if self.user else "/login", follow_redirects=True)
+            # The lightest page with a form (the home page computes its figures).
+            page = self.get("/account/password" if self.user else "/login",
+                            follow_redirects=True)
             match = CSRF_INPUT.search(page.get_data(as_text=True))
             assert match, "no CSRF token on the page"
             self._token = (self._session_csrf_secret(), match.group(1))

@@ -175,6 +175,7 @@ def test_a_password_change_ends_the_users_other_sessions_but_not_this_one(app, l
     assert not still_logged_in(phone) and not still_logged_in(stolen)
 
 
+@pytest.mark.slow  # the real, slow hash
 def test_login_takes_as_long_for_an_unknown_email_as_for_an_account(app, client, users,
                                                                    monkeypatch):
     """Timing the refusal must not tell which emails are accounts: with the real hash

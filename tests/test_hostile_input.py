@@ -13,6 +13,9 @@ from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.views import VIEWS
 
+# Hundreds of odd requests to every page of every view.
+pytestmark = pytest.mark.slow
+
 VIEW_IDS = [view.view_url for view in VIEWS]
 
 HUGE = "99999999999999999999"  # past 2^64

@@ -248,6 +248,7 @@ def test_verify_names_each_figure_that_differs_from_its_ledger(wallet, customer)
 
 # -- concurrency ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_concurrent_adds_and_deducts_lose_nothing(app, wallet, customer):
     add(wallet, 100_000)
     amounts = [(n % 7 + 1) * 100 if n % 2 else -((n % 5 + 1) * 50) for n in range(200)]
@@ -289,6 +290,7 @@ operation = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(operation, st.integers(0, 20)), min_size=1, max_size=25))

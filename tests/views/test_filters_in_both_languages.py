@@ -24,6 +24,9 @@ from .. import factories
 from ..conftest import SharedRows, add_users, admins_by_language
 from ..pages import filter_groups, flashes, get_page, listed_ids
 
+# Every choice of every filter of every list, in two languages.
+pytestmark = pytest.mark.slow
+
 FILTERED_VIEWS = [view for view in VIEWS if view.column_filters]
 LANGUAGES = ("en", "es")
 # Choices applied per filter: enough to cover each kind, few enough to stay quick

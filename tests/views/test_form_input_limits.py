@@ -61,6 +61,7 @@ def test_a_ten_megabyte_field_gets_a_413_page_in_the_users_language(operator, la
     assert customers() == 0
 
 
+@pytest.mark.slow  # a 1.6 MB upload
 def test_an_import_keeps_its_larger_limit(operator, language):
     big = ("first_name,surname,notes\n" + "Ana,Pérez,\n" * 150_000).encode()  # 1.6 MB
     assert len(big) > 1024 * 1024

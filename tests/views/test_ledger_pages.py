@@ -370,6 +370,7 @@ def test_viewer_cannot_share(login, wallet):
 
 # -- concurrency through the real pages --------------------------------------------------------
 
+@pytest.mark.slow
 def test_concurrent_posts_to_the_add_balance_page_lose_nothing(app, users, wallet):
     ledger.add_balance(wallet, 100_000, actor=None, reason="Float", idempotency_key="seed")
     db.session.commit()
