@@ -8,6 +8,7 @@ import io
 import json
 import re
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy import text as sql_text
 
@@ -222,6 +223,16 @@ def speak(user, language: str) -> None:
     """The user's language from their next request on."""
     user.language = language
     db.session.commit()
+
+
+def first_id(model) -> int | None:
+    return db.session.scalar(select(model.id).order_by(model.id))
+
+
+def registered_view(view_class):
+    """The app's instance of ``view_class`` (its filters, its model)."""
+    admin = current_app.extensions["admin"][0]
+    return next(view for view in admin._views if type(view) is view_class)
 
 
 def table_counts() -> dict[str, int]:

@@ -13,6 +13,8 @@ from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.views import VIEWS
 
+from .pages import first_id, registered_view
+
 # Hundreds of odd requests to every page of every view.
 pytestmark = pytest.mark.slow
 
@@ -32,18 +34,8 @@ def one_of_each(make):
     """A row for every view (its details, edit and delete pages need one)."""
     make.invoice(make.customer(account_limit_minor=100_000), amount_minor=5_000)
     for view_class in VIEWS:
-        if _first_id(view_class) is None:
+        if first_id(view_class.model_class) is None:
             make.example(view_class.model_class)
-
-
-def _first_id(view_class):
-    model = view_class.model_class
-    return db.session.scalar(select(model.id).order_by(model.id))
-
-
-def _view(app, view_class):
-    return next(v for v in app.extensions["admin"][0]._views
-                if getattr(v, "endpoint", None) == view_class.view_url)
 
 
 def _rules(app, view_class):
@@ -89,7 +81,7 @@ def test_every_page_of_a_view_refuses_odd_ids_without_a_server_error(
 @pytest.mark.parametrize("view_class", VIEWS, ids=VIEW_IDS)
 def test_lists_and_exports_answer_odd_paging_search_and_filters(
         app, admin_client, one_of_each, view_class):
-    view = _view(app, view_class)
+    view = registered_view(view_class)
     base = f"/admin/{view_class.view_url}/"
     pages = [base, f"{base}export/csv/"]
     queries = [{"page": value} for value in (HUGE, "-" + HUGE, "-1")]
@@ -105,13 +97,13 @@ def test_lists_and_exports_answer_odd_paging_search_and_filters(
 @pytest.mark.parametrize("view_class", VIEWS, ids=VIEW_IDS)
 def test_forms_refuse_huge_numbers_and_nul_bytes_as_form_errors(
         app, admin_client, one_of_each, view_class):
-    view = _view(app, view_class)
+    view = registered_view(view_class)
     base = f"/admin/{view_class.view_url}/"
     pages = []
     if view_class.allow_create:
         pages.append(f"{base}new/")
     if view_class.allow_edit:
-        pages.append(f"{base}edit/?id={_first_id(view_class)}")
+        pages.append(f"{base}edit/?id={first_id(view_class.model_class)}")
     for page in pages:
         form = admin_client.get(page)
         assert form.status_code == 200, page

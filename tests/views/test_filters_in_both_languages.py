@@ -22,7 +22,7 @@ from admin_app.views import VIEWS
 
 from .. import factories
 from ..conftest import SharedRows, add_users, admins_by_language
-from ..pages import filter_groups, flashes, get_page, listed_ids
+from ..pages import filter_groups, flashes, get_page, listed_ids, registered_view
 
 # Every choice of every filter of every list, in two languages.
 pytestmark = pytest.mark.slow
@@ -94,14 +94,9 @@ def _spread(values: list[str]) -> list[str]:
     return chosen
 
 
-def _view(view_class):
-    admin = current_app.extensions["admin"][0]
-    return next(v for v in admin._views if isinstance(v, view_class))
-
-
 def _rows_per_filter(client, view_class, language: str) -> dict[tuple[str, str], list[int]]:
     base = f"/admin/{view_class.view_url}/"
-    view = _view(view_class)
+    view = registered_view(view_class)
     found = {}
     for arg, values in _offered(get_page(client, base)).items():
         _index, flt = view._filter_args[arg]
@@ -166,7 +161,7 @@ def test_spanish_lists_link_back_with_the_same_filter_names(readers, view_class)
     """Sort, pager, row and action links of a filtered list in Spanish carry the
     filter under the name English uses: following one keeps the filter."""
     base = f"/admin/{view_class.view_url}/"
-    view = _view(view_class)
+    view = registered_view(view_class)
     for arg, values in _offered(get_page(readers["en"], base)).items():
         _index, flt = view._filter_args[arg]
         value = values[0] if values else _typed(flt, "es")
