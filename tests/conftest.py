@@ -281,6 +281,18 @@ def operator(login) -> AdminClient:
 
 
 @pytest.fixture
+def customer(make):
+    """Lucía, in the loyalty programme, reading Spanish: the ledger tests' customer."""
+    return make.customer("Lucía", "Moreno", loyalty_member=True, language="es")
+
+
+@pytest.fixture
+def wallet(make, customer):
+    """Lucía's wallet, empty."""
+    return make.wallet(customer)
+
+
+@pytest.fixture
 def clock(monkeypatch):
     """clock(datetime): set the clock itsdangerous signs and checks with (only its clock)."""
 

@@ -38,16 +38,6 @@ def add(wallet, amount, **kwargs):
     return row
 
 
-@pytest.fixture
-def customer(make):
-    return make.customer("Lucía", "Moreno", loyalty_member=True, language="es")
-
-
-@pytest.fixture
-def wallet(make, customer):
-    return make.wallet(customer)
-
-
 # -- add and deduct -------------------------------------------------------------------
 
 def test_a_credit_writes_its_row_and_every_cached_figure(wallet, customer):

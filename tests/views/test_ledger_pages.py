@@ -22,16 +22,6 @@ from admin_app.services import ledger
 from ..pages import flashes, form_errors, fresh, get_page, hidden_value, row_count, speak, text
 
 
-@pytest.fixture
-def customer(make):
-    return make.customer("Lucía", "Moreno", loyalty_member=True, language="es")
-
-
-@pytest.fixture
-def wallet(make, customer):
-    return make.wallet(customer)
-
-
 def add_url(wallet_id) -> str:
     return f"/admin/wallets/add-balance/?id={wallet_id}"
 
