@@ -6,15 +6,23 @@ PYBABEL := $(VENV)/bin/pybabel
 DEMO_CUSTOMERS ?= 3000
 BENCH_CUSTOMERS ?= 1000000
 
-.PHONY: install run test lint bench translations compile-translations clean
+.PHONY: install install-dev run test lint bench translations compile-translations clean
 
+# What the app needs to run (make run, make bench, production).
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $@
 
+# On top of it, the test, lint and browser-test tools (make test, make lint, CI).
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
 install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
 
 # After changing a text: collect new strings from the code and templates into
 # both catalogues (translate the new Spanish entries), then compile.
@@ -44,14 +52,17 @@ run: install compile-translations instance/config.py
 
 # Security lint first (no high-severity finding may land), then the suite. The
 # browser tests (tests/e2e/) need Debian's Chromium; without it they are skipped.
-test: install compile-translations
+# PYTEST_ARGS is passed on: PYTEST_ARGS="-n 2" runs the suite on two workers
+# (worth it only where two cores are free), PYTEST_ARGS='-m "not slow"' the quick loop.
+PYTEST_ARGS ?=
+test: install-dev compile-translations
 	$(VENV)/bin/bandit -q -r admin_app -lll
 	@test -x /usr/bin/chromium || echo "make test: Chromium not found at /usr/bin/chromium, the browser tests in tests/e2e/ are skipped (apt-get install chromium)."
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 # Style and correctness: ruff over everything (ruff.toml), mypy over the
 # business rules (mypy.ini). CI runs it before the tests.
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy admin_app/services
 

@@ -1,9 +1,6 @@
 """Login, logout and who the current admin user is."""
 from __future__ import annotations
 
-import secrets
-from functools import cache
-
 from flask import (
     Blueprint,
     current_app,
@@ -17,7 +14,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, HiddenField, PasswordField
 from wtforms.validators import DataRequired, EqualTo
 
@@ -28,6 +24,7 @@ from .extensions import db, login_manager
 from .forms import SecureForm
 from .i18n import LANGUAGE_COOKIE
 from .models import AdminUser, utcnow
+from .passwords import check_against_nothing
 from .redirects import same_site
 from .services import audit, users
 
@@ -73,17 +70,12 @@ def _known_user(email: str) -> AdminUser | None:
     ).scalar_one_or_none()
 
 
-@cache
-def _dummy_hash() -> str:
-    return generate_password_hash(secrets.token_urlsafe(16))
-
-
 def authenticate(email: str, password: str) -> AdminUser | None:
     user = _known_user(email)
     if user is None:
         # As slow as a known account's check, so the time taken does not tell
         # which emails are accounts.
-        check_password_hash(_dummy_hash(), password)
+        check_against_nothing(password)
         return None
     if not user.check_password(password) or not user.active:
         return None

@@ -28,6 +28,10 @@ class Config:
     SESSION_COOKIE_SECURE = PRODUCTION
     SESSION_IDLE_TIMEOUT = 60 * 60        # seconds without a request before a new login
     SESSION_MAX_AGE = 12 * 3600           # seconds after login, whatever the activity
+    # How passwords are hashed (Werkzeug's method string): scrypt is memory-hard and
+    # takes about 0.1 s a check. Production refuses anything else; the test suite
+    # sets a cheap one so that its thousands of logins do not take minutes.
+    PASSWORD_HASH_METHOD = "scrypt"
 
     # Failed logins allowed before a pause, per account and per address.
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"

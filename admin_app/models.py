@@ -35,7 +35,6 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, Session, column_property, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from .choices import (
     AuditAction,
@@ -59,6 +58,7 @@ from .choices import (
 from .config import default_currency
 from .extensions import db
 from .i18n import money
+from .passwords import hash_password, password_matches
 from .services import search
 from .services.errors import ValidationError
 from .storable import text_length
@@ -172,11 +172,10 @@ class AdminUser(UserMixin, db.Model):
         return f"{self.id}.{self.session_version or 0}"
 
     def set_password(self, password: str) -> None:
-        # Werkzeug's default is scrypt, a current memory-hard algorithm.
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return password_matches(self.password_hash, password)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

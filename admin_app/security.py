@@ -1,6 +1,7 @@
 """Security that every response and every session gets, whatever the view:
 headers and a content security policy, session timeouts, login throttling, and
-a refusal to start in production with a missing or default secret key."""
+a refusal to start in production with a missing or default secret key or a
+cheap password hash."""
 from __future__ import annotations
 
 import secrets
@@ -14,6 +15,7 @@ from flask_login import current_user, logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import DEFAULT_SECRET_KEY
+from .passwords import is_strong
 
 LOGIN_FAILED = lambda response: response.status_code != 302  # noqa: E731 - only failures count
 
@@ -44,6 +46,12 @@ def check_configuration(app: Flask) -> None:
             f"SECRET_KEY has {len(app.config['SECRET_KEY'])} characters: production needs "
             f"at least {MIN_SECRET_KEY_LENGTH} random ones (python -c \"import secrets; "
             "print(secrets.token_hex(32))\").")
+    if not is_strong(app.config.get("PASSWORD_HASH_METHOD", "")):
+        # A cheap hash is for the test suite: a stolen database would give up its passwords.
+        raise InsecureConfiguration(
+            f"PASSWORD_HASH_METHOD is {app.config.get('PASSWORD_HASH_METHOD')!r}: production "
+            "stores passwords with scrypt at its default cost or more (\"scrypt\", the "
+            "default).")
     if app.config.get("RATELIMIT_STORAGE_URI", "memory://").startswith("memory://"):
         # In memory, each worker process counts failed logins on its own.
         raise InsecureConfiguration(

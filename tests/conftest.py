@@ -4,23 +4,41 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import datetime
+from types import SimpleNamespace
 
 import flask_migrate
 import pytest
 from flask import g
 from flask.testing import FlaskClient
-from sqlalchemy import text
-from werkzeug.security import generate_password_hash
+from sqlalchemy import create_engine, make_url, text
 
 from admin_app import create_app
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import AdminUser
+from admin_app.passwords import hash_password
 
 from . import factories
+from .pages import empty_tables, table_counts
 
 TEST_PASSWORD = "correct-horse-battery"
+# One round of PBKDF2 instead of scrypt (0.1 s of CPU a login, thousands of logins
+# a run): the suite tests who may log in, not the hash's strength. Production
+# refuses it (security.check_configuration); test_security checks the default.
+CHEAP_PASSWORD_HASH = "pbkdf2:sha256:1"
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+# Slow groups marked here rather than in their own files: the browser tests drive
+# Chromium; the scaffold test writes a view into a copy of the project and runs it.
+SLOW_PATHS = ("tests/e2e/", "tests/test_scaffold.py")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.nodeid.startswith(SLOW_PATHS):
+            item.add_marker(pytest.mark.slow)
 
 
 class AdminClient(FlaskClient):
@@ -37,10 +55,23 @@ class AdminClient(FlaskClient):
         return super().open(*args, **kwargs)
 
     def csrf_token(self) -> str:
-        page = self.get("/admin/" if self.user else "/login", follow_redirects=True)
-        match = CSRF_INPUT.search(page.get_data(as_text=True))
-        assert match, "no CSRF token on the page"
-        return match.group(1)
+        """A valid token for this client's session. Read from a page the first time,
+        then again only when the session's CSRF secret has changed (a login or a
+        logout starts a new session): a page render per form post made up a large
+        part of the suite's time."""
+        secret = self._session_csrf_secret()
+        if secret is None or self._token is None or self._token[0] != secret:
+            # The lightest page with a form (the home page computes its figures).
+            page = self.get("/account/password" if self.user else "/login",
+                            follow_redirects=True)
+            match = CSRF_INPUT.search(page.get_data(as_text=True))
+            assert match, "no CSRF token on the page"
+            self._token = (self._session_csrf_secret(), match.group(1))
+        return self._token[1]
+
+    def _session_csrf_secret(self) -> str | None:
+        with self.session_transaction() as session:
+            return session.get("csrf_token")
 
     def post_form(self, url: str, data: dict | None = None, **kwargs):
         data = dict(data or {})
@@ -54,6 +85,7 @@ class AdminClient(FlaskClient):
         return response
 
     user = None
+    _token: tuple[str | None, str] | None = None
 
 
 def admins_by_language(app, users, password_hash) -> dict:
@@ -80,16 +112,37 @@ def _fresh_schema(app) -> None:
         flask_migrate.upgrade()
 
 
+def _test_database_url(tmp_path_factory) -> str:
+    """TEST_DATABASE_URL (PostgreSQL), else a new SQLite file. Run in parallel
+    (pytest -n, pytest-xdist), each worker has its own: the SQLite file is in the
+    worker's own temporary folder, the PostgreSQL database is <name>_gw0, _gw1...,
+    made here on the same server when missing."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    server = make_url(url).set(drivername="postgresql+psycopg")
+    name = f"{server.database}_{worker}"
+    engine = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                 {"name": name}):
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
-    url = os.environ.get("TEST_DATABASE_URL") or (
-        "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
-    )
+    url = _test_database_url(tmp_path_factory)
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "tests-only",
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": True,
+        "PASSWORD_HASH_METHOD": CHEAP_PASSWORD_HASH,
         # The seller every invoice names.
         "INVOICE_SELLER_NAME": "Tienda Añil, S.L.",
         "INVOICE_SELLER_TAX_ID": "B12345678",
@@ -102,34 +155,75 @@ def app(tmp_path_factory):
         db.engine.dispose()
 
 
+class SharedRows:
+    """Rows that the read-only tests of a module share: made once, not once a test.
+
+    The module defines a module-scoped fixture ``shared_rows`` that returns
+    ``SharedRows(build)``; a test that requests it (itself or through another
+    fixture) must write nothing. ``rows()`` returns what ``build()`` returned,
+    calling it only when the tables do not hold these rows already. ``build``
+    returns plain values (ids, logged-in clients), never ORM objects: each test
+    has a session of its own. A reader that adds or removes rows fails."""
+
+    held: SharedRows | None = None  # whose rows the tables hold now (None: empty)
+
+    def __init__(self, build):
+        self.build = build
+        self.value = None
+        self.counts: dict[str, int] = {}
+
+    def rows(self):
+        if SharedRows.held is not self:
+            if SharedRows.held is not None:
+                empty_tables()
+                SharedRows.held = None
+            self.value = self.build()
+            db.session.commit()
+            self.counts = table_counts()
+            SharedRows.held = self
+        return self.value
+
+    def check_unchanged(self) -> None:
+        db.session.rollback()
+        assert table_counts() == self.counts, "a test reading shared rows changed them"
+
+
+def _reads_shared_rows(request) -> bool:
+    return "shared_rows" in request.fixturenames
+
+
 @pytest.fixture(autouse=True)
-def clean_db(app):
-    """Each test starts from empty tables, no login throttling counts, and runs
-    inside an app context."""
+def clean_db(app, request):
+    """Each test starts from empty tables (or its module's shared rows, see
+    SharedRows), no login throttling counts, and runs inside an app context."""
     with app.app_context():
         for limiter in app.extensions.get("limiter", ()):
             limiter.reset()
+        if SharedRows.held is not None and not _reads_shared_rows(request):
+            empty_tables()
+            SharedRows.held = None
         yield
-        db.session.remove()
-        tables = list(reversed(db.metadata.sorted_tables))
-        with db.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                names = ", ".join(t.name for t in tables)
-                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    connection.execute(table.delete())
+        if _reads_shared_rows(request) and SharedRows.held is not None:
+            try:
+                SharedRows.held.check_unchanged()
+            except AssertionError:
+                SharedRows.held = None  # made again for the next reader
+                empty_tables()
+                raise
+            db.session.remove()  # the rows stay for the module's next reader
+        else:
+            empty_tables()
+            SharedRows.held = None
 
 
 @pytest.fixture(scope="session")
-def password_hash():
-    # Hashing is deliberately slow: hash the test password once per run.
-    return generate_password_hash(TEST_PASSWORD)
+def password_hash(app):
+    with app.app_context():
+        return hash_password(TEST_PASSWORD)
 
 
-@pytest.fixture
-def users(password_hash):
-    """One active admin user per role."""
+def add_users(password_hash: str) -> dict[str, AdminUser]:
+    """One active admin user per role, committed."""
     made = {}
     for role in Role.values():
         user = AdminUser(email=f"{role}@example.com", name=role.title(), role=role,
@@ -138,6 +232,12 @@ def users(password_hash):
         made[role] = user
     db.session.commit()
     return made
+
+
+@pytest.fixture
+def users(password_hash):
+    """One active admin user per role."""
+    return add_users(password_hash)
 
 
 @pytest.fixture
@@ -166,6 +266,40 @@ def login(app, users):
 @pytest.fixture
 def admin_client(login) -> AdminClient:
     return login(Role.ADMIN)
+
+
+@pytest.fixture
+def manager(login) -> AdminClient:
+    """A client logged in as the manager."""
+    return login(Role.MANAGER)
+
+
+@pytest.fixture
+def operator(login) -> AdminClient:
+    """A client logged in as the operator."""
+    return login(Role.OPERATOR)
+
+
+@pytest.fixture
+def customer(make):
+    """Lucía, in the loyalty programme, reading Spanish: the ledger tests' customer."""
+    return make.customer("Lucía", "Moreno", loyalty_member=True, language="es")
+
+
+@pytest.fixture
+def wallet(make, customer):
+    """Lucía's wallet, empty."""
+    return make.wallet(customer)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """clock(datetime): set the clock itsdangerous signs and checks with (only its clock)."""
+
+    def set_to(moment: datetime) -> None:
+        monkeypatch.setattr("itsdangerous.timed.time", SimpleNamespace(time=moment.timestamp))
+
+    return set_to
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""Reading rendered admin pages in tests: visible text, list rows, filters, sort
-links, flashes, form fields and errors."""
+"""The suite's helpers, in one place: reading rendered admin pages (visible text, list
+rows, sort links, filters, flashes, form errors) and the database as it is stored now."""
 from __future__ import annotations
 
 import csv
@@ -7,6 +7,12 @@ import html as html_lib
 import io
 import json
 import re
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy import text as sql_text
+
+from admin_app.extensions import db
 
 
 def text(fragment: str) -> str:
@@ -79,6 +85,30 @@ def apply_filter(client, url: str, label: str, value: str) -> str:
     return get_page(client, url, **{f"flt0_{arg}": value})
 
 
+def sort_links(page: str) -> dict[str, str]:
+    """Column label -> the sort index its header links to."""
+    return {
+        html_lib.unescape(label): index
+        for index, label in re.findall(
+            r'href="[^"]*[?&]sort=(\d+)[^"]*" title="Sort by ([^"]+)"', page)
+    }
+
+
+
+def sorted_ids(client, url: str, label: str, desc: bool = False) -> list[int]:
+    """The list's ids as sorted by the header link of the column labelled ``label``."""
+    params = {"sort": sort_links(get_page(client, url))[label]}
+    if desc:
+        params["desc"] = 1
+    return listed_ids(get_page(client, url, **params))
+
+
+
+def filter_options(page: str, label: str):
+    """The options of the (first) filter labelled ``label``."""
+    return filter_groups(page)[label][0]["options"]
+
+
 def detail_rows(page: str) -> dict[str, str]:
     """Label -> raw HTML of the value, from a details page."""
     table = page.split('<table class="table table-hover table-bordered searchable">', 1)[1]
@@ -97,10 +127,22 @@ def csv_rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(body[1:])))
 
 
+def detail_texts(page: str) -> dict[str, str]:
+    """Label -> visible text of the value, from a details page."""
+    return {label: text(value) for label, value in detail_rows(page).items()}
+
+
 def flashes(page: str) -> list[tuple[str, str]]:
     """(category, text) of every flashed message on the page."""
     found = re.findall(r'class="alert alert-(\w+)[^"]*">(.*?)</div>', page, re.S)
     return [(category, text(body).lstrip("×").strip()) for category, body in found]
+
+
+def the_error_flashed(page: str) -> str:
+    """The one error message flashed on the page."""
+    errors = [message for category, message in flashes(page) if category == "danger"]
+    assert len(errors) == 1, flashes(page)
+    return errors[0]
 
 
 def form_errors(page: str) -> dict[str, list[str]]:
@@ -137,3 +179,103 @@ def refused(response, field: str) -> list[str]:
     errors = form_errors(response.get_data(as_text=True))
     assert field in errors, errors
     return errors[field]
+
+
+def delete_from_list(client, list_url: str, row_id: int) -> str:
+    """Press a row's delete button on the list: the page it comes back to."""
+    response = client.post_form(f"{list_url}delete/", {"id": str(row_id), "url": list_url})
+    assert response.status_code == 302
+    return get_page(client, response.headers["Location"])
+
+
+# -- imports: upload, preview, apply ----------------------------------------------------
+
+def upload(client, url: str, content: bytes | str, name: str = "list.csv", **fields):
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    return client.post_form(url, {"file": (io.BytesIO(data), name), **fields},
+                            content_type="multipart/form-data")
+
+
+def preview_counts(page: str) -> dict[str, int]:
+    """New / Updated / Unchanged / Invalid as an import's preview shows them."""
+    block = page.split('id="import-counts"', 1)[1].split("</div>\n  </div>", 1)[0]
+    numbers = [int(n.replace(",", "").replace(".", "")) for n in
+               re.findall(r'data-count="\d">([\d.,]+)<', block)]
+    return dict(zip(("new", "updated", "unchanged", "invalid"), numbers, strict=True))
+
+
+def batch_id(response) -> int:
+    """The batch an upload made, from where it redirects to (its preview)."""
+    assert response.status_code == 302, text(response.get_data(as_text=True))[:500]
+    return int(re.search(r"/import/(\d+)/", response.headers["Location"]).group(1))
+
+
+def apply_import(client, url: str, batch: int):
+    return client.post_form(f"{url}{batch}/apply/")
+
+
+def import_problems(page: str) -> str:
+    """The text of an import preview's table of problems."""
+    return text(page.split('id="import-problems"', 1)[1].split("</table>", 1)[0])
+
+
+def edit_url(list_url: str, row) -> str:
+    return f"{list_url}edit/?id={row.id}"
+
+
+def still_logged_in(client) -> bool:
+    return client.get("/admin/customers/").status_code == 200
+
+
+# -- the database, as stored now ------------------------------------------------------
+# Every request of a test shares the test's app context, and so the session: these
+# read past what an earlier request left in it.
+
+def fresh(model, row_id: int):
+    db.session.expire_all()
+    return db.session.get(model, row_id)
+
+
+def row_count(model) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def only_row(model):
+    db.session.expire_all()
+    return db.session.scalars(select(model)).one()
+
+
+def speak(user, language: str) -> None:
+    """The user's language from their next request on."""
+    user.language = language
+    db.session.commit()
+
+
+def first_id(model) -> int | None:
+    return db.session.scalar(select(model.id).order_by(model.id))
+
+
+def registered_view(view_class):
+    """The app's instance of ``view_class`` (its filters, its model)."""
+    admin = current_app.extensions["admin"][0]
+    return next(view for view in admin._views if type(view) is view_class)
+
+
+def table_counts() -> dict[str, int]:
+    """Table name -> its number of rows."""
+    return {table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables}
+
+
+def empty_tables() -> None:
+    """Empty every table, as a fresh database would be (ids start again at 1)."""
+    db.session.remove()
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            connection.execute(sql_text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())

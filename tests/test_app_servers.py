@@ -45,6 +45,9 @@ from admin_app.models import Wallet, WalletTransaction
 from .conftest import CSRF_INPUT, TEST_PASSWORD
 from .pages import hidden_value
 
+# Starts two gunicorn servers.
+pytestmark = pytest.mark.slow
+
 PROJECT = Path(__file__).resolve().parents[1]
 # The gunicorn next to this Python: the project's .venv/bin, not one on PATH.
 GUNICORN = Path(sys.executable).parent / "gunicorn"

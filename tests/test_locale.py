@@ -15,12 +15,17 @@ from admin_app.i18n import date_and_time, day, money, parse_day, picker_locale
 from admin_app.models import AdminUser, Customer, Wallet
 from admin_app.services import ledger, notifications
 
-from .pages import csv_rows, flashes, form_errors, get_page, hidden_value, refused, table_rows, text
-
-
-def speak(user: AdminUser, language: str) -> None:
-    user.language = language
-    db.session.commit()
+from .pages import (
+    csv_rows,
+    flashes,
+    form_errors,
+    get_page,
+    hidden_value,
+    refused,
+    speak,
+    table_rows,
+    text,
+)
 
 
 @pytest.fixture

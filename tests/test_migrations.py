@@ -116,6 +116,7 @@ def test_search_migration_indexes_the_rows_a_database_already_has(runner, admin_
 
 
 # Last in the module: it takes the schema down and builds it again.
+@pytest.mark.slow
 def test_downgrade_to_base_and_upgrade_again(runner):
     db.session.remove()  # no open transaction may hold the tables
     head = _head()

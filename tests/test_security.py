@@ -15,10 +15,10 @@ from admin_app import create_app
 from admin_app.choices import AuditAction, Role
 from admin_app.config import DEFAULT_SECRET_KEY
 from admin_app.extensions import db
-from admin_app.models import AuditEvent
+from admin_app.models import AdminUser, AuditEvent
 from admin_app.security import SESSION_SEEN, SESSION_STARTED, InsecureConfiguration
 
-from .conftest import TEST_PASSWORD, AdminClient
+from .conftest import CHEAP_PASSWORD_HASH, TEST_PASSWORD, AdminClient
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 PRODUCTION_KEY = "a-long-random-production-key-" + "0123456789" * 3
@@ -55,6 +55,20 @@ def test_production_refuses_the_default_or_a_missing_secret_key():
                       "SQLALCHEMY_DATABASE_URI": "sqlite://", "SESSION_COOKIE_SECURE": True,
                       "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+
+
+def test_production_stores_passwords_with_scrypt_and_refuses_a_cheap_hash():
+    production = {"PRODUCTION": True, "SECRET_KEY": PRODUCTION_KEY,
+                  "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                  "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
+    with create_app(production).app_context():
+        user = AdminUser(email="someone@example.com", name="Someone")
+        user.set_password("a long enough passphrase")
+        assert user.password_hash.startswith("scrypt:32768:8:1$")
+        assert user.check_password("a long enough passphrase")
+    for cheap in (CHEAP_PASSWORD_HASH, "scrypt:1024:8:1"):
+        with pytest.raises(InsecureConfiguration, match="PASSWORD_HASH_METHOD"):
+            create_app({**production, "PASSWORD_HASH_METHOD": cheap})
 
 
 def test_production_refuses_login_counts_kept_in_one_process():

@@ -9,7 +9,6 @@ from __future__ import annotations
 import html as html_lib
 import re
 from datetime import UTC, date, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 
@@ -37,16 +36,6 @@ def visit(client, token: str, **headers):
     # Every request of a test shares one app context, and flask-babel caches the
     # locale in g: drop it so each visit picks the visitor's language afresh.
     return client.get(f"/share/wallet/{token}", headers=headers)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Set the clock itsdangerous signs and checks with (only its clock)."""
-
-    def set_to(moment: datetime) -> None:
-        monkeypatch.setattr("itsdangerous.timed.time", SimpleNamespace(time=moment.timestamp))
-
-    return set_to
 
 
 @pytest.fixture

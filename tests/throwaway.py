@@ -28,7 +28,8 @@ def throwaway_view(app, folder, package: str, models_source: str, views_source: 
     view_class = getattr(importlib.import_module(f"{package}.views"), view_name)
     models.Base.metadata.create_all(db.engine)
     new_app = create_app({key: app.config[key] for key in (
-        "TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "WTF_CSRF_ENABLED")})
+        "TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "WTF_CSRF_ENABLED",
+        "PASSWORD_HASH_METHOD")})
     new_app.test_client_class = AdminClient
     new_app.extensions["admin"][0].add_view(view_class())
     try:

@@ -18,7 +18,8 @@ def test_customer_with_empty_wallets_may_be_deleted(make):
     customer = make.customer()
     make.wallet(customer, balance_minor=0)
     make.wallet(customer, balance_minor=0, status=WalletStatus.BLOCKED)
-    ensure_deletable(customer)
+    assert reasons_not_deletable(customer) == []
+    ensure_deletable(customer)  # does not raise
 
 
 def test_cached_balance_refuses_deletion_and_names_the_reason(make):

@@ -7,7 +7,7 @@ import time
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from admin_app.choices import InvoiceStatus, Role
 from admin_app.extensions import db
@@ -16,24 +16,18 @@ from admin_app.services import customers, invoices
 from admin_app.services.errors import DomainError
 from admin_app.services.invoices import InvoiceError
 
+from ..pages import fresh, row_count
+
 
 @pytest.fixture
 def manager(users):
+    """Here the manager user who acts (services take the user, not a client)."""
     return users[Role.MANAGER]
 
 
 @pytest.fixture
 def buyer(make):
     return make.customer("Lucía", "Núñez", account_limit_minor=100_000)
-
-
-def count() -> int:
-    return db.session.scalar(select(func.count(Invoice.id)))
-
-
-def fresh(model, row_id):
-    db.session.expire_all()
-    return db.session.get(model, row_id)
 
 
 def sell(customer, amount, actor, **kwargs) -> Invoice:
@@ -145,7 +139,7 @@ def test_sale_past_the_limit_is_refused_and_writes_nothing(buyer, manager):
     assert "owe €700.00" in message and "€300.00 more" in message
     assert not db.session.new  # nothing staged...
     db.session.commit()        # ...so committing now writes nothing either
-    assert count() == 1
+    assert row_count(Invoice) == 1
     assert invoices.unpaid_total(buyer) == 70_000
 
 
@@ -154,7 +148,7 @@ def test_customer_without_a_limit_cannot_buy_on_account(make, manager):
     with pytest.raises(InvoiceError, match="no account limit"):
         invoices.create_on_account_sale(customer, 1, actor=manager)
     db.session.rollback()
-    assert count() == 0
+    assert row_count(Invoice) == 0
 
 
 def test_zero_limit_allows_nothing(make, manager):
@@ -182,7 +176,7 @@ def test_amount_must_be_positive_whole_cents(buyer, manager, amount):
     with pytest.raises(InvoiceError):
         invoices.create_on_account_sale(buyer, amount, actor=manager)
     db.session.rollback()
-    assert count() == 0
+    assert row_count(Invoice) == 0
 
 
 def test_order_must_be_the_customers_and_not_invoiced_yet(buyer, manager, make):
@@ -240,7 +234,7 @@ def test_invoices_cannot_be_deleted(buyer, manager):
     with pytest.raises(DomainError, match="void it instead"):
         db.session.flush()
     db.session.rollback()
-    assert count() == 1
+    assert row_count(Invoice) == 1
 
 
 def test_customer_holding_unpaid_invoices_cannot_be_deleted(buyer, manager):

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from admin_app.choices import LoyaltyTxKind, NotificationChannel, WalletStatus, WalletTxKind
 from admin_app.extensions import db
@@ -23,6 +23,8 @@ from admin_app.models import (
 from admin_app.services import ledger
 from admin_app.services.ledger import LedgerError
 
+from ..pages import fresh, row_count
+
 keys = (f"key-{n}" for n in itertools.count())
 DAY = datetime(2026, 3, 1, 12, 0)
 
@@ -34,25 +36,6 @@ def add(wallet, amount, **kwargs):
     row = ledger.add_balance(wallet, amount, **kwargs)
     db.session.commit()
     return row
-
-
-def rows(model=WalletTransaction) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def fresh(model, row_id):
-    db.session.expire_all()
-    return db.session.get(model, row_id)
-
-
-@pytest.fixture
-def customer(make):
-    return make.customer("Lucía", "Moreno", loyalty_member=True, language="es")
-
-
-@pytest.fixture
-def wallet(make, customer):
-    return make.wallet(customer)
 
 
 # -- add and deduct -------------------------------------------------------------------
@@ -88,12 +71,13 @@ def test_customer_balance_counts_only_active_wallets(make, customer, wallet):
 
 
 def _refused(call, message_part: str):
-    before = (rows(), rows(LoyaltyTransaction), rows(Notification))
+    before = (row_count(WalletTransaction), row_count(LoyaltyTransaction), row_count(Notification))
     with pytest.raises(LedgerError) as refusal:
         call()
     db.session.rollback()
     assert message_part in str(refusal.value)
-    assert (rows(), rows(LoyaltyTransaction), rows(Notification)) == before
+    assert (row_count(WalletTransaction), row_count(LoyaltyTransaction),
+            row_count(Notification)) == before
     return refusal.value
 
 
@@ -128,7 +112,7 @@ def test_the_same_idempotency_key_posts_once(wallet):
     first = add(wallet, 700, idempotency_key="form-1")
     again = add(wallet, 700, idempotency_key="form-1")
     assert again.id == first.id
-    assert rows() == 1
+    assert row_count(WalletTransaction) == 1
     assert fresh(Wallet, wallet.id).balance_minor == 700
 
 
@@ -174,7 +158,7 @@ def test_an_unsold_wallet_takes_credit_without_a_customer(make):
     gift = make.wallet(None)
     row = add(gift, 2500, notify=True)
     assert row.customer_notified is False
-    assert rows(Notification) == 0
+    assert row_count(Notification) == 0
     assert ledger.verify() == []
 
 
@@ -219,7 +203,7 @@ def test_the_same_movement_on_several_wallets_posts_once_when_sent_again(make):
         ledger.add_balance_to_each(wallets, 300, actor=None, reason="Gift",
                                    idempotency_key="form-2")
         db.session.commit()
-    assert rows() == 2
+    assert row_count(WalletTransaction) == 2
     assert [fresh(Wallet, w.id).balance_minor for w in wallets] == [300, 300]
 
 
@@ -262,7 +246,7 @@ def test_points_adjustment_writes_the_row_and_the_customer_figure(customer):
     assert (row.points, row.balance_after, row.kind) == (-20, 100, LoyaltyTxKind.ADJUSTMENT)
     assert fresh(Customer, customer.id).loyalty_points == 100
     ledger.adjust_points(customer, -20, actor=None, reason="Correction", idempotency_key="p-2")
-    assert rows(LoyaltyTransaction) == 2
+    assert row_count(LoyaltyTransaction) == 2
     assert ledger.verify() == []
 
 
@@ -292,6 +276,7 @@ def test_verify_names_each_figure_that_differs_from_its_ledger(wallet, customer)
 
 # -- concurrency ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_concurrent_adds_and_deducts_lose_nothing(app, wallet, customer):
     add(wallet, 100_000)
     amounts = [(n % 7 + 1) * 100 if n % 2 else -((n % 5 + 1) * 50) for n in range(200)]
@@ -318,7 +303,7 @@ def test_concurrent_adds_and_deducts_lose_nothing(app, wallet, customer):
     assert errors == []
     assert fresh(Wallet, wallet.id).balance_minor == 100_000 + sum(amounts)
     assert fresh(Customer, customer.id).balance_minor == 100_000 + sum(amounts)
-    assert rows() == 201
+    assert row_count(WalletTransaction) == 201
     assert ledger.verify() == []
 
 
@@ -333,6 +318,7 @@ operation = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(operation, st.integers(0, 20)), min_size=1, max_size=25))
@@ -343,7 +329,7 @@ def test_any_sequence_of_movements_keeps_the_domain_rules(make, steps):
     for index, ((kind, value, expiring), days) in enumerate(steps):
         now += timedelta(days=days)
         target = wallets[index % 2]
-        before = (rows(), rows(LoyaltyTransaction))
+        before = (row_count(WalletTransaction), row_count(LoyaltyTransaction))
         try:
             if kind == "add":
                 add(target, value, now=now,
@@ -362,7 +348,8 @@ def test_any_sequence_of_movements_keeps_the_domain_rules(make, steps):
             db.session.commit()
         except LedgerError:
             db.session.rollback()
-            assert (rows(), rows(LoyaltyTransaction)) == before  # a refusal writes nothing
+            # A refusal writes nothing.
+            assert (row_count(WalletTransaction), row_count(LoyaltyTransaction)) == before
         db.session.expire_all()
         for w in wallets:
             assert w.balance_minor >= 0

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from admin_app.choices import (
     InvoiceStatus,
@@ -36,26 +36,11 @@ from admin_app.services.emails import normalise_email
 from admin_app.services.phones import normalise_phone
 from admin_app.services.seed import seed
 
+from ..pages import empty_tables, row_count
+
 TODAY = date(2026, 3, 15)
 NOT_COUNTED = (OrderStatus.CANCELLED, OrderStatus.RETURNED)
 CODE = re.compile(rf"^[{WALLET_CODE_ALPHABET}]{{4}}-[{WALLET_CODE_ALPHABET}]{{4}}$")
-
-
-def _wipe() -> None:
-    """Empty every table, as a fresh database would be (ids start again at 1)."""
-    db.session.remove()
-    tables = list(reversed(db.metadata.sorted_tables))
-    with db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
-
-
-def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def _rows(statement) -> list[tuple]:
@@ -201,14 +186,14 @@ def _assert_phones_are_stored_normalised() -> None:
 def test_seed_creates_the_asked_number_of_customers_and_reports_what_it_wrote():
     report = seed(40, seed=3, today=TODAY)
     db.session.commit()
-    assert _count(Customer) == 40
-    assert _count(Guest) == 4
+    assert row_count(Customer) == 40
+    assert row_count(Guest) == 4
     models = (Customer, Guest, Order, OrderLine, Wallet, WalletTransaction, LoyaltyTransaction,
               Invoice, BlacklistEntry, CustomerGroup, Outlet, DiscountCode)
     for model in models:
-        assert report.counts.get(model.__tablename__, 0) == _count(model), model.__tablename__
-    assert _count(BlacklistEntry) >= 1, "small data sets still show a blacklisted customer"
-    assert _count(Wallet.__table__) > _count(Customer) // 50  # includes unsold gift wallets
+        assert report.counts.get(model.__tablename__, 0) == row_count(model), model.__tablename__
+    assert row_count(BlacklistEntry) >= 1, "small data sets still show a blacklisted customer"
+    assert row_count(Wallet.__table__) > row_count(Customer) // 50  # includes unsold gift wallets
     assert db.session.scalar(select(func.count(Wallet.id)).where(Wallet.customer_id.is_(None)))
 
 
@@ -229,8 +214,8 @@ def test_same_seed_gives_the_same_data_on_a_fresh_database():
     first = _snapshot()
     assert len(first["customers"]) == 40
 
-    _wipe()
-    assert _count(Customer) == 0
+    empty_tables()
+    assert row_count(Customer) == 0
     seed(40, seed=7, today=TODAY)
     db.session.commit()
     second = _snapshot()
@@ -243,7 +228,7 @@ def test_another_seed_gives_other_people():
     seed(30, seed=1, today=TODAY)
     db.session.commit()
     first = _snapshot()
-    _wipe()
+    empty_tables()
     seed(30, seed=2, today=TODAY)
     db.session.commit()
     second = _snapshot()
@@ -256,15 +241,15 @@ def test_seeding_twice_appends_with_continuing_ids():
     db.session.commit()
     first_max = {m: db.session.scalar(select(func.max(m.id)))
                  for m in (Customer, Guest, Wallet, WalletTransaction, Order, Invoice)}
-    reference = (_count(CustomerGroup), _count(Outlet), _count(DiscountCode))
+    reference = (row_count(CustomerGroup), row_count(Outlet), row_count(DiscountCode))
 
     report = seed(30, seed=1, today=TODAY)  # the same seed again: no clash on any unique value
     db.session.commit()
 
-    assert _count(Customer) == 60
-    assert _count(Guest) == 6
+    assert row_count(Customer) == 60
+    assert row_count(Guest) == 6
     # Reference rows are created once and reused.
-    assert (_count(CustomerGroup), _count(Outlet), _count(DiscountCode)) == reference
+    assert (row_count(CustomerGroup), row_count(Outlet), row_count(DiscountCode)) == reference
     assert "customer_groups" not in report.counts
     new_ids = list(db.session.scalars(
         select(Customer.id).where(Customer.id > first_max[Customer]).order_by(Customer.id)))

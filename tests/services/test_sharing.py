@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import time
 from datetime import UTC, date, datetime, timedelta
-from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,16 +18,6 @@ from admin_app.services import ledger, sharing
 from admin_app.services.errors import DomainError
 
 SIGNED_AT = datetime(2026, 3, 1, 10, 0, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """Set the clock itsdangerous signs and checks with: clock(datetime) (only its clock)."""
-
-    def set_to(moment: datetime) -> None:
-        monkeypatch.setattr("itsdangerous.timed.time", SimpleNamespace(time=moment.timestamp))
-
-    return set_to
 
 
 _keys = itertools.count(1)

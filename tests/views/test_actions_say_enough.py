@@ -15,15 +15,10 @@ from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Customer
 
-from ..pages import flashes, get_page, text
+from ..pages import flashes, get_page, speak, text
 
 GROUPS = "/admin/groups/"
 CUSTOMERS = "/admin/customers/"
-
-
-def use_language(user, language: str) -> None:
-    user.language = language
-    db.session.commit()
 
 
 def delete_questions(page: str) -> dict[int, str]:
@@ -54,7 +49,7 @@ def test_deleting_a_group_says_how_many_customers_lose_it(login, users, make, la
         make.customer(group=groups["Students"])
     make.customer(group=groups["Solo"])
     manager = login(Role.MANAGER)
-    use_language(users[Role.MANAGER], language)
+    speak(users[Role.MANAGER], language)
     questions = delete_questions(get_page(manager, GROUPS))
     assert questions == {groups["Students"].id: students, groups["Solo"].id: solo,
                          groups["Empty"].id: empty}
@@ -65,7 +60,7 @@ def test_other_lists_name_the_record_in_the_delete_question(login, users, make):
     manager = login(Role.MANAGER)
     assert delete_questions(get_page(manager, CUSTOMERS)) == {
         ana.id: "Delete customer Ana García? This cannot be undone."}
-    use_language(users[Role.MANAGER], "es")
+    speak(users[Role.MANAGER], "es")
     assert delete_questions(get_page(manager, CUSTOMERS)) == {
         ana.id: "¿Eliminar cliente Ana García? No se puede deshacer."}
 
@@ -87,7 +82,7 @@ CUSTOMER_FORM = {
 ])
 def test_customer_messages_name_the_customer(login, users, language, created, saved, deleted):
     manager = login(Role.MANAGER)
-    use_language(users[Role.MANAGER], language)
+    speak(users[Role.MANAGER], language)
     response = manager.post_form(CUSTOMERS + "new/", CUSTOMER_FORM)
     assert response.status_code == 302
     assert ("success", created) in flashes(get_page(manager, response.headers["Location"]))
@@ -109,7 +104,7 @@ def test_customer_messages_name_the_customer(login, users, language, created, sa
 def test_other_records_are_named_in_their_messages(login, users, make, language, expected):
     wallet = make.wallet(make.customer(), wallet_code="ABCD-2345")
     manager = login(Role.MANAGER)
-    use_language(users[Role.MANAGER], language)
+    speak(users[Role.MANAGER], language)
     shown = []
     for url, data in (
         (GROUPS + "new/", {"name": "Students", "description": ""}),
@@ -172,7 +167,7 @@ def test_submitting_without_a_choice_moves_nobody(login, users, make, language, 
     gold = make.group("Gold")
     ruizes = [make.customer("Ana", "Ruiz", group=gold), make.customer("Eva", "Ruiz", group=gold)]
     operator = login(Role.OPERATOR)
-    use_language(users[Role.OPERATOR], language)
+    speak(users[Role.OPERATOR], language)
     page_url = start_assign(operator, ruizes)
     for confirmed in ("", "1"):  # not even a forged confirmation without a group
         response = operator.post_form(page_url, {"group": "", "confirmed": confirmed})
@@ -191,7 +186,7 @@ def test_the_group_is_chosen_then_confirmed_then_back_to_the_filtered_list(
     ruizes = [make.customer("Ana", "Ruiz"), make.customer("Eva", "Ruiz")]
     other = make.customer("Ana", "Otero")
     operator = login(Role.OPERATOR)
-    use_language(users[Role.OPERATOR], language)
+    speak(users[Role.OPERATOR], language)
     page_url = start_assign(operator, ruizes, "search=ruiz&flt0_group_equals=__None")
     response = operator.post_form(page_url, {"group": str(gold.id)})
     assert response.status_code == 200
@@ -214,7 +209,7 @@ def test_no_group_is_a_choice_confirmed_like_any_other(login, users, make, langu
     gold = make.group("Gold")
     ruizes = [make.customer("Ana", "Ruiz", group=gold), make.customer("Eva", "Ruiz", group=gold)]
     operator = login(Role.OPERATOR)
-    use_language(users[Role.OPERATOR], language)
+    speak(users[Role.OPERATOR], language)
     page_url = start_assign(operator, ruizes)
     page = operator.post_form(page_url, {"group": "none"}).get_data(as_text=True)
     assert question in text(page)

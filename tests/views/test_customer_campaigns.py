@@ -12,8 +12,7 @@ from admin_app.choices import OfferEventKind, Role
 from admin_app.extensions import db
 from admin_app.models import Offer, OfferEvent
 
-from ..pages import flashes, get_page, listed_ids, text
-from .test_customers import use_language
+from ..pages import flashes, get_page, listed_ids, speak, text
 
 CUSTOMERS = "/admin/customers/"
 BIRTHDAY = "flt0_birthday_any_year_day_and_month_between"
@@ -47,7 +46,7 @@ def _ids(people, *names):
 def test_birthdays_by_day_and_month_across_years(login, users, birthdays, language, typed,
                                                  expected):
     client = login(Role.VIEWER)
-    use_language(users[Role.VIEWER], language)
+    speak(users[Role.VIEWER], language)
     found = listed_ids(get_page(client, CUSTOMERS, **{BIRTHDAY: typed}))
     assert sorted(found) == _ids(birthdays, *expected)
 
@@ -55,7 +54,7 @@ def test_birthdays_by_day_and_month_across_years(login, users, birthdays, langua
 def test_an_impossible_day_and_month_is_explained_in_the_users_language(login, users,
                                                                         birthdays):
     client = login(Role.VIEWER)
-    use_language(users[Role.VIEWER], "es")
+    speak(users[Role.VIEWER], "es")
     page = get_page(client, CUSTOMERS, **{BIRTHDAY: "31/04 – 10/05"})
     assert any("no es un valor válido" in m and "20/12 – 10/01" in m
                for _c, m in flashes(page)), flashes(page)

@@ -10,16 +10,10 @@ from collections import Counter
 import pytest
 
 from admin_app.choices import BlacklistReason, Role
-from admin_app.extensions import db
 
-from ..pages import get_page, text
+from ..pages import get_page, speak, text
 
 CUSTOMERS = "/admin/customers/"
-
-
-def use_language(user, language: str) -> None:
-    user.language = language
-    db.session.commit()
 
 
 def details(client, customer) -> str:
@@ -46,7 +40,7 @@ def test_the_name_and_key_facts_head_the_page(login, users, make, ana, language,
     entry = make.blacklist("+34600111222", reason=BlacklistReason.FAKE_ORDERS,
                            note="Three orders never collected")
     viewer = login(Role.VIEWER)
-    use_language(users[Role.VIEWER], language)
+    speak(users[Role.VIEWER], language)
     page = details(viewer, ana)
     # Above the tabs and the table of fields, before anything else of the record.
     assert page.index('id="customer-head"') < page.index("nav nav-tabs")
@@ -62,7 +56,7 @@ def test_the_name_and_key_facts_head_the_page(login, users, make, ana, language,
                                              ("es", "Lista negra No figura")])
 def test_a_customer_not_on_the_blacklist_says_so(login, users, ana, language, state):
     viewer = login(Role.VIEWER)
-    use_language(users[Role.VIEWER], language)
+    speak(users[Role.VIEWER], language)
     assert text(head(details(viewer, ana))).endswith(state)
 
 
@@ -70,7 +64,7 @@ def test_a_group_links_to_its_customers_and_no_group_says_none(login, users, mak
     viewer = login(Role.VIEWER)
     assert f'href="/admin/customers/?flt0_group_equals={ana.group_id}">Gold</a>' in head(
         details(viewer, ana))
-    use_language(users[Role.VIEWER], "es")
+    speak(users[Role.VIEWER], "es")
     assert "Grupo Ninguno" in text(head(details(viewer, make.customer("Eva", "Otero"))))
 
 
@@ -100,7 +94,7 @@ def titles(page: str) -> list[str]:
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_no_two_sections_share_a_title(login, users, ana, language):
     admin = login(Role.ADMIN)  # admins see every section, the record's history too
-    use_language(users[Role.ADMIN], language)
+    speak(users[Role.ADMIN], language)
     shown = titles(details(admin, ana))
     repeated = [title for title, times in Counter(shown).items() if times > 1]
     assert not repeated, shown
@@ -109,7 +103,7 @@ def test_no_two_sections_share_a_title(login, users, ana, language):
 
 def test_spanish_offer_headings_agree_with_the_offers(login, users, ana):
     viewer = login(Role.VIEWER)
-    use_language(users[Role.VIEWER], "es")
+    speak(users[Role.VIEWER], "es")
     page = details(viewer, ana)
     offers = page.split('id="offers">', 1)[1]
     headings = [text(h) for h in re.findall(r"<h4[^>]*>(.*?)</h4>", offers, re.S)]

@@ -8,20 +8,37 @@ page the user sees. One logged-in client per test: the app context (and so
 """
 from __future__ import annotations
 
-import html as html_lib
-import json
 import re
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from admin_app.choices import InvoiceStatus, Role, WalletStatus
 from admin_app.extensions import db
 from admin_app.models import Customer, Invoice, Order, Wallet
 
 from ..conftest import admins_by_language
-from ..pages import csv_rows, detail_rows, flashes, form_errors, list_headers, listed_ids
+from ..pages import (
+    csv_rows,
+    delete_from_list,
+    detail_rows,
+    edit_url,
+    filter_options,
+    flashes,
+    fresh,
+    get_page,
+    list_headers,
+    listed_ids,
+    refused,
+    row_count,
+    sort_links,
+    sorted_ids,
+    speak,
+    table_rows,
+    text,
+    the_error_flashed,
+)
 
 CUSTOMERS = "/admin/customers/"
 NEW = CUSTOMERS + "new/"
@@ -47,63 +64,7 @@ EXPORT_HEADERS = [
 ]
 
 
-# -- reading pages ---------------------------------------------------------------
-
-def _text(fragment: str) -> str:
-    """Visible text of an HTML fragment, whitespace collapsed."""
-    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", fragment))
-    return re.sub(r"\s+", " ", text.replace("\xa0", " ")).strip()
-
-
-def get_page(client, url: str = CUSTOMERS, **params) -> str:
-    response = client.get(url, query_string=params or None)
-    assert response.status_code == 200, (url, params, response.status_code)
-    return response.get_data(as_text=True)
-
-
-def table_rows(page: str) -> list[dict]:
-    """The list's rows in order: {"id": int, column: text, "<column>_html": raw}."""
-    rows = []
-    body = page.split("</thead>", 1)[1].split("</table>", 1)[0]
-    for chunk in body.split("<tr>")[1:]:
-        # Every role sees the details link (only managers get the row checkboxes).
-        row_id = re.search(r'/details/\?id=(\d+)', chunk)
-        row = {"id": int(row_id.group(1))} if row_id else {}
-        for column, cell in re.findall(r'<td class="col-(\w+)">(.*?)</td>', chunk, re.S):
-            row[column] = _text(cell)
-            row[column + "_html"] = cell
-        if row:
-            rows.append(row)
-    return rows
-
-
-def sort_links(page: str) -> dict[str, str]:
-    """Column label -> the sort index its header links to."""
-    return {
-        html_lib.unescape(label): index
-        for index, label in re.findall(
-            r'href="[^"]*[?&]sort=(\d+)[^"]*" title="Sort by ([^"]+)"', page)
-    }
-
-
-def filter_options(page: str, label: str) -> list[list[str]]:
-    data = re.search(r'<div id="filter-groups-data" class="d-none">(.*?)</div>', page, re.S)
-    groups = json.loads(html_lib.unescape(data.group(1)))
-    return groups[label][0]["options"]
-
-
-# -- the database ------------------------------------------------------------------
-
-def fresh(customer_id: int) -> Customer | None:
-    """The customer as stored now (not as an earlier request left it in the session)."""
-    db.session.expire_all()
-    return db.session.get(Customer, customer_id)
-
-
-def customer_count() -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.count(Customer.id)))
-
+# -- forms -------------------------------------------------------------------------
 
 def form(**fields) -> dict:
     """A complete create/edit form; field names are the model's attribute names."""
@@ -116,21 +77,11 @@ def form(**fields) -> dict:
     return data
 
 
-def use_language(user, language: str) -> None:
-    """Switch the logged-in user's language for the next request.
-
-    flask-babel caches the locale in ``g``, which every request of a test
-    shares, so the cached one is dropped too.
-    """
-    user.language = language
-    db.session.commit()
-
-
 # -- list: columns, order, sorting ------------------------------------------------
 
 def test_list_shows_the_columns_in_order_and_all_but_email_and_phone_sort(admin_client, make):
     make.customer()
-    page = get_page(admin_client)
+    page = get_page(admin_client, CUSTOMERS)
     assert list_headers(page) == LIST_HEADERS
     assert set(sort_links(page)) == set(LIST_HEADERS) - UNSORTABLE
 
@@ -143,7 +94,7 @@ def test_list_row_shows_each_column_value(admin_client, make):
         balance_minor=1250, marketing_opt_in=True, card_number="LC0000000042",
         created_at=datetime(2026, 1, 15, 10, 30),
     )
-    [row] = table_rows(get_page(admin_client))
+    [row] = table_rows(get_page(admin_client, CUSTOMERS))
     assert row["id"] == customer.id
     assert row["full_name"] == "Lucía Moreno"
     assert row["email"] == "lucia@example.com"
@@ -165,7 +116,7 @@ def test_default_order_is_surname_a_to_z_then_first_name(admin_client, make):
     alonso = make.customer("Eva", "Alonso")
     garcia_ana = make.customer("Ana", "Garcia")
     moreno = make.customer("Pia", "Moreno")
-    page = get_page(admin_client)
+    page = get_page(admin_client, CUSTOMERS)
     assert listed_ids(page) == [alonso.id, garcia_ana.id, garcia_luis.id, moreno.id, zeta.id]
 
 
@@ -174,15 +125,8 @@ def test_default_order_ignores_case_and_accents(admin_client, make):
     fuente = make.customer("Ana", "de la Fuente")
     castro = make.customer("Ana", "Castro")
     alvarez = make.customer("Ana", "Álvarez")
-    assert listed_ids(get_page(admin_client)) == [alvarez.id, castro.id, fuente.id, zeta.id]
-
-
-def _sort(client, label: str, desc: bool = False) -> list[int]:
-    page = get_page(client)
-    params = {"sort": sort_links(page)[label]}
-    if desc:
-        params["desc"] = 1
-    return listed_ids(get_page(client, **params))
+    assert listed_ids(get_page(admin_client, CUSTOMERS)) == [
+        alvarez.id, castro.id, fuente.id, zeta.id]
 
 
 @pytest.mark.parametrize("label, field, low, mid, high", [
@@ -199,16 +143,16 @@ def test_sortable_columns_sort_both_ways(admin_client, make, label, field, low, 
     b = make.customer("Ana", "Alpha", **{field: mid})
     c = make.customer("Ana", "Beta", **{field: high})
     a = make.customer("Ana", "Gamma", **{field: low})
-    assert _sort(admin_client, label) == [a.id, b.id, c.id]
-    assert _sort(admin_client, label, desc=True) == [c.id, b.id, a.id]
+    assert sorted_ids(admin_client, CUSTOMERS, label) == [a.id, b.id, c.id]
+    assert sorted_ids(admin_client, CUSTOMERS, label, desc=True) == [c.id, b.id, a.id]
 
 
 def test_sort_by_customer_name_uses_surname_then_first_name(admin_client, make):
     b = make.customer("Zoe", "Garcia")
     c = make.customer("Ana", "Ruiz")
     a = make.customer("Ana", "Garcia")
-    assert _sort(admin_client, "Customer") == [a.id, b.id, c.id]
-    assert _sort(admin_client, "Customer", desc=True) == [c.id, b.id, a.id]
+    assert sorted_ids(admin_client, CUSTOMERS, "Customer") == [a.id, b.id, c.id]
+    assert sorted_ids(admin_client, CUSTOMERS, "Customer", desc=True) == [c.id, b.id, a.id]
 
 
 def test_sort_by_group_uses_the_group_name(admin_client, make):
@@ -217,35 +161,35 @@ def test_sort_by_group_uses_the_group_name(admin_client, make):
     alpha = make.group("Alpha club")
     in_zeta = make.customer("Ana", "Alpha", group=zeta)
     in_alpha = make.customer("Ana", "Beta", group=alpha)
-    assert _sort(admin_client, "Group") == [in_alpha.id, in_zeta.id]
-    assert _sort(admin_client, "Group", desc=True) == [in_zeta.id, in_alpha.id]
+    assert sorted_ids(admin_client, CUSTOMERS, "Group") == [in_alpha.id, in_zeta.id]
+    assert sorted_ids(admin_client, CUSTOMERS, "Group", desc=True) == [in_zeta.id, in_alpha.id]
 
 
 def test_sort_by_marketing_opt_in(admin_client, make):
     yes = make.customer("Ana", "Alpha", marketing_opt_in=True)
     no = make.customer("Ana", "Beta", marketing_opt_in=False)
-    assert _sort(admin_client, "Marketing opt-in") == [no.id, yes.id]
-    assert _sort(admin_client, "Marketing opt-in", desc=True) == [yes.id, no.id]
+    assert sorted_ids(admin_client, CUSTOMERS, "Marketing opt-in") == [no.id, yes.id]
+    assert sorted_ids(admin_client, CUSTOMERS, "Marketing opt-in", desc=True) == [yes.id, no.id]
 
 
 # -- list: money, blacklist, no group -------------------------------------------------
 
 def test_money_is_shown_as_money_in_list_and_details(admin_client, make):
     customer = make.customer(balance_minor=1250, sales_value_minor=5, account_limit_minor=100000)
-    [row] = table_rows(get_page(admin_client))
+    [row] = table_rows(get_page(admin_client, CUSTOMERS))
     assert row["balance_minor"] == "€12.50"
     assert row["sales_value_minor"] == "€0.05"
     details = detail_rows(get_page(admin_client, CUSTOMERS + "details/", id=customer.id))
-    assert _text(details["Balance"]) == "€12.50"
-    assert _text(details["Sales value"]) == "€0.05"
-    assert _text(details["Account limit"]) == "€1,000.00"
+    assert text(details["Balance"]) == "€12.50"
+    assert text(details["Sales value"]) == "€0.05"
+    assert text(details["Account limit"]) == "€1,000.00"
 
 
 def test_money_follows_the_users_language(login, users, make):
     make.customer(balance_minor=123456)
     client = login(Role.OPERATOR)
-    use_language(users[Role.OPERATOR], "es")
-    [row] = table_rows(get_page(client))
+    speak(users[Role.OPERATOR], "es")
+    [row] = table_rows(get_page(client, CUSTOMERS))
     assert row["balance_minor"] == "1234,56 €"  # CLDR: Spanish groups from 5 digits
 
 
@@ -255,7 +199,7 @@ def test_details_show_the_customer_as_people_read_it(login, make):
         language="es", channel="online", group=make.group("Gold"), loyalty_member=True,
     )
     details = detail_rows(get_page(login(Role.VIEWER), CUSTOMERS + "details/", id=customer.id))
-    shown = {label: _text(value) for label, value in details.items()}
+    shown = {label: text(value) for label, value in details.items()}
     assert shown["First name"] == "Lucía" and shown["Surname"] == "Moreno"
     assert shown["Phone"] == "+34 600 11 12 22"
     assert shown["Country"] == "Spain"
@@ -271,35 +215,35 @@ def test_blacklisted_customer_is_marked_in_list_and_details(admin_client, make):
     no_phone = make.customer("Ana", "Gamma")
     make.blacklist("+34600111222")
 
-    rows = {row["id"]: row for row in table_rows(get_page(admin_client))}
+    rows = {row["id"]: row for row in table_rows(get_page(admin_client, CUSTOMERS))}
     assert "Blacklisted" in rows[listed.id]["full_name"]
     assert "badge-danger" in rows[listed.id]["full_name_html"]
     assert "Blacklisted" not in rows[clean.id]["full_name"]
     assert "Blacklisted" not in rows[no_phone.id]["full_name"]
 
     details = detail_rows(get_page(admin_client, CUSTOMERS + "details/", id=listed.id))
-    assert _text(details["Blacklisted"]) == "Yes: Fake orders"
+    assert text(details["Blacklisted"]) == "Yes: Fake orders"
     assert "badge-danger" in details["Blacklisted"]
     details = detail_rows(get_page(admin_client, CUSTOMERS + "details/", id=clean.id))
-    assert _text(details["Blacklisted"]) == "No"
+    assert text(details["Blacklisted"]) == "No"
 
 
 def test_blacklist_marker_goes_when_the_entry_is_removed(admin_client, make):
     customer = make.customer("Ana", "Alpha", phone="+34600111222")
     entry = make.blacklist("+34600111222")
-    assert "Blacklisted" in table_rows(get_page(admin_client))[0]["full_name"]
+    assert "Blacklisted" in table_rows(get_page(admin_client, CUSTOMERS))[0]["full_name"]
     db.session.delete(entry)
     db.session.commit()
-    [row] = table_rows(get_page(admin_client))
+    [row] = table_rows(get_page(admin_client, CUSTOMERS))
     assert row["id"] == customer.id and "Blacklisted" not in row["full_name"]
 
 
 def test_customer_without_group_shows_none(admin_client, make):
     customer = make.customer()
-    [row] = table_rows(get_page(admin_client))
+    [row] = table_rows(get_page(admin_client, CUSTOMERS))
     assert row["group"] == "None"
     details = detail_rows(get_page(admin_client, CUSTOMERS + "details/", id=customer.id))
-    assert _text(details["Group"]) == "None"
+    assert text(details["Group"]) == "None"
 
 
 # -- search ---------------------------------------------------------------------------
@@ -332,11 +276,11 @@ def two_customers(make):
 ])
 def test_search_finds_the_customer_by_each_searchable_field(admin_client, two_customers, typed):
     target, _other = two_customers
-    assert listed_ids(get_page(admin_client, search=typed)) == [target.id]
+    assert listed_ids(get_page(admin_client, CUSTOMERS, search=typed)) == [target.id]
 
 
 def test_search_with_no_match_lists_nobody_and_keeps_the_term(admin_client, two_customers):
-    page = get_page(admin_client, search="Nadie")
+    page = get_page(admin_client, CUSTOMERS, search="Nadie")
     assert listed_ids(page) == []
     assert 'value="Nadie"' in page
 
@@ -350,7 +294,7 @@ def test_search_finds_postcodes_and_cards_that_look_like_phone_numbers(admin_cli
                                                                       field, value):
     target = make.customer("Ana", "Alpha", **{field: value})
     make.customer("Ana", "Beta")
-    assert listed_ids(get_page(admin_client, search=value)) == [target.id]
+    assert listed_ids(get_page(admin_client, CUSTOMERS, search=value)) == [target.id]
 
 
 # -- filters --------------------------------------------------------------------------
@@ -358,20 +302,20 @@ def test_search_finds_postcodes_and_cards_that_look_like_phone_numbers(admin_cli
 def test_group_filter_offers_the_groups_as_they_are_now_plus_none(admin_client, make):
     # The app was built before this test: these groups are newer than its views.
     gold = make.group("Gold")
-    page = get_page(admin_client)
+    page = get_page(admin_client, CUSTOMERS)
     assert filter_options(page, "Group") == [[str(gold.id), "Gold"], ["__none__", "None"]]
 
     silver = make.group("Silver")
     gold.name = "Platinum"
     db.session.commit()
-    page = get_page(admin_client)
+    page = get_page(admin_client, CUSTOMERS)
     assert filter_options(page, "Group") == [
         [str(gold.id), "Platinum"], [str(silver.id), "Silver"], ["__none__", "None"],
     ]
 
     db.session.delete(silver)
     db.session.commit()
-    assert filter_options(get_page(admin_client), "Group") == [
+    assert filter_options(get_page(admin_client, CUSTOMERS), "Group") == [
         [str(gold.id), "Platinum"], ["__none__", "None"],
     ]
 
@@ -381,17 +325,20 @@ def test_group_filter_lists_that_groups_customers_or_those_with_none(admin_clien
     in_gold = make.customer("Ana", "Alpha", group=gold)
     in_silver = make.customer("Ana", "Beta", group=silver)
     in_none = make.customer("Ana", "Gamma")
-    assert listed_ids(get_page(admin_client, flt0_group_equals=gold.id)) == [in_gold.id]
-    assert listed_ids(get_page(admin_client, flt0_group_equals=silver.id)) == [in_silver.id]
-    assert listed_ids(get_page(admin_client, flt0_group_equals="__none__")) == [in_none.id]
+    def in_group(value) -> list[int]:
+        return listed_ids(get_page(admin_client, CUSTOMERS, flt0_group_equals=value))
+
+    assert in_group(gold.id) == [in_gold.id]
+    assert in_group(silver.id) == [in_silver.id]
+    assert in_group("__none__") == [in_none.id]
 
 
 def test_group_filter_with_a_group_made_after_the_page_was_first_shown(admin_client, make):
-    get_page(admin_client)  # the list has been shown once already
+    get_page(admin_client, CUSTOMERS)  # the list has been shown once already
     late = make.group("Late")
     member = make.customer("Ana", "Alpha", group=late)
     make.customer("Ana", "Beta")
-    assert listed_ids(get_page(admin_client, flt0_group_equals=late.id)) == [member.id]
+    assert listed_ids(get_page(admin_client, CUSTOMERS, flt0_group_equals=late.id)) == [member.id]
 
 
 @pytest.mark.parametrize("arg, field", [
@@ -401,8 +348,8 @@ def test_group_filter_with_a_group_made_after_the_page_was_first_shown(admin_cli
 def test_yes_no_filters(admin_client, make, arg, field):
     yes = make.customer("Ana", "Alpha", **{field: True})
     no = make.customer("Ana", "Beta", **{field: False})
-    assert listed_ids(get_page(admin_client, **{arg: "1"})) == [yes.id]
-    assert listed_ids(get_page(admin_client, **{arg: "0"})) == [no.id]
+    assert listed_ids(get_page(admin_client, CUSTOMERS, **{arg: "1"})) == [yes.id]
+    assert listed_ids(get_page(admin_client, CUSTOMERS, **{arg: "0"})) == [no.id]
 
 
 def test_date_added_range_includes_both_whole_days(admin_client, make):
@@ -410,14 +357,14 @@ def test_date_added_range_includes_both_whole_days(admin_client, make):
     first = make.customer("Ana", "First", created_at=datetime(2026, 1, 1, 0, 0, 0))
     last = make.customer("Ana", "Last", created_at=datetime(2026, 1, 31, 23, 59, 59))
     make.customer("Ana", "xAfter", created_at=datetime(2026, 2, 1, 0, 0, 0))
-    page = get_page(admin_client, flt0_date_added_between="2026-01-01 to 2026-01-31")
+    page = get_page(admin_client, CUSTOMERS, flt0_date_added_between="2026-01-01 to 2026-01-31")
     assert listed_ids(page) == [first.id, last.id]
 
 
 def test_date_added_range_of_one_day(admin_client, make):
     make.customer("Ana", "Alpha", created_at=datetime(2026, 3, 9, 23, 0))
     that_day = make.customer("Ana", "Beta", created_at=datetime(2026, 3, 10, 12, 0))
-    page = get_page(admin_client, flt0_date_added_between="2026-03-10 to 2026-03-10")
+    page = get_page(admin_client, CUSTOMERS, flt0_date_added_between="2026-03-10 to 2026-03-10")
     assert listed_ids(page) == [that_day.id]
 
 
@@ -427,7 +374,7 @@ def test_birthday_range(admin_client, make):
     last = make.customer("Ana", "Gamma", birthday=date(1990, 5, 31))
     make.customer("Ana", "Delta", birthday=date(1990, 6, 1))
     make.customer("Ana", "Epsilon")  # no birthday
-    page = get_page(admin_client, flt0_birthday_between="1990-05-01 to 1990-05-31")
+    page = get_page(admin_client, CUSTOMERS, flt0_birthday_between="1990-05-01 to 1990-05-31")
     assert listed_ids(page) == [first.id, last.id]
 
 
@@ -435,8 +382,8 @@ def test_country_filter(admin_client, make):
     spain = make.customer("Ana", "Alpha", country="ES")
     make.customer("Ana", "Beta", country="PT")
     make.customer("Ana", "Gamma")
-    assert listed_ids(get_page(admin_client, flt0_country_equals="ES")) == [spain.id]
-    assert ["ES", "Spain"] in filter_options(get_page(admin_client), "Country")
+    assert listed_ids(get_page(admin_client, CUSTOMERS, flt0_country_equals="ES")) == [spain.id]
+    assert ["ES", "Spain"] in filter_options(get_page(admin_client, CUSTOMERS), "Country")
 
 
 def test_blacklisted_filter(admin_client, make):
@@ -444,8 +391,9 @@ def test_blacklisted_filter(admin_client, make):
     clean = make.customer("Ana", "Beta", phone="+34611222333")
     no_phone = make.customer("Ana", "Gamma")
     make.blacklist("+34600111222")
-    assert listed_ids(get_page(admin_client, flt0_blacklisted_is="1")) == [listed.id]
-    assert listed_ids(get_page(admin_client, flt0_blacklisted_is="0")) == [clean.id, no_phone.id]
+    assert listed_ids(get_page(admin_client, CUSTOMERS, flt0_blacklisted_is="1")) == [listed.id]
+    assert listed_ids(get_page(admin_client, CUSTOMERS, flt0_blacklisted_is="0")) == [
+        clean.id, no_phone.id]
 
 
 def test_filters_combine_with_each_other_and_with_search(admin_client, make):
@@ -455,8 +403,8 @@ def test_filters_combine_with_each_other_and_with_search(admin_client, make):
     make.customer("Ana", "Gamma", marketing_opt_in=True)
     also_both = make.customer("Eva", "Delta", group=gold, marketing_opt_in=True)
     params = {"flt0_group_equals": gold.id, "flt1_marketing_optin_is": "1"}
-    assert listed_ids(get_page(admin_client, **params)) == [both.id, also_both.id]
-    assert listed_ids(get_page(admin_client, search="Eva", **params)) == [also_both.id]
+    assert listed_ids(get_page(admin_client, CUSTOMERS, **params)) == [both.id, also_both.id]
+    assert listed_ids(get_page(admin_client, CUSTOMERS, search="Eva", **params)) == [also_both.id]
 
 
 def test_a_malformed_filter_value_does_not_break_the_list(admin_client, make):
@@ -525,79 +473,70 @@ def test_foreign_phone_is_stored_as_e164(admin_client):
     assert db.session.scalars(select(Customer.phone)).one() == "+442079460958"
 
 
-def _refused(response, field: str) -> list[str]:
-    """The form came back (no redirect) with an error on ``field``; returns its messages."""
-    assert response.status_code == 200, response.status_code
-    page = response.get_data(as_text=True)
-    errors = form_errors(page)
-    assert field in errors, errors
-    return errors[field]
-
-
 def test_phone_without_country_code_is_a_clear_form_error(admin_client):
     response = admin_client.post_form(NEW, form(phone="600111222"))
-    [message] = _refused(response, "phone")
+    [message] = refused(response, "phone")
     assert "country code" in message
-    assert customer_count() == 0
+    assert row_count(Customer) == 0
 
 
 @pytest.mark.parametrize("phone", [
     "+34 123", "+34 600 11 12 22 99 88", "+0 600111222", "phone", "+34 6OO 111 222",
 ])
 def test_invalid_phone_is_a_form_error_and_nothing_is_saved(admin_client, phone):
-    _refused(admin_client.post_form(NEW, form(phone=phone)), "phone")
-    assert customer_count() == 0
+    refused(admin_client.post_form(NEW, form(phone=phone)), "phone")
+    assert row_count(Customer) == 0
 
 
 @pytest.mark.parametrize("email", [
     "not-an-email", "ana@", "@example.com", "ana @example.com", "ana@@example.com",
 ])
 def test_invalid_email_is_a_form_error_and_nothing_is_saved(admin_client, email):
-    [message] = _refused(admin_client.post_form(NEW, form(email=email)), "email")
+    [message] = refused(admin_client.post_form(NEW, form(email=email)), "email")
     assert "email" in message.lower()
-    assert customer_count() == 0
+    assert row_count(Customer) == 0
 
 
 @pytest.mark.parametrize("field", ["first_name", "surname"])
 def test_first_name_and_surname_are_required(admin_client, field):
-    _refused(admin_client.post_form(NEW, form(**{field: ""})), field)
-    assert customer_count() == 0
+    refused(admin_client.post_form(NEW, form(**{field: ""})), field)
+    assert row_count(Customer) == 0
 
 
 @pytest.mark.parametrize("field", ["first_name", "surname"])
 def test_a_name_of_only_spaces_is_refused(admin_client, field):
-    _refused(admin_client.post_form(NEW, form(**{field: "   "})), field)
-    assert customer_count() == 0
+    refused(admin_client.post_form(NEW, form(**{field: "   "})), field)
+    assert row_count(Customer) == 0
 
 
 @pytest.mark.parametrize("typed", ["ana@example.com", "ANA@Example.com", " ana@example.com "])
 def test_duplicate_email_is_refused_with_a_message(admin_client, make, typed):
     existing = make.customer("Ana", "Alpha", email="ana@example.com")
     response = admin_client.post_form(NEW, form(email=typed))
-    assert _refused(response, "email") == ["Already exists."]
-    assert customer_count() == 1
-    assert fresh(existing.id).email == "ana@example.com"
+    assert refused(response, "email") == ["Already exists."]
+    assert row_count(Customer) == 1
+    assert fresh(Customer, existing.id).email == "ana@example.com"
 
 
 def test_duplicate_card_number_is_refused(admin_client, make):
     make.customer(card_number="LC0000000042")
-    _refused(admin_client.post_form(NEW, form(card_number="LC0000000042")), "card_number")
-    assert customer_count() == 1
+    refused(admin_client.post_form(NEW, form(card_number="LC0000000042")), "card_number")
+    assert row_count(Customer) == 1
 
 
 def test_unknown_country_is_refused(admin_client):
-    _refused(admin_client.post_form(NEW, form(country="XX")), "country")
-    assert customer_count() == 0
+    refused(admin_client.post_form(NEW, form(country="XX")), "country")
+    assert row_count(Customer) == 0
 
 
 def test_a_nonexistent_group_is_refused(admin_client):
-    _refused(admin_client.post_form(NEW, form(group="999999")), "group")
-    assert customer_count() == 0
+    refused(admin_client.post_form(NEW, form(group="999999")), "group")
+    assert row_count(Customer) == 0
 
 
 def test_invalid_birthday_is_a_form_error(admin_client):
-    _refused(admin_client.post_form(NEW, form(birthday="1990-13-45")), "birthday")
-    assert customer_count() == 0
+    refused(admin_client.post_form(NEW, form(birthday="1990-13-45")), "birthday")
+    assert row_count(Customer) == 0
 
 
 def test_figures_kept_by_the_code_cannot_be_posted_in_the_form(login):
@@ -617,30 +556,26 @@ def test_viewer_cannot_create_even_with_a_forged_post(login):
     client = login(Role.VIEWER)
     assert client.get(NEW).status_code == 403
     assert client.post_form(NEW, form()).status_code == 403
-    assert customer_count() == 0
+    assert row_count(Customer) == 0
 
 
 def test_create_without_the_csrf_token_saves_nothing(admin_client):
     response = admin_client.post(NEW, data=form())
-    assert response.status_code in (200, 400)
-    assert customer_count() == 0
+    assert response.status_code == 400
+    assert row_count(Customer) == 0
 
 
 # -- edit -----------------------------------------------------------------------------
-
-def _edit_url(customer) -> str:
-    return f"{CUSTOMERS}edit/?id={customer.id}"
-
 
 def test_operator_edits_a_customer_and_phone_is_normalised(login, make):
     customer = make.customer("Ana", "Alpha", email="ana@example.com",
                              created_at=datetime(2026, 1, 1), updated_at=datetime(2026, 1, 1))
     client = login(Role.OPERATOR)
-    response = client.post_form(_edit_url(customer), form(
+    response = client.post_form(edit_url(CUSTOMERS, customer), form(
         first_name="Ana María", surname="Alpha", email="ana@example.com", phone="0034600111222",
     ))
     assert response.status_code == 302
-    stored = fresh(customer.id)
+    stored = fresh(Customer, customer.id)
     assert stored.first_name == "Ana María"
     assert stored.phone == "+34600111222"
     assert stored.email == "ana@example.com"  # its own email is not a duplicate
@@ -649,39 +584,41 @@ def test_operator_edits_a_customer_and_phone_is_normalised(login, make):
 
 def test_edit_with_an_invalid_phone_keeps_the_stored_one(admin_client, make):
     customer = make.customer("Ana", "Alpha", phone="+34600111222")
-    response = admin_client.post_form(_edit_url(customer),
+    response = admin_client.post_form(edit_url(CUSTOMERS, customer),
                                       form(first_name="Changed", phone="600111222"))
-    _refused(response, "phone")
-    stored = fresh(customer.id)
+    refused(response, "phone")
+    stored = fresh(Customer, customer.id)
     assert stored.phone == "+34600111222" and stored.first_name == "Ana"
 
 
 def test_edit_to_another_customers_email_is_refused(admin_client, make):
     make.customer("Ana", "Alpha", email="taken@example.com")
     customer = make.customer("Eva", "Beta", email="eva@example.com")
-    assert _refused(admin_client.post_form(_edit_url(customer), form(email="Taken@example.com")),
-                    "email") == ["Already exists."]
-    assert fresh(customer.id).email == "eva@example.com"
+    response = admin_client.post_form(edit_url(CUSTOMERS, customer),
+                                      form(email="Taken@example.com"))
+    assert refused(response, "email") == ["Already exists."]
+    assert fresh(Customer, customer.id).email == "eva@example.com"
 
 
 def test_edit_cannot_blank_the_surname(admin_client, make):
     customer = make.customer("Ana", "Alpha")
-    _refused(admin_client.post_form(_edit_url(customer), form(surname="")), "surname")
-    assert fresh(customer.id).surname == "Alpha"
+    refused(admin_client.post_form(edit_url(CUSTOMERS, customer), form(surname="")), "surname")
+    assert fresh(Customer, customer.id).surname == "Alpha"
 
 
 def test_edit_moves_the_customer_to_no_group(admin_client, make):
     customer = make.customer(group=make.group("Gold"))
-    assert admin_client.post_form(_edit_url(customer), form(group="__None")).status_code == 302
-    assert fresh(customer.id).group_id is None
+    response = admin_client.post_form(edit_url(CUSTOMERS, customer), form(group="__None"))
+    assert response.status_code == 302
+    assert fresh(Customer, customer.id).group_id is None
 
 
 def test_edit_keeps_money_and_points_untouched(admin_client, make):
     customer = make.customer(balance_minor=1250, loyalty_points=40, sales_value_minor=9000)
-    response = admin_client.post_form(_edit_url(customer),
+    response = admin_client.post_form(edit_url(CUSTOMERS, customer),
                                       form(balance_minor="0", loyalty_points="0"))
     assert response.status_code == 302
-    stored = fresh(customer.id)
+    stored = fresh(Customer, customer.id)
     figures = (stored.balance_minor, stored.loyalty_points, stored.sales_value_minor)
     assert figures == (1250, 40, 9000)
 
@@ -689,30 +626,19 @@ def test_edit_keeps_money_and_points_untouched(admin_client, make):
 def test_viewer_cannot_edit_even_with_a_forged_post(login, make):
     customer = make.customer("Ana", "Alpha")
     client = login(Role.VIEWER)
-    assert client.post_form(_edit_url(customer), form(first_name="Hacked")).status_code == 403
-    assert fresh(customer.id).first_name == "Ana"
+    response = client.post_form(edit_url(CUSTOMERS, customer), form(first_name="Hacked"))
+    assert response.status_code == 403
+    assert fresh(Customer, customer.id).first_name == "Ana"
 
 
 # -- delete ---------------------------------------------------------------------------
 
-def _delete(client, customer):
-    response = client.post_form(DELETE, {"id": str(customer.id), "url": CUSTOMERS})
-    assert response.status_code == 302
-    return get_page(client, response.headers["Location"])
-
-
-def _refusal(page: str) -> str:
-    errors = [text for category, text in flashes(page) if category == "danger"]
-    assert len(errors) == 1, flashes(page)
-    return errors[0]
-
-
 def test_deleting_a_customer_who_holds_a_balance_is_refused(login, make):
     customer = make.customer("Ana", "Alpha", balance_minor=1250)
-    message = _refusal(_delete(login(Role.MANAGER), customer))
+    message = the_error_flashed(delete_from_list(login(Role.MANAGER), CUSTOMERS, customer.id))
     assert "Ana Alpha cannot be deleted" in message
     assert "balance" in message
-    assert fresh(customer.id) is not None
+    assert fresh(Customer, customer.id) is not None
 
 
 @pytest.mark.parametrize("status", [WalletStatus.ACTIVE, WalletStatus.BLOCKED])
@@ -720,33 +646,33 @@ def test_deleting_a_customer_whose_wallet_holds_money_is_refused(admin_client, m
     # The cached figure on the row says 0; the wallet still holds money.
     customer = make.customer("Ana", "Alpha", balance_minor=0)
     wallet = make.wallet(customer, balance_minor=500, status=status)
-    message = _refusal(_delete(admin_client, customer))
+    message = the_error_flashed(delete_from_list(admin_client, CUSTOMERS, customer.id))
     assert "cannot be deleted" in message and "wallet balance" in message
-    assert fresh(customer.id) is not None
+    assert fresh(Customer, customer.id) is not None
     db.session.expire_all()
     assert db.session.get(Wallet, wallet.id).customer_id == customer.id
 
 
 def test_deleting_a_customer_with_loyalty_points_is_refused(admin_client, make):
     customer = make.customer("Ana", "Alpha", loyalty_points=40)
-    message = _refusal(_delete(admin_client, customer))
+    message = the_error_flashed(delete_from_list(admin_client, CUSTOMERS, customer.id))
     assert "cannot be deleted" in message and "40 loyalty points" in message
-    assert fresh(customer.id) is not None
+    assert fresh(Customer, customer.id) is not None
 
 
 def test_deleting_a_customer_with_unpaid_invoices_is_refused(admin_client, make):
     customer = make.customer("Ana", "Alpha")
     make.invoice(customer)
     make.invoice(customer)
-    message = _refusal(_delete(admin_client, customer))
+    message = the_error_flashed(delete_from_list(admin_client, CUSTOMERS, customer.id))
     assert "cannot be deleted" in message and "2 unpaid" in message
-    assert fresh(customer.id) is not None
+    assert fresh(Customer, customer.id) is not None
 
 
 def test_a_refusal_gives_every_reason(admin_client, make):
     customer = make.customer("Ana", "Alpha", balance_minor=100, loyalty_points=3)
     make.invoice(customer)
-    message = _refusal(_delete(admin_client, customer))
+    message = the_error_flashed(delete_from_list(admin_client, CUSTOMERS, customer.id))
     assert "balance" in message and "3 loyalty points" in message and "1 unpaid" in message
 
 
@@ -759,10 +685,10 @@ def test_deleting_a_customer_who_holds_nothing_keeps_their_orders_unlinked(login
     paid = make.invoice(customer, status=InvoiceStatus.PAID)
     void = make.invoice(customer, status=InvoiceStatus.VOID)
 
-    page = _delete(login(Role.MANAGER), customer)
+    page = delete_from_list(login(Role.MANAGER), CUSTOMERS, customer.id)
     assert ("success", "Customer Ana Alpha deleted.") in flashes(page)
     assert listed_ids(page) == [keep.id]
-    assert fresh(customer.id) is None
+    assert fresh(Customer, customer.id) is None
     for order in orders:
         stored = db.session.get(Order, order.id)
         assert stored is not None and stored.customer_id is None
@@ -776,7 +702,7 @@ def test_operator_cannot_delete(login, make):
     client = login(Role.OPERATOR)
     response = client.post_form(DELETE, {"id": str(customer.id)})
     assert response.status_code == 403
-    assert fresh(customer.id) is not None
+    assert fresh(Customer, customer.id) is not None
 
 
 def test_bulk_delete_refuses_all_when_one_holds_something(admin_client, make):
@@ -790,8 +716,8 @@ def test_bulk_delete_refuses_all_when_one_holds_something(admin_client, make):
     errors = [message for category, message in flashes(page) if category == "danger"]
     assert errors[0] == "Nothing was deleted: 1 customer cannot be deleted."
     assert "Ana Alpha cannot be deleted" in errors[1]
-    assert fresh(holds.id) is not None
-    assert fresh(empty.id) is not None  # all or nothing
+    assert fresh(Customer, holds.id) is not None
+    assert fresh(Customer, empty.id) is not None  # all or nothing
 
 
 def test_bulk_delete_is_refused_to_an_operator(login, make):
@@ -799,8 +725,8 @@ def test_bulk_delete_is_refused_to_an_operator(login, make):
     client = login(Role.OPERATOR)
     response = client.post_form(CUSTOMERS + "action/",
                                 {"action": "delete", "rowid": str(customer.id)})
-    assert response.status_code in (302, 403)
-    assert fresh(customer.id) is not None
+    assert response.status_code == 403
+    assert fresh(Customer, customer.id) is not None
 
 
 # -- CSV export -----------------------------------------------------------------------

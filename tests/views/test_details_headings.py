@@ -6,11 +6,13 @@ import re
 from datetime import datetime
 
 import pytest
+from flask import current_app
 
 from admin_app.extensions import db
 from admin_app.services import ledger
 
-from ..conftest import admins_by_language
+from .. import factories
+from ..conftest import SharedRows, add_users, admins_by_language
 from ..pages import detail_rows, get_page, text
 
 LANGUAGES = ("en", "es")
@@ -18,14 +20,10 @@ LANGUAGES = ("en", "es")
 SIDE_NOTES = re.compile(r"<(small|span|a)\b.*?</\1>", re.S)
 
 
-@pytest.fixture
-def readers(app, users, password_hash):
-    return admins_by_language(app, users, password_hash)
-
-
-@pytest.fixture
-def records(make):
-    """One record of each kind with details, each with history to show."""
+def _one_of_each_with_history(password_hash) -> dict:
+    """One record of each kind with details, each with history to show, and an admin
+    reading in each language."""
+    make = factories
     make.blacklist("+34600999888")
     customer = make.customer("Ana", "Alpha", phone="+34600999888", account_limit_minor=50_000)
     guest = make.guest("Gus Guest", phone="+34600999888")
@@ -36,8 +34,24 @@ def records(make):
     make.order(guest=guest)
     invoice = make.invoice(customer)
     db.session.commit()
-    return {"customers": customer.id, "guests": guest.id, "wallets": wallet.id,
-            "orders": order.id, "invoices": invoice.id}
+    records = {"customers": customer.id, "guests": guest.id, "wallets": wallet.id,
+               "orders": order.id, "invoices": invoice.id}
+    return records, admins_by_language(current_app, add_users(password_hash), password_hash)
+
+
+@pytest.fixture(scope="module")
+def shared_rows(password_hash):
+    return SharedRows(lambda: _one_of_each_with_history(password_hash))
+
+
+@pytest.fixture
+def records(shared_rows):
+    return shared_rows.rows()[0]
+
+
+@pytest.fixture
+def readers(shared_rows):
+    return shared_rows.rows()[1]
 
 
 def headings(page: str) -> list[str]:

@@ -11,8 +11,7 @@ from admin_app.choices import DiscountKind, Role
 from admin_app.extensions import db
 from admin_app.models import DiscountCode
 
-from ..pages import flashes, get_page, refused, table_rows, text
-from .test_customers import use_language
+from ..pages import flashes, get_page, refused, speak, table_rows, text
 
 CODES = "/admin/discount-codes/"
 NEW = CODES + "new/"
@@ -39,7 +38,7 @@ def test_the_list_shows_values_as_written_in_each_language(login, users, make):
     assert rows["WELCOME10"]["value"] == "10%"
     assert rows["FIVE"]["value"] == "€5.50"
     assert rows["FIVE"]["available_in_wallet"] == "No"
-    use_language(users[Role.VIEWER], "es")
+    speak(users[Role.VIEWER], "es")
     rows = {r["code"]: r for r in table_rows(get_page(client, CODES))}
     assert rows["WELCOME10"]["value"] == "10 %"
     assert rows["FIVE"]["value"] == "5,50 €"
@@ -54,7 +53,7 @@ def test_the_market_menu_holds_wallets_and_discount_codes(login):
 def test_a_manager_creates_a_percent_and_a_fixed_code(login, users):
     client = login(Role.MANAGER)
     assert client.post_form(NEW, form()).status_code == 302
-    use_language(users[Role.MANAGER], "es")
+    speak(users[Role.MANAGER], "es")
     response = client.post_form(NEW, form(code="CINCO", kind="fixed", amount="5,50 €"))
     assert response.status_code == 302
     codes = {c.code: (c.kind, c.value) for c in db.session.scalars(select(DiscountCode))}

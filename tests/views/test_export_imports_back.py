@@ -9,9 +9,9 @@ import pytest
 from admin_app.choices import Role
 from admin_app.extensions import db
 
-from ..pages import csv_rows, get_page
-from .test_imports import CUSTOMERS, batch_id, preview_counts, upload
+from ..pages import batch_id, csv_rows, get_page, preview_counts, upload
 
+CUSTOMERS = "/admin/customers/import/"
 
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_an_export_imports_back_unchanged(login, users, make, language):

@@ -32,11 +32,6 @@ def xlsx_rows(response) -> list[list]:
 
 
 @pytest.fixture
-def operator(login):
-    return login(Role.OPERATOR)
-
-
-@pytest.fixture
 def lucia(make):
     return make.customer("Lucía", "Moreno", email="lucia@example.com", balance_minor=123_456,
                          sales_value_minor=5, loyalty_points=320, marketing_opt_in=True,

@@ -20,8 +20,12 @@ from admin_app.models import Customer, Order
 from admin_app.services.seed import seed
 from admin_app.views import VIEWS
 
-from ..conftest import admins_by_language
-from ..pages import filter_groups, flashes, get_page, listed_ids
+from .. import factories
+from ..conftest import SharedRows, add_users, admins_by_language
+from ..pages import filter_groups, flashes, get_page, listed_ids, registered_view
+
+# Every choice of every filter of every list, in two languages.
+pytestmark = pytest.mark.slow
 
 FILTERED_VIEWS = [view for view in VIEWS if view.column_filters]
 LANGUAGES = ("en", "es")
@@ -31,16 +35,32 @@ MOST_CHOICES = 8
 TODAY = date.today()
 
 
-@pytest.fixture
-def readers(app, users, make, password_hash):
+def _demo_data_and_readers(password_hash) -> dict:
     """An admin reading in English and one reading in Spanish, logged in, over the
     demo data plus an audit trail with both of them in it."""
     seed(30, seed=7)
     db.session.commit()
-    make.invoice(make.customer(account_limit_minor=100_000), amount_minor=5_000,
-                 number=900_001)
-    make.example_rows(view.model_class for view in VIEWS)  # a new model's table too
-    return admins_by_language(app, users, password_hash)
+    factories.invoice(factories.customer(account_limit_minor=100_000), amount_minor=5_000,
+                      number=900_001)
+    factories.example_rows(view.model_class for view in VIEWS)  # a new model's table too
+    return admins_by_language(current_app, add_users(password_hash), password_hash)
+
+
+@pytest.fixture(scope="module")
+def shared_rows(password_hash):
+    """For the tests that only read: the data made once for all of them."""
+    return SharedRows(lambda: _demo_data_and_readers(password_hash))
+
+
+@pytest.fixture
+def readers(shared_rows):
+    return shared_rows.rows()
+
+
+@pytest.fixture
+def writing_readers(password_hash):
+    """The same, made for a test that changes the data."""
+    return _demo_data_and_readers(password_hash)
 
 
 def _offered(page: str) -> dict[str, list[str] | None]:
@@ -75,14 +95,9 @@ def _spread(values: list[str]) -> list[str]:
     return chosen
 
 
-def _view(view_class):
-    admin = current_app.extensions["admin"][0]
-    return next(v for v in admin._views if isinstance(v, view_class))
-
-
 def _rows_per_filter(client, view_class, language: str) -> dict[tuple[str, str], list[int]]:
     base = f"/admin/{view_class.view_url}/"
-    view = _view(view_class)
+    view = registered_view(view_class)
     found = {}
     for arg, values in _offered(get_page(client, base)).items():
         _index, flt = view._filter_args[arg]
@@ -114,11 +129,11 @@ def test_each_filter_returns_the_same_rows_in_both_languages(readers, view_class
     assert any(ids != everything for ids in rows["en"].values())
 
 
-def test_spanish_group_filter_lists_groups_and_keeps_the_choice(readers, make):
+def test_spanish_group_filter_lists_groups_and_keeps_the_choice(writing_readers, make):
     vip = make.group("Clientes VIP")
     member = make.customer("Lucía", "Moreno", group=vip)
     make.customer("Bruno", "Otero")
-    spanish = readers["es"]
+    spanish = writing_readers["es"]
     page = get_page(spanish, "/admin/customers/")
     groups = filter_groups(page)
     (group_filter,) = groups["Grupo"]
@@ -147,7 +162,7 @@ def test_spanish_lists_link_back_with_the_same_filter_names(readers, view_class)
     """Sort, pager, row and action links of a filtered list in Spanish carry the
     filter under the name English uses: following one keeps the filter."""
     base = f"/admin/{view_class.view_url}/"
-    view = _view(view_class)
+    view = registered_view(view_class)
     for arg, values in _offered(get_page(readers["en"], base)).items():
         _index, flt = view._filter_args[arg]
         value = values[0] if values else _typed(flt, "es")
@@ -165,10 +180,10 @@ def _return_address(page: str) -> str:
     return html_lib.unescape(found.group(1))
 
 
-def test_assigning_a_group_in_spanish_returns_to_the_filtered_list(readers, make):
+def test_assigning_a_group_in_spanish_returns_to_the_filtered_list(writing_readers, make):
     vip, gold = make.group("Clientes VIP"), make.group("Gold")
     member = make.customer("Lucía", "Moreno", group=vip)
-    spanish = readers["es"]
+    spanish = writing_readers["es"]
     page = get_page(spanish, "/admin/customers/", flt1_group_equals=vip.id)
     response = spanish.post_form("/admin/customers/action/", {
         "action": "assign_group", "rowid": [str(member.id)], "url": _return_address(page)})
@@ -184,8 +199,8 @@ def test_assigning_a_group_in_spanish_returns_to_the_filtered_list(readers, make
     assert db.session.get(Customer, member.id).group_id == gold.id
 
 
-def test_saving_an_order_in_spanish_returns_to_the_filtered_list(readers):
-    spanish = readers["es"]
+def test_saving_an_order_in_spanish_returns_to_the_filtered_list(writing_readers):
+    spanish = writing_readers["es"]
     page = get_page(spanish, "/admin/orders/", flt1_status_is="shipped", page_size=100)
     shipped = listed_ids(page)
     order = db.session.get(Order, shipped[0])

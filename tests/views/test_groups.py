@@ -18,68 +18,23 @@ from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Customer, CustomerGroup
 
-from ..pages import csv_rows, detail_rows, listed_ids
+from ..pages import (
+    csv_rows,
+    detail_rows,
+    flashes,
+    get_page,
+    list_headers,
+    listed_ids,
+    refused,
+    sort_links,
+    table_rows,
+    text,
+)
 
 GROUPS = "/admin/groups/"
 NEW = GROUPS + "new/"
 DELETE = GROUPS + "delete/"
 CUSTOMERS = "/admin/customers/"
-
-
-# -- reading pages ---------------------------------------------------------------
-
-def _text(fragment: str) -> str:
-    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", fragment))
-    return re.sub(r"\s+", " ", text.replace("\xa0", " ")).strip()
-
-
-def get_page(client, url: str = GROUPS, **params) -> str:
-    response = client.get(url, query_string=params or None)
-    assert response.status_code == 200, (url, params, response.status_code)
-    return response.get_data(as_text=True)
-
-
-def table_rows(page: str) -> list[dict]:
-    rows = []
-    body = page.split("</thead>", 1)[1].split("</table>", 1)[0]
-    for chunk in body.split("<tr>")[1:]:
-        # Every role sees the details link (only managers get the row checkboxes).
-        row_id = re.search(r'/details/\?id=(\d+)', chunk)
-        row = {"id": int(row_id.group(1))} if row_id else {}
-        for column, cell in re.findall(r'<td class="col-(\w+)">(.*?)</td>', chunk, re.S):
-            row[column] = _text(cell)
-        if row:
-            rows.append(row)
-    return rows
-
-
-def list_headers(page: str) -> list[str]:
-    head = page.split('<table class="table table-striped', 1)[1].split("</thead>", 1)[0]
-    return [_text(c) for c in re.findall(r'<th class="column-header[^"]*">(.*?)</th>', head, re.S)]
-
-
-def sort_links(page: str) -> dict[str, str]:
-    return {
-        html_lib.unescape(label): index
-        for index, label in re.findall(
-            r'href="[^"]*[?&]sort=(\d+)[^"]*" title="Sort by ([^"]+)"', page)
-    }
-
-
-def flashes(page: str) -> list[tuple[str, str]]:
-    found = re.findall(r'class="alert alert-(\w+)[^"]*">(.*?)</div>', page, re.S)
-    return [(category, _text(body).lstrip("×").strip()) for category, body in found]
-
-
-def form_errors(page: str) -> dict[str, list[str]]:
-    errors = {}
-    for group in page.split('<div class="form-group')[1:]:
-        field = re.search(r'<label for="(\w+)"', group)
-        if field and 'class="invalid-feedback"' in group:
-            messages = re.findall(r"<li>(.*?)</li>", group.split('class="invalid-feedback"', 1)[1])
-            if messages:
-                errors[field.group(1)] = [_text(m) for m in messages]
-    return errors
 
 
 # -- the database ------------------------------------------------------------------
@@ -99,13 +54,6 @@ def group_of(customer) -> int | None:
     return db.session.get(Customer, customer.id).group_id
 
 
-def _refused(response, field: str) -> list[str]:
-    assert response.status_code == 200, response.status_code
-    errors = form_errors(response.get_data(as_text=True))
-    assert field in errors, errors
-    return errors[field]
-
-
 # -- list, search, sort -------------------------------------------------------------
 
 def test_list_shows_name_description_and_customer_count(admin_client, make):
@@ -114,7 +62,7 @@ def test_list_shows_name_description_and_customer_count(admin_client, make):
     for _ in range(3):
         make.customer(group=gold)
     make.customer()  # in no group: counted nowhere
-    page = get_page(admin_client)
+    page = get_page(admin_client, GROUPS)
     assert list_headers(page) == ["Name", "Description", "Customers"]
     rows = {row["id"]: row for row in table_rows(page)}
     assert rows[gold.id]["name"] == "Gold"
@@ -126,7 +74,7 @@ def test_list_shows_name_description_and_customer_count(admin_client, make):
 
 def test_list_is_in_name_order(admin_client, make):
     silver, bronze, gold = make.group("Silver"), make.group("Bronze"), make.group("Gold")
-    assert listed_ids(get_page(admin_client)) == [bronze.id, gold.id, silver.id]
+    assert listed_ids(get_page(admin_client, GROUPS)) == [bronze.id, gold.id, silver.id]
 
 
 def test_sort_by_customer_count(admin_client, make):
@@ -134,10 +82,11 @@ def test_sort_by_customer_count(admin_client, make):
     for _ in range(2):
         make.customer(group=big)
     make.customer(group=small)
-    page = get_page(admin_client)
+    page = get_page(admin_client, GROUPS)
     index = sort_links(page)["Customers"]
-    assert listed_ids(get_page(admin_client, sort=index)) == [none.id, small.id, big.id]
-    assert listed_ids(get_page(admin_client, sort=index, desc=1)) == [big.id, small.id, none.id]
+    assert listed_ids(get_page(admin_client, GROUPS, sort=index)) == [none.id, small.id, big.id]
+    assert listed_ids(get_page(admin_client, GROUPS, sort=index, desc=1)) == [
+        big.id, small.id, none.id]
 
 
 @pytest.mark.parametrize("typed, expected", [
@@ -149,14 +98,14 @@ def test_sort_by_customer_count(admin_client, make):
 def test_search_by_name(admin_client, make, typed, expected):
     for name in ("Gold", "Gold Plus", "Silver"):
         make.group(name)
-    rows = table_rows(get_page(admin_client, search=typed))
+    rows = table_rows(get_page(admin_client, GROUPS, search=typed))
     assert [row["name"] for row in rows] == expected
 
 
 def test_search_does_not_look_at_the_description(admin_client, make):
     make.group("Gold", description="Silver-tier upgrade")
     silver = make.group("Silver")
-    assert listed_ids(get_page(admin_client, search="Silver")) == [silver.id]
+    assert listed_ids(get_page(admin_client, GROUPS, search="Silver")) == [silver.id]
 
 
 # -- details -------------------------------------------------------------------------
@@ -170,7 +119,7 @@ def test_details_links_the_count_to_the_customers_of_that_group(login, make):
 
     details = detail_rows(get_page(client, GROUPS + "details/", id=gold.id))
     cell = details["Customers"]
-    assert _text(cell).startswith("2 ")
+    assert text(cell).startswith("2 ")
     link = re.search(r'<a href="([^"]+)"', cell)
     assert link, cell
     url = html_lib.unescape(link.group(1))
@@ -184,7 +133,7 @@ def test_details_of_an_empty_group_links_to_an_empty_list(admin_client, make):
     empty = make.group("Empty")
     make.customer("Leo", "Delta")
     cell = detail_rows(get_page(admin_client, GROUPS + "details/", id=empty.id))["Customers"]
-    assert _text(cell).startswith("0 ")
+    assert text(cell).startswith("0 ")
     url = html_lib.unescape(re.search(r'<a href="([^"]+)"', cell).group(1))
     assert listed_ids(get_page(admin_client, url)) == []
 
@@ -193,7 +142,7 @@ def test_details_count_of_one_customer_is_singular(admin_client, make):
     gold = make.group("Gold")
     make.customer(group=gold)
     cell = detail_rows(get_page(admin_client, GROUPS + "details/", id=gold.id))["Customers"]
-    assert _text(cell) == "1 customer"
+    assert text(cell) == "1 customer"
 
 
 # -- create and edit -----------------------------------------------------------------
@@ -225,7 +174,7 @@ def test_a_new_group_is_offered_at_once_in_the_customer_form(admin_client):
 def test_duplicate_group_name_is_refused_with_a_message(admin_client, make):
     make.group("Gold", description="first")
     response = admin_client.post_form(NEW, {"name": "Gold", "description": "second"})
-    assert _refused(response, "name") == ["Already exists."]
+    assert refused(response, "name") == ["Already exists."]
     db.session.expire_all()
     assert db.session.scalars(select(CustomerGroup.description)).all() == ["first"]
 
@@ -234,12 +183,12 @@ def test_renaming_to_an_existing_name_is_refused(admin_client, make):
     make.group("Gold")
     silver = make.group("Silver")
     response = admin_client.post_form(f"{GROUPS}edit/?id={silver.id}", {"name": "Gold"})
-    assert _refused(response, "name") == ["Already exists."]
+    assert refused(response, "name") == ["Already exists."]
     assert group_names() == ["Gold", "Silver"]
 
 
 def test_name_is_required(admin_client):
-    _refused(admin_client.post_form(NEW, {"name": "", "description": "no name"}), "name")
+    refused(admin_client.post_form(NEW, {"name": "", "description": "no name"}), "name")
     assert group_names() == []
 
 

@@ -13,8 +13,7 @@ from admin_app.extensions import db
 from admin_app.models import DashboardSnapshot, WalletTransaction, utcnow
 from admin_app.services import dashboard
 
-from ..pages import flashes, get_page, text
-from .test_customers import use_language
+from ..pages import flashes, get_page, speak, text
 
 HOME = "/admin/"
 
@@ -81,7 +80,7 @@ def test_charts_show_weeks_days_groups_and_outlets(login, shop):
 
 def test_the_page_speaks_spanish(login, users, shop):
     client = login(Role.VIEWER)
-    use_language(users[Role.VIEWER], "es")
+    speak(users[Role.VIEWER], "es")
     page = get_page(client, HOME)
     figures = key_figures(page)
     assert figures["Saldo pendiente"] == "25,00 €"
@@ -111,7 +110,9 @@ def test_figures_older_than_the_limit_are_recomputed(app, login, shop, make):
 
 
 def test_refresh_needs_a_login_and_the_forms_token(client, login, shop):
-    assert client.post(f"{HOME}refresh/").status_code in (302, 400)
+    assert client.post(f"{HOME}refresh/").status_code == 400  # no CSRF token
+    anonymous = client.post_form(f"{HOME}refresh/")  # with one, but no login
+    assert anonymous.status_code == 302 and anonymous.headers["Location"].startswith("/login")
     assert db.session.get(DashboardSnapshot, dashboard.SNAPSHOT_ID) is None
     assert login(Role.VIEWER).post(f"{HOME}refresh/").status_code == 400  # no CSRF token
 

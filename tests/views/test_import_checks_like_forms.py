@@ -12,18 +12,18 @@ from admin_app.choices import ImportStatus, Role
 from admin_app.extensions import db
 from admin_app.models import Customer, ImportBatch
 
-from ..pages import get_page, text
-from .test_imports import CUSTOMERS, batch_id, confirm, count, preview_counts, upload
+from ..pages import (
+    apply_import,
+    batch_id,
+    get_page,
+    import_problems,
+    preview_counts,
+    row_count,
+    text,
+    upload,
+)
 
-
-@pytest.fixture
-def manager(login):
-    return login(Role.MANAGER)
-
-
-def problems(page: str) -> str:
-    return text(page.split('id="import-problems"', 1)[1].split("</table>", 1)[0])
-
+CUSTOMERS = "/admin/customers/import/"
 
 @pytest.mark.parametrize("language, reason", [
     ("en", "Longer than 4000 characters."),
@@ -38,8 +38,8 @@ def test_notes_longer_than_the_column_are_an_invalid_row(manager, users, languag
     batch = batch_id(upload(manager, CUSTOMERS, content))
     page = get_page(manager, f"{CUSTOMERS}{batch}/")
     assert preview_counts(page) == {"new": 1, "updated": 0, "unchanged": 0, "invalid": 1}
-    assert f"2 {'Notes' if language == 'en' else 'Notas'} {reason}" in problems(page)
-    confirm(manager, CUSTOMERS, batch)
+    assert f"2 {'Notes' if language == 'en' else 'Notas'} {reason}" in import_problems(page)
+    apply_import(manager, CUSTOMERS, batch)
     assert db.session.get(ImportBatch, batch).status == ImportStatus.APPLIED
     stored = db.session.execute(db.select(Customer.first_name, Customer.notes)).all()
     assert [(name, len(notes)) for name, notes in stored] == [("Berta", 4000)]
@@ -50,8 +50,8 @@ def test_a_first_name_of_zero_width_characters_is_missing(manager):
     batch = batch_id(upload(manager, CUSTOMERS, content.encode("utf-8")))
     page = get_page(manager, f"{CUSTOMERS}{batch}/")
     assert preview_counts(page) == {"new": 1, "updated": 0, "unchanged": 0, "invalid": 1}
-    assert "2 First name Required for a new record." in problems(page)
-    confirm(manager, CUSTOMERS, batch)
+    assert "2 First name Required for a new record." in import_problems(page)
+    apply_import(manager, CUSTOMERS, batch)
     assert db.session.scalars(db.select(Customer.first_name)).all() == ["Ana"]
 
 
@@ -69,7 +69,7 @@ def test_a_cell_too_long_for_the_reader_is_named_as_such(manager, users, languag
     message = text(response.get_data(as_text=True))
     assert reason in message
     assert quotes not in message
-    assert count(ImportBatch) == 0
+    assert row_count(ImportBatch) == 0
 
 
 def test_the_rows_of_a_wholly_invalid_file_download_from_the_preview(manager):

@@ -12,17 +12,22 @@ from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Customer
 
-from ..pages import get_page, text
-from .test_imports import CUSTOMERS, batch_id, confirm, count, preview_counts, upload
+from ..pages import (
+    apply_import,
+    batch_id,
+    get_page,
+    import_problems,
+    preview_counts,
+    row_count,
+    text,
+    upload,
+)
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 HEADER = "First name,Surname,Email\r\n"
 
 
-@pytest.fixture
-def manager(login):
-    return login(Role.MANAGER)
-
+CUSTOMERS = "/admin/customers/import/"
 
 def preview(client, content: bytes) -> tuple[int, str]:
     batch = batch_id(upload(client, CUSTOMERS, content))
@@ -31,10 +36,6 @@ def preview(client, content: bytes) -> tuple[int, str]:
 
 def sample(page: str) -> str:
     return text(page.split('id="import-sample"', 1)[1].split("</table>", 1)[0])
-
-
-def problems(page: str) -> str:
-    return text(page.split('id="import-problems"', 1)[1].split("</table>", 1)[0])
 
 
 def names() -> set[tuple[str, str]]:
@@ -54,7 +55,7 @@ def test_utf8_with_a_byte_order_mark(manager):
     batch, page = preview(manager, content.encode("utf-8"))
     assert "read as UTF-8" in text(page)
     assert "José Núñez jose@example.com" in sample(page)
-    confirm(manager, CUSTOMERS, batch)
+    apply_import(manager, CUSTOMERS, batch)
     assert names() == {("José", "Núñez")}
 
 
@@ -64,7 +65,7 @@ def test_a_shift_jis_file_is_read_as_japanese_not_as_nonsense(manager):
     batch, page = preview(manager, content)
     assert "read as Shift-JIS" in text(page)
     assert "太郎 山田 taro@example.jp" in sample(page)
-    confirm(manager, CUSTOMERS, batch)
+    apply_import(manager, CUSTOMERS, batch)
     assert ("太郎", "山田") in names()
 
 
@@ -81,8 +82,8 @@ def test_a_double_encoded_row_is_shown_and_not_imported(manager, users, language
                ).encode("utf-8")
     batch, page = preview(manager, content)
     assert preview_counts(page) == {"new": 1, "updated": 0, "unchanged": 0, "invalid": 1}
-    assert message in problems(page) and "JosÃ©" not in sample(page)
-    confirm(manager, CUSTOMERS, batch)
+    assert message in import_problems(page) and "JosÃ©" not in sample(page)
+    apply_import(manager, CUSTOMERS, batch)
     assert names() == {("Ana", "Ruiz")}
 
 
@@ -90,4 +91,4 @@ def test_bytes_valid_in_no_encoding_are_refused(manager):
     response = upload(manager, CUSTOMERS, HEADER.encode() + b"Ana,Ru\x81\xff\x81\xffz,a@b.es\r\n")
     assert response.status_code == 400
     assert "could not be read" in text(response.get_data(as_text=True))
-    assert count(Customer) == 0
+    assert row_count(Customer) == 0

@@ -2,55 +2,31 @@
 preview, confirm, undo; bad files refused with nothing written."""
 from __future__ import annotations
 
-import io
-import re
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from admin_app.choices import BlacklistReason, ImportStatus, Role
 from admin_app.extensions import db
 from admin_app.models import BlacklistEntry, Customer, Guest, ImportBatch
 from admin_app.services import imports
 
-from ..pages import csv_rows, flashes, get_page, text
+from ..pages import (
+    apply_import,
+    batch_id,
+    csv_rows,
+    flashes,
+    get_page,
+    preview_counts,
+    row_count,
+    text,
+    upload,
+)
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 CUSTOMERS = "/admin/customers/import/"
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def upload(client, url: str, content: bytes | str, name: str = "list.csv", **fields):
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    return client.post_form(url, {"file": (io.BytesIO(data), name), **fields},
-                            content_type="multipart/form-data")
-
-
-def preview_counts(page: str) -> dict[str, int]:
-    """New / Updated / Unchanged / Invalid as the preview shows them."""
-    block = page.split('id="import-counts"', 1)[1].split("</div>\n  </div>", 1)[0]
-    numbers = [int(n.replace(",", "").replace(".", "")) for n in
-               re.findall(r'data-count="\d">([\d.,]+)<', block)]
-    return dict(zip(("new", "updated", "unchanged", "invalid"), numbers, strict=True))
-
-
-def batch_id(response) -> int:
-    assert response.status_code == 302, text(response.get_data(as_text=True))[:500]
-    return int(re.search(r"/import/(\d+)/", response.headers["Location"]).group(1))
-
-
-def confirm(client, url: str, batch: int):
-    return client.post_form(f"{url}{batch}/apply/")
-
-
-@pytest.fixture
-def manager(login):
-    return login(Role.MANAGER)
 
 
 @pytest.fixture
@@ -63,15 +39,15 @@ def test_the_spanish_spreadsheet_previews_then_imports(manager, groups):
                       name="clientes.csv")
     batch = batch_id(response)
     page = get_page(manager, f"{CUSTOMERS}{batch}/")
-    assert count(Customer) == 0  # a preview writes nothing
+    assert row_count(Customer) == 0  # a preview writes nothing
     assert preview_counts(page) == {"new": 30, "updated": 0, "unchanged": 0, "invalid": 1}
     problems = text(page.split('id="import-problems"', 1)[1].split("</table>", 1)[0])
     assert "Birthday" in problems and "Not a date" in problems
     assert "Saldo" in text(page)  # named among the columns an import never changes
 
-    response = confirm(manager, CUSTOMERS, batch)
+    response = apply_import(manager, CUSTOMERS, batch)
     assert response.status_code == 302
-    assert count(Customer) == 30
+    assert row_count(Customer) == 30
     customer = db.session.scalar(select(Customer).where(Customer.email == "cliente0@ejemplo.es"))
     assert (customer.first_name, customer.surname) == ("Martín", "Taylor")
     assert customer.phone == "+34682306120" and customer.birthday == date(1974, 7, 28)
@@ -81,7 +57,7 @@ def test_the_spanish_spreadsheet_previews_then_imports(manager, groups):
 
 def test_importing_the_same_file_again_changes_nothing(manager, groups):
     content = (DATA / "clientes_excel_es.csv").read_bytes()
-    confirm(manager, CUSTOMERS, batch_id(upload(manager, CUSTOMERS, content)))
+    apply_import(manager, CUSTOMERS, batch_id(upload(manager, CUSTOMERS, content)))
     again = batch_id(upload(manager, CUSTOMERS, content))
     page = get_page(manager, f"{CUSTOMERS}{again}/")
     assert preview_counts(page) == {"new": 0, "updated": 0, "unchanged": 30, "invalid": 1}
@@ -94,7 +70,7 @@ def test_a_shopify_export_maps_its_columns(manager):
     counts = preview_counts(page)
     assert counts["new"] > 50 and counts["invalid"] >= 1
     assert "Total Spent" in text(page)
-    confirm(manager, CUSTOMERS, batch)
+    apply_import(manager, CUSTOMERS, batch)
     daniel = db.session.scalar(select(Customer).where(
         Customer.email == "daniel.fernandez1@example.com"))
     assert daniel.marketing_opt_in and daniel.country == "ES" and daniel.postcode == "28013"
@@ -110,48 +86,48 @@ def test_an_update_shows_before_and_after_and_can_be_undone(manager, make):
     page = get_page(manager, f"{CUSTOMERS}{batch}/")
     updates = text(page.split('id="import-updates"', 1)[1].split("</table>", 1)[0])
     assert "Ana Ruiz Postcode 28001 08002" in updates
-    confirm(manager, CUSTOMERS, batch)
+    apply_import(manager, CUSTOMERS, batch)
     assert db.session.get(Customer, kept.id).postcode == "08002"
-    assert count(Customer) == 2
+    assert row_count(Customer) == 2
 
     response = manager.post_form(f"{CUSTOMERS}{batch}/undo/")
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Customer, kept.id).postcode == "28001"
-    assert count(Customer) == 1
+    assert row_count(Customer) == 1
     assert db.session.get(ImportBatch, batch).status == ImportStatus.UNDONE
 
 
 def test_undo_is_refused_when_a_record_changed_since(manager, make):
     content = "First name,Surname,Email\nBerta,Gil,b@example.com\n"
     batch = batch_id(upload(manager, CUSTOMERS, content))
-    confirm(manager, CUSTOMERS, batch)
+    apply_import(manager, CUSTOMERS, batch)
     berta = db.session.scalar(select(Customer))
     berta.surname = "Gil Pardo"
     db.session.commit()
     response = manager.post_form(f"{CUSTOMERS}{batch}/undo/", follow_redirects=True)
     assert "changed since" in text(response.get_data(as_text=True))
     db.session.expire_all()
-    assert count(Customer) == 1
+    assert row_count(Customer) == 1
     assert db.session.get(ImportBatch, batch).status == ImportStatus.APPLIED
 
 
 def test_all_or_nothing_writes_nothing_when_a_row_is_invalid(manager):
     content = "First name,Surname,Email\nAna,Ruiz,ana@example.com\nBerta,Gil,not-an-email\n"
     batch = batch_id(upload(manager, CUSTOMERS, content, all_or_nothing="y"))
-    response = confirm(manager, CUSTOMERS, batch)
+    response = apply_import(manager, CUSTOMERS, batch)
     assert response.status_code == 302
-    assert count(Customer) == 0
+    assert row_count(Customer) == 0
     assert db.session.get(ImportBatch, batch).status == ImportStatus.PREVIEWED
 
 
 def test_without_all_or_nothing_the_valid_rows_go_in(manager):
     content = "First name,Surname,Email\nAna,Ruiz,ana@example.com\nBerta,Gil,not-an-email\n"
-    response = confirm(manager, CUSTOMERS, batch_id(upload(manager, CUSTOMERS, content)))
+    response = apply_import(manager, CUSTOMERS, batch_id(upload(manager, CUSTOMERS, content)))
     page = get_page(manager, response.headers["Location"])
     assert ("success", "Imported: 1 new record, 0 updated, 0 unchanged; 1 invalid row "
             "skipped.") in flashes(page)
-    assert count(Customer) == 1
+    assert row_count(Customer) == 1
 
 
 @pytest.mark.parametrize("content, message", [
@@ -164,7 +140,7 @@ def test_a_bad_file_is_refused_with_a_message_and_nothing_written(manager, conte
     response = upload(manager, CUSTOMERS, content)
     assert response.status_code == 400
     assert message in text(response.get_data(as_text=True))
-    assert count(ImportBatch) == 0 and count(Customer) == 0
+    assert row_count(ImportBatch) == 0 and row_count(Customer) == 0
 
 
 def test_the_size_and_row_limits_are_settings(manager, app, monkeypatch):
@@ -175,7 +151,7 @@ def test_the_size_and_row_limits_are_settings(manager, app, monkeypatch):
     monkeypatch.setitem(app.config, "IMPORT_MAX_BYTES", 10)
     response = upload(manager, CUSTOMERS, content)
     assert "larger than" in text(response.get_data(as_text=True))
-    assert count(ImportBatch) == 0
+    assert row_count(ImportBatch) == 0
 
 
 def test_export_then_import_changes_nothing(manager, make):
@@ -207,14 +183,14 @@ def test_guests_and_blacklist_import_too(manager):
     guests = "/admin/guests/import/"
     content = "Name;Email;Phone\nPepe Ruiz;pepe@example.com;+34 600 111 222\n"
     batch = batch_id(upload(manager, guests, content))
-    confirm(manager, guests, batch)
+    apply_import(manager, guests, batch)
     assert db.session.scalar(select(Guest.phone)) == "+34600111222"
 
     blacklist = "/admin/blacklist/import/"
     content = ("Teléfono;Motivo;Nota\n+34 600 111 222;Pedidos falsos;llamadas\n"
                "0034 611 222 333;fake_orders;\n")
     batch = batch_id(upload(manager, blacklist, content.encode("cp1252")))
-    confirm(manager, blacklist, batch)
+    apply_import(manager, blacklist, batch)
     entries = db.session.scalars(select(BlacklistEntry).order_by(BlacklistEntry.phone)).all()
     assert [(e.phone, e.reason) for e in entries] == [
         ("+34600111222", BlacklistReason.FAKE_ORDERS),
@@ -234,7 +210,7 @@ def test_operators_cannot_import_and_do_not_see_the_button(login):
     assert f'href="{CUSTOMERS}"' not in get_page(operator, "/admin/customers/")
     assert operator.get(CUSTOMERS).status_code == 403
     assert upload(operator, CUSTOMERS, "First name,Surname\nA,B\n").status_code == 403
-    assert count(ImportBatch) == 0
+    assert row_count(ImportBatch) == 0
 
 
 def test_managers_see_the_import_button(manager):
@@ -245,16 +221,16 @@ def test_managers_see_the_import_button(manager):
 def test_confirm_needs_the_csrf_token(manager):
     batch = batch_id(upload(manager, CUSTOMERS, "First name,Surname\nA,B\n"))
     assert manager.post(f"{CUSTOMERS}{batch}/apply/").status_code == 400
-    assert count(Customer) == 0
+    assert row_count(Customer) == 0
 
 
 def test_a_batch_applies_once(manager):
     batch = batch_id(upload(manager, CUSTOMERS, "First name,Surname,Email\nA,B,a@example.com\n"))
-    confirm(manager, CUSTOMERS, batch)
-    response = confirm(manager, CUSTOMERS, batch)
+    apply_import(manager, CUSTOMERS, batch)
+    response = apply_import(manager, CUSTOMERS, batch)
     assert response.status_code == 302
     assert "already applied" in text(get_page(manager, response.headers["Location"]))
-    assert count(Customer) == 1
+    assert row_count(Customer) == 1
 
 
 def test_a_crash_mid_import_writes_nothing(manager, monkeypatch):
@@ -267,9 +243,9 @@ def test_a_crash_mid_import_writes_nothing(manager, monkeypatch):
     # After the new customers are inserted, before the batch records its changes.
     monkeypatch.setattr(imports, "_count", crash)
     with pytest.raises(RuntimeError):
-        confirm(manager, CUSTOMERS, batch)
+        apply_import(manager, CUSTOMERS, batch)
     db.session.rollback()
-    assert count(Customer) == 0
+    assert row_count(Customer) == 0
     assert db.session.get(ImportBatch, batch).status == ImportStatus.PREVIEWED
 
 

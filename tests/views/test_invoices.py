@@ -7,15 +7,15 @@ from datetime import date
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from admin_app.choices import InvoiceStatus, Role
 from admin_app.extensions import db
-from admin_app.models import Address, AdminUser, Customer, Invoice, OrderLine
+from admin_app.models import Address, Customer, Invoice, OrderLine
 from admin_app.services import invoices
 from admin_app.views.list_links import filtered_list_url
 
-from ..pages import flashes
+from ..pages import flashes, fresh, row_count, speak
 
 URL = "/admin/invoices/"
 
@@ -50,21 +50,6 @@ def invoice(buyer, order, users):
         issued_on=date(2026, 11, 22), due_on=date(2026, 12, 22))
     db.session.commit()
     return made
-
-
-def count() -> int:
-    return db.session.scalar(select(func.count(Invoice.id)))
-
-
-def fresh(invoice_id: int) -> Invoice:
-    db.session.expire_all()
-    return db.session.get(Invoice, invoice_id)
-
-
-def speak(user: AdminUser, language: str) -> None:
-    """The user's language from the next request on."""
-    user.language = language
-    db.session.commit()
 
 
 # -- the list ------------------------------------------------------------------------------
@@ -141,7 +126,7 @@ def test_roles_below_manager_cannot_sell_on_account(login, buyer, role):
     assert client.get(f"{URL}new/").status_code == 403
     response = client.post_form(f"{URL}new/", new_sale(buyer, "10.00"))
     assert response.status_code == 403
-    assert count() == 0
+    assert row_count(Invoice) == 0
     assert f"{URL}new/" not in client.get(URL).get_data(as_text=True)
 
 
@@ -184,7 +169,7 @@ def test_sale_past_the_limit_is_refused_with_the_reason(login, buyer):
                                 follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "past their account limit of €5,000.00" in html
-    assert count() == 0
+    assert row_count(Invoice) == 0
 
 
 @pytest.mark.parametrize(("amount", "error"), [
@@ -196,13 +181,13 @@ def test_unreadable_amount_is_refused_on_the_form(login, buyer, amount, error):
     response = login(Role.MANAGER).post_form(f"{URL}new/", new_sale(buyer, amount))
     assert response.status_code == 200  # the form again, with its error
     assert error in response.get_data(as_text=True)
-    assert count() == 0
+    assert row_count(Invoice) == 0
 
 
 def test_customer_is_required(login, buyer):
     response = login(Role.MANAGER).post_form(f"{URL}new/", new_sale(buyer, "10", customer=""))
     assert response.status_code == 200
-    assert count() == 0
+    assert row_count(Invoice) == 0
 
 
 def test_invoices_are_never_edited_or_deleted(login, invoice):
@@ -211,7 +196,7 @@ def test_invoices_are_never_edited_or_deleted(login, invoice):
     assert client.post_form(f"{URL}delete/", {"id": str(invoice.id)}).status_code == 403
     response = client.post_form(f"{URL}action/", {"action": "delete", "rowid": [invoice.id]})
     assert response.status_code == 403
-    assert fresh(invoice.id) is not None
+    assert fresh(Invoice, invoice.id) is not None
     html = client.get(URL).get_data(as_text=True)
     assert f"{URL}delete/" not in html and f"{URL}edit/" not in html
 
@@ -224,7 +209,7 @@ def test_roles_below_manager_cannot_pay_or_void(login, invoice, role, name):
     client = login(role)
     response = client.post_form(f"{URL}action/", {"action": name, "rowid": [invoice.id]})
     assert response.status_code == 403
-    assert fresh(invoice.id).status == InvoiceStatus.UNPAID
+    assert fresh(Invoice, invoice.id).status == InvoiceStatus.UNPAID
     assert f'data-action="{name}"' not in client.get(URL).get_data(as_text=True)
 
 
@@ -240,8 +225,8 @@ def test_manager_marks_paid_and_voids(login, invoice, buyer, users):
     response = client.post_form(f"{URL}action/", {"action": "void", "rowid": [second.id]},
                                 follow_redirects=True)
     assert "1 invoice voided." in response.get_data(as_text=True)
-    assert fresh(invoice.id).status == InvoiceStatus.PAID
-    assert fresh(second.id).status == InvoiceStatus.VOID
+    assert fresh(Invoice, invoice.id).status == InvoiceStatus.PAID
+    assert fresh(Invoice, second.id).status == InvoiceStatus.VOID
 
 
 def test_one_refusal_changes_none_of_the_selection(login, invoice, buyer, users):
@@ -252,8 +237,8 @@ def test_one_refusal_changes_none_of_the_selection(login, invoice, buyer, users)
         f"{URL}action/", {"action": "void", "rowid": [invoice.id, unpaid.id]},
         follow_redirects=True)
     assert "only an unpaid invoice can be paid or voided" in response.get_data(as_text=True)
-    assert fresh(unpaid.id).status == InvoiceStatus.UNPAID
-    assert fresh(invoice.id).status == InvoiceStatus.PAID
+    assert fresh(Invoice, unpaid.id).status == InvoiceStatus.UNPAID
+    assert fresh(Invoice, invoice.id).status == InvoiceStatus.PAID
 
 
 # -- the PDF -------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import threading
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from admin_app.choices import Role, WalletStatus, WalletTxKind
 from admin_app.extensions import db
@@ -19,31 +19,7 @@ from admin_app.models import (
 )
 from admin_app.services import ledger
 
-from ..pages import flashes, form_errors, get_page, hidden_value, text
-
-
-def count(model=WalletTransaction) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def fresh(model, row_id):
-    db.session.expire_all()
-    return db.session.get(model, row_id)
-
-
-@pytest.fixture
-def customer(make):
-    return make.customer("Lucía", "Moreno", loyalty_member=True, language="es")
-
-
-@pytest.fixture
-def wallet(make, customer):
-    return make.wallet(customer)
-
-
-@pytest.fixture
-def manager(login):
-    return login(Role.MANAGER)
+from ..pages import flashes, form_errors, fresh, get_page, hidden_value, row_count, speak, text
 
 
 def add_url(wallet_id) -> str:
@@ -55,12 +31,6 @@ def post_add(client, url, **fields):
     data = {"amount": "12.50", "reason": "Goodwill",
             "idempotency_key": hidden_value(page, "idempotency_key"), **fields}
     return client.post_form(url, data)
-
-
-def set_language(client, user_email: str, language: str) -> None:
-    user = db.session.scalar(select(AdminUser).where(AdminUser.email == user_email))
-    user.language = language
-    db.session.commit()
 
 
 # -- add balance on a wallet -----------------------------------------------------------
@@ -85,7 +55,7 @@ def test_manager_adds_balance_and_sees_it_on_the_wallet(manager, wallet, custome
 def test_amounts_typed_the_spanish_way(manager, wallet, typed, cents):
     ledger.add_balance(wallet, 1000, actor=None, reason="x", idempotency_key="seed")
     db.session.commit()
-    set_language(manager, "manager@example.com", "es")
+    speak(manager.user, "es")
     assert post_add(manager, add_url(wallet.id), amount=typed).status_code == 302
     newest = db.session.scalars(
         select(WalletTransaction).order_by(WalletTransaction.id.desc())).first()
@@ -108,7 +78,7 @@ def test_malformed_or_zero_amounts_are_refused_and_nothing_is_written(manager, w
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert form_errors(page).get("amount") or [c for c, _ in flashes(page) if c == "danger"]
-    assert count() == 0
+    assert row_count(WalletTransaction) == 0
 
 
 @pytest.mark.parametrize("typed", ["   ", "\t", "\u00a0"])
@@ -116,7 +86,7 @@ def test_an_amount_of_only_spaces_is_asked_for_under_its_field(manager, wallet, 
     response = post_add(manager, add_url(wallet.id), amount=typed)
     assert response.status_code == 400
     assert form_errors(response.get_data(as_text=True))["amount"] == ["This field is required."]
-    assert count() == 0
+    assert row_count(WalletTransaction) == 0
 
 
 @pytest.mark.parametrize("language, typed, message", [
@@ -131,11 +101,11 @@ def test_an_amount_of_only_spaces_is_asked_for_under_its_field(manager, wallet, 
 ])
 def test_another_currency_is_refused_and_nothing_is_written(manager, wallet, language, typed,
                                                              message):
-    set_language(manager, "manager@example.com", language)
+    speak(manager.user, language)
     response = post_add(manager, add_url(wallet.id), amount=typed)
     assert response.status_code == 400
     assert any(message in error for error in form_errors(response.get_data(as_text=True))["amount"])
-    assert count() == 0
+    assert row_count(WalletTransaction) == 0
     assert fresh(Wallet, wallet.id).balance_minor == 0
 
 
@@ -144,21 +114,21 @@ def test_another_currency_is_refused_and_nothing_is_written(manager, wallet, lan
     ("es", "«5 USD» está en dólares estadounidenses (USD): escriba el importe en euros (EUR)."),
 ])
 def test_another_currency_is_said_once_on_the_amount_field(manager, wallet, language, message):
-    set_language(manager, "manager@example.com", language)
+    speak(manager.user, language)
     response = post_add(manager, add_url(wallet.id), amount="5 USD")
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert form_errors(page) == {"amount": [message]}
     assert flashes(page) == []
     assert page.count("(EUR)") == 1, "the wallet's currency is named once"
-    assert count() == 0
+    assert row_count(WalletTransaction) == 0
 
 
 @pytest.mark.parametrize("language, typed, cents", [
     ("es", "5 €", 500), ("es", "5 EUR", 500), ("es", "5,50", 550), ("en", "€5", 500),
 ])
 def test_the_wallets_own_currency_is_still_credited(manager, wallet, language, typed, cents):
-    set_language(manager, "manager@example.com", language)
+    speak(manager.user, language)
     assert post_add(manager, add_url(wallet.id), amount=typed).status_code == 302
     assert fresh(Wallet, wallet.id).balance_minor == cents
 
@@ -168,7 +138,7 @@ def test_going_below_zero_is_refused_with_a_message(manager, wallet):
     assert response.status_code == 400
     [(category, message)] = flashes(response.get_data(as_text=True))
     assert category == "danger" and "below zero" in message
-    assert count() == 0
+    assert row_count(WalletTransaction) == 0
 
 
 def test_a_blocked_wallet_is_refused(manager, make, customer):
@@ -176,7 +146,7 @@ def test_a_blocked_wallet_is_refused(manager, make, customer):
     response = post_add(manager, add_url(blocked.id))
     assert response.status_code == 400
     assert "blocked" in " ".join(m for _, m in flashes(response.get_data(as_text=True)))
-    assert count() == 0
+    assert row_count(WalletTransaction) == 0
 
 
 def test_a_double_submit_posts_once(manager, wallet):
@@ -185,15 +155,15 @@ def test_a_double_submit_posts_once(manager, wallet):
             "idempotency_key": hidden_value(page, "idempotency_key")}
     assert manager.post_form(add_url(wallet.id), data).status_code == 302
     assert manager.post_form(add_url(wallet.id), data).status_code == 302
-    assert count() == 1
+    assert row_count(WalletTransaction) == 1
     assert fresh(Wallet, wallet.id).balance_minor == 1000
 
 
 def test_a_post_without_csrf_token_writes_nothing(manager, wallet):
     response = manager.post(add_url(wallet.id), data={"amount": "10", "reason": "x",
                                                        "idempotency_key": "k"})
-    assert response.status_code in (400, 403)
-    assert count() == 0
+    assert response.status_code == 400
+    assert row_count(WalletTransaction) == 0
 
 
 def test_credit_with_an_expiry_date_and_a_notification(manager, wallet, customer):
@@ -215,7 +185,7 @@ def test_roles_below_manager_cannot_move_money(login, wallet, role):
     response = client.post_form(add_url(wallet.id), {"amount": "10", "reason": "x",
                                                      "idempotency_key": "forged"})
     assert response.status_code == 403
-    assert count() == 0
+    assert row_count(WalletTransaction) == 0
     page = get_page(client, f"/admin/wallets/details/?id={wallet.id}")
     assert "/add-balance/" not in page
     assert "/add-balance/" not in get_page(client, "/admin/wallets/")
@@ -250,7 +220,7 @@ def test_bulk_credit_is_refused_whole_when_one_wallet_is_blocked(manager, make, 
     blocked = make.wallet(customer, status=WalletStatus.BLOCKED)
     url = f"/admin/wallets/add-balance/?id={good.id}&id={blocked.id}"
     assert post_add(manager, url).status_code == 400
-    assert count() == 0
+    assert row_count(WalletTransaction) == 0
 
 
 def test_the_bulk_action_is_refused_to_operators(login, wallet):
@@ -287,7 +257,7 @@ def test_adjust_points_page(manager, customer):
     assert "below zero" in " ".join(m for _, m in flashes(response.get_data(as_text=True)))
     response = manager.post_form(url, {"points": "1.5", "reason": "x", "idempotency_key": "k3"})
     assert response.status_code == 400 and "points" in form_errors(response.get_data(as_text=True))
-    assert count(LoyaltyTransaction) == 1
+    assert row_count(LoyaltyTransaction) == 1
     history = get_page(manager, "/admin/loyalty-history/", flt0_customer_number_is=customer.id)
     assert "Goodwill" in history
 
@@ -297,7 +267,7 @@ def test_points_for_a_non_member_are_refused(manager, make):
     url = f"/admin/customers/adjust-points/?id={outsider.id}"
     response = manager.post_form(url, {"points": "10", "reason": "x", "idempotency_key": "k"})
     assert response.status_code == 400
-    assert count(LoyaltyTransaction) == 0
+    assert row_count(LoyaltyTransaction) == 0
 
 
 # -- account limit --------------------------------------------------------------------------
@@ -398,6 +368,7 @@ def test_viewer_cannot_share(login, wallet):
 
 # -- concurrency through the real pages --------------------------------------------------------
 
+@pytest.mark.slow
 def test_concurrent_posts_to_the_add_balance_page_lose_nothing(app, users, wallet):
     ledger.add_balance(wallet, 100_000, actor=None, reason="Float", idempotency_key="seed")
     db.session.commit()
@@ -426,5 +397,5 @@ def test_concurrent_posts_to_the_add_balance_page_lose_nothing(app, users, walle
         thread.join()
     assert statuses == [302] * 200
     assert fresh(Wallet, wallet_id).balance_minor == 100_000 + sum(amounts)
-    assert count() == 201
+    assert row_count(WalletTransaction) == 201
     assert ledger.verify() == []

@@ -8,8 +8,7 @@ import re
 from admin_app.choices import Role, WalletStatus
 from admin_app.extensions import db
 
-from ..pages import get_page, table_rows, text
-from .test_customers import use_language
+from ..pages import get_page, speak, table_rows, text
 
 
 def counted_confirmations(page: str) -> dict:
@@ -34,7 +33,7 @@ def test_bulk_delete_asks_with_the_number_and_the_records_name(login, users, mak
         "other": "Delete {#} customers? This cannot be undone."}}
     # Flask-Admin's own, count-less question is not asked as well.
     assert "delete" not in generic_confirmations(page)
-    use_language(users[Role.MANAGER], "es")
+    speak(users[Role.MANAGER], "es")
     page = get_page(manager, "/admin/customers/")
     assert counted_confirmations(page)["delete"]["other"] == (
         "¿Borrar {#} clientes? No se puede deshacer.")

@@ -9,16 +9,11 @@ from sqlalchemy import event
 from admin_app.choices import Role
 from admin_app.extensions import db
 
-from ..pages import get_page, list_headers, listed_ids, table_rows
+from ..pages import get_page, list_headers, listed_ids, speak, table_rows
 
 ORDERS = "/admin/orders/"
 WALLETS = "/admin/wallets/"
 BLACKLIST = "/admin/blacklist/"
-
-
-def use_language(user, language: str) -> None:
-    user.language = language
-    db.session.commit()
 
 
 @pytest.fixture
@@ -50,7 +45,7 @@ def buyers(make):
 def test_orders_are_found_by_the_buyer_or_the_sale_code(login, users, buyers, typed, buyer,
                                                         language):
     viewer = login(Role.VIEWER)
-    use_language(users[Role.VIEWER], language)
+    speak(users[Role.VIEWER], language)
     found = listed_ids(get_page(viewer, ORDERS, search=typed))
     assert sorted(found) == sorted(order.id for order in buyers[buyer])
 
@@ -64,7 +59,7 @@ def test_an_order_search_matches_nobody_else(login, buyers):
 def test_the_order_search_box_says_what_it_finds(login, users, buyers):
     viewer = login(Role.VIEWER)
     assert "Sale code, or the buyer&#39;s name, email or phone" in get_page(viewer, ORDERS)
-    use_language(users[Role.VIEWER], "es")
+    speak(users[Role.VIEWER], "es")
     assert ("Código de venta, o nombre, correo electrónico o teléfono del comprador"
             in get_page(viewer, ORDERS))
 
@@ -125,7 +120,7 @@ def test_the_blacklist_shows_who_holds_each_number(login, users, make, language,
     shared = make.blacklist("+34600111222")
     unknown = make.blacklist("+34655444333")
     viewer = login(Role.VIEWER)
-    use_language(users[Role.VIEWER], language)
+    speak(users[Role.VIEWER], language)
     page = get_page(viewer, BLACKLIST)
     assert list_headers(page)[1] == header
     rows = {row["id"]: row for row in table_rows(page)}
