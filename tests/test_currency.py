@@ -10,8 +10,10 @@ from admin_app.services import invoices
 from admin_app.services.errors import ValidationError
 from admin_app.services.money import parse_money
 
-MODELS_WITH_A_CURRENCY = [m.class_ for m in db.Model.registry.mappers
-                          if "currency" in m.local_table.columns]
+# In name order: parallel test workers must collect the same list.
+MODELS_WITH_A_CURRENCY = sorted((m.class_ for m in db.Model.registry.mappers
+                                 if "currency" in m.local_table.columns),
+                                key=lambda model: model.__name__)
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from admin_app.extensions import db
 from admin_app.models import Customer
 
 from ..conftest import admins_by_language
-from ..pages import detail_rows, get_page, text
-from .test_imports import CUSTOMERS, batch_id, confirm, upload
+from ..pages import apply_import, batch_id, detail_rows, get_page, text, upload
+from .test_imports import CUSTOMERS
 
 # Each column the preview shows, with what the file says and what is stored before.
 FILE = ("First name,Surname,Email,Phone,Country,Birthday,Group,Marketing opt-in\r\n"
@@ -63,7 +63,7 @@ def test_the_preview_says_what_the_records_page_says_before_and_after(reader, an
     batch = batch_id(upload(reader, CUSTOMERS, FILE))
     page = get_page(reader, f"{CUSTOMERS}{batch}/")
     changes, new = updates(page), sample(page)
-    assert confirm(reader, CUSTOMERS, batch).status_code == 302
+    assert apply_import(reader, CUSTOMERS, batch).status_code == 302
     after_page = details(reader, ana.id)
     berta = db.session.scalar(select(Customer.id).where(Customer.email == "berta@example.com"))
     berta_page = details(reader, berta)
