@@ -2,6 +2,10 @@
 and one page for the run, handed to each test as new (run_page.py), which leaves a
 screenshot behind, whatever the outcome.
 
+``logged_in(role)`` gives the browser the session the app's own login form hands
+out (posted by a test client, no page rendered): the tests of the login form itself
+log in through it with ``log_in``.
+
 Everything here is skipped, with the reason, when Debian's Chromium is not
 installed at /usr/bin/chromium or Playwright cannot be imported.
 """
@@ -15,6 +19,7 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from admin_app.choices import Role
+from admin_app.extensions import db
 
 from ..conftest import TEST_PASSWORD
 from .accessibility import AxeWatch, describe
@@ -153,6 +158,12 @@ def fill_login_form(page, email: str, password: str = TEST_PASSWORD) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
+def open_in(page, url: str, language: str) -> None:
+    """Open ``url`` and see it in ``language`` (the user's saved language, see logged_in)."""
+    page.goto(url)
+    expect(page.locator("html")).to_have_attribute("lang", language)
+
+
 def log_in(page, email: str, password: str = TEST_PASSWORD) -> None:
     """Log in through the login form, as a person would."""
     page.goto("/login")
@@ -161,11 +172,23 @@ def log_in(page, email: str, password: str = TEST_PASSWORD) -> None:
 
 
 @pytest.fixture
-def logged_in(page, users):
-    """logged_in(role) -> the page, logged in as that role's user (admin by default)."""
+def logged_in(app, page, users, login, live_server):
+    """logged_in(role, language) -> the page (blank), its browser logged in as that role's
+    user (admin by default), whose saved language is ``language`` when given (as the
+    language switch leaves it).
 
-    def _logged_in(role: str = Role.ADMIN):
-        log_in(page, users[role].email)
+    The session cookie is the one the app's login form hands out, posted by a test
+    client: the same code path as ``log_in``, without rendering two pages per test.
+    """
+
+    def _logged_in(role: str = Role.ADMIN, language: str | None = None):
+        if language:
+            users[role].language = language
+            db.session.commit()
+        cookie = login(role).get_cookie(app.config["SESSION_COOKIE_NAME"])
+        page.context.add_cookies([{"name": cookie.key, "value": cookie.value,
+                                   "url": live_server, "httpOnly": cookie.http_only,
+                                   "sameSite": cookie.same_site or "Lax"}])
         return page
 
     return _logged_in
