@@ -208,6 +208,7 @@ def test_import_a_csv_through_the_preview(logged_in, make):
         dialog.accept()
 
     page.once("dialog", confirm)
+    page.wait_for_load_state()  # the question is asked by the page's script, once it has run
     page.get_by_role("button", name="Import 30 records").click()
     expect(flash(page)).to_contain_text(
         "Imported: 30 new records, 0 updated, 0 unchanged; 1 invalid row skipped.")
