@@ -2,10 +2,11 @@
 WCAG 2 A and AA rules, in whatever language the test is using.
 
 axe-core is vendored, pinned, in ``vendor/axe.min.js`` (see ``vendor/README.md``) and
-injected by the test's browser context only: users are never sent it.
+injected by the tests' browser context only: users are never sent it.
 
-- Automatically: the ``page`` fixture installs ``AxeWatch`` on its context, which runs
-  axe once each page has loaded; the test fails at its end if any page had a violation.
+- Automatically: the browser context of the run carries ``AxeWatch`` (conftest.py),
+  which runs axe once each page has loaded; a test fails at its end if any page it
+  loaded had a violation.
 - On demand: ``check_accessibility(page)`` checks the page as it is now (a dropdown
   open, a filter added, a message shown) and fails at once with what it found.
 
@@ -23,7 +24,7 @@ from pathlib import Path
 VENDOR = Path(__file__).resolve().parent / "vendor"
 WCAG_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
 
-# Runs in every page of the test's context, before the page's own scripts. Runs of
+# Runs in every page of the context, before the page's own scripts. Runs of
 # axe are chained: a check on demand waits for the one started at load.
 _RUNNER = """
 (() => {
@@ -51,7 +52,7 @@ _RUNNER = """
     return steps.join(".");
   };
   const state = () => [
-    innerWidth, innerHeight, scrollX, scrollY, location.hash,
+    innerWidth, innerHeight, scrollX, scrollY, location.hash, document.compatMode,
     position(document.activeElement),
     position([...document.querySelectorAll(":hover")].pop()),
     [...document.querySelectorAll("input, select, textarea")]
