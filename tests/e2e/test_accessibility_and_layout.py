@@ -18,7 +18,7 @@ from admin_app.extensions import db
 from admin_app.services import ledger
 
 from .accessibility import check_accessibility
-from .conftest import expect
+from .conftest import expect, open_in
 
 LANGUAGES = {"en": "English", "es": "Español"}
 # The lists an operator works in, with the columns a narrow screen must keep in view:
@@ -64,9 +64,7 @@ def _in_language(page, code: str) -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_main_pages_pass_axe_in_each_language(logged_in, make, language):
     customer, wallet = _some_of_everything(make)
-    page = logged_in(Role.ADMIN)
-    page.goto("/admin/")
-    _in_language(page, language)
+    page = logged_in(Role.ADMIN, language)
     pages = ["/admin/", "/admin/customers/", "/admin/groups/", "/admin/orders/",
              "/admin/guests/", "/admin/wallets/", "/admin/wallet-history/",
              "/admin/discount-codes/", "/admin/loyalty-history/", "/admin/invoices/",
@@ -76,8 +74,7 @@ def test_the_main_pages_pass_axe_in_each_language(logged_in, make, language):
              f"/admin/customers/edit/?id={customer.id}", "/admin/customers/new/",
              "/admin/customers/import/"]
     for url in pages:
-        page.goto(url)
-        expect(page.locator("html")).to_have_attribute("lang", language)
+        open_in(page, url, language)
         check_accessibility(page, url)
 
     # The states a person opens on a list: a filter added, a menu dropped down.
@@ -112,11 +109,15 @@ FOCUSED = """() => {
 
 
 def _tab_through(page, presses: int = 120) -> list[dict]:
-    """Press Tab from where the focus is; where it went each time."""
+    """Press Tab from the top of the page until the focus has passed the last control
+    (it is then on the page's body: the next press starts the same round again), at
+    most ``presses`` times; where it went each time."""
     stops = []
     for _ in range(presses):
         page.keyboard.press("Tab")
         stops.append(page.evaluate(FOCUSED))
+        if stops[-1]["tag"] == "body":
+            break
     return stops
 
 
@@ -124,15 +125,13 @@ def _tab_through(page, presses: int = 120) -> list[dict]:
 def test_the_keyboard_reaches_menu_filters_row_actions_and_language_with_visible_focus(
         logged_in, make, language):
     _some_of_everything(make)
-    page = logged_in(Role.MANAGER)
-    page.goto("/admin/customers/")
-    _in_language(page, language)
+    page = logged_in(Role.MANAGER, language)
+    open_in(page, "/admin/customers/", language)  # the keyboard starts from the top of the page
     words = {"en": ("Customers", "Add Filter", "English"),
              "es": ("Clientes", "Añadir filtro", "Español")}[language]
     menu_item, add_filter, other_language = words[0], words[1], LANGUAGES[
         "es" if language == "en" else "en"]
 
-    page.reload()  # the keyboard starts from the top of the page
     stops = _tab_through(page)
 
     texts = [(stop["place"], stop["text"]) for stop in stops]
@@ -141,17 +140,17 @@ def test_the_keyboard_reaches_menu_filters_row_actions_and_language_with_visible
     assert any(stop["place"] == "row actions" for stop in stops), texts
     assert any(stop["language"] and stop["text"] == other_language for stop in stops), texts
     for stop in stops:  # wherever the focus is, it shows: on screen, a clear outline
-        if stop["tag"] == "body":  # past the last control, before the cycle starts again
+        if stop["tag"] == "body":  # past the last control, before the round starts again
             continue
         assert stop["onScreen"], stop
         assert stop["outline"] == "solid" and stop["outlineWidth"] >= 2, stop
 
     # The filters open from the keyboard too: Enter on "Add Filter", then the arrows.
     page.reload()
-    for _ in range(120):
+    presses = 1 + next(n for n, stop in enumerate(stops) if stop["text"] == add_filter)
+    for _ in range(presses):
         page.keyboard.press("Tab")
-        if page.evaluate(FOCUSED)["text"] == add_filter:
-            break
+    assert page.evaluate(FOCUSED)["text"] == add_filter
     page.keyboard.press("Enter")
     page.keyboard.press("ArrowDown")
     focused = page.locator(":focus")
@@ -182,12 +181,10 @@ def _more_customers(make):
 def test_on_a_tablet_the_lists_keep_who_contact_and_balance_in_view(logged_in, make, language):
     _some_of_everything(make)
     _more_customers(make)
-    page = logged_in(Role.MANAGER)
-    page.goto("/admin/")
-    _in_language(page, language)
+    page = logged_in(Role.MANAGER, language)
     page.set_viewport_size({"width": 820, "height": 1180})
     for url, key_columns in KEY_COLUMNS.items():
-        page.goto(url)
+        open_in(page, url, language)
         # The other language is one click away, without opening the menu.
         switch = page.locator(".language-switcher button")
         expect(switch).to_be_visible()
@@ -213,12 +210,10 @@ def test_on_a_tablet_the_lists_keep_who_contact_and_balance_in_view(logged_in, m
 def test_on_a_laptop_the_menu_is_one_row_and_no_column_is_cut(logged_in, make, language):
     _some_of_everything(make)
     _more_customers(make)
-    page = logged_in(Role.ADMIN)  # the longest menu
-    page.goto("/admin/")
-    _in_language(page, language)
+    page = logged_in(Role.ADMIN, language)  # the longest menu
     page.set_viewport_size({"width": 1366, "height": 768})
     for url in KEY_COLUMNS:
-        page.goto(url)
+        open_in(page, url, language)
         entries = page.locator("nav .navbar-brand, nav .nav-link, nav button:visible").all()
         rows = {round(entry.bounding_box()["y"] / 10) for entry in entries}
         assert len(rows) == 1, (url, [(e.inner_text(), e.bounding_box()["y"]) for e in entries])

@@ -12,7 +12,7 @@ from admin_app.choices import BlacklistReason, Role
 from admin_app.extensions import db
 from admin_app.models import Customer
 
-from .conftest import expect
+from .conftest import expect, open_in
 
 ROWS = "table.model-list tbody tr"
 
@@ -24,23 +24,19 @@ def search_for(page, words: str) -> None:
     page.keyboard.press("Enter")
 
 
-@pytest.mark.parametrize("language, switch, facts, badge", [
-    ("en", None, ["Group", "Gold", "Balance", "€12.50", "Loyalty points", "Not a member"],
+@pytest.mark.parametrize("language, facts, badge", [
+    ("en", ["Group", "Gold", "Balance", "€12.50", "Loyalty points", "Not a member"],
      "On the blacklist: Fake orders"),
-    ("es", "Español", ["Grupo", "Gold", "Saldo", "12,50", "Puntos de fidelidad", "No es socio"],
+    ("es", ["Grupo", "Gold", "Saldo", "12,50", "Puntos de fidelidad", "No es socio"],
      "En lista negra: Pedidos falsos"),
 ])
-def test_the_customer_page_is_headed_by_the_customer(logged_in, make, language, switch, facts,
-                                                     badge):
+def test_the_customer_page_is_headed_by_the_customer(logged_in, make, language, facts, badge):
     make.customer("Ana", "García", group=make.group("Gold"), balance_minor=1250,
                   loyalty_member=False, phone="+34600111222")
     make.customer("Bruno", "Otero")
     entry = make.blacklist("+34600111222", reason=BlacklistReason.FAKE_ORDERS)
-    page = logged_in(Role.MANAGER)
-    page.goto("/admin/customers/")
-    if switch:
-        page.get_by_role("button", name=switch).click()
-        expect(page.locator("html")).to_have_attribute("lang", language)
+    page = logged_in(Role.MANAGER, language)
+    open_in(page, "/admin/customers/", language)
     search_for(page, "garcía")
     expect(page.locator(ROWS)).to_have_count(1)
     page.locator(ROWS).first.locator('a[href*="/details/"]').first.click()
@@ -57,23 +53,20 @@ def test_the_customer_page_is_headed_by_the_customer(logged_in, make, language, 
     expect(page).to_have_url(re.compile(rf"/admin/blacklist/details/\?id={entry.id}"))
 
 
-@pytest.mark.parametrize("language, switch, choose, question, done, yes", [
-    ("en", None, "Choose a group", "Move 2 customers to the group Gold?",
+@pytest.mark.parametrize("language, choose, question, done, yes", [
+    ("en", "Choose a group", "Move 2 customers to the group Gold?",
      "2 customers moved to the group Gold.", "Yes, move them"),
-    ("es", "Español", "Elija un grupo", "¿Mover 2 clientes al grupo Gold?",
+    ("es", "Elija un grupo", "¿Mover 2 clientes al grupo Gold?",
      "2 clientes movidos al grupo Gold.", "Sí, moverlos"),
 ])
-def test_assign_a_group_from_a_filtered_list(logged_in, make, language, switch, choose,
-                                             question, done, yes):
+def test_assign_a_group_from_a_filtered_list(logged_in, make, language, choose, question, done,
+                                             yes):
     make.group("Gold")
     for first in ("Ana", "Eva"):
         make.customer(first, "Ruiz")
     make.customer("Ana", "Otero")
-    page = logged_in(Role.OPERATOR)
-    page.goto("/admin/customers/")
-    if switch:
-        page.get_by_role("button", name=switch).click()
-        expect(page.locator("html")).to_have_attribute("lang", language)
+    page = logged_in(Role.OPERATOR, language)
+    open_in(page, "/admin/customers/", language)
     search_for(page, "ruiz")
     expect(page.locator(ROWS)).to_have_count(2)
     for box in page.locator("input.action-checkbox").all():

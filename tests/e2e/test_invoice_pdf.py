@@ -11,7 +11,7 @@ from admin_app.extensions import db
 from admin_app.models import Address
 from admin_app.services import invoices
 
-from .conftest import expect
+from .conftest import expect, open_in
 
 
 def test_a_factura_in_spanish(logged_in, make, users, tmp_path):
@@ -22,9 +22,8 @@ def test_a_factura_in_spanish(logged_in, make, users, tmp_path):
         buyer, 10_000, actor=users[Role.MANAGER], issued_on=date(2026, 11, 22),
         due_on=date(2026, 12, 22))
     db.session.commit()
-    page = logged_in(Role.VIEWER)
-    page.goto("/admin/invoices/")
-    page.get_by_role("button", name="Español").click()
+    page = logged_in(Role.VIEWER, "es")
+    open_in(page, "/admin/invoices/", "es")
     row = page.get_by_role("row").filter(has_text=str(invoice))
     with page.context.expect_page() as new_tab:
         row.get_by_role("link", name="PDF de la factura").click()

@@ -9,26 +9,10 @@ import re
 import pytest
 
 from admin_app.choices import Role
-from admin_app.extensions import db
 
-from .conftest import expect, fill_login_form
+from .conftest import expect, open_in
 
 ROWS = "table.model-list tbody tr"
-
-
-def _in_spanish(page, users, role: str = Role.VIEWER):
-    """Logged in as a user whose saved language is Spanish."""
-    return _logged_in(page, users, role, "es")
-
-
-def _logged_in(page, users, role: str, language: str):
-    """Logged in as a user whose saved language is ``language``."""
-    users[role].language = language
-    db.session.commit()
-    page.goto("/login")
-    fill_login_form(page, users[role].email)
-    expect(page.locator("html")).to_have_attribute("lang", language)
-    return page
 
 
 def _add_filter(page, name: str, add: str = "Añadir filtro"):
@@ -38,13 +22,13 @@ def _add_filter(page, name: str, add: str = "Añadir filtro"):
     return page.locator("table.filters tr").last
 
 
-def test_choose_a_group_from_its_dropdown_in_spanish(page, users, make):
+def test_choose_a_group_from_its_dropdown_in_spanish(logged_in, make):
     vip = make.group("Clientes VIP")
     make.group("Empresas")
     member = make.customer("Lucía", "Moreno", group=vip)
     make.customer("Bruno", "Otero")
-    _in_spanish(page, users)
-    page.goto("/admin/customers/")
+    page = logged_in(Role.VIEWER, "es")
+    open_in(page, "/admin/customers/", "es")
     expect(page.locator(ROWS)).to_have_count(2)
 
     group = _add_filter(page, "Grupo")
@@ -60,13 +44,13 @@ def test_choose_a_group_from_its_dropdown_in_spanish(page, users, make):
     expect(page.locator("table.filters")).to_contain_text("Clientes VIP")  # kept, by name
 
 
-def test_choose_outlets_from_their_dropdown_in_spanish(page, users, make):
+def test_choose_outlets_from_their_dropdown_in_spanish(logged_in, make):
     centro, norte, online = (make.outlet("Madrid Centro"), make.outlet("Madrid Norte"),
                              make.outlet("Tienda online"))
     shown = [make.order(make.customer(), outlet=centro), make.order(make.customer(), outlet=norte)]
     hidden = [make.order(make.customer(), outlet=online), make.order(make.customer())]
-    _in_spanish(page, users)
-    page.goto("/admin/orders/")
+    page = logged_in(Role.VIEWER, "es")
+    open_in(page, "/admin/orders/", "es")
     expect(page.locator(ROWS)).to_have_count(len(shown) + len(hidden))
 
     outlets = _add_filter(page, "Tienda").locator(".select2-container-multi input")
@@ -86,13 +70,13 @@ def test_choose_outlets_from_their_dropdown_in_spanish(page, users, make):
     expect(page.locator("table.filters")).to_contain_text("Madrid Norte")
 
 
-def test_assigning_a_group_in_spanish_returns_to_the_filtered_list(page, users, make):
+def test_assigning_a_group_in_spanish_returns_to_the_filtered_list(logged_in, make):
     vip, gold = make.group("Clientes VIP"), make.group("Gold")
     moved = make.customer("Lucía", "Moreno", group=vip)
     stays = make.customer("Marta", "Vidal", group=vip)
     make.customer("Bruno", "Otero")
-    _in_spanish(page, users, Role.OPERATOR)
-    page.goto(f"/admin/customers/?flt1_group_equals={vip.id}")
+    page = logged_in(Role.OPERATOR, "es")
+    open_in(page, f"/admin/customers/?flt1_group_equals={vip.id}", "es")
     expect(page.locator(ROWS)).to_have_count(2)
 
     page.locator(ROWS).filter(has_text=moved.email).locator("input.action-checkbox").check()
@@ -112,7 +96,7 @@ def test_assigning_a_group_in_spanish_returns_to_the_filtered_list(page, users, 
 @pytest.mark.parametrize("language, add, outlet", [("en", "Add filter", "Outlet"),
                                                    ("es", "Añadir filtro", "Tienda")])
 @pytest.mark.parametrize("view_url", ["orders", "wallets"])
-def test_typing_an_outlets_whole_name_and_enter_picks_the_outlet(page, users, make, language,
+def test_typing_an_outlets_whole_name_and_enter_picks_the_outlet(logged_in, make, language,
                                                                   add, outlet, view_url):
     centro, norte = make.outlet("Madrid Centro"), make.outlet("Madrid Norte")
     if view_url == "orders":
@@ -121,8 +105,8 @@ def test_typing_an_outlets_whole_name_and_enter_picks_the_outlet(page, users, ma
     else:
         make.wallet(make.customer(), outlet=centro)
         make.wallet(make.customer(), outlet=norte)
-    _logged_in(page, users, Role.VIEWER, language)
-    page.goto(f"/admin/{view_url}/")
+    page = logged_in(Role.VIEWER, language)
+    open_in(page, f"/admin/{view_url}/", language)
     expect(page.locator(ROWS)).to_have_count(2)
 
     _add_filter(page, outlet, add).locator(".select2-container-multi input").click()

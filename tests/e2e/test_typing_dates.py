@@ -19,7 +19,7 @@ from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Customer, WalletTransaction
 
-from .conftest import expect
+from .conftest import expect, open_in
 
 ROWS = "table.model-list tbody tr"
 CALENDAR = ".daterangepicker:visible"
@@ -30,13 +30,6 @@ WORDS = {
     "es": {"Add Filter": "Añadir filtro", "Apply": "Aplicar", "Save": "Guardar",
            "Created": "Creado", "Birthday": "Cumpleaños", "to": "hasta"},
 }
-
-
-def _in_language(page, language: str) -> None:
-    """Switch the interface with the top bar's button, as a person would."""
-    if language == "es":
-        page.get_by_role("button", name="Español").click()
-    expect(page.locator("html")).to_have_attribute("lang", language)
 
 
 def _type(page, field, text: str) -> None:
@@ -91,9 +84,8 @@ def _filter_values(page) -> dict[str, list[str]]:
 def test_type_the_credit_expiry_when_adding_balance(logged_in, make, language, typed):
     wallet = make.wallet(make.customer("Lucía", "Moreno"))
     db.session.commit()
-    page = logged_in(Role.MANAGER)
-    _in_language(page, language)
-    page.goto(f"/admin/wallets/add-balance/?id={wallet.id}")
+    page = logged_in(Role.MANAGER, language)
+    open_in(page, f"/admin/wallets/add-balance/?id={wallet.id}", language)
     _type(page, page.locator("#amount"), "25")
     _type(page, page.locator("#reason"), "Goodwill")
 
@@ -120,9 +112,8 @@ def test_type_the_credit_expiry_when_adding_balance(logged_in, make, language, t
 ], ids=["en-order", "es-order", "es-iso"])
 def test_type_a_new_customers_birthday(logged_in, language, typed):
     """4 May 1990: the same keys mean another day in each language."""
-    page = logged_in(Role.OPERATOR)
-    _in_language(page, language)
-    page.goto("/admin/customers/new/")
+    page = logged_in(Role.OPERATOR, language)
+    open_in(page, "/admin/customers/new/", language)
     _type(page, page.locator("#first_name"), "Lucía")
     _type(page, page.locator("#surname"), "Moreno")
 
@@ -149,9 +140,8 @@ def test_type_days_into_the_wallets_created_filters(logged_in, make, language, f
              make.wallet(created_at=datetime(2026, 1, 31, 23, 30))]
     hidden = [make.wallet(created_at=datetime(2026, 1, 1, 23, 59)),
               make.wallet(created_at=datetime(2026, 2, 1, 0, 0))]
-    page = logged_in(Role.VIEWER)
-    _in_language(page, language)
-    page.goto("/admin/wallets/")
+    page = logged_in(Role.VIEWER, language)
+    open_in(page, "/admin/wallets/", language)
     expect(page.locator(ROWS)).to_have_count(len(shown) + len(hidden))
 
     since = _add_filter(page, words, words["Created"]).locator("input.filter-val")
@@ -189,9 +179,8 @@ def test_type_a_birthday_range_into_the_customers_filter(logged_in, make, langua
         make.customer("Shown", birthday=born)
     for born in (date(1990, 11, 30), date(1991, 1, 1)):
         make.customer("Hidden", birthday=born)
-    page = logged_in(Role.VIEWER)
-    _in_language(page, language)
-    page.goto("/admin/customers/")
+    page = logged_in(Role.VIEWER, language)
+    open_in(page, "/admin/customers/", language)
 
     days = _add_filter(page, words, words["Birthday"]).locator("input.filter-val")
     _type(page, days, typed)

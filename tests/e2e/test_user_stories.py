@@ -5,7 +5,7 @@ Run them:   .venv/bin/python -m pytest tests/e2e
             (add TEST_DATABASE_URL=postgresql://... for PostgreSQL)
 
 They need Debian's Chromium at /usr/bin/chromium (apt-get install chromium) and
-are skipped, with that reason, without it. Each test leaves a full-page screenshot
+are skipped, with that reason, without it. Each test leaves a screenshot
 in tests/e2e/screenshots/<test>.png, also when it fails.
 
 Data is made with the suite's factories and committed before the browser looks;
@@ -27,7 +27,7 @@ from admin_app.extensions import db
 from admin_app.models import Customer, Wallet
 from admin_app.services import invoices, ledger
 
-from .conftest import expect, fill_login_form
+from .conftest import expect, fill_login_form, open_in
 
 DATA = Path(__file__).resolve().parent.parent / "data"  # the suite's sample CSV files
 ROWS = "table.model-list tbody tr"
@@ -208,6 +208,7 @@ def test_import_a_csv_through_the_preview(logged_in, make):
         dialog.accept()
 
     page.once("dialog", confirm)
+    page.wait_for_load_state()  # the question is asked by the page's script, once it has run
     page.get_by_role("button", name="Import 30 records").click()
     expect(flash(page)).to_contain_text(
         "Imported: 30 new records, 0 updated, 0 unchanged; 1 invalid row skipped.")
@@ -222,9 +223,8 @@ def test_import_a_csv_through_the_preview(logged_in, make):
 def test_an_applied_import_keeps_its_rejected_rows_to_fix_in_spanish(logged_in, make):
     for name in ("Mayoristas", "Empleados", "VIP"):
         make.group(name)
-    page = logged_in(Role.MANAGER)
-    page.goto("/admin/customers/")
-    page.get_by_role("button", name="Español").click()
+    page = logged_in(Role.MANAGER, "es")
+    open_in(page, "/admin/customers/", "es")
     page.get_by_role("link", name="Importar", exact=True).click()
     page.get_by_label("Archivo CSV").set_input_files(DATA / "clientes_excel_es.csv")
     page.get_by_role("button", name="Vista previa").click()

@@ -9,7 +9,8 @@ from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.services import ledger
 
-from .test_accessibility_and_layout import LANGUAGES, _in_language
+from .conftest import open_in
+from .test_accessibility_and_layout import LANGUAGES
 
 LISTS = ("/admin/wallets/", "/admin/wallet-history/")
 WIDTHS = (820, 1024, 1366)
@@ -32,13 +33,11 @@ def test_wallet_ids_stay_on_one_line_in_the_lists(logged_in, make, language):
         ledger.add_balance(wallet, 12_345, actor=None, reason="Regalo de cumpleaños",
                            idempotency_key=f"w{n}")
     db.session.commit()
-    page = logged_in(Role.MANAGER)
-    page.goto("/admin/")
-    _in_language(page, language)
+    page = logged_in(Role.MANAGER, language)
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         for url in LISTS:
-            page.goto(url)
+            open_in(page, url, language)
             cells = page.locator("table.model-list td.col-wallet_code, "
                                  "table.model-list td.col-wallet")
             lines = cells.evaluate_all(LINES_PER_CELL)
