@@ -16,11 +16,27 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
+# Werkzeug's scrypt block size (r) and parallelism (p): the least production accepts.
+MIN_SCRYPT_BLOCK_SIZE, MIN_SCRYPT_PARALLELISM = 8, 1
+
+
 def is_strong(method: str) -> bool:
-    """scrypt at Werkzeug's default cost or more ("scrypt", "scrypt:65536:8:1")."""
+    """scrypt at Werkzeug's default cost or more in each of its three parameters
+    ("scrypt", "scrypt:65536:8:1"), and one that really hashes here (a cost past
+    the memory scrypt may use would refuse every login)."""
     name, *params = method.split(":")
-    return name == "scrypt" and (not params or params[0].isdigit()
-                                 and int(params[0]) >= MIN_SCRYPT_COST)
+    if name != "scrypt" or len(params) not in (0, 3) or not all(p.isdigit() for p in params):
+        return False
+    cost, block_size, parallelism = (int(p) for p in params) if params else (
+        MIN_SCRYPT_COST, MIN_SCRYPT_BLOCK_SIZE, MIN_SCRYPT_PARALLELISM)
+    if (cost < MIN_SCRYPT_COST or block_size < MIN_SCRYPT_BLOCK_SIZE
+            or parallelism < MIN_SCRYPT_PARALLELISM):
+        return False
+    try:
+        generate_password_hash(secrets.token_urlsafe(16), method=method)
+    except ValueError:
+        return False
+    return True
 
 
 def password_matches(password_hash: str, password: str) -> bool:

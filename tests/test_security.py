@@ -66,9 +66,11 @@ def test_production_stores_passwords_with_scrypt_and_refuses_a_cheap_hash():
         user.set_password("a long enough passphrase")
         assert user.password_hash.startswith("scrypt:32768:8:1$")
         assert user.check_password("a long enough passphrase")
-    for cheap in (CHEAP_PASSWORD_HASH, "scrypt:1024:8:1"):
+    for cheap in (CHEAP_PASSWORD_HASH, "scrypt:1024:8:1", "scrypt:32768:1:1", "scrypt:65536",
+                  "scrypt:1048576000:8:1", "SCRYPT"):
         with pytest.raises(InsecureConfiguration, match="PASSWORD_HASH_METHOD"):
             create_app({**production, "PASSWORD_HASH_METHOD": cheap})
+    create_app({**production, "PASSWORD_HASH_METHOD": "scrypt:65536:8:1"})  # costlier: fine
 
 
 def test_production_refuses_login_counts_kept_in_one_process():
