@@ -52,9 +52,10 @@ run: install compile-translations instance/config.py
 
 # Security lint first (no high-severity finding may land), then the suite. The
 # browser tests (tests/e2e/) need Debian's Chromium; without it they are skipped.
-# PYTEST_ARGS is passed on: PYTEST_ARGS="-n 2" runs the suite on two workers
-# (worth it only where two cores are free), PYTEST_ARGS='-m "not slow"' the quick loop.
-PYTEST_ARGS ?=
+# The suite runs on two workers (pytest-xdist; each has its own database and
+# browser). PYTEST_ARGS replaces that: PYTEST_ARGS="" runs it in one process,
+# PYTEST_ARGS='-m "not slow"' is the quick loop.
+PYTEST_ARGS ?= -n 2
 test: install-dev compile-translations
 	$(VENV)/bin/bandit -q -r admin_app -lll
 	@test -x /usr/bin/chromium || echo "make test: Chromium not found at /usr/bin/chromium, the browser tests in tests/e2e/ are skipped (apt-get install chromium)."
