@@ -1,4 +1,6 @@
-"""Engine settings per database kind."""
+"""The database underneath, where SQLite and PostgreSQL differ: engine settings per
+kind, which kind this is (dialect()), row locks, reserved ids, bulk loads and
+refreshed statistics."""
 from __future__ import annotations
 
 from contextlib import contextmanager
