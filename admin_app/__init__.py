@@ -40,7 +40,7 @@ def database_url(app: Flask) -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import database, i18n
+    from . import database, i18n, jobs
     from .extensions import babel, csrf, db, login_manager, migrate
     from .services import audit, search
 
@@ -60,6 +60,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     i18n.init_app(app)
     audit.init_app()
+    jobs.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

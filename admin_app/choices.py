@@ -155,13 +155,35 @@ class NotificationChannel(Choices):
     LABELS = {EMAIL: _l("Email"), SMS: _l("SMS")}
 
 
+class NotificationKind(Choices):
+    """What a message is about: how the outbox shows it and what its delivery adds."""
+
+    BALANCE_CHANGED, PASSWORD_RESET = "balance_changed", "password_reset"
+    LABELS = {BALANCE_CHANGED: _l("Balance change"), PASSWORD_RESET: _l("Password reset")}
+
+
 class NotificationStatus(Choices):
-    QUEUED, SENT, FAILED = "queued", "sent", "failed"
-    LABELS = {QUEUED: _l("Queued"), SENT: _l("Sent"), FAILED: _l("Failed")}
-    BADGES = {QUEUED: "info", SENT: "success", FAILED: "danger"}
+    QUEUED, SENDING, SENT, FAILED, NOT_SENDABLE = (
+        "queued", "sending", "sent", "failed", "not_sendable")
+    LABELS = {QUEUED: _l("Queued"), SENDING: _l("Sending"), SENT: _l("Sent"),
+              FAILED: _l("Failed"), NOT_SENDABLE: _l("Not sendable")}
+    BADGES = {QUEUED: "info", SENDING: "info", SENT: "success", FAILED: "danger",
+              NOT_SENDABLE: "warning"}
+
+
+class JobStatus(Choices):
+    """Where a job run by the worker stands (see admin_app/jobs.py)."""
+
+    QUEUED, RUNNING, DONE, FAILED, ROLLED_BACK = (
+        "queued", "running", "done", "failed", "rolled_back")
+    LABELS = {QUEUED: _l("Waiting"), RUNNING: _l("Running"), DONE: _l("Done"),
+              FAILED: _l("Failed"), ROLLED_BACK: _l("Rolled back")}
+    BADGES = {QUEUED: "info", RUNNING: "info", DONE: "success", FAILED: "danger",
+              ROLLED_BACK: "secondary"}
 
 
 class ImportStatus(Choices):
+    # While a job applies or undoes a batch, its Job row says so (status unchanged).
     PREVIEWED, APPLIED, UNDONE, DISCARDED = "previewed", "applied", "undone", "discarded"
     LABELS = {
         PREVIEWED: _l("Previewed"),
@@ -182,6 +204,7 @@ class AuditAction(Choices):
     LOGIN, LOGIN_FAILED, LOGOUT = "login", "login_failed", "logout"
     EXPORT, IMPORT, IMPORT_UNDO, SHARE, REFUSED = (
         "export", "import", "import_undo", "share", "refused")
+    RESET_SENT, RESET_USED, RESEND = "reset_sent", "reset_used", "resend"
     LABELS = {
         CREATE: _l("Created"),
         UPDATE: _l("Changed"),
@@ -194,6 +217,9 @@ class AuditAction(Choices):
         IMPORT_UNDO: _l("Import undone"),
         SHARE: _l("Share link made"),
         REFUSED: _l("Refused"),
+        RESET_SENT: _l("Password reset link sent"),
+        RESET_USED: _l("Password reset"),
+        RESEND: _l("Sent again"),
     }
 
 

@@ -1,6 +1,7 @@
 """Command line: thin wrappers over the services (flask --app wsgi ...)."""
 from __future__ import annotations
 
+import logging
 import time
 
 import click
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from .choices import Role
 from .database import bulk_load, refresh_statistics
 from .extensions import db
-from .models import AdminUser, Customer, Wallet
+from .models import AdminUser, Customer
 from .services import dashboard, ledger
 from .services import seed as seed_service
 from .services.errors import DomainError
@@ -86,14 +87,7 @@ def demo_user_command():
 @ledger_cli.command("expire")
 def expire_command():
     """Post expiry movements for unspent credit whose date has passed."""
-    expired = total = 0
-    for wallet_id in ledger.wallets_with_expired_credit():
-        wallet = db.session.get(Wallet, wallet_id)
-        row = ledger.expire_wallet(wallet)
-        db.session.commit()  # one wallet at a time: a long run never holds every lock
-        if row is not None:
-            expired += 1
-            total += -row.amount_minor
+    expired, total = ledger.expire_all(commit=db.session.commit)
     click.echo(f"Expired credit in {expired} wallets: {total // 100}.{total % 100:02d} in all.")
 
 
@@ -106,6 +100,28 @@ def verify_command():
     if mismatches:
         raise click.ClickException(f"{len(mismatches)} figures differ from their ledgers.")
     click.echo("Every wallet and customer matches its ledger.")
+
+
+@click.command("worker")
+@click.option("--drain", is_flag=True,
+              help="Run everything queued and due (the schedule's due work included), then exit.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Tasks run at once (default QUEUE_WORKERS).")
+def worker_command(drain, threads):
+    """Run the queue's tasks and the schedule until stopped (Ctrl-C waits for the
+    running tasks). Several workers may share one Redis queue: none runs a task or a
+    scheduled job twice."""
+    from . import jobs
+
+    if drain:
+        ran = jobs.drain()
+        click.echo(f"Ran {ran} tasks; nothing is left queued or due.")
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    consumer = jobs.queue.create_consumer(
+        workers=threads or current_app.config["QUEUE_WORKERS"], worker_type="thread",
+        periodic=True, check_worker_health=True)
+    consumer.run()
 
 
 @dashboard_cli.command("refresh")
@@ -152,3 +168,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(ledger_cli)
     app.cli.add_command(seed_command)
     app.cli.add_command(demo_user_command)
+    app.cli.add_command(worker_command)

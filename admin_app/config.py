@@ -63,6 +63,38 @@ class Config:
     # no country (ISO 3166 alpha-2).
     DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "ES")
 
+    # Work outside the request (admin_app/jobs/): the queue the worker reads. None
+    # means Huey's SQLite storage in the instance folder (one machine); production
+    # with several app servers sets redis://host:6379/0.
+    QUEUE_URL = os.environ.get("QUEUE_URL") or None
+    QUEUE_WORKERS = int(os.environ.get("QUEUE_WORKERS", "2"))  # threads of one worker
+    # An import of more rows than this is applied and undone by the worker, with a
+    # progress bar; a smaller one at once. Jobs commit every JOB_CHUNK_ROWS rows, so
+    # other users' changes wait at most one chunk for the database.
+    IMPORT_JOB_MIN_ROWS = 2_000
+    JOB_CHUNK_ROWS = 1_000
+    JOB_STALL_SECONDS = 120  # a running job silent this long is taken to be dead: resumed
+    IMPORT_PREVIEW_MAX_AGE = 7 * 24 * 3600  # seconds an unapplied preview keeps its file
+    EXPIRY_HOUR = 2  # credit expires daily at this hour of BABEL_DEFAULT_TIMEZONE
+
+    # Mail, the Flask way (Flask-Mailman). Without MAIL_SERVER, messages are written
+    # as .eml files in instance/mail/ (readable from the outbox) and never leave.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes")
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "").lower() in ("1", "true", "yes")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_TIMEOUT = 30  # seconds an SMTP server may take to answer
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER",
+                                         "Backoffice Demo <shop@example.com>")
+    SHOP_NAME = os.environ.get("SHOP_NAME", "Backoffice Demo")  # signs every message
+    # Seconds before each retry of a message that failed; after the last, it is failed.
+    MAIL_RETRY_DELAYS = (60, 300, 1800, 7200)
+    # Where links in messages point (the worker has no request to read it from).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
+    CUSTOMER_RESET_MAX_AGE = 3600  # seconds a customer's password reset link is valid
+
 
 def default_currency() -> str:
     """The currency of amounts that name none, as the app's settings decide it:

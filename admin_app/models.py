@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     event,
     exists,
     func,
@@ -44,9 +45,11 @@ from .choices import (
     ImportAction,
     ImportStatus,
     InvoiceStatus,
+    JobStatus,
     Language,
     LoyaltyTxKind,
     NotificationChannel,
+    NotificationKind,
     NotificationStatus,
     OfferEventKind,
     OrderStatus,
@@ -242,6 +245,10 @@ class Customer(Searchable, db.Model):
     loyalty_points: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
     balance_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     account_limit_minor: Mapped[int | None] = mapped_column(BigInteger)
+    # The online store's account: a password hash (never shown), and the secret of
+    # the one password reset link that may still be used (a newer link replaces it).
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_reset_nonce: Mapped[str | None] = mapped_column(String(64))
 
     group: Mapped[CustomerGroup | None] = relationship(back_populates="customers")
     wallets: Mapped[list[Wallet]] = relationship(
@@ -617,25 +624,84 @@ class Invoice(db.Model):
 
 
 class Notification(db.Model):
-    """An outbox row: a message queued for a customer, delivered later by a sender."""
+    """An outbox row: a message for a customer, written in the same transaction as
+    the change it tells of, delivered by the worker (services/mail_delivery.py)."""
 
     __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_status_next_attempt_at", "status",
+                            "next_attempt_at"),)
+    record_nouns: ClassVar[Nouns] = (_l("message"), _l("messages"))
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )
+    kind: Mapped[str] = choice_column(NotificationKind, 20,
+                                      default=NotificationKind.BALANCE_CHANGED)
     channel: Mapped[str] = choice_column(NotificationChannel, 10, default=NotificationChannel.EMAIL)
     language: Mapped[str] = choice_column(Language, 5, default=Language.EN)
+    recipient: Mapped[str | None] = mapped_column(String(254))  # the address or number used
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = choice_column(NotificationStatus, 10, default=NotificationStatus.QUEUED)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = choice_column(NotificationStatus, 12, default=NotificationStatus.QUEUED)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # Delivery: tries so far, the last error, when the next try is due, when the
+    # current try began (a try left "sending" by a killed worker is found by it), and
+    # the Message-ID every try reuses, so that a resent message is recognisably the same.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sending_since: Mapped[datetime | None] = mapped_column(DateTime)
+    resent_in_doubt: Mapped[bool] = mapped_column(Boolean, default=False)
+    message_id: Mapped[str | None] = mapped_column(String(200))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     customer: Mapped[Customer] = relationship()
 
     def __str__(self) -> str:
         return self.subject
+
+
+class Job(db.Model):
+    """Long work the worker does for a person (applying or undoing a large import...):
+    where it stands, readable by every app server for the progress bar."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_subject", "subject_type", "subject_id"),)
+    record_nouns: ClassVar[Nouns] = (_l("job"), _l("jobs"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))  # the task's name: import_apply...
+    subject_type: Mapped[str | None] = mapped_column(String(60))  # ImportBatch...
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = choice_column(JobStatus, 12, default=JobStatus.QUEUED)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("admin_users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)  # last progress written
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # runs begun (a resume adds one)
+    outcome: Mapped[str | None] = mapped_column(Text)  # what the person is told at the end
+
+    created_by: Mapped[AdminUser | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.id}"
+
+
+class ScheduledRun(db.Model):
+    """One period's run of a scheduled job (admin_app/schedule.py): the unique key
+    makes the run happen once per period however many workers look."""
+
+    __tablename__ = "scheduled_runs"
+    __table_args__ = (UniqueConstraint("name", "period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    period: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[str | None] = mapped_column(Text)
 
 
 class ImportBatch(db.Model):

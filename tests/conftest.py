@@ -13,7 +13,7 @@ from flask import g
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
 
-from admin_app import create_app
+from admin_app import create_app, jobs
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import AdminUser
@@ -137,7 +137,9 @@ def _test_database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     url = _test_database_url(tmp_path_factory)
+    queue_file = tmp_path_factory.mktemp("queue") / "queue.db"
     app = create_app({
+        "QUEUE_URL": f"sqlite:///{queue_file}",
         "TESTING": True,
         "SECRET_KEY": "tests-only",
         "SQLALCHEMY_DATABASE_URI": url,
@@ -199,6 +201,7 @@ def clean_db(app, request):
     with app.app_context():
         for limiter in app.extensions.get("limiter", ()):
             limiter.reset()
+        jobs.queue.flush()  # no task of an earlier test is left for this one's worker
         if SharedRows.held is not None and not _reads_shared_rows(request):
             empty_tables()
             SharedRows.held = None
@@ -290,6 +293,71 @@ def customer(make):
 def wallet(make, customer):
     """Lucía's wallet, empty."""
     return make.wallet(customer)
+
+
+@pytest.fixture
+def drain():
+    """drain() -> tasks run: commit the test's work, then do what `flask --app wsgi
+    worker --drain` does (every queued and due task, in its own app context and
+    session, as the worker would)."""
+
+    def run() -> int:
+        db.session.commit()
+        ran = jobs.drain()
+        db.session.expire_all()  # the test reads what the worker wrote
+        return ran
+
+    return run
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server (aiosmtpd) on a free port, which the app sends through
+    while the test runs. ``.messages`` holds what it accepted, parsed
+    (email.message.EmailMessage, with ``.envelope_to``); set ``.refuse_next = n`` to
+    answer the next n messages with a temporary failure (451)."""
+    server = MailServer()
+    server.start()
+    saved = {key: app.config.get(key) for key in ("MAIL_SERVER", "MAIL_PORT")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
+    yield server
+    app.config.update(saved)
+    server.stop()
+
+
+class MailServer:
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        self.refuse_next = 0
+        self.port = _free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    def start(self):
+        self.controller.start()
+
+    def stop(self):
+        self.controller.stop()
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
+        from email import message_from_bytes, policy
+
+        if self.refuse_next > 0:
+            self.refuse_next -= 1
+            return "451 4.3.0 Try again later"
+        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        message.envelope_to = list(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 OK"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture

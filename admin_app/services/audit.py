@@ -25,20 +25,26 @@ from ..models import (
     DashboardSnapshot,
     ImportBatch,
     ImportChange,
+    Job,
     Notification,
+    ScheduledRun,
     utcnow,
 )
 
 # Rows whose story is told elsewhere: the audit itself, an import's own
 # bookkeeping (the import is one event), the outbox of messages, and the
 # dashboard's figures (derived from the audited rows, recomputed every few minutes).
-NOT_AUDITED = (AuditEvent, DashboardSnapshot, ImportBatch, ImportChange, Notification)
+# Bookkeeping of the app's own work (jobs, scheduled runs, the outbox's delivery
+# state): what matters of it is audited where a person asked for it.
+NOT_AUDITED = (AuditEvent, DashboardSnapshot, ImportBatch, ImportChange, Notification, Job,
+               ScheduledRun)
 # Fields that change on every save or carry secrets: never copied into the trail.
 IGNORED_FIELDS = {"updated_at", "sort_name", "search_text", "password_hash", "last_login_at",
-                  "content", "session_version"}
+                  "content", "session_version", "password_reset_nonce"}
 # The app's own bookkeeping, which no one reads as part of a record: never shown
 # in a History or the audit log (nor kept in new events).
-INTERNAL_FIELDS = {"sort_name", "search_text", "password_hash", "idempotency_key"}
+INTERNAL_FIELDS = {"sort_name", "search_text", "password_hash", "idempotency_key",
+                   "password_reset_nonce"}
 INTERNAL_SUFFIXES = ("_digits", "_hash", "_token")
 
 

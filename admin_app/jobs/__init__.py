@@ -1,0 +1,123 @@
+"""Work outside the request, on Huey: the queue, the worker, and how work is queued.
+
+Views and CLI commands queue a task with ids, never objects (``after_commit``);
+the task runs in the worker (``flask --app wsgi worker``), loads what it needs,
+calls the same services a view would, and commits. A task may run twice (a
+killed worker, a retry): each is written so that a second run changes nothing
+the first already did. The queue is Huey's SQLite storage in the instance folder
+by default, its Redis storage when ``QUEUE_URL`` is ``redis://...``; the modules
+of this package hold the tasks (mail, imports, the schedule).
+"""
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+from flask import Flask
+from huey import Huey
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+
+# One queue for the process; init_app points it at the configured storage. Results
+# are not kept: a task's outcome is in the database, where every app server reads it.
+queue = Huey("backoffice", results=False, utc=True, storage_class=MemoryStorage)
+_app: Flask | None = None
+
+PENDING = "jobs_after_commit"  # the session.info key of tasks waiting for a commit
+
+
+def task(**options):
+    """A Huey task that runs in an app context of its own, with its own session."""
+
+    def decorator(function):
+        @functools.wraps(function)
+        def in_app(*args, **kwargs):
+            assert _app is not None, "jobs.init_app() was not called"
+            with _app.app_context():
+                try:
+                    return function(*args, **kwargs)
+                finally:
+                    db.session.remove()
+
+        return queue.task(name=function.__name__, **options)(in_app)
+
+    return decorator
+
+
+def periodic_task(validate_datetime, **options):
+    """A Huey periodic task (every worker's scheduler queues it when
+    ``validate_datetime(now)`` says so), in an app context of its own."""
+
+    def decorator(function):
+        @functools.wraps(function)
+        def in_app(*args, **kwargs):
+            assert _app is not None, "jobs.init_app() was not called"
+            with _app.app_context():
+                try:
+                    return function(*args, **kwargs)
+                finally:
+                    db.session.remove()
+
+        return queue.periodic_task(validate_datetime, name=function.__name__,
+                                   **options)(in_app)
+
+    return decorator
+
+
+def after_commit(queued_task, *args: Any) -> None:
+    """Queue ``queued_task(*args)`` when the current transaction commits, never if it
+    rolls back: the worker must find the rows the task is about."""
+    db.session.info.setdefault(PENDING, []).append((queued_task, args))
+
+
+@event.listens_for(Session, "after_commit")
+def _queue_after_commit(session: Session) -> None:
+    for queued_task, args in session.info.pop(PENDING, ()):
+        queued_task(*args)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, previous_transaction) -> None:
+    session.info.pop(PENDING, None)
+
+
+def drain() -> int:
+    """Run everything queued, due retries and the schedule's due work included, in
+    this process, until nothing is left; return how many tasks ran. For tests, and
+    for hosts without a long-running worker (run it every minute)."""
+    from . import schedule
+
+    schedule.queue_due_work()
+    ran = 0
+    while True:
+        for due in queue.read_schedule():
+            queue.enqueue(due)
+        queued = queue.dequeue()
+        if queued is None:
+            return ran
+        queue.execute(queued)
+        ran += 1
+
+
+def storage_for(app: Flask):
+    """The Huey storage QUEUE_URL names: redis://..., sqlite:///path, or (None)
+    queue.db in the instance folder."""
+    url = app.config.get("QUEUE_URL")
+    if url and url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisStorage(name=queue.name, url=url)
+    if url and url.startswith("sqlite:///"):
+        return SqliteStorage(name=queue.name, filename=url[len("sqlite:///"):])
+    if url:
+        raise ValueError(f"QUEUE_URL must be redis://... or sqlite:///...: {url!r}")
+    return SqliteStorage(name=queue.name, filename=os.path.join(app.instance_path, "queue.db"))
+
+
+def init_app(app: Flask) -> None:
+    global _app
+    _app = app
+    queue.storage = storage_for(app)
+    from . import schedule  # noqa: F401  (registers the scheduler's periodic task)
