@@ -48,6 +48,10 @@ run: install compile-translations instance/config.py
 	$(FLASK) db upgrade
 	$(FLASK) seed --customers $(DEMO_CUSTOMERS) --if-empty
 	$(FLASK) demo-user
+	@# The worker (mail, large imports, the schedule) runs beside the web server;
+	@# Ctrl-C stops both.
+	@$(FLASK) worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker; trap - EXIT' INT TERM EXIT; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # Security lint first (no high-severity finding may land), then the suite. The

@@ -120,14 +120,15 @@ def worker_command(drain, threads):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     consumer = jobs.queue.create_consumer(
         workers=threads or current_app.config["QUEUE_WORKERS"], worker_type="thread",
-        periodic=True, check_worker_health=True)
+        periodic=True, check_worker_health=True,
+        max_delay=1.0)  # an idle worker looks at an SQLite queue every second at most
     consumer.run()
 
 
 @dashboard_cli.command("refresh")
 def dashboard_refresh_command():
-    """Recompute the home page's figures now (e.g. every few minutes from cron, so
-    that no visitor waits for them on a large database)."""
+    """Recompute the home page's figures now (the worker does it every
+    DASHBOARD_MAX_AGE seconds, so that no visitor waits for them)."""
     started = time.perf_counter()
     row = dashboard.snapshot(refresh=True)
     click.echo(f"Dashboard figures for {row.figures['customers']} customers computed in "

@@ -71,6 +71,7 @@ def periodic_task(validate_datetime, **options):
 def after_commit(queued_task, *args: Any) -> None:
     """Queue ``queued_task(*args)`` when the current transaction commits, never if it
     rolls back: the worker must find the rows the task is about."""
+    db.session.connection()  # a transaction is open, so that its rollback is seen
     db.session.info.setdefault(PENDING, []).append((queued_task, args))
 
 

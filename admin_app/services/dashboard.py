@@ -3,8 +3,8 @@
 Each figure is one aggregate query over an index or a bounded range of days.
 Together they take about a second at a million customers, so they are kept in
 one ``DashboardSnapshot`` row and recomputed when older than
-``DASHBOARD_MAX_AGE`` seconds (or on request, or by ``flask dashboard refresh``
-from a scheduler): every visit and every app server in between reads that row.
+``DASHBOARD_MAX_AGE`` seconds (by the worker's schedule, on request, or by
+``flask dashboard refresh``): every visit and every app server in between reads that row.
 """
 from __future__ import annotations
 
