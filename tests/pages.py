@@ -273,9 +273,10 @@ def empty_tables() -> None:
     db.session.remove()
     tables = list(reversed(db.metadata.sorted_tables))
     with db.engine.begin() as connection:
+        for table in tables:
+            connection.execute(table.delete())
         if connection.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in tables)
-            connection.execute(sql_text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
+            # DELETE, not TRUNCATE: a test leaves a few rows, and TRUNCATE's new files
+            # cost about ten times as much. The sequences start again at 1 as well.
+            connection.execute(sql_text(
+                "SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'"))
