@@ -138,8 +138,10 @@ def _test_database_url(tmp_path_factory) -> str:
 def app(tmp_path_factory):
     url = _test_database_url(tmp_path_factory)
     queue_file = tmp_path_factory.mktemp("queue") / "queue.db"
+    mail_folder = tmp_path_factory.mktemp("mail")  # messages written without MAIL_SERVER
     app = create_app({
         "QUEUE_URL": f"sqlite:///{queue_file}",
+        "MAIL_FILE_PATH": str(mail_folder),
         "TESTING": True,
         "SECRET_KEY": "tests-only",
         "SQLALCHEMY_DATABASE_URI": url,
