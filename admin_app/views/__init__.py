@@ -20,6 +20,7 @@ from .home import HomeView
 from .invoices import InvoiceView
 from .list_links import filtered_list_url
 from .loyalty_history import LoyaltyHistoryView
+from .notifications import NotificationView
 from .orders import OrderView
 from .wallet_history import WalletHistoryView
 from .wallets import WalletView
@@ -29,6 +30,7 @@ VIEWS = [
     GroupView,
     OrderView,
     GuestView,
+    NotificationView,  # the messages sent to customers
     WalletView,
     WalletHistoryView,
     DiscountCodeView,
