@@ -30,10 +30,10 @@ VIEWS = [
     GroupView,
     OrderView,
     GuestView,
-    NotificationView,  # the messages sent to customers
     WalletView,
     WalletHistoryView,
     DiscountCodeView,
+    NotificationView,
     LoyaltyHistoryView,
     InvoiceView,
     BlacklistView,
