@@ -203,6 +203,10 @@ def clean_db(app, request):
     with app.app_context():
         for limiter in app.extensions.get("limiter", ()):
             limiter.reset()
+        if jobs._app is not app:
+            # A test made an app of its own (production settings...), which took the
+            # queue over: the suite's app runs the tasks again, from its own queue.
+            jobs.init_app(app)
         jobs.queue.flush()  # no task of an earlier test is left for this one's worker
         if SharedRows.held is not None and not _reads_shared_rows(request):
             empty_tables()

@@ -47,22 +47,19 @@ def deliver(notification_id: int, *, commit: Commit, now: datetime | None = None
     row = db.session.get(Notification, notification_id)
     if row is None:
         return "gone"
-    if row.channel == NotificationChannel.SMS and not sms.configured():
-        _set(notification_id, (NotificationStatus.QUEUED,), status=NotificationStatus.NOT_SENDABLE,
-             last_error=notifications.NO_SMS_PROVIDER)
+    if row.message_id is None or row.recipient is None:
+        _address(row)
         commit()
-        return _status(notification_id)
+    if not row.recipient:
+        return _park(notification_id, NotificationStatus.FAILED, notifications.NO_RECIPIENT,
+                     commit=commit)
+    if row.channel == NotificationChannel.SMS and not sms.configured():
+        return _park(notification_id, NotificationStatus.NOT_SENDABLE,
+                     notifications.NO_SMS_PROVIDER, commit=commit)
     if not _claim(notification_id, _now(now)):
         commit()
         return _status(notification_id)
-    db.session.refresh(row)
-    _address(row)
     commit()  # from here on, every worker sees it is being sent
-    if not row.recipient:
-        _finish(notification_id, status=NotificationStatus.FAILED,
-                last_error=notifications.NO_RECIPIENT)
-        commit()
-        return NotificationStatus.FAILED
     try:
         _send(row)
     except Exception as error:  # noqa: BLE001 - whatever stopped it, it is tried again
@@ -149,15 +146,27 @@ def _claim(notification_id: int, now: datetime) -> bool:
 
 
 def _address(row: Notification) -> None:
-    """A message written without an address or a Message-ID gets them before its
-    first try, so that every later try uses the same."""
+    """A message written without an address or a Message-ID (not through
+    notifications.queue) gets them before its first try; the first worker to set
+    them wins, so that every try uses the same."""
     if row.message_id is None:
-        row.message_id = notifications.new_message_id()
+        db.session.execute(update(Notification).where(
+            Notification.id == row.id, Notification.message_id.is_(None)).values(
+            message_id=notifications.new_message_id()))
     if row.recipient is None:
         customer = db.session.get(Customer, row.customer_id)
-        if customer is not None:
-            row.recipient = (customer.email if row.channel == NotificationChannel.EMAIL
-                             else customer.phone)
+        address = None if customer is None else (
+            customer.email if row.channel == NotificationChannel.EMAIL else customer.phone)
+        db.session.execute(update(Notification).where(
+            Notification.id == row.id, Notification.recipient.is_(None)).values(
+            recipient=address))
+
+
+def _park(notification_id: int, status: str, reason: str, *, commit: Commit) -> str:
+    """A queued message that cannot be sent as it is: said why, no try counted."""
+    _set(notification_id, (NotificationStatus.QUEUED,), status=status, last_error=reason)
+    commit()
+    return _status(notification_id)
 
 
 def _send(row: Notification) -> None:

@@ -69,6 +69,26 @@ def test_a_message_is_addressed_when_it_is_written(ana, make):
     assert (text.channel, text.recipient) == (NotificationChannel.SMS, "+34600111222")
 
 
+def test_a_message_written_without_an_address_gets_one_before_its_first_try(ana, smtp_server):
+    note = Notification(customer_id=ana.id, kind=NotificationKind.BALANCE_CHANGED,
+                        channel=NotificationChannel.EMAIL, language="en", subject="Hello",
+                        body="Hello Ana.")
+    db.session.add(note)
+    db.session.commit()
+    assert deliver(note) == NotificationStatus.SENT
+    row = fresh(Notification, note.id)
+    assert row.recipient == "ana@example.com" and row.message_id.endswith("@example.com>")
+    assert smtp_server.messages[0]["Message-ID"] == row.message_id
+
+
+def test_a_customer_without_email_or_phone_is_not_tried(make):
+    nobody = make.customer("Nadie", email=None, phone=None)
+    note = queued(nobody)
+    assert deliver(note) == NotificationStatus.FAILED
+    row = fresh(Notification, note.id)
+    assert (row.attempts, row.last_error) == (0, notifications.NO_RECIPIENT)
+
+
 # -- sent over SMTP ---------------------------------------------------------------------
 
 def test_a_message_is_sent_once_as_plain_text_and_html(ana, smtp_server):
