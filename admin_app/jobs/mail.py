@@ -43,8 +43,8 @@ def _written_queued(session: Session):
 
 @event.listens_for(Session, "after_flush")
 def _deliver_when_committed(session: Session, flush_context) -> None:
-    # What this flush wrote "queued" is delivered when the transaction commits
-    # (jobs/__init__.py queues the task then, and forgets it on a rollback).
-    pending = session.info.setdefault(PENDING, [])
+    # What this flush wrote "queued" is delivered when the transaction commits: added
+    # to the flushed session's own list of what jobs.after_commit queues on commit
+    # (and forgets on a rollback).
     for row in _written_queued(session):
-        pending.append((deliver, (row.id,)))
+        session.info.setdefault(PENDING, []).append((deliver, (row.id,)))
