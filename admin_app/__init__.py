@@ -41,8 +41,8 @@ def database_url(app: Flask) -> str:
 
 def register_extensions(app: Flask) -> None:
     from . import database, i18n, jobs
-    from .extensions import babel, csrf, db, login_manager, migrate
-    from .services import audit, search
+    from .extensions import babel, csrf, db, login_manager, mail, migrate
+    from .services import audit, mail_delivery, search
 
     db.init_app(app)
     database.configure_engines(app)
@@ -61,6 +61,8 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     audit.init_app()
     jobs.init_app(app)
+    mail.init_app(app)
+    mail_delivery.check_configuration(app)
 
 
 def register_blueprints(app: Flask) -> None:

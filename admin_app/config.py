@@ -91,6 +91,15 @@ class Config:
     SHOP_NAME = os.environ.get("SHOP_NAME", "Backoffice Demo")  # signs every message
     # Seconds before each retry of a message that failed; after the last, it is failed.
     MAIL_RETRY_DELAYS = (60, 300, 1800, 7200)
+    # A message "sending" this long was interrupted (its worker killed during or after
+    # the SMTP call): it is sent again once, with the same Message-ID. Well above
+    # MAIL_TIMEOUT, so that a slow server is never taken for a dead worker.
+    MAIL_IN_DOUBT_AFTER = 300
+    # Where messages are written without MAIL_SERVER (None: instance/mail/).
+    MAIL_FILE_PATH = os.environ.get("MAIL_FILE_PATH") or None
+    # The SMS provider: the dotted path of a factory taking the app's config and
+    # returning an SmsSender (services/sms.py). None: text messages wait, "not sendable".
+    SMS_SENDER = os.environ.get("SMS_SENDER") or None
     # Where links in messages point (the worker has no request to read it from).
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
     CUSTOMER_RESET_MAX_AGE = 3600  # seconds a customer's password reset link is valid

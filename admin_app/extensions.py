@@ -1,6 +1,7 @@
 """Extensions, created unbound and bound to each app in ``create_app``."""
 from flask_babel import Babel
 from flask_login import LoginManager
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -26,3 +27,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
+# Connections are made with the MAIL_* settings of the moment (services/mail_delivery.py).
+mail = Mail()

@@ -653,7 +653,7 @@ class Notification(db.Model):
     sending_since: Mapped[datetime | None] = mapped_column(DateTime)
     resent_in_doubt: Mapped[bool] = mapped_column(Boolean, default=False)
     message_id: Mapped[str | None] = mapped_column(String(200))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)  # filtered on
 
     customer: Mapped[Customer] = relationship()
 

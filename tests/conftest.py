@@ -138,8 +138,10 @@ def _test_database_url(tmp_path_factory) -> str:
 def app(tmp_path_factory):
     url = _test_database_url(tmp_path_factory)
     queue_file = tmp_path_factory.mktemp("queue") / "queue.db"
+    mail_folder = tmp_path_factory.mktemp("mail")  # messages written without MAIL_SERVER
     app = create_app({
         "QUEUE_URL": f"sqlite:///{queue_file}",
+        "MAIL_FILE_PATH": str(mail_folder),
         "TESTING": True,
         "SECRET_KEY": "tests-only",
         "SQLALCHEMY_DATABASE_URI": url,
@@ -201,6 +203,10 @@ def clean_db(app, request):
     with app.app_context():
         for limiter in app.extensions.get("limiter", ()):
             limiter.reset()
+        if jobs._app is not app:
+            # A test made an app of its own (production settings...), which took the
+            # queue over: the suite's app runs the tasks again, from its own queue.
+            jobs.init_app(app)
         jobs.queue.flush()  # no task of an earlier test is left for this one's worker
         if SharedRows.held is not None and not _reads_shared_rows(request):
             empty_tables()

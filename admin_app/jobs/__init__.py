@@ -121,4 +121,4 @@ def init_app(app: Flask) -> None:
     global _app
     _app = app
     queue.storage = storage_for(app)
-    from . import schedule  # noqa: F401  (registers the scheduler's periodic task)
+    from . import mail, schedule  # noqa: F401  (register their tasks and scheduled jobs)

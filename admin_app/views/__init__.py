@@ -20,6 +20,7 @@ from .home import HomeView
 from .invoices import InvoiceView
 from .list_links import filtered_list_url
 from .loyalty_history import LoyaltyHistoryView
+from .notifications import NotificationView
 from .orders import OrderView
 from .wallet_history import WalletHistoryView
 from .wallets import WalletView
@@ -32,6 +33,7 @@ VIEWS = [
     WalletView,
     WalletHistoryView,
     DiscountCodeView,
+    NotificationView,
     LoyaltyHistoryView,
     InvoiceView,
     BlacklistView,

@@ -22,7 +22,7 @@ from ..filters import (
 from ..forms import CountryField, SecureForm
 from ..i18n import money, number
 from ..models import Customer, CustomerGroup, OfferEvent
-from ..services import customers, ledger, permissions
+from ..services import customers, ledger, notifications, permissions
 from ..services.countries import country_choices
 from ..services.groups import group_choices
 from ..storable import whole_number
@@ -125,6 +125,7 @@ class CustomerView(BaseModelView):
         return {
             "profile": customers.profile(model),
             "may_move_money": self._allowed(permissions.MONEY),
+            "messages": notifications.latest_for(model),
         }
 
     def _customer(self) -> Customer:
