@@ -83,8 +83,8 @@ def _read(token: str) -> tuple[Customer, str]:
             and isinstance(payload.get("n"), str)):
         raise _link_refused()
     customer = db.session.get(Customer, payload["c"])
-    current = customer.password_reset_nonce if customer is not None else None
-    if current is None or not hmac.compare_digest(current.encode(), payload["n"].encode()):
+    if (customer is None or customer.password_reset_nonce is None or not hmac.compare_digest(
+            customer.password_reset_nonce.encode(), payload["n"].encode())):
         raise _link_refused()
     return customer, payload["n"]
 
@@ -103,11 +103,12 @@ def reset_password(token: str, new_password: str, confirm: str) -> Customer:
     check_password_policy(new_password, (customer.email, customer.first_name, customer.surname))
     # Claimed in one statement, on the secret the link carries: of two submissions
     # at once, only one finds it.
-    claimed = db.session.execute(
+    claimed = db.session.scalar(
         update(Customer)
         .where(Customer.id == customer.id, Customer.password_reset_nonce == secret)
-        .values(password_hash=hash_password(new_password), password_reset_nonce=None))
-    if claimed.rowcount != 1:
+        .values(password_hash=hash_password(new_password), password_reset_nonce=None)
+        .returning(Customer.id))
+    if claimed is None:
         raise _link_refused()
     audit.record_for(None, AuditAction.RESET_USED, object_type="Customer",
                      object_id=customer.id, summary=customer.full_name[:200])

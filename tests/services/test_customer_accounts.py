@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from admin_app.choices import AuditAction, NotificationChannel, NotificationKind
 from admin_app.choices import NotificationStatus as Status
@@ -126,6 +126,18 @@ def test_a_newer_link_kills_the_older_one(lucia):
     accounts.reset_password(newer, NEW_PASSWORD, NEW_PASSWORD)
     db.session.commit()
     assert password_matches(fresh(Customer, lucia.id).password_hash, NEW_PASSWORD)
+
+
+def test_of_two_submissions_at_once_only_one_sets_the_password(lucia):
+    token = token_of(send(lucia))
+    accounts.customer_for_reset(token)  # this submission has found the link working...
+    with db.engine.begin() as other:  # ...when another one uses it first
+        other.execute(update(Customer).where(Customer.id == lucia.id).values(
+            password_hash="set-by-the-other", password_reset_nonce=None))
+    with pytest.raises(ResetLinkInvalid):
+        accounts.reset_password(token, NEW_PASSWORD, NEW_PASSWORD)
+    db.session.rollback()
+    assert fresh(Customer, lucia.id).password_hash == "set-by-the-other"
 
 
 def _signed(payload, key="tests-only", salt=accounts.RESET_SALT) -> str:

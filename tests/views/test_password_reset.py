@@ -150,8 +150,8 @@ def test_the_history_shows_the_link_sent_and_used_never_the_link(admin_client, o
                         [users[Role.OPERATOR].email, "Password reset link sent"]]
     log = admin_client.get("/admin/audit/").get_data(as_text=True)
     token = path.rsplit("/", 1)[1]
-    for page in (page, log):
-        assert token not in page and NEW_PASSWORD not in page
+    for shown in (page, log):
+        assert token not in shown and NEW_PASSWORD not in shown
 
 
 # -- the store password stays out of the back office -----------------------------------
