@@ -66,10 +66,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import auth, errors, security, share
+    from . import account_reset, auth, errors, security, share
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(share.bp)
+    app.register_blueprint(account_reset.bp)
     errors.init_app(app)
     security.init_app(app)
 

@@ -24,7 +24,8 @@ from babel.numbers import (
     format_currency,
     format_decimal,
 )
-from flask import Flask, current_app, has_request_context, request
+from babel.units import format_unit
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import (
     format_datetime,
     format_time,
@@ -41,13 +42,18 @@ TRANSLATIONS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..",
 LANGUAGE_COOKIE = "lang"
 # Each language named in itself, as a switcher shows it.
 LANGUAGE_NAMES = (("en", "English"), ("es", "Español"))
+# g's key for the language a public page addresses its reader in (a customer's own).
+PAGE_LANGUAGE = "page_language"
 
 
 def select_locale() -> str:
-    """The admin user's saved language; before login a cookie, then the browser's."""
+    """The language a public page chose for its reader (see PAGE_LANGUAGE); else the
+    admin user's saved language; before login a cookie, then the browser's."""
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if g.get(PAGE_LANGUAGE) in languages:
+        return g.get(PAGE_LANGUAGE)
     if current_user.is_authenticated and current_user.language in languages:
         return current_user.language
     cookie = request.cookies.get(LANGUAGE_COOKIE)
@@ -96,6 +102,15 @@ def compact_money(amount_minor: int, currency: str | None = None) -> str:
     currency = currency or default_currency()
     return format_compact_currency(major_units(amount_minor), currency,
                                    locale=locale(), fraction_digits=1)
+
+
+def duration(seconds: int) -> str:
+    """A length of time in words, exactly: 1 hour / 1 hora, 90 minutes / 90 minutos."""
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            return format_unit(seconds // size, f"duration-{unit}", length="long",
+                               locale=locale())
+    return format_unit(seconds, "duration-second", length="long", locale=locale())
 
 
 def day_and_month(value: date) -> str:

@@ -1,7 +1,7 @@
 """Security that every response and every session gets, whatever the view:
-headers and a content security policy, session timeouts, login throttling, and
-a refusal to start in production with a missing or default secret key or a
-cheap password hash."""
+headers and a content security policy, session timeouts, throttling of the login
+and of customers' password reset page, and a refusal to start in production with
+a missing or default secret key or a cheap password hash."""
 from __future__ import annotations
 
 import secrets
@@ -153,6 +153,11 @@ def password_change_key() -> str:
     return f"password:{current_user.get_id()}"
 
 
+def reset_link_key() -> str:
+    """The customer's password reset link a submission uses."""
+    return "reset:" + (request.view_args or {}).get("token", "")
+
+
 def throttle_login(app: Flask) -> Limiter:
     """Failed logins are limited per account and per address, and failed password
     changes per user (429 when over).
@@ -179,11 +184,23 @@ def throttle_login(app: Flask) -> Limiter:
     return limiter
 
 
+def throttle_password_reset(app: Flask, limiter: Limiter) -> None:
+    """A customer's reset page takes failed submissions as the login does: per
+    link, as many as per account, and per address (429 when over)."""
+    per_link = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+                             key_func=reset_link_key, methods=["POST"],
+                             deduct_when=LOGIN_FAILED)
+    per_address = limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
+                                methods=["POST"], deduct_when=LOGIN_FAILED)
+    endpoint = "account_reset.reset"
+    app.view_functions[endpoint] = per_address(per_link(app.view_functions[endpoint]))
+
+
 def init_app(app: Flask) -> None:
-    """After the blueprints: the login view is wrapped here."""
+    """After the blueprints: the login and reset views are wrapped here."""
     check_configuration(app)
     trust_proxies(app)
-    throttle_login(app)
+    throttle_password_reset(app, throttle_login(app))
     app.after_request(_security_headers)
     app.before_request(_expire_idle_or_old_sessions)
     app.before_request(_refuse_nul_in_the_address)

@@ -47,7 +47,7 @@ class AdminClient(FlaskClient):
     # Requests run inside the test's app context, so what Flask-Login, Flask-Babel
     # and Flask-WTF cache in ``g`` for "this request" would carry over to the next
     # request, even another client's: each request starts without them.
-    REQUEST_CACHES = ("_login_user", "_flask_babel", "csrf_token", "csp_nonce")
+    REQUEST_CACHES = ("_login_user", "_flask_babel", "csrf_token", "csp_nonce", "page_language")
 
     def open(self, *args, **kwargs):
         for name in self.REQUEST_CACHES:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ..choices import AuditAction, NotificationChannel, NotificationKind, NotificationStatus
 from ..database import lock_row
 from ..extensions import db
-from ..i18n import money
+from ..i18n import duration, money
 from ..models import Customer, Notification, Wallet
 from . import audit, permissions, sms
 from .errors import DomainError
@@ -52,6 +52,23 @@ def balance_changed(customer: Customer, wallet: Wallet, amount_minor: int) -> No
                  "Your balance is now %(balance)s.", name=customer.first_name,
                  code=wallet.wallet_code, change=change, balance=balance)
     return queue(customer, kind=NotificationKind.BALANCE_CHANGED, subject=subject, body=body)
+
+
+def password_reset(customer: Customer, link: str) -> Notification:
+    """The customer's link to set a new store password, by email, in their language."""
+    shop = current_app.config["SHOP_NAME"]
+    with force_locale(customer.language):
+        validity = duration(int(current_app.config["CUSTOMER_RESET_MAX_AGE"]))
+        subject = _("Set a new password for %(shop)s", shop=shop)
+        body = _("Hello %(name)s,\n\n"
+                 "To choose a new password for your account at %(shop)s, open this link:\n\n"
+                 "%(link)s\n\n"
+                 "The link works once, for %(validity)s. If you did not ask for a new "
+                 "password, ignore this message: your password stays as it is.\n\n"
+                 "%(shop)s", name=customer.first_name, shop=shop, link=link,
+                 validity=validity)
+    return queue(customer, kind=NotificationKind.PASSWORD_RESET, subject=subject[:200],
+                 body=body)
 
 
 def new_message_id() -> str:

@@ -6,6 +6,7 @@ from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from flask_login import current_user
 from wtforms import HiddenField, SelectField
 from wtforms.validators import InputRequired
 
@@ -20,9 +21,9 @@ from ..filters import (
     YesNoFilter,
 )
 from ..forms import CountryField, SecureForm
-from ..i18n import money, number
+from ..i18n import duration, money, number
 from ..models import Customer, CustomerGroup, OfferEvent
-from ..services import customers, ledger, notifications, permissions
+from ..services import customer_accounts, customers, ledger, notifications, permissions
 from ..services.countries import country_choices
 from ..services.groups import group_choices
 from ..storable import whole_number
@@ -126,6 +127,7 @@ class CustomerView(BaseModelView):
             "profile": customers.profile(model),
             "may_move_money": self._allowed(permissions.MONEY),
             "messages": notifications.latest_for(model),
+            "may_send_reset": self._allowed(permissions.EDIT),
         }
 
     def _customer(self) -> Customer:
@@ -158,6 +160,24 @@ class CustomerView(BaseModelView):
         customer = self._customer()
         return ledger_pages.account_limit_page(self, customer,
                                                return_url=self._details_url(customer))
+
+    @expose("/password-reset/", methods=("GET", "POST"))
+    @needs(permissions.EDIT)
+    def password_reset_view(self):
+        """Email the customer a link to set a new online-store password (asked first)."""
+        customer = self._customer()
+        email = customer_accounts.masked_email(customer.email)
+        form = SecureForm()
+        if request.method == "POST" and form.validate():
+            with committed_or_refused() as outcome:
+                customer_accounts.request_password_reset(customer, actor=current_user)
+            if outcome.committed:
+                flash(_("A password reset link was sent to %(email)s.", email=email), "success")
+                return redirect(self._details_url(customer))
+        status = 400 if request.method == "POST" else 200
+        return self.render("admin/password_reset.html", form=form, customer=customer,
+                           email=email, validity=duration(customer_accounts.max_age()),
+                           cancel_url=self._details_url(customer)), status
 
     @action("assign_group", _l("Assign a group"))
     def action_assign_group(self, ids):
