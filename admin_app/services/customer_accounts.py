@@ -17,7 +17,7 @@ import secrets
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from ..choices import AuditAction
 from ..extensions import db
@@ -35,6 +35,14 @@ MASK = "•••"
 
 class ResetLinkInvalid(DomainError):
     """A link that no longer works (expired, used, replaced) or never did."""
+
+
+@event.listens_for(Customer.email, "set")
+def _new_email_kills_the_link(customer: Customer, value, previous, initiator) -> None:
+    """A link went to the address the customer had then: once it changes (a typo put
+    right, an account taken over), that link must not set the password any more."""
+    if previous is not value and previous != value and customer.password_reset_nonce:
+        customer.password_reset_nonce = None
 
 
 def _link_refused() -> ResetLinkInvalid:

@@ -128,6 +128,16 @@ def test_a_newer_link_kills_the_older_one(lucia):
     assert password_matches(fresh(Customer, lucia.id).password_hash, NEW_PASSWORD)
 
 
+def test_a_new_email_address_kills_the_link_sent_to_the_old_one(lucia):
+    token = token_of(send(lucia))
+    lucia = fresh(Customer, lucia.id)
+    lucia.email = "lucia.nueva@example.com"  # as the edit form or an import sets it
+    db.session.commit()
+    assert refused(token) == REFUSAL
+    still = token_of(send(fresh(Customer, lucia.id)))  # a link to the new address works
+    assert accounts.customer_for_reset(still).id == lucia.id
+
+
 def test_of_two_submissions_at_once_only_one_sets_the_password(lucia):
     token = token_of(send(lucia))
     accounts.customer_for_reset(token)  # this submission has found the link working...
