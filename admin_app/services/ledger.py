@@ -343,7 +343,10 @@ def expire_all(commit: Callable[[], None]) -> tuple[int, int]:
     Running it twice expires nothing more."""
     expired = total = 0
     for wallet_id in wallets_with_expired_credit():
-        row = expire_wallet(db.session.get(Wallet, wallet_id))
+        wallet = db.session.get(Wallet, wallet_id)
+        if wallet is None:
+            continue  # deleted since it was listed
+        row = expire_wallet(wallet)
         commit()
         if row is not None:
             expired += 1
