@@ -120,4 +120,5 @@ def init_app(app: Flask) -> None:
     global _app
     _app = app
     queue.storage = storage_for(app)
-    from . import schedule  # noqa: F401  (registers the scheduler's periodic task)
+    # Registered with the queue: the scheduler's periodic task, each topic's tasks.
+    from . import imports, schedule  # noqa: F401
