@@ -22,7 +22,7 @@ from admin_app.models import (
     ScheduledRun,
     utcnow,
 )
-from admin_app.services import import_jobs, import_rejects, progress
+from admin_app.services import import_jobs, import_rejects, imports, progress
 
 from ..pages import (
     apply_import,
@@ -79,6 +79,13 @@ def imported_events(batch: int | None = None) -> int:
     if batch is not None:
         where.append(AuditEvent.object_id == str(batch))
     return db.session.scalar(select(func.count()).select_from(AuditEvent).where(*where))
+
+
+def a_minute_later() -> None:
+    """The schedule's runs forgotten, as a new minute would: the next drain looks for
+    stalled jobs again (resume_stalled_jobs runs once a minute)."""
+    db.session.execute(delete(ScheduledRun))
+    db.session.commit()
 
 
 def job_of(batch: int) -> Job:
@@ -208,7 +215,7 @@ def test_a_run_cut_short_is_resumed_from_its_last_chunk_exactly_once(
 
     assert drain() >= 1 and job_of(batch).status == JobStatus.RUNNING  # not stalled yet
     monkeypatch.setitem(app.config, "JOB_STALL_SECONDS", 0)
-    db.session.execute(delete(ScheduledRun))  # a minute later: the schedule looks again
+    a_minute_later()
     drain()
     job = job_of(batch)
     assert (job.status, job.done, job.attempts) == (JobStatus.DONE, ROWS, 2)
@@ -242,3 +249,78 @@ def test_previews_never_applied_are_dropped_after_their_max_age(manager, make, d
 
 def only_row_named(name: str) -> ScheduledRun:
     return db.session.scalars(select(ScheduledRun).where(ScheduledRun.name == name)).one()
+
+
+def test_an_error_at_the_last_chunk_rolls_back_the_whole_import(
+        manager, drain, small_jobs, monkeypatch):
+    batch = batch_id(upload(manager, CUSTOMERS, customers_csv(ROWS)))
+    apply_import(manager, CUSTOMERS, batch)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(imports, "finish_apply", crash)
+    drain()
+    job = job_of(batch)
+    assert job.status == JobStatus.ROLLED_BACK
+    written = ROWS // CHUNK * CHUNK  # every chunk but the last, which failed whole
+    assert progress.outcome(job) == (
+        "The import stopped on an unexpected error. Nothing was imported: the "
+        f"{written} records written before were removed again.")
+    assert row_count(Customer) == 0 and row_count(ImportChange) == 0
+    assert db.session.get(ImportBatch, batch).status == ImportStatus.PREVIEWED
+
+
+def test_an_undo_is_refused_before_it_starts_when_a_record_changed(
+        manager, make, drain, small_jobs):
+    batch = batch_id(upload(manager, CUSTOMERS, customers_csv(ROWS)))
+    apply_import(manager, CUSTOMERS, batch)
+    drain()
+    held = db.session.scalar(select(Customer).where(Customer.email == "person4321@example.com"))
+    make.wallet(held, balance_minor=500)  # a created customer now holds money
+    held.balance_minor = 500
+    db.session.commit()
+    manager.post_form(f"{CUSTOMERS}{batch}/undo/")
+    drain()
+    job = job_of(batch)
+    assert job.status == JobStatus.FAILED and job.done == 0
+    assert progress.outcome(job) == \
+        "1 record from this import changed since (line 4322): nothing was undone."
+    assert row_count(Customer) == ROWS
+    assert db.session.get(ImportBatch, batch).status == ImportStatus.APPLIED
+
+
+def test_an_undo_that_meets_a_change_mid_way_puts_back_what_it_undid(
+        app, manager, drain, small_jobs, monkeypatch):
+    batch = batch_id(upload(manager, CUSTOMERS, customers_csv(ROWS)))
+    apply_import(manager, CUSTOMERS, batch)
+    drain()
+    manager.post_form(f"{CUSTOMERS}{batch}/undo/")
+    job_id = job_of(batch).id
+    run = import_jobs.begin(job_id)  # a worker checks every record, undoes one chunk...
+    db.session.commit()
+    assert run.step() is False
+    db.session.commit()
+    jobs.queue.flush()  # ...and dies
+    assert row_count(Customer) == ROWS - CHUNK
+    changed = db.session.scalar(select(Customer).where(
+        Customer.email == "person3000@example.com"))
+    changed.surname = "Changed meanwhile"  # someone edits a record it has not reached
+    db.session.commit()
+
+    monkeypatch.setitem(app.config, "JOB_STALL_SECONDS", 0)
+    a_minute_later()
+    # Resumed from its chunk, it undoes three more and meets the change in the fifth:
+    # it puts back the four it undid.
+    drain()
+    job = job_of(batch)
+    assert (job.status, job.attempts) == (JobStatus.ROLLED_BACK, 2)
+    assert progress.outcome(job) == (
+        "1 record from this import changed since (line 3001): nothing was undone. "
+        f"The {4 * CHUNK} records undone before were put back as the import left them: the "
+        "import stays applied.")
+    assert row_count(Customer) == ROWS
+    assert db.session.scalar(select(Customer.first_name).where(
+        Customer.email == "person1@example.com")) == "Person1"
+    assert db.session.get(ImportBatch, batch).status == ImportStatus.APPLIED
+    assert row_count(ImportChange) == ROWS
