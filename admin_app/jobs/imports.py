@@ -11,6 +11,7 @@ import logging
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from ..database import make_way_for_writers
 from ..extensions import db
 from ..services import import_jobs, imports, progress
 from . import task
@@ -55,6 +56,7 @@ def run_job(job_id: int) -> None:
             continue
         if finished:
             return
+        make_way_for_writers()
 
 
 @scheduled("resume_stalled_jobs", every_minute)
