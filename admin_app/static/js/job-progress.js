@@ -17,7 +17,7 @@
     var bar = part("bar");
     bar.style.width = data.percent + "%";
     bar.setAttribute("aria-valuenow", String(data.percent));
-    bar.textContent = data.percent_text;
+    part("percent").textContent = data.percent_text;
     part("elapsed").textContent = data.elapsed;
     part("eta").textContent = data.eta || "";
     part("eta-block").hidden = !data.eta;
