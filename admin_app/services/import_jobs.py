@@ -126,10 +126,13 @@ class ApplyRun(Run):
     def __init__(self, job: Job, batch: ImportBatch) -> None:
         super().__init__(job, batch)
         self.all_or_nothing = batch.all_or_nothing
-        self.read = imports.stored_rows(batch)  # read once for the run, not per chunk
-        self.duplicates = imports.duplicates_in(self.kind, self.read.rows)
+        self.read: imports.ReadFile | None = None
+        self.duplicates: dict[int, imports.Problem] = {}
 
     def _step(self) -> bool:
+        if self.read is None:  # read once for the run, not per chunk
+            self.read = imports.stored_rows(self._batch())
+            self.duplicates = imports.duplicates_in(self.kind, self.read.rows)
         position = self._position()
         rows = self.read.rows[position:position + self.size]
         # Planned before the chunk takes the lock: meanwhile others write (SQLite
