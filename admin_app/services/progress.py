@@ -174,17 +174,27 @@ def figures(job: Job, now: datetime | None = None) -> Figures:
     percent = 100 if finished and job.status == JobStatus.DONE else \
         (done * 100 // total if total else 0)
     eta = None
-    if not finished and 0 < done < total and elapsed > timedelta(0):
+    if not finished and 0 < done < total and elapsed > timedelta(0) and not _silent(job, now):
         eta = elapsed * (total - done) / done
-    return Figures(status=job.status, status_label=status_label(job), done=done, total=total,
+    return Figures(status=job.status, status_label=status_label(job, now), done=done,
+                   total=total,
                    percent=percent, elapsed=elapsed, eta=eta, finished=finished,
                    resumed=job.attempts > 1, outcome=outcome(job))
 
 
-def status_label(job: Job) -> str:
-    if job.status == JobStatus.RUNNING and rolling_back(job):
-        return _("Rolling back")
+def status_label(job: Job, now: datetime | None = None) -> str:
+    if job.status == JobStatus.RUNNING:
+        if _silent(job, now or utcnow()):
+            return _("Interrupted: it will go on by itself shortly")
+        if rolling_back(job):
+            return _("Rolling back")
     return JobStatus.label(job.status)
+
+
+def _silent(job: Job, now: datetime) -> bool:
+    """A running job whose worker has said nothing for JOB_STALL_SECONDS (it died)."""
+    limit = timedelta(seconds=current_app.config["JOB_STALL_SECONDS"])
+    return job.heartbeat_at is not None and now - job.heartbeat_at > limit
 
 
 def outcome(job: Job) -> str | None:

@@ -50,6 +50,8 @@ def test_a_stalled_job_is_taken_over_and_its_old_run_stops(app, job):
     job.heartbeat_at = utcnow() - timedelta(seconds=app.config["JOB_STALL_SECONDS"] + 1)
     db.session.commit()
     assert progress.stalled() == [job]
+    assert progress.figures(job).status_label == "Interrupted: it will go on by itself shortly"
+    assert progress.figures(job).eta is None
 
     again = progress.claim(job.id)
     db.session.commit()
