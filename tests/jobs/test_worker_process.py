@@ -46,6 +46,8 @@ WAIT_SECONDS = 120  # generous: a busy 2-core machine, PostgreSQL
 def worker(app, tmp_path):
     """start(**settings) -> a running worker process on the suite's database and queue,
     with these settings in its environment; stopped (killed) at the end of the test."""
+    if not FLASK.exists():
+        pytest.skip(f"no flask command at {FLASK}: the worker cannot be started")
     overrides = flask.Config(app.instance_path)
     overrides.from_pyfile("config.py", silent=True)
     for setting in ("SQLALCHEMY_DATABASE_URI", "QUEUE_URL"):
