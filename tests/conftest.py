@@ -201,6 +201,9 @@ def clean_db(app, request):
     with app.app_context():
         for limiter in app.extensions.get("limiter", ()):
             limiter.reset()
+        # The queue and its tasks run for the suite's app: a test that made an app of
+        # its own (test_security...) bound them to that one.
+        jobs.init_app(app)
         jobs.queue.flush()  # no task of an earlier test is left for this one's worker
         if SharedRows.held is not None and not _reads_shared_rows(request):
             empty_tables()
