@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 
 import click
@@ -58,10 +59,17 @@ def seed_command(customers, seed_value, tx_per_wallet, wallets_per_customer, if_
         click.echo("Customers exist already: demo data kept as it is.")
         return
     started = time.perf_counter()
-    with bulk_load(seed_service.SEEDED_TABLES):
+    with bulk_load(seed_service.SEEDED_TABLES), click.progressbar(
+            length=seed_service.people_in(customers), label="Customers and guests",
+            show_pos=True, file=sys.stderr) as bar:
+
+        def chunk_written(people: int) -> None:
+            db.session.commit()
+            bar.update(people - bar.pos)
+
         report = seed_service.seed(customers, seed=seed_value, tx_per_wallet=tx_per_wallet,
                                    wallets_per_customer=wallets_per_customer,
-                                   on_chunk=db.session.commit)
+                                   on_chunk=chunk_written)
         db.session.commit()
     refresh_statistics()
     dashboard.snapshot(refresh=True)  # the first visit after a large seed need not wait

@@ -71,10 +71,15 @@ class Config:
     # An import of more rows than this is applied and undone by the worker, with a
     # progress bar; a smaller one at once. Jobs commit every JOB_CHUNK_ROWS rows, so
     # other users' changes wait at most one chunk for the database.
-    IMPORT_JOB_MIN_ROWS = 2_000
-    JOB_CHUNK_ROWS = 1_000
-    JOB_STALL_SECONDS = 120  # a running job silent this long is taken to be dead: resumed
-    IMPORT_PREVIEW_MAX_AGE = 7 * 24 * 3600  # seconds an unapplied preview keeps its file
+    IMPORT_JOB_MIN_ROWS = int(os.environ.get("IMPORT_JOB_MIN_ROWS", "2000"))
+    JOB_CHUNK_ROWS = int(os.environ.get("JOB_CHUNK_ROWS", "1000"))
+    # SQLite has one writer at a time and no queue: a request waiting to write retries
+    # every 100 ms, so a job leaves the database free this long between its chunks.
+    SQLITE_JOB_PAUSE = float(os.environ.get("SQLITE_JOB_PAUSE", "0.1"))
+    # A running job silent this long is taken to be dead: resumed from its last chunk.
+    JOB_STALL_SECONDS = int(os.environ.get("JOB_STALL_SECONDS", "120"))
+    # Seconds an unapplied preview keeps its file and rows (then it is discarded).
+    IMPORT_PREVIEW_MAX_AGE = int(os.environ.get("IMPORT_PREVIEW_MAX_AGE", str(7 * 24 * 3600)))
     EXPIRY_HOUR = 2  # credit expires daily at this hour of BABEL_DEFAULT_TIMEZONE
 
     # Mail, the Flask way (Flask-Mailman). Without MAIL_SERVER, messages are written

@@ -1,11 +1,12 @@
 """The database underneath, where SQLite and PostgreSQL differ: engine settings per
-kind, which kind this is (dialect()), row locks, reserved ids, bulk loads and
-refreshed statistics."""
+kind, which kind this is (dialect()), row locks, reserved ids, bulk loads,
+refreshed statistics, and room for other writers between a long job's chunks."""
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import event, false, func, select, text, update
 
 from .extensions import db
@@ -73,6 +74,15 @@ def reserve_ids(table, count: int) -> list[int]:
     db.session.execute(update(table).where(false()).values(id=table.c.id))
     last = db.session.scalar(select(func.max(table.c.id))) or 0
     return list(range(last + 1, last + 1 + count))
+
+
+def make_way_for_writers() -> None:
+    """Between two chunks of a long job (holding no transaction): on SQLite, whose
+    only write lock goes to whoever asks first when it is free, wait SQLITE_JOB_PAUSE
+    so that a request waiting for it (it asks again every 100 ms) gets its turn
+    rather than waiting behind the whole job. PostgreSQL locks rows, and queues."""
+    if dialect() == "sqlite":
+        time.sleep(current_app.config["SQLITE_JOB_PAUSE"])
 
 
 def refresh_statistics() -> None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from babel import Locale
 from babel.dates import (
     format_skeleton,
+    format_timedelta,
     get_date_format,
     get_day_names,
     get_month_names,
@@ -23,6 +24,7 @@ from babel.numbers import (
     format_compact_decimal,
     format_currency,
     format_decimal,
+    format_percent,
 )
 from babel.units import format_unit
 from flask import Flask, current_app, g, has_request_context, request
@@ -104,13 +106,24 @@ def compact_money(amount_minor: int, currency: str | None = None) -> str:
                                    locale=locale(), fraction_digits=1)
 
 
-def duration(seconds: int) -> str:
+def exact_duration(seconds: int) -> str:
     """A length of time in words, exactly: 1 hour / 1 hora, 90 minutes / 90 minutos."""
     for unit, size in (("hour", 3600), ("minute", 60)):
         if seconds >= size and seconds % size == 0:
             return format_unit(seconds // size, f"duration-{unit}", length="long",
                                locale=locale())
     return format_unit(seconds, "duration-second", length="long", locale=locale())
+
+
+def percent(value: int) -> str:
+    """A whole percentage: 45% / 45 %."""
+    return format_percent(value / 100, locale=locale())
+
+
+def duration(value: timedelta) -> str:
+    """A length of time as people say it, rounded to its largest unit: "3 minutes",
+    "3 minutos"; under a second reads as "0 seconds"."""
+    return format_timedelta(value, threshold=1, locale=locale())
 
 
 def day_and_month(value: date) -> str:
@@ -222,6 +235,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["date"] = day
     app.jinja_env.filters["datetime"] = date_and_time
+    app.jinja_env.filters["duration"] = duration
+    app.jinja_env.filters["percent"] = percent
     app.jinja_env.globals["picker_locale"] = picker_locale
     # Templates show stored choice values by their labels: choices.WalletTxKind.label(v).
     from . import choices

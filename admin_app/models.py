@@ -716,8 +716,9 @@ class ImportBatch(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))  # what is imported: customers, guests...
     file_name: Mapped[str] = mapped_column(String(255))
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)
-    read_rows: Mapped[dict | None] = mapped_column(JSON)  # the rows as read and checked
+    # Loaded when read (up to 40 MB each): a job locks its batch at every chunk.
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    read_rows: Mapped[dict | None] = mapped_column(JSON, deferred=True)  # as read and checked
     # Kept after applying: the invalid rows' cells and reasons, to list and download.
     rejected_rows: Mapped[dict | None] = mapped_column(JSON)
     all_or_nothing: Mapped[bool] = mapped_column(Boolean, default=False)

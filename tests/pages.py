@@ -214,6 +214,18 @@ def apply_import(client, url: str, batch: int):
     return client.post_form(f"{url}{batch}/apply/")
 
 
+def customers_csv(rows: int, *, first: int = 1, extra: dict[int, str] | None = None) -> str:
+    """A customers file of ``rows`` people (emails person<n>@example.com from
+    ``first`` on); ``extra`` replaces the lines of given numbers (2 is the first row
+    after the header) with rows of its own (first name, surname, email, card number)."""
+    lines = ["First name,Surname,Email,Card number"]
+    for n in range(first, first + rows):
+        lines.append(f"Person{n},Surname{n},person{n}@example.com,")
+    for line, row in (extra or {}).items():
+        lines[line - 1] = row
+    return "\n".join(lines) + "\n"
+
+
 def import_problems(page: str) -> str:
     """The text of an import preview's table of problems."""
     return text(page.split('id="import-problems"', 1)[1].split("</table>", 1)[0])

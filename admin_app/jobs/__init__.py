@@ -121,4 +121,5 @@ def init_app(app: Flask) -> None:
     global _app
     _app = app
     queue.storage = storage_for(app)
-    from . import mail, schedule  # noqa: F401  (register their tasks and scheduled jobs)
+    # Registered with the queue: the scheduler's periodic task, each topic's tasks.
+    from . import imports, mail, schedule  # noqa: F401

@@ -7,12 +7,13 @@ statements (imports, group moves) calls ``record`` itself.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import has_request_context, request
+from flask import g, has_app_context, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import Column, event, inspect
 from sqlalchemy.orm import Session, scoped_session
@@ -59,7 +60,21 @@ SECRET = "••••"
 AUDIT_TABLE = AuditEvent.__table__
 
 
+@contextmanager
+def acting_for(user: AdminUser | None) -> Iterator[None]:
+    """Within: events name ``user``, for work the worker does on their behalf
+    (an import they applied runs as a job, outside their request)."""
+    previous = g.get("audit_actor")
+    g.audit_actor = (user.id, user.email, None) if user is not None else (None, None, None)
+    try:
+        yield
+    finally:
+        g.audit_actor = previous
+
+
 def _actor() -> tuple[int | None, str | None, str | None]:
+    if has_app_context() and g.get("audit_actor") is not None:
+        return g.audit_actor
     if not has_request_context():
         return None, None, None  # the command line, a scheduled job
     user = current_user if current_user and current_user.is_authenticated else None

@@ -44,6 +44,25 @@ def kept(problems: Iterable[Any], table: Table | None) -> dict | None:
             "rows": [[line, cells.get(line), reasons[line]] for line in sorted(reasons)]}
 
 
+def merged(rejected: dict | None, problems: Iterable[Any]) -> dict | None:
+    """``rejected`` with the reasons of more ``problems`` (rows after its own: a job
+    keeps them chunk by chunk), their cells left for ``with_cells``."""
+    more = kept(problems, None)
+    if more is None or rejected is None:
+        return more or rejected
+    return {**rejected, "rows": rejected["rows"] + more["rows"]}
+
+
+def with_cells(rejected: dict | None, table: Table | None) -> dict | None:
+    """``rejected`` with each row's cells and the file's headers, from ``table``."""
+    if not rejected or table is None:
+        return rejected
+    cells = {row.line: row.values for row in table.rows}
+    return {"headers": table.headers, "delimiter": table.delimiter,
+            "rows": [[line, cells.get(line), reasons] for line, _cells, reasons
+                     in rejected["rows"]]}
+
+
 def listed(rejected: dict | None) -> list[Rejected]:
     """Each reason a row was left out, in the reader's language."""
     return [Rejected(line, _ours(field), _ours(message))

@@ -4,7 +4,8 @@ preview() reads the file and says what applying it would do, writing nothing
 but the batch (which keeps the file); apply() does it in one transaction and
 records each change; undo() puts every record back while nothing else has
 changed them since. Matching is by email (or card number, or phone), so
-importing the same file twice changes nothing the second time.
+importing the same file twice changes nothing the second time. A large file is
+applied and undone by a job, in chunks, with the same steps (import_jobs.py).
 
 An empty cell leaves the record's value as it is: a file never blanks data.
 """
@@ -13,14 +14,17 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import delete, select
+from flask_babel.speaklater import LazyString
+from sqlalchemy import delete, func, null, select
+from sqlalchemy import update as sql_update
+from sqlalchemy.exc import DataError, IntegrityError
 
 from ..choices import AuditAction, ImportAction, ImportStatus
 from ..database import lock_row, reserve_ids, table_grew
@@ -32,10 +36,11 @@ from ..models import (
     CustomerGroup,
     ImportBatch,
     ImportChange,
+    Job,
     Searchable,
     utcnow,
 )
-from . import audit, import_rejects
+from . import audit, import_rejects, progress
 from . import customers as customer_rules
 from .csv_files import Table, garbled, match_columns, normalise_header, read_csv
 from .errors import DomainError, ValidationError
@@ -103,13 +108,20 @@ def preview(kind_key: str, file_name: str, data: bytes, *, actor: AdminUser | No
     batch = ImportBatch(kind=kind.key, file_name=(file_name or "import.csv")[:255],
                         content=data, read_rows=read.to_json(),
                         all_or_nothing=all_or_nothing, created_by=actor)
-    _count(batch, plan)
+    batch.rows_total = plan.total
+    _count(batch, created=len(plan.creates), updated=len(plan.updates),
+           unchanged=plan.unchanged, invalid=plan.invalid_lines)
     db.session.add(batch)
     return batch, plan
 
 
 def current_plan(batch: ImportBatch) -> Plan:
     """What the batch's rows would do now (records may have changed since the preview)."""
+    return plan_from(KINDS[batch.kind], stored_rows(batch))
+
+
+def stored_rows(batch: ImportBatch) -> ReadFile:
+    """The batch's rows as the preview read and checked them."""
     kind = KINDS[batch.kind]
     # preview() stores the rows; only apply() and discard() clear them, and they
     # also change the status. A batch previewed before the rows were stored has
@@ -119,7 +131,7 @@ def current_plan(batch: ImportBatch) -> Plan:
             raise ImportRefused(_l("This import can no longer be applied: upload the "
                                    "file again."))
         batch.read_rows = read_file(kind, _read(batch.content)).to_json()
-    return plan_from(kind, ReadFile.from_json(kind, batch.read_rows))
+    return ReadFile.from_json(kind, batch.read_rows)
 
 
 def _read(data: bytes) -> Table:
@@ -183,16 +195,23 @@ def read_file(kind: ImportKind, table: Table) -> ReadFile:
 
 def plan_from(kind: ImportKind, read: ReadFile) -> Plan:
     """New, updated, unchanged and invalid rows, against the records as they are now."""
-    plan = Plan(kind=kind, total=len(read.rows), unknown_columns=read.unknown_columns,
-                not_imported_columns=read.not_imported_columns, encoding=read.encoding)
-    for line, _values, problems, _cells in read.rows:
+    plan = plan_rows(kind, read.rows, duplicates_in(kind, read.rows))
+    plan.unknown_columns = read.unknown_columns
+    plan.not_imported_columns = read.not_imported_columns
+    plan.encoding = read.encoding
+    return plan
+
+
+def plan_rows(kind: ImportKind, rows: list[ReadRow], duplicates: dict[int, Problem]) -> Plan:
+    """What ``rows`` (some or all of a file's) would do to the records as they are
+    now; ``duplicates`` are the file's repeated rows (``duplicates_in``), found over
+    the whole file so that a part of it is planned as the whole would be."""
+    plan = Plan(kind=kind, total=len(rows))
+    existing = _existing_records(kind, [values for _line, values, _p, _c in rows])
+    for line, values, problems, _cells in rows:
         plan.problems += [Problem(line, field, message) for field, message in problems]
-    existing = _existing_records(kind, [values for _line, values, _p, _c in read.rows])
-    seen: dict[tuple[str, Any], int] = {}
-    for line, values, problems, _cells in read.rows:
-        duplicate = _duplicate_in_file(kind, values, line, seen)
-        if duplicate:
-            plan.problems.append(duplicate)
+        if line in duplicates:
+            plan.problems.append(duplicates[line])
             continue
         if problems:
             continue
@@ -212,6 +231,17 @@ def plan_from(kind: ImportKind, read: ReadFile) -> Plan:
         else:
             plan.unchanged += 1
     return plan
+
+
+def duplicates_in(kind: ImportKind, rows: list[ReadRow]) -> dict[int, Problem]:
+    """Rows that repeat an earlier row's email, card number or phone, by line."""
+    seen: dict[tuple[str, Any], int] = {}
+    found = {}
+    for line, values, _problems, _cells in rows:
+        duplicate = _duplicate_in_file(kind, values, line, seen)
+        if duplicate:
+            found[line] = duplicate
+    return found
 
 
 def _day_order(kind: ImportKind, table: Table, columns: dict[str, int]) -> bool:
@@ -323,45 +353,107 @@ def _duplicate_in_file(kind, values, line, seen) -> Problem | None:
     return None
 
 
-def _count(batch: ImportBatch, plan: Plan) -> None:
-    batch.rows_total = plan.total
-    batch.rows_created = len(plan.creates)
-    batch.rows_updated = len(plan.updates)
-    batch.rows_unchanged = plan.unchanged
-    batch.rows_invalid = plan.invalid_lines
+def _count(batch: ImportBatch, *, created: int, updated: int, unchanged: int,
+           invalid: int) -> None:
+    batch.rows_created, batch.rows_updated = created, updated
+    batch.rows_unchanged, batch.rows_invalid = unchanged, invalid
 
 
 # -- applying ------------------------------------------------------------------------
+# A row the database refused while it was written (say, an email another user
+# gave a record since the preview): left out, or the end of an all-or-nothing import.
+REFUSED_FIELD = _l("Whole row")
+REFUSED_MESSAGE = _l("Refused by the database: another record uses one of its values "
+                     "now, or a value cannot be stored.")
+ALREADY_DONE = _l("This import was already applied or discarded.")
+BUSY = _l("This import is being applied or undone: wait until it has finished.")
 
-def apply(batch: ImportBatch, *, actor: AdminUser | None) -> Plan:
-    """Create and update what the file says, in the caller's transaction."""
-    batch = lock_row(ImportBatch, batch.id)
-    if batch is None or batch.status != ImportStatus.PREVIEWED:
-        raise ImportRefused(_l("This import was already applied or discarded."))
-    plan = current_plan(batch)
+
+class RowRefused(ImportRefused):
+    """All or nothing, and the database refused a row: nothing may be kept."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(_l("Line %(line)s was refused by the database (another record uses "
+                            "one of its values now, or a value cannot be stored), and you "
+                            "asked for all or nothing: nothing was imported.", line=line))
+        self.line = line
+
+
+def lock_batch(batch_id: int, status: str, refusal: Any) -> ImportBatch:
+    """The batch, locked until the transaction ends, if it is in ``status`` and no
+    job is at work on it; otherwise ``refusal``."""
+    batch = lock_row(ImportBatch, batch_id)
+    if batch is None or batch.status != status:
+        raise ImportRefused(refusal)
+    if progress.active(batch) is not None:
+        raise ImportRefused(BUSY)
+    return batch
+
+
+def apply(batch: ImportBatch, *, actor: AdminUser | None) -> ImportBatch:
+    """Create and update what the file says, all of it in the caller's transaction
+    (a large file is applied by a job instead, in chunks: see import_jobs). Returns
+    the batch, with its counts."""
+    batch = lock_batch(batch.id, ImportStatus.PREVIEWED, ALREADY_DONE)
+    kind = KINDS[batch.kind]
+    read = stored_rows(batch)
+    plan = plan_rows(kind, read.rows, duplicates_in(kind, read.rows))
     if plan.problems and batch.all_or_nothing:
         raise ImportRefused(ngettext(
             "%(num)d row is invalid, and you asked for all or nothing: nothing was imported.",
             "%(num)d rows are invalid, and you asked for all or nothing: nothing was imported.",
             plan.invalid_lines))
-    kind = plan.kind
+    refused = write(batch, plan, all_or_nothing=batch.all_or_nothing)
+    finish_apply(batch, import_rejects.kept(plan.problems + refused, None))
+    return batch
+
+
+def write(batch: ImportBatch, plan: Plan, *, all_or_nothing: bool,
+          analyze: bool = True) -> list[Problem]:
+    """Write the plan's new and changed records, and what each change was (to undo
+    it). Rows the database refuses are left out and returned as problems; with
+    ``all_or_nothing`` the first one raises RowRefused instead."""
+    try:
+        with db.session.begin_nested():
+            _write(batch, plan.kind, plan.creates, plan.updates, analyze=analyze)
+        return []
+    except (IntegrityError, DataError):
+        pass  # some row was refused: find which, one row at a time
+    refused = []
+    single: list[tuple[list, list]] = [([create], []) for create in plan.creates]
+    single += [([], [update]) for update in plan.updates]
+    for creates, updates in single:
+        line = creates[0][0] if creates else updates[0].line
+        try:
+            with db.session.begin_nested():
+                _write(batch, plan.kind, creates, updates, analyze=False)
+        except (IntegrityError, DataError):
+            if all_or_nothing:
+                raise RowRefused(line) from None
+            refused.append(Problem(line, REFUSED_FIELD, REFUSED_MESSAGE))
+    return refused
+
+
+def _write(batch: ImportBatch, kind: ImportKind, creates: list[tuple[int, dict]],
+           updates: list[Update], *, analyze: bool) -> None:
     changes = []
-    if plan.creates:
-        rows = [_new_row(kind, values) for _line, values in plan.creates]
+    if creates:
+        rows = [_new_row(kind, values) for _line, values in creates]
         # Ids first, then one executemany: a row at a time was most of a large import.
         ids = reserve_ids(kind.model.__table__, len(rows))
         for row, record_id in zip(rows, ids, strict=True):
             row["id"] = record_id
         _insert_many(kind.model.__table__, rows)
-        table_grew(kind.model.__table__, len(rows))
+        if analyze:
+            table_grew(kind.model.__table__, len(rows))
         changes += [{"record_id": record_id, "action": ImportAction.CREATED, "line": line,
                      "before": None, "after": _json(values)}
-                    for record_id, (line, values) in zip(ids, plan.creates, strict=True)]
+                    for record_id, (line, values) in zip(ids, creates, strict=True)]
         audit.record_updates(db.session, kind.model.__name__, {
             record_id: {k: (None, v) for k, v in values.items()}
-            for record_id, (_line, values) in zip(ids, plan.creates, strict=True)},
+            for record_id, (_line, values) in zip(ids, creates, strict=True)},
             AuditAction.CREATE)
-    for update in plan.updates:
+    for update in updates:
         for name, (_before, after) in update.changes.items():
             setattr(update.record, name, after)
         changes.append({"record_id": update.record.id, "action": ImportAction.UPDATED,
@@ -372,14 +464,39 @@ def apply(batch: ImportBatch, *, actor: AdminUser | None) -> Plan:
     if changes:
         db.session.execute(ImportChange.__table__.insert(),
                            [{"batch_id": batch.id, **c} for c in changes])
-    _count(batch, plan)
-    batch.rejected_rows = _rejected(batch, plan)
+
+
+def finish_apply(batch: ImportBatch, rejected: dict | None) -> None:
+    """The batch applied, in the transaction of its last rows: its counts, the rows
+    it left out (``rejected``, see import_rejects; their cells taken from the
+    file here), its audit event; the file and rows read are no longer needed."""
+    made = dict(db.session.execute(
+        select(ImportChange.action, func.count()).where(ImportChange.batch_id == batch.id)
+        .group_by(ImportChange.action)).all())
+    created, updated = made.get(ImportAction.CREATED, 0), made.get(ImportAction.UPDATED, 0)
+    invalid = import_rejects.lines(rejected)
+    _count(batch, created=created, updated=updated, invalid=invalid,
+           unchanged=max(batch.rows_total - created - updated - invalid, 0))
+    batch.rejected_rows = import_rejects.with_cells(
+        rejected, _read(batch.content) if rejected and batch.content else None)
     audit.record(db.session, AuditAction.IMPORT, object_type="ImportBatch", object_id=batch.id,
                  summary=_batch_summary(batch))
     batch.status = ImportStatus.APPLIED
     batch.applied_at = utcnow()
     batch.content = batch.read_rows = None  # the changes are recorded: file no longer needed
-    return plan
+
+
+def summary(batch: ImportBatch) -> LazyString:
+    """What applying the batch did, in words (translated when shown)."""
+    created, updated = batch.rows_created, batch.rows_updated
+    unchanged, invalid = batch.rows_unchanged, batch.rows_invalid
+    return LazyString(lambda: _(
+        "Imported: %(created)s, %(updated)s, %(unchanged)s; %(invalid)s.",
+        created=ngettext("%(num)d new record", "%(num)d new records", created),
+        updated=ngettext("%(num)d updated", "%(num)d updated", updated),
+        unchanged=ngettext("%(num)d unchanged", "%(num)d unchanged", unchanged),
+        invalid=ngettext("%(num)d invalid row skipped", "%(num)d invalid rows skipped",
+                         invalid)))
 
 
 def rejected_rows(batch: ImportBatch) -> dict | None:
@@ -387,13 +504,10 @@ def rejected_rows(batch: ImportBatch) -> dict | None:
     applied, worked out from its file while it waits in preview, so they can be fixed
     before anything is imported (a file of only invalid rows has nothing to apply)."""
     if batch.status == ImportStatus.PREVIEWED:
-        return _rejected(batch, current_plan(batch))
+        plan = current_plan(batch)
+        return import_rejects.kept(
+            plan.problems, _read(batch.content) if plan.problems and batch.content else None)
     return batch.rejected_rows
-
-
-def _rejected(batch: ImportBatch, plan: Plan) -> dict | None:
-    return import_rejects.kept(
-        plan.problems, _read(batch.content) if plan.problems and batch.content else None)
 
 
 def _insert_many(table, rows: list[dict]) -> None:
@@ -420,52 +534,115 @@ def _new_row(kind: ImportKind, values: dict) -> dict:
 
 
 def discard(batch: ImportBatch) -> None:
+    if progress.active(batch) is not None:
+        raise ImportRefused(BUSY)
     if batch.status == ImportStatus.PREVIEWED:
         batch.status = ImportStatus.DISCARDED
         batch.content = batch.read_rows = None
 
 
+def drop_stale_previews(now: datetime | None = None) -> int:
+    """Batches previewed but never applied within IMPORT_PREVIEW_MAX_AGE are
+    discarded, and their file and rows (up to 40 MB each) dropped; returns how many."""
+    cutoff = (now or utcnow()) - timedelta(seconds=current_app.config["IMPORT_PREVIEW_MAX_AGE"])
+    busy = select(Job.subject_id).where(Job.subject_type == ImportBatch.__name__,
+                                        Job.status.in_(progress.ACTIVE))
+    result: Any = db.session.execute(
+        sql_update(ImportBatch)
+        .where(ImportBatch.status == ImportStatus.PREVIEWED, ImportBatch.created_at < cutoff,
+               ImportBatch.id.not_in(busy))
+        .values(status=ImportStatus.DISCARDED, content=None, read_rows=null())
+        .execution_options(synchronize_session=False))
+    return result.rowcount
+
+
 # -- undoing -------------------------------------------------------------------------
 
 def undo(batch: ImportBatch) -> int:
-    """Remove what the batch created and restore what it updated; refuse if any of
-    those records changed since. Returns how many records were put back."""
-    batch = lock_row(ImportBatch, batch.id)
-    if batch is None or batch.status != ImportStatus.APPLIED:
-        raise ImportRefused(_l("Only an applied import can be undone."))
+    """Remove what the batch created and restore what it updated, all of it in the
+    caller's transaction (a large batch is undone by a job: see import_jobs); refuse
+    if any of those records changed since. Returns how many records were put back."""
+    batch = lock_batch(batch.id, ImportStatus.APPLIED, _l("Only an applied import can be undone."))
     kind = KINDS[batch.kind]
-    records = _records_of(kind, batch.changes)
-    conflicts = []
-    for change in batch.changes:
-        record = records.get(change.record_id)
-        if record is None or _changed_since(kind, record, change.after):
-            conflicts.append(change.line)
-        elif change.action == ImportAction.CREATED and kind.model is Customer \
-                and customer_rules.reasons_not_deletable(record):
-            conflicts.append(change.line)
-    if conflicts:
-        lines = ", ".join(str(line) for line in sorted(conflicts)[:10])
-        raise ImportRefused(ngettext(
-            "%(num)d record from this import changed since (line %(lines)s): nothing was undone.",
-            "%(num)d records from this import changed since (lines %(lines)s): nothing was "
-            "undone.", len(conflicts), lines=lines))
-    created = [c.record_id for c in batch.changes if c.action == ImportAction.CREATED]
+    changes = list(batch.changes)
+    refuse_changed(kind, changes)
+    revert(kind, changes)
+    finish_undo(batch)
+    return len(changes)
+
+
+def refuse_changed(kind: ImportKind, changes: list[ImportChange]) -> None:
+    """Refuse to undo ``changes`` if any of their records changed since (or may not
+    be deleted now)."""
+    lines = changed_lines(kind, changes)
+    if lines:
+        raise changed_refusal(lines)
+
+
+def changed_lines(kind: ImportKind, changes: list[ImportChange]) -> list[int]:
+    """The lines of ``changes`` whose records changed since the import (or are gone,
+    or may not be deleted now)."""
+    records = _records_of(kind, changes)
+    # Created customers who hold money or points now may not be removed.
+    kept = customer_rules.not_deletable_ids(
+        [c.record_id for c in changes if c.action == ImportAction.CREATED]) \
+        if kind.model is Customer else set()
+    return [change.line for change in changes
+            if change.record_id not in records or change.record_id in kept
+            or _changed_since(kind, records[change.record_id], change.after)]
+
+
+def changed_refusal(lines: list[int]) -> ImportRefused:
+    shown = ", ".join(str(line) for line in sorted(lines)[:10])
+    return ImportRefused(LazyString(lambda: ngettext(
+        "%(num)d record from this import changed since (line %(lines)s): nothing was undone.",
+        "%(num)d records from this import changed since (lines %(lines)s): nothing was "
+        "undone.", len(lines), lines=shown)))
+
+
+def revert(kind: ImportKind, changes: list[ImportChange]) -> None:
+    """Put the records of ``changes`` back as they were before the import: remove
+    the ones it created, restore the fields it changed."""
+    created = [c.record_id for c in changes if c.action == ImportAction.CREATED]
     audit.record_updates(db.session, kind.model.__name__, {
         c.record_id: {k: (v, None) for k, v in c.after.items()}
-        for c in batch.changes if c.action == ImportAction.CREATED}, AuditAction.DELETE)
-    audit.record(db.session, AuditAction.IMPORT_UNDO, object_type="ImportBatch",
-                 object_id=batch.id, summary=_batch_summary(batch))
+        for c in changes if c.action == ImportAction.CREATED}, AuditAction.DELETE)
     for start in range(0, len(created), LOOKUP_CHUNK):
         db.session.execute(delete(kind.model).where(
             kind.model.id.in_(created[start:start + LOOKUP_CHUNK]))
             .execution_options(synchronize_session=False))
-    for change in batch.changes:
-        if change.action == ImportAction.UPDATED:
-            for name, value in _from_json(kind, change.before).items():
-                setattr(records[change.record_id], name, value)
+    updated = [c for c in changes if c.action == ImportAction.UPDATED]
+    records = _records_of(kind, updated)
+    for change in updated:
+        for name, value in _from_json(kind, change.before).items():
+            setattr(records[change.record_id], name, value)
+    db.session.flush()
+
+
+def reapply(kind: ImportKind, changes: list[ImportChange]) -> None:
+    """The opposite of ``revert``: the records of ``changes`` as the import left
+    them (an undo that could not finish puts back what it had undone)."""
+    created = [c for c in changes if c.action == ImportAction.CREATED]
+    if created:
+        rows = [{**_new_row(kind, _from_json(kind, c.after)), "id": c.record_id}
+                for c in created]
+        _insert_many(kind.model.__table__, rows)
+        audit.record_updates(db.session, kind.model.__name__, {
+            c.record_id: {k: (None, v) for k, v in c.after.items()} for c in created},
+            AuditAction.CREATE)
+    updated = [c for c in changes if c.action == ImportAction.UPDATED]
+    records = _records_of(kind, updated)
+    for change in updated:
+        for name, value in _from_json(kind, change.after).items():
+            setattr(records[change.record_id], name, value)
+    db.session.flush()
+
+
+def finish_undo(batch: ImportBatch) -> None:
+    audit.record(db.session, AuditAction.IMPORT_UNDO, object_type="ImportBatch",
+                 object_id=batch.id, summary=_batch_summary(batch))
     batch.status = ImportStatus.UNDONE
     batch.undone_at = utcnow()
-    return len(batch.changes)
 
 
 def _records_of(kind: ImportKind, changes: list[ImportChange]) -> dict[int, Any]:

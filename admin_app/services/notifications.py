@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ..choices import AuditAction, NotificationChannel, NotificationKind, NotificationStatus
 from ..database import lock_row
 from ..extensions import db
-from ..i18n import duration, money
+from ..i18n import exact_duration, money
 from ..models import Customer, Notification, Wallet
 from . import audit, permissions, sms
 from .errors import DomainError
@@ -58,7 +58,7 @@ def password_reset(customer: Customer, link: str) -> Notification:
     """The customer's link to set a new store password, by email, in their language."""
     shop = current_app.config["SHOP_NAME"]
     with force_locale(customer.language):
-        validity = duration(int(current_app.config["CUSTOMER_RESET_MAX_AGE"]))
+        validity = exact_duration(int(current_app.config["CUSTOMER_RESET_MAX_AGE"]))
         subject = _("Set a new password for %(shop)s", shop=shop)
         body = _("Hello %(name)s,\n\n"
                  "To choose a new password for your account at %(shop)s, open this link:\n\n"

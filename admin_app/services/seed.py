@@ -164,10 +164,12 @@ def spanish_mobile(number: int) -> str:
 class _Writer:
     """Buffers rows per table and writes them in chunks."""
 
-    def __init__(self, report: SeedReport, on_chunk: Callable[[], None] | None = None) -> None:
+    def __init__(self, report: SeedReport,
+                 on_chunk: Callable[[int], None] | None = None) -> None:
         self.buffers: dict[type[IdModel], list[dict]] = {}
         self.report = report
         self.on_chunk = on_chunk
+        self.people = 0  # customers and guests built so far
 
     def add(self, model: type[IdModel], row: dict) -> None:
         # Written only by flush(), parents first, so foreign keys always hold.
@@ -184,11 +186,12 @@ class _Writer:
                 rows.clear()
 
     def flush_chunk(self) -> None:
-        """Everything buffered, parents before children, then the caller's ``on_chunk``."""
+        """Everything buffered, parents before children, then the caller's ``on_chunk``
+        with how many people are written so far."""
         for model in CHUNKED_MODELS:
             self.flush(model)
         if self.on_chunk is not None:
-            self.on_chunk()
+            self.on_chunk(self.people)
 
 
 @dataclass
@@ -227,15 +230,17 @@ class _Run:
 
 def seed(customers: int, *, seed: int = 42, today: date | None = None,
          tx_per_wallet: int = 3, wallets_per_customer: float = 0.5,
-         on_chunk: Callable[[], None] | None = None) -> SeedReport:
+         on_chunk: Callable[[int], None] | None = None) -> SeedReport:
     """Add ``customers`` customers and their related data. The caller commits.
 
     Customers hold ``wallets_per_customer`` wallets on average (0.5: half hold
     one), each with ``tx_per_wallet`` movements; a tenth as many guests, and a
     fiftieth as many unsold gift wallets, come with them.
 
-    ``on_chunk`` (e.g. ``db.session.commit``) runs after each written chunk, so a
-    large seed keeps the database's journal small.
+    ``on_chunk(people)`` runs after each written chunk with the number of people
+    (customers, then guests) written so far, of ``people_in(customers)``: the
+    caller commits there, so that a large seed keeps the database's journal small,
+    and shows its progress.
     """
     today = today or date.today()
     report = SeedReport()
@@ -244,7 +249,7 @@ def seed(customers: int, *, seed: int = 42, today: date | None = None,
     first_customer = run.next_ids[Customer]
 
     _in_chunks(run, customers, _customer)
-    _in_chunks(run, max(1, customers // 10), _guest)
+    _in_chunks(run, guests_for(customers), _guest)
     for _ in range(max(1, customers // 50)):
         _wallet(run, None, run.now - timedelta(days=90))  # unsold gift wallets
     run.out.flush_chunk()
@@ -253,6 +258,16 @@ def seed(customers: int, *, seed: int = 42, today: date | None = None,
     run.out.flush()
     _sync_sequences()
     return report
+
+
+def guests_for(customers: int) -> int:
+    """A tenth as many guests as customers (one at least)."""
+    return max(1, customers // 10)
+
+
+def people_in(customers: int) -> int:
+    """How many people a seed of ``customers`` writes: its progress counts them."""
+    return customers + guests_for(customers)
 
 
 def _start(seed: int, today: date, out: _Writer, tx_per_wallet: int,
@@ -286,6 +301,7 @@ def _in_chunks(run: _Run, count: int, build: Callable[[_Run], None]) -> None:
     """``build`` ``count`` times, writing the buffered rows after every CHUNK."""
     for offset in range(count):
         build(run)
+        run.out.people += 1
         if offset % CHUNK == CHUNK - 1:
             run.out.flush_chunk()
 

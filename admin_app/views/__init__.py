@@ -18,6 +18,7 @@ from .groups import GroupView
 from .guests import GuestView
 from .home import HomeView
 from .invoices import InvoiceView
+from .jobs import JobView
 from .list_links import filtered_list_url
 from .loyalty_history import LoyaltyHistoryView
 from .notifications import NotificationView
@@ -53,6 +54,7 @@ def build_admin(app: Flask) -> Admin:
     )
     for view_class in VIEWS:
         admin.add_view(view_class())
+    admin.add_view(JobView())  # no menu entry: the progress of long work, for its pages
     app.jinja_env.globals["status_badge"] = status_badge  # details pages show statuses too
     app.jinja_env.globals["filtered_list_url"] = filtered_list_url
     reach_flask_admin_templates(app)

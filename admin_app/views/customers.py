@@ -21,7 +21,7 @@ from ..filters import (
     YesNoFilter,
 )
 from ..forms import CountryField, SecureForm
-from ..i18n import duration, money, number
+from ..i18n import exact_duration, money, number
 from ..models import Customer, CustomerGroup, OfferEvent
 from ..services import customer_accounts, customers, ledger, notifications, permissions
 from ..services.countries import country_choices
@@ -176,7 +176,7 @@ class CustomerView(BaseModelView):
                 return redirect(self._details_url(customer))
         status = 400 if request.method == "POST" else 200
         return self.render("admin/password_reset.html", form=form, customer=customer,
-                           email=email, validity=duration(customer_accounts.max_age()),
+                           email=email, validity=exact_duration(customer_accounts.max_age()),
                            cancel_url=self._details_url(customer)), status
 
     @action("assign_group", _l("Assign a group"))

@@ -14,12 +14,14 @@ from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField
 
+from .. import jobs
 from ..changes import committed_or_refused
 from ..choices import ImportStatus
 from ..extensions import db
 from ..forms import SecureForm
+from ..jobs import imports as import_tasks
 from ..models import ImportBatch
-from ..services import import_rejects, imports, permissions
+from ..services import import_jobs, import_rejects, imports, permissions, progress
 from ..services.csv_files import encoding_name
 from ..services.errors import DomainError
 from ..services.permissions import needs
@@ -94,12 +96,17 @@ class ImportPages:
         self._require_import()
         batch = self._batch(batch_id)
         plan = None
-        if batch.status == ImportStatus.PREVIEWED:
+        job = progress.latest(batch)
+        busy = job is not None and job.status in progress.ACTIVE
+        # While a job works on the batch, its rows are half written: the page shows
+        # the progress and the preview's counts, not a plan against the records.
+        if batch.status == ImportStatus.PREVIEWED and not busy:
             try:
                 plan = imports.current_plan(batch)
             except DomainError as error:
                 flash(str(error), "error")
-        return self.render("admin/import_preview.html", batch=batch, plan=plan,
+        return self.render("admin/import_preview.html", batch=batch, plan=plan, job=job,
+                           busy=busy, job_figures=progress.figures(job) if job else None,
                            shown=self._shown_as_stored, limit=imports.SHOWN_ROWS,
                            sample=imports.new_rows_sample(plan, imports.SAMPLE_ROWS)
                            if plan else None, encoding_name=encoding_name,
@@ -153,16 +160,13 @@ class ImportPages:
         return redirect(target)
 
     def _apply(self, batch):
-        plan = imports.apply(batch, actor=current_user)
-        message = _("Imported: %(created)s, %(updated)s, %(unchanged)s; %(invalid)s.",
-                    created=ngettext("%(num)d new record", "%(num)d new records",
-                                     len(plan.creates)),
-                    updated=ngettext("%(num)d updated", "%(num)d updated", len(plan.updates)),
-                    unchanged=ngettext("%(num)d unchanged", "%(num)d unchanged",
-                                       plan.unchanged),
-                    invalid=ngettext("%(num)d invalid row skipped",
-                                     "%(num)d invalid rows skipped", plan.invalid_lines))
-        return url_for(".import_preview_view", batch_id=batch.id), message, "success"
+        here = url_for(".import_preview_view", batch_id=batch.id)
+        if import_jobs.runs_as_job(batch):
+            job = import_jobs.start_apply(batch, actor=current_user)
+            jobs.after_commit(import_tasks.apply_import, batch.id, job.id)
+            return here, _("The import has started: its progress is shown below."), "info"
+        applied = imports.apply(batch, actor=current_user)
+        return here, str(imports.summary(applied)), "success"
 
     def _discard(self, batch):
         imports.discard(batch)
@@ -170,6 +174,11 @@ class ImportPages:
                 "info")
 
     def _undo(self, batch):
+        if import_jobs.runs_as_job(batch):
+            job = import_jobs.start_undo(batch, actor=current_user)
+            jobs.after_commit(import_tasks.undo_import, batch.id, job.id)
+            return (url_for(".import_preview_view", batch_id=batch.id),
+                    _("Undoing the import has started: its progress is shown below."), "info")
         count = imports.undo(batch)
         message = ngettext("The import was undone: %(num)d record put back as it was.",
                            "The import was undone: %(num)d records put back as they were.",

@@ -32,6 +32,7 @@ from admin_app.models import (
     WalletTransaction,
 )
 from admin_app.services import invoices
+from admin_app.services import seed as seed_module
 from admin_app.services.emails import normalise_email
 from admin_app.services.phones import normalise_phone
 from admin_app.services.seed import seed
@@ -342,3 +343,11 @@ def test_seeded_invoices_are_issued_as_the_service_issues_them(app):
         assert (invoice.billing_address, invoice.billing_country) == (
             expected.billing_address, expected.billing_country)
         assert invoice.billing_address
+
+
+def test_the_seed_says_how_far_it_is_after_each_chunk(monkeypatch):
+    monkeypatch.setattr(seed_module, "CHUNK", 10)
+    written = []
+    seed(30, seed=1, today=TODAY, on_chunk=written.append)
+    # Customers in chunks of 10, then the 3 guests: the command's progress bar.
+    assert written == [10, 20, 30, 33] and written[-1] == seed_module.people_in(30)
