@@ -78,8 +78,11 @@ class ImportPages:
         recent = db.session.scalars(
             db.select(ImportBatch).where(ImportBatch.kind == self.import_kind)
             .order_by(ImportBatch.id.desc()).limit(RECENT_BATCHES)).all()
+        # A batch a job is applying or undoing says so, with how far it is.
+        running = {batch.id: progress.figures(job) for batch in recent
+                   if (job := progress.active(batch)) is not None}
         status = 400 if request.method == "POST" else 200
-        return self.render("admin/import_upload.html", form=form, recent=recent,
+        return self.render("admin/import_upload.html", form=form, recent=recent, running=running,
                            return_url=url_for(".index_view")), status
 
     @expose("/import/template.csv")

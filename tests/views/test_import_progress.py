@@ -160,3 +160,10 @@ def test_the_page_loads_its_progress_script_under_the_content_policy(manager, st
     page = response.get_data(as_text=True)
     assert f'<script nonce="{nonce}" src="/static/js/job-progress.js' in page
     assert not re.search(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", page)
+
+
+def test_the_recent_imports_list_says_which_batch_a_job_is_applying(manager, started):
+    _batch, job = started
+    work(job, chunks=3)
+    page = text(get_page(manager, CUSTOMERS))
+    assert "Running 30%" in page and "Previewed" not in page
