@@ -24,7 +24,8 @@ from .services import customer_accounts, users
 from .services.customer_accounts import ResetLinkInvalid
 from .share import PRIVATE_PAGE_HEADERS
 
-bp = Blueprint("account_reset", __name__, url_prefix="/account/reset")
+bp = Blueprint("account_reset", __name__,
+               url_prefix=customer_accounts.RESET_PATH.rstrip("/"))
 
 
 class NewPasswordForm(SecureForm):

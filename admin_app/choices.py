@@ -172,7 +172,7 @@ class NotificationStatus(Choices):
 
 
 class JobStatus(Choices):
-    """Where a job run by the worker stands (see admin_app/jobs.py)."""
+    """Where a job run by the worker stands (see admin_app/jobs/)."""
 
     QUEUED, RUNNING, DONE, FAILED, ROLLED_BACK = (
         "queued", "running", "done", "failed", "rolled_back")

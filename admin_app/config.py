@@ -80,7 +80,10 @@ class Config:
     JOB_STALL_SECONDS = int(os.environ.get("JOB_STALL_SECONDS", "120"))
     # Seconds an unapplied preview keeps its file and rows (then it is discarded).
     IMPORT_PREVIEW_MAX_AGE = int(os.environ.get("IMPORT_PREVIEW_MAX_AGE", str(7 * 24 * 3600)))
-    EXPIRY_HOUR = 2  # credit expires daily at this hour of BABEL_DEFAULT_TIMEZONE
+    EXPIRY_HOUR = int(os.environ.get("EXPIRY_HOUR", "2"))  # daily credit expiry, local hour
+    # A scheduled run queued this many seconds ago and not finished was lost (its
+    # worker was killed): the next look queues it again.
+    SCHEDULED_RUN_LOST = int(os.environ.get("SCHEDULED_RUN_LOST", "3600"))
 
     # Mail, the Flask way (Flask-Mailman). Without MAIL_SERVER, messages are written
     # as .eml files in instance/mail/ (readable from the outbox) and never leave.
@@ -90,16 +93,17 @@ class Config:
     MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "").lower() in ("1", "true", "yes")
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
-    MAIL_TIMEOUT = 30  # seconds an SMTP server may take to answer
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "30"))  # seconds an SMTP server has
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER",
                                          "Backoffice Demo <shop@example.com>")
     SHOP_NAME = os.environ.get("SHOP_NAME", "Backoffice Demo")  # signs every message
     # Seconds before each retry of a message that failed; after the last, it is failed.
-    MAIL_RETRY_DELAYS = (60, 300, 1800, 7200)
+    MAIL_RETRY_DELAYS = tuple(int(seconds) for seconds in os.environ.get(
+        "MAIL_RETRY_DELAYS", "60,300,1800,7200").split(","))
     # A message "sending" this long was interrupted (its worker killed during or after
     # the SMTP call): it is sent again once, with the same Message-ID. Well above
     # MAIL_TIMEOUT, so that a slow server is never taken for a dead worker.
-    MAIL_IN_DOUBT_AFTER = 300
+    MAIL_IN_DOUBT_AFTER = int(os.environ.get("MAIL_IN_DOUBT_AFTER", "300"))
     # Where messages are written without MAIL_SERVER (None: instance/mail/).
     MAIL_FILE_PATH = os.environ.get("MAIL_FILE_PATH") or None
     # The SMS provider: the dotted path of a factory taking the app's config and
@@ -107,7 +111,8 @@ class Config:
     SMS_SENDER = os.environ.get("SMS_SENDER") or None
     # Where links in messages point (the worker has no request to read it from).
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")
-    CUSTOMER_RESET_MAX_AGE = 3600  # seconds a customer's password reset link is valid
+    # Seconds a customer's password reset link is valid.
+    CUSTOMER_RESET_MAX_AGE = int(os.environ.get("CUSTOMER_RESET_MAX_AGE", "3600"))
 
 
 def default_currency() -> str:

@@ -691,7 +691,7 @@ class Job(db.Model):
 
 
 class ScheduledRun(db.Model):
-    """One period's run of a scheduled job (admin_app/schedule.py): the unique key
+    """One period's run of a scheduled job (admin_app/jobs/schedule.py): the unique key
     makes the run happen once per period however many workers look."""
 
     __tablename__ = "scheduled_runs"
@@ -699,7 +699,7 @@ class ScheduledRun(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(60))
     period: Mapped[str] = mapped_column(String(40))
-    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)  # when queued
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     outcome: Mapped[str | None] = mapped_column(Text)
 

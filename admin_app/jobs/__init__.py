@@ -11,7 +11,9 @@ of this package hold the tasks (mail, imports, the schedule).
 from __future__ import annotations
 
 import functools
+import importlib
 import os
+import pkgutil
 from typing import Any
 
 from flask import Flask
@@ -30,49 +32,42 @@ _app: Flask | None = None
 PENDING = "jobs_after_commit"  # the session.info key of tasks waiting for a commit
 
 
+def _in_app_context(function):
+    """``function`` run in an app context of its own, with its own session, as a
+    worker thread runs it."""
+
+    @functools.wraps(function)
+    def in_app(*args, **kwargs):
+        assert _app is not None, "jobs.init_app() was not called"
+        with _app.app_context():
+            try:
+                return function(*args, **kwargs)
+            finally:
+                db.session.remove()
+
+    return in_app
+
+
 def task(**options):
-    """A Huey task that runs in an app context of its own, with its own session."""
-
-    def decorator(function):
-        @functools.wraps(function)
-        def in_app(*args, **kwargs):
-            assert _app is not None, "jobs.init_app() was not called"
-            with _app.app_context():
-                try:
-                    return function(*args, **kwargs)
-                finally:
-                    db.session.remove()
-
-        return queue.task(name=function.__name__, **options)(in_app)
-
-    return decorator
+    """A Huey task (queued by calling it), run by the worker in its own app context."""
+    return lambda function: queue.task(name=function.__name__, **options)(
+        _in_app_context(function))
 
 
 def periodic_task(validate_datetime, **options):
     """A Huey periodic task (every worker's scheduler queues it when
     ``validate_datetime(now)`` says so), in an app context of its own."""
-
-    def decorator(function):
-        @functools.wraps(function)
-        def in_app(*args, **kwargs):
-            assert _app is not None, "jobs.init_app() was not called"
-            with _app.app_context():
-                try:
-                    return function(*args, **kwargs)
-                finally:
-                    db.session.remove()
-
-        return queue.periodic_task(validate_datetime, name=function.__name__,
-                                   **options)(in_app)
-
-    return decorator
+    return lambda function: queue.periodic_task(
+        validate_datetime, name=function.__name__, **options)(_in_app_context(function))
 
 
-def after_commit(queued_task, *args: Any) -> None:
-    """Queue ``queued_task(*args)`` when the current transaction commits, never if it
-    rolls back: the worker must find the rows the task is about."""
-    db.session.connection()  # a transaction is open, so that its rollback is seen
-    db.session.info.setdefault(PENDING, []).append((queued_task, args))
+def after_commit(queued_task, *args: Any, session: Session | None = None) -> None:
+    """Queue ``queued_task(*args)`` when the transaction of ``session`` (the request's
+    by default) commits, never if it rolls back: the worker must find the rows the
+    task is about."""
+    session = session if session is not None else db.session()
+    session.connection()  # a transaction is open, so that its rollback is seen
+    session.info.setdefault(PENDING, []).append((queued_task, args))
 
 
 @event.listens_for(Session, "after_commit")
@@ -121,5 +116,7 @@ def init_app(app: Flask) -> None:
     global _app
     _app = app
     queue.storage = storage_for(app)
-    # Registered with the queue: the scheduler's periodic task, each topic's tasks.
-    from . import imports, mail, schedule  # noqa: F401
+    # Every module of this package holds tasks or scheduled jobs: import them all, so
+    # that a new one is registered without a line to add here.
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")

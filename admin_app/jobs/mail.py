@@ -14,7 +14,7 @@ from ..choices import NotificationStatus
 from ..extensions import db
 from ..models import Notification
 from ..services import mail_delivery
-from . import PENDING, task
+from . import after_commit, task
 from .schedule import every_minute, scheduled
 
 
@@ -43,8 +43,7 @@ def _written_queued(session: Session):
 
 @event.listens_for(Session, "after_flush")
 def _deliver_when_committed(session: Session, flush_context) -> None:
-    # What this flush wrote "queued" is delivered when the transaction commits: added
-    # to the flushed session's own list of what jobs.after_commit queues on commit
-    # (and forgets on a rollback).
+    # What this flush wrote "queued" is delivered when the transaction commits (and
+    # never if it rolls back).
     for row in _written_queued(session):
-        session.info.setdefault(PENDING, []).append((deliver, (row.id,)))
+        after_commit(deliver, row.id, session=session)

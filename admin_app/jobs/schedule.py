@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from huey import crontab
-from sqlalchemy import delete
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -81,25 +81,45 @@ def by_name(name: str) -> Scheduled:
 
 
 def queue_due_work(now: datetime | None = None) -> list[str]:
-    """Queue every scheduled job whose current period has no run yet; return their names."""
+    """Queue every scheduled job whose current period has no run yet, or a run
+    queued so long ago that it must have been lost; return their names."""
     now = now or utcnow()
     queued = []
     for item in SCHEDULE:
         period = item.period(now)
-        if _claim(item.name, period):
+        if _claim(item.name, period, now):
             run_scheduled(item.name, period)
             queued.append(item.name)
     return queued
 
 
-def _claim(name: str, period: str) -> bool:
-    db.session.add(ScheduledRun(name=name, period=period))
-    try:
-        db.session.commit()
-    except IntegrityError:
+def _claim(name: str, period: str, now: datetime) -> bool:
+    """True for the one caller that is to queue this period's run: the first to
+    record it, or, when a recorded run never finished within SCHEDULED_RUN_LOST
+    seconds (its task went with a killed worker or a flushed queue), the first to
+    take it over. Each decision is one statement, so two workers never both win."""
+    run = db.session.scalar(select(ScheduledRun).where(
+        ScheduledRun.name == name, ScheduledRun.period == period))
+    if run is None:
+        db.session.add(ScheduledRun(name=name, period=period, started_at=now))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            return False
+        return True
+    lost_before = now - timedelta(seconds=current_app.config["SCHEDULED_RUN_LOST"])
+    if run.finished_at is not None or run.started_at >= lost_before:
         db.session.rollback()
         return False
-    return True
+    taken = db.session.execute(
+        update(ScheduledRun).where(ScheduledRun.id == run.id, ScheduledRun.finished_at.is_(None),
+                                   ScheduledRun.started_at == run.started_at)
+        .values(started_at=now).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    if taken:
+        log.warning("Scheduled job %s for %s never finished: queued again", name, period)
+    return bool(taken)
 
 
 @periodic_task(crontab(minute="*"))

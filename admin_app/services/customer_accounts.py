@@ -29,7 +29,7 @@ from .users import check_password_policy
 
 # Changing the salt kills every link already sent.
 RESET_SALT = "customer-password-reset"
-RESET_PATH = "/account/reset/"
+RESET_PATH = notifications.RESET_PATH
 MASK = "•••"
 
 
@@ -75,7 +75,7 @@ def request_password_reset(customer: Customer, *, actor) -> Notification:
     customer.password_reset_nonce = secrets.token_urlsafe(32)
     if customer.id is None:
         db.session.flush()  # the link names the customer by id
-    message = notifications.password_reset(customer, reset_link(customer))
+    message = notifications.password_reset(customer, reset_link(customer), max_age())
     audit.record_for(actor, AuditAction.RESET_SENT, object_type="Customer",
                      object_id=customer.id, summary=customer.full_name[:200])
     return message

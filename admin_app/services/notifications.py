@@ -54,11 +54,12 @@ def balance_changed(customer: Customer, wallet: Wallet, amount_minor: int) -> No
     return queue(customer, kind=NotificationKind.BALANCE_CHANGED, subject=subject, body=body)
 
 
-def password_reset(customer: Customer, link: str) -> Notification:
-    """The customer's link to set a new store password, by email, in their language."""
+def password_reset(customer: Customer, link: str, valid_for: int) -> Notification:
+    """The customer's link to set a new store password, working for ``valid_for``
+    seconds, by email, in their language."""
     shop = current_app.config["SHOP_NAME"]
     with force_locale(customer.language):
-        validity = exact_duration(int(current_app.config["CUSTOMER_RESET_MAX_AGE"]))
+        validity = exact_duration(valid_for)
         subject = _("Set a new password for %(shop)s", shop=shop)
         body = _("Hello %(name)s,\n\n"
                  "To choose a new password for your account at %(shop)s, open this link:\n\n"
@@ -80,8 +81,10 @@ def new_message_id() -> str:
 
 # -- what staff see ----------------------------------------------------------------------
 
-# A customer's password-reset link works for whoever holds it: staff never see it.
-RESET_LINK = re.compile(r"(/account/reset/)[^\s\"'<>)\]]+")
+# Where a customer's password-reset link points (the public page's address). The
+# link works for whoever holds it: staff never see its token.
+RESET_PATH = "/account/reset/"
+RESET_LINK = re.compile("(" + re.escape(RESET_PATH) + r")[^\s\"'<>)\]]+")
 
 
 def text_for_staff(text: str) -> str:

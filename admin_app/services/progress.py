@@ -31,12 +31,16 @@ from ..models import AdminUser, Job, utcnow
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 # A job's kind while it undoes what it had done (its status stays "running").
 ROLLBACK_SUFFIX = "_rollback"
+# The kinds the worker resumes when their run dies (filled by jobs/long_jobs.py).
+RESUMABLE_KINDS: set[str] = set()
 
 
 def start(kind: str, subject: Any, total: int, created_by: AdminUser | None) -> Job:
-    """A new job about ``subject`` (a saved record), waiting for the worker."""
-    job = Job(kind=kind, subject_type=type(subject).__name__, subject_id=subject.id,
-              total=total, done=0, attempts=0, status=JobStatus.QUEUED, created_by=created_by)
+    """A new job about ``subject`` (a saved record, or None for work on a whole
+    table), waiting for the worker."""
+    job = Job(kind=kind, subject_type=type(subject).__name__ if subject is not None else None,
+              subject_id=subject.id if subject is not None else None, total=total, done=0,
+              attempts=0, status=JobStatus.QUEUED, created_by=created_by)
     db.session.add(job)
     db.session.flush()
     return job
@@ -111,15 +115,19 @@ def stalled(now: datetime | None = None) -> list[Job]:
     """Running jobs silent for more than JOB_STALL_SECONDS (their worker died), and
     waiting ones nobody took for as long (their task was lost with a queue)."""
     now = now or utcnow()
-    cutoff = now - timedelta(seconds=current_app.config["JOB_STALL_SECONDS"])
     return list(db.session.scalars(select(Job).where(or_(
         and_(Job.status == JobStatus.RUNNING, _stalled_since(now)),
-        and_(Job.status == JobStatus.QUEUED, Job.created_at < cutoff))).order_by(Job.id)))
+        and_(Job.status == JobStatus.QUEUED, Job.created_at < _stall_cutoff(now))))
+        .order_by(Job.id)))
+
+
+def _stall_cutoff(now: datetime) -> datetime:
+    """A run silent since before this is taken to be dead (JOB_STALL_SECONDS)."""
+    return now - timedelta(seconds=current_app.config["JOB_STALL_SECONDS"])
 
 
 def _stalled_since(now: datetime):
-    cutoff = now - timedelta(seconds=current_app.config["JOB_STALL_SECONDS"])
-    return or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < cutoff)
+    return or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < _stall_cutoff(now))
 
 
 def latest(subject: Any) -> Job | None:
@@ -185,7 +193,9 @@ def figures(job: Job, now: datetime | None = None) -> Figures:
 def status_label(job: Job, now: datetime | None = None) -> str:
     if job.status == JobStatus.RUNNING:
         if _silent(job, now or utcnow()):
-            return _("Interrupted: it will go on by itself shortly")
+            if kind_of(job) in RESUMABLE_KINDS:
+                return _("Interrupted: it will go on by itself shortly")
+            return _("Interrupted")
         if rolling_back(job):
             return _("Rolling back")
     return JobStatus.label(job.status)
@@ -193,8 +203,7 @@ def status_label(job: Job, now: datetime | None = None) -> str:
 
 def _silent(job: Job, now: datetime) -> bool:
     """A running job whose worker has said nothing for JOB_STALL_SECONDS (it died)."""
-    limit = timedelta(seconds=current_app.config["JOB_STALL_SECONDS"])
-    return job.heartbeat_at is not None and now - job.heartbeat_at > limit
+    return job.heartbeat_at is not None and job.heartbeat_at < _stall_cutoff(now)
 
 
 def outcome(job: Job) -> str | None:

@@ -14,12 +14,11 @@ from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField
 
-from .. import jobs
 from ..changes import committed_or_refused
 from ..choices import ImportStatus
 from ..extensions import db
 from ..forms import SecureForm
-from ..jobs import imports as import_tasks
+from ..jobs import long_jobs
 from ..models import ImportBatch
 from ..services import import_jobs, import_rejects, imports, permissions, progress
 from ..services.csv_files import encoding_name
@@ -166,7 +165,7 @@ class ImportPages:
         here = url_for(".import_preview_view", batch_id=batch.id)
         if import_jobs.runs_as_job(batch):
             job = import_jobs.start_apply(batch, actor=current_user)
-            jobs.after_commit(import_tasks.apply_import, batch.id, job.id)
+            long_jobs.queue(job)
             return here, _("The import has started: its progress is shown below."), "info"
         applied = imports.apply(batch, actor=current_user)
         return here, str(imports.summary(applied)), "success"
@@ -179,7 +178,7 @@ class ImportPages:
     def _undo(self, batch):
         if import_jobs.runs_as_job(batch):
             job = import_jobs.start_undo(batch, actor=current_user)
-            jobs.after_commit(import_tasks.undo_import, batch.id, job.id)
+            long_jobs.queue(job)
             return (url_for(".import_preview_view", batch_id=batch.id),
                     _("Undoing the import has started: its progress is shown below."), "info")
         count = imports.undo(batch)

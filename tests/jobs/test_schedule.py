@@ -14,10 +14,10 @@ from admin_app import jobs
 from admin_app.choices import WalletTxKind
 from admin_app.extensions import db
 from admin_app.jobs import schedule
-from admin_app.models import ScheduledRun, Wallet, WalletTransaction
+from admin_app.models import ScheduledRun, Wallet, WalletTransaction, utcnow
 from admin_app.services import ledger
 
-from .worker_process import start_worker, stop
+from .worker_process import stop
 
 REDIS_URL = "redis://127.0.0.1:6379/13"  # this module's own Redis database, emptied first
 
@@ -125,11 +125,10 @@ def _redis_answers() -> bool:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not _redis_answers(), reason="no Redis at 127.0.0.1:6379")
-def test_two_workers_on_one_redis_run_each_scheduled_job_once(app, make, tmp_path):
+def test_two_workers_on_one_redis_run_each_scheduled_job_once(make, worker):
     redis.Redis.from_url(REDIS_URL).flushdb()
     wallet = _expired_credit(make)
-    workers = [start_worker(app, tmp_path / f"worker{n}.log", QUEUE_URL=REDIS_URL)
-               for n in (1, 2)]
+    workers = [worker(QUEUE_URL=REDIS_URL) for _n in (1, 2)]
     try:
         deadline = time.monotonic() + 90
         names = {item.name for item in schedule.SCHEDULE}
@@ -144,10 +143,24 @@ def test_two_workers_on_one_redis_run_each_scheduled_job_once(app, make, tmp_pat
     finally:
         for worker in workers:
             stop(worker)
-    logs = "\n".join((tmp_path / f"worker{n}.log").read_text() for n in (1, 2))
+    logs = "\n".join(w.log.read_text() for w in workers)
     assert all(w.returncode == 0 for w in workers), logs
     for name in names:
         assert len(_runs(name)) == 1, (name, logs)
     assert _expiries(wallet.id) == 1, logs
     assert logs.count("Executing") >= len(names), logs
     assert ledger.verify() == []
+
+
+def test_a_run_whose_task_was_lost_is_queued_again_after_a_while(app, monkeypatch, make):
+    wallet = _expired_credit(make)
+    schedule.queue_due_work()
+    jobs.queue.flush()  # the worker holding those tasks was killed: they are gone
+    assert schedule.queue_due_work() == []  # too soon to call them lost
+    later = utcnow() + timedelta(seconds=app.config["SCHEDULED_RUN_LOST"] + 1)
+    assert "ledger_expire" in schedule.queue_due_work(later)
+    assert "ledger_expire" not in schedule.queue_due_work(later)  # taken over once
+    jobs.drain()
+    db.session.expire_all()
+    [run] = _runs("ledger_expire")
+    assert run.finished_at is not None and _expiries(wallet.id) == 1

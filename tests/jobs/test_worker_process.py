@@ -7,14 +7,10 @@ Each test skips, with the worker's log, when the worker cannot be started here.
 """
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
-import flask
 import pytest
 from sqlalchemy import func, select
 
@@ -36,46 +32,8 @@ from .test_import_jobs import a_minute_later
 # Starts worker processes, writes tens of thousands of rows.
 pytestmark = pytest.mark.slow
 
-PROJECT = Path(__file__).resolve().parents[2]
-FLASK = Path(sys.executable).parent / "flask"  # the project's .venv/bin, not one on PATH
 CUSTOMERS = "/admin/customers/import/"
 WAIT_SECONDS = 120  # generous: a busy 2-core machine, PostgreSQL
-
-
-@pytest.fixture
-def worker(app, tmp_path):
-    """start(**settings) -> a running worker process on the suite's database and queue,
-    with these settings in its environment; stopped (killed) at the end of the test."""
-    if not FLASK.exists():
-        pytest.skip(f"no flask command at {FLASK}: the worker cannot be started")
-    overrides = flask.Config(app.instance_path)
-    overrides.from_pyfile("config.py", silent=True)
-    for setting in ("SQLALCHEMY_DATABASE_URI", "QUEUE_URL"):
-        if setting in overrides:
-            pytest.skip(f"{app.instance_path}/config.py sets {setting}, which wins over the "
-                        "environment: a worker would not use the suite's database and queue")
-    started: list[subprocess.Popen] = []
-
-    def start(**settings) -> subprocess.Popen:
-        db.session.commit()  # the worker must see what the test wrote
-        env = dict(os.environ)
-        env.pop("FLASK_ENV", None)
-        env.update({"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-                    "QUEUE_URL": app.config["QUEUE_URL"], "SECRET_KEY": "tests-only",
-                    "BACKOFFICE_ENV": "development", "QUEUE_WORKERS": "1"})
-        env.update({name: str(value) for name, value in settings.items()})
-        log = tmp_path / f"worker-{len(started)}.log"
-        process = subprocess.Popen([str(FLASK), "--app", "wsgi", "worker"], cwd=PROJECT,
-                                   env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-        process.log = log
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
 
 
 def job_of(batch: int) -> Job | None:

@@ -1,5 +1,6 @@
 """Real workers for the tests: `flask --app wsgi worker` in a process of its own,
-on the test's database and queue, as production starts it."""
+on the suite's database and queue, as production starts it (see conftest's
+``worker`` fixture)."""
 from __future__ import annotations
 
 import os
@@ -9,31 +10,50 @@ import sys
 from pathlib import Path
 
 import flask
+import pytest
 
 PROJECT = Path(__file__).resolve().parents[2]
-FLASK = Path(sys.executable).parent / "flask"
+FLASK = Path(sys.executable).parent / "flask"  # the project's .venv/bin, not one on PATH
 
 
-def worker_env(app: flask.Flask, **settings: str) -> dict:
-    """The environment a worker needs to share the test's database and queue."""
+def skip_unless_startable(app: flask.Flask) -> None:
+    """Skip the test, saying why, where a worker would not share the suite's database."""
+    if not FLASK.exists():
+        pytest.skip(f"no flask command at {FLASK}: the worker cannot be started")
+    overrides = flask.Config(app.instance_path)
+    overrides.from_pyfile("config.py", silent=True)
+    for setting in ("SQLALCHEMY_DATABASE_URI", "QUEUE_URL"):
+        if setting in overrides:
+            pytest.skip(f"instance/config.py sets {setting}, which wins over the "
+                        "environment: a worker would not use the suite's database and queue")
+
+
+def worker_env(app: flask.Flask, **settings) -> dict:
+    """The environment a worker needs to share the suite's database and queue."""
     env = dict(os.environ)
-    env.pop("TEST_DATABASE_URL", None)
+    for name in ("TEST_DATABASE_URL", "FLASK_ENV"):
+        env.pop(name, None)
     env.update({
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "QUEUE_URL": app.config["QUEUE_URL"],
         "SECRET_KEY": app.config["SECRET_KEY"],
+        "BACKOFFICE_ENV": "development",
+        "QUEUE_WORKERS": "1",
         "PYTHONUNBUFFERED": "1",
     })
-    env.update(settings)
+    env.update({name: str(value) for name, value in settings.items()})
     return env
 
 
-def start_worker(app: flask.Flask, log: Path, *args: str, **settings: str) -> subprocess.Popen:
-    """Start a worker; its output goes to ``log`` (read it when a test fails)."""
+def start_worker(app: flask.Flask, log: Path, **settings) -> subprocess.Popen:
+    """Start a worker with these settings in its environment; its output goes to
+    ``log`` (``process.log``, read it when a test fails)."""
     with open(log, "wb") as out:
-        return subprocess.Popen(
-            [str(FLASK), "--app", "wsgi", "worker", *args], cwd=PROJECT,
+        process = subprocess.Popen(
+            [str(FLASK), "--app", "wsgi", "worker"], cwd=PROJECT,
             env=worker_env(app, **settings), stdout=out, stderr=subprocess.STDOUT)
+    process.log = log  # type: ignore[attr-defined]
+    return process
 
 
 def stop(worker: subprocess.Popen, how: int = signal.SIGINT, timeout: float = 30) -> None:

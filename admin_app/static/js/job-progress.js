@@ -27,13 +27,25 @@
     part("result").hidden = !data.finished;
   }
 
+  // Asking again cannot help: logged out (the login page answers), no longer allowed,
+  // or the job is gone. Say so, and stop.
+  function stop() {
+    part("outcome").textContent = box.getAttribute("data-stopped-text");
+    part("outcome").hidden = false;
+  }
+
   function poll() {
     fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (response) {
+        if (response.redirected || [401, 403, 404].indexOf(response.status) >= 0) {
+          stop();
+          return null;
+        }
         if (!response.ok) { throw new Error("HTTP " + response.status); }
         return response.json();
       })
       .then(function (data) {
+        if (data === null) { return; }
         show(data);
         if (data.finished) {
           box.setAttribute("data-finished", "true");
