@@ -159,7 +159,8 @@ class NotificationKind(Choices):
     """What a message is about: how the outbox shows it and what its delivery adds."""
 
     BALANCE_CHANGED, PASSWORD_RESET = "balance_changed", "password_reset"
-    LABELS = {BALANCE_CHANGED: _l("Balance change"), PASSWORD_RESET: _l("Password reset")}
+    LABELS = {BALANCE_CHANGED: _l("Balance change"),
+              PASSWORD_RESET: _l("Password reset link")}
 
 
 class NotificationStatus(Choices):

@@ -27,7 +27,9 @@ def whole_number(value, limit: int = BIGINT_MAX) -> int | None:
     if isinstance(value, str):
         text = value.strip()
         digits = text.removeprefix("-")
-        if not (digits.isascii() and digits.isdigit()):
+        # Past 40 digits it is out of any range: and Python refuses to read more than
+        # 4,300 digits as a number at all.
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 40:
             return None
         value = int(text)
     if not isinstance(value, int) or isinstance(value, bool):

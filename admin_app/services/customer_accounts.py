@@ -97,6 +97,20 @@ def _read(token: str) -> tuple[Customer, str]:
     return customer, payload["n"]
 
 
+def link_in_message_works(body: str) -> bool:
+    """Whether the reset link a queued message carries would still work: a retry or
+    a "Send again" must not deliver a dead link (used, replaced by a newer one,
+    expired, or sent to an address the customer has since changed)."""
+    found = notifications.RESET_LINK.search(body or "")
+    if found is None:
+        return False
+    try:
+        _read(found.group(0)[len(found.group(1)):])
+    except ResetLinkInvalid:
+        return False
+    return True
+
+
 def customer_for_reset(token: str) -> Customer:
     """The customer whose working link ``token`` is; ResetLinkInvalid otherwise."""
     return _read(token)[0]

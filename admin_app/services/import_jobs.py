@@ -126,6 +126,8 @@ class ApplyRun(Run):
     def __init__(self, job: Job, batch: ImportBatch) -> None:
         super().__init__(job, batch)
         self.all_or_nothing = batch.all_or_nothing
+        self.previewed_at = batch.created_at
+        self.kept_below: int | None = None  # rolling back: the changes from here on are kept
         self.read: imports.ReadFile | None = None
         self.duplicates: dict[int, imports.Problem] = {}
 
@@ -137,7 +139,7 @@ class ApplyRun(Run):
         rows = self.read.rows[position:position + self.size]
         # Planned before the chunk takes the lock: meanwhile others write (SQLite
         # has one writer at a time).
-        plan = imports.plan_rows(self.kind, rows, self.duplicates)
+        plan = imports.plan_rows(self.kind, rows, self.duplicates, self.previewed_at)
         job = progress.hold(self.job_id, self.attempt)
         if job is None or job.done != position:
             return True
@@ -167,21 +169,46 @@ class ApplyRun(Run):
         self._batch().rejected_rows = None
 
     def _roll_back_step(self) -> bool:
+        """Remove a chunk of what the job wrote, newest first. A record someone
+        changed since, or a customer who now holds money or points, is kept (the
+        same check as an undo): a rollback never loses another person's work."""
         job = progress.hold(self.job_id, self.attempt)
         if job is None:
             return True
+        query = select(ImportChange).where(ImportChange.batch_id == self.batch_id)
+        if self.kept_below is not None:
+            query = query.where(ImportChange.id < self.kept_below)
         changes = list(db.session.scalars(
-            select(ImportChange).where(ImportChange.batch_id == self.batch_id)
-            .order_by(ImportChange.id.desc()).limit(self.size)))
+            query.order_by(ImportChange.id.desc()).limit(self.size)))
         if changes:
-            imports.revert(self.kind, changes)
+            kept_lines = set(imports.changed_lines(self.kind, changes))
+            removed = [change for change in changes if change.line not in kept_lines]
+            imports.revert(self.kind, removed)
             db.session.execute(delete(ImportChange).where(
-                ImportChange.id.in_([change.id for change in changes])))
+                ImportChange.id.in_([change.id for change in removed])))
+            self.kept_below = changes[-1].id
             progress.advance(job, job.done + len(changes))
         if len(changes) == self.size:
             return False
-        progress.finish(job, JobStatus.ROLLED_BACK)
+        self._finish_roll_back(job)
         return True
+
+    def _finish_roll_back(self, job: Job) -> None:
+        """What is left of the batch's changes are the records kept: say which, then
+        forget them (the batch is a preview again; they are no import's any more)."""
+        kept = sorted(db.session.scalars(select(ImportChange.line).where(
+            ImportChange.batch_id == self.batch_id)))
+        db.session.execute(delete(ImportChange).where(ImportChange.batch_id == self.batch_id))
+        if not kept:
+            progress.finish(job, JobStatus.ROLLED_BACK)
+            return
+        lines = ", ".join(str(line) for line in kept[:10])
+        progress.finish(job, JobStatus.ROLLED_BACK, _joined(progress_outcome(job), LazyString(
+            lambda: ngettext(
+                "%(num)d record was kept, because it changed or came to hold money or "
+                "points meanwhile (line %(lines)s).",
+                "%(num)d records were kept, because they changed or came to hold money or "
+                "points meanwhile (lines %(lines)s).", len(kept), lines=lines))))
 
     def _stuck_message(self, job: Job) -> Any:
         return _joined(progress_outcome(job), _l(

@@ -202,10 +202,13 @@ def plan_from(kind: ImportKind, read: ReadFile) -> Plan:
     return plan
 
 
-def plan_rows(kind: ImportKind, rows: list[ReadRow], duplicates: dict[int, Problem]) -> Plan:
+def plan_rows(kind: ImportKind, rows: list[ReadRow], duplicates: dict[int, Problem],
+              previewed_at: datetime | None = None) -> Plan:
     """What ``rows`` (some or all of a file's) would do to the records as they are
     now; ``duplicates`` are the file's repeated rows (``duplicates_in``), found over
-    the whole file so that a part of it is planned as the whole would be."""
+    the whole file so that a part of it is planned as the whole would be. Applying a
+    preview (``previewed_at``), a row that now matches a record added since is left
+    out: the preview promised a new record, not a change to someone else's."""
     plan = Plan(kind=kind, total=len(rows))
     existing = _existing_records(kind, [values for _line, values, _p, _c in rows])
     for line, values, problems, _cells in rows:
@@ -223,6 +226,10 @@ def plan_rows(kind: ImportKind, rows: list[ReadRow], duplicates: dict[int, Probl
                                   for f in missing]
                 continue
             plan.creates.append((line, values))
+            continue
+        if previewed_at is not None and getattr(record, "created_at", None) and \
+                record.created_at > previewed_at:
+            plan.problems.append(Problem(line, REFUSED_FIELD, ADDED_SINCE))
             continue
         changes = {name: (getattr(record, name), value) for name, value in values.items()
                    if getattr(record, name) != value}
@@ -363,6 +370,8 @@ def _count(batch: ImportBatch, *, created: int, updated: int, unchanged: int,
 # A row the database refused while it was written (say, an email another user
 # gave a record since the preview): left out, or the end of an all-or-nothing import.
 REFUSED_FIELD = _l("Whole row")
+ADDED_SINCE = _l("Since the preview, someone added a record with this row's email, phone or "
+                 "card number: the row was left out rather than change that record.")
 REFUSED_MESSAGE = _l("Refused by the database: another record uses one of its values "
                      "now, or a value cannot be stored.")
 ALREADY_DONE = _l("This import was already applied or discarded.")
@@ -397,7 +406,7 @@ def apply(batch: ImportBatch, *, actor: AdminUser | None) -> ImportBatch:
     batch = lock_batch(batch.id, ImportStatus.PREVIEWED, ALREADY_DONE)
     kind = KINDS[batch.kind]
     read = stored_rows(batch)
-    plan = plan_rows(kind, read.rows, duplicates_in(kind, read.rows))
+    plan = plan_rows(kind, read.rows, duplicates_in(kind, read.rows), batch.created_at)
     if plan.problems and batch.all_or_nothing:
         raise ImportRefused(ngettext(
             "%(num)d row is invalid, and you asked for all or nothing: nothing was imported.",

@@ -29,10 +29,10 @@ from flask import Flask, current_app
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import CursorResult
 
-from ..choices import NotificationChannel, NotificationStatus
+from ..choices import NotificationChannel, NotificationKind, NotificationStatus
 from ..extensions import db, mail
 from ..models import Customer, Notification, utcnow
-from . import mail_files, mail_messages, notifications, sms
+from . import customer_accounts, mail_files, mail_messages, notifications, sms
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,10 @@ def deliver(notification_id: int, *, commit: Commit, now: datetime | None = None
         commit()
     if not row.recipient:
         return _park(notification_id, NotificationStatus.FAILED, notifications.NO_RECIPIENT,
+                     commit=commit)
+    if row.kind == NotificationKind.PASSWORD_RESET and \
+            not customer_accounts.link_in_message_works(row.body):
+        return _park(notification_id, NotificationStatus.FAILED, notifications.LINK_DEAD,
                      commit=commit)
     if row.channel == NotificationChannel.SMS and not sms.configured():
         return _park(notification_id, NotificationStatus.NOT_SENDABLE,
@@ -231,18 +235,19 @@ def describe(error: Exception) -> str:
         text = f"SMTP {error.smtp_code} {_text(error.smtp_error)}"
     elif isinstance(error, TimeoutError) or (
             isinstance(error, smtplib.SMTPServerDisconnected) and "timed out" in str(error)):
-        text = "The mail server did not answer in time"
+        text = notifications.SERVER_TIMED_OUT
     elif isinstance(error, ConnectionRefusedError):
-        text = "The mail server refused the connection"
+        text = notifications.SERVER_REFUSED
     elif isinstance(error, smtplib.SMTPServerDisconnected):
-        text = "The mail server closed the connection"
+        text = notifications.SERVER_CLOSED
     elif isinstance(error, smtplib.SMTPException):
         text = f"SMTP: {error}"
     elif isinstance(error, OSError):
         text = f"Network error: {error.strerror or error}"
     else:
         text = f"{type(error).__name__}: {error}"
-    return " ".join(text.split())[:ERROR_LENGTH]
+    # A server's answer may quote the message, reset link included: staff never see one.
+    return notifications.text_for_staff(" ".join(text.split()))[:ERROR_LENGTH]
 
 
 def _text(message) -> str:

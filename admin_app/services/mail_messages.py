@@ -19,8 +19,9 @@ TRAILING = ".,;:!?)]"
 
 
 def text_to_html(text: str) -> Markup:
-    """Plain text as HTML paragraphs: everything escaped, line breaks kept, links
-    clickable."""
+    """Plain text as HTML paragraphs: everything escaped, line breaks kept, the
+    shop's own links (under PUBLIC_URL) clickable. Any other address stays text: a
+    customer's name or a typed reason must not become a link in the shop's mail."""
     paragraphs = [p for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip()) if p]
     return Markup("\n").join(
         Markup("<p>{}</p>").format(Markup("<br>\n").join(_linked(line)
@@ -29,9 +30,12 @@ def text_to_html(text: str) -> Markup:
 
 
 def _linked(line: str) -> Markup:
+    shop = current_app.config["PUBLIC_URL"].rstrip("/") + "/"
     shown, position = Markup(), 0
     for match in LINK.finditer(line):
         url = match.group(0).rstrip(TRAILING)
+        if not url.startswith(shop):
+            continue
         end = match.start() + len(url)
         shown += escape(line[position:match.start()])
         shown += Markup('<a href="{0}">{0}</a>').format(url)

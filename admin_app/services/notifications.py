@@ -65,8 +65,8 @@ def password_reset(customer: Customer, link: str, valid_for: int) -> Notificatio
                  "To choose a new password for your account at %(shop)s, open this link:\n\n"
                  "%(link)s\n\n"
                  "The link works once, for %(validity)s. If you did not ask for a new "
-                 "password, ignore this message: your password stays as it is.\n\n"
-                 "%(shop)s", name=customer.first_name, shop=shop, link=link,
+                 "password, ignore this message: your password stays as it is.",
+                 name=customer.first_name, shop=shop, link=link,
                  validity=validity)
     return queue(customer, kind=NotificationKind.PASSWORD_RESET, subject=subject[:200],
                  body=body)
@@ -104,7 +104,17 @@ NO_RECIPIENT = "No email address or phone number to send to"
 IN_DOUBT_RESENT = "Interrupted while sending: sent again once, with the same Message-ID"
 IN_DOUBT_TWICE = ("Interrupted while sending, twice: it may have arrived, so it is not "
                   "sent again")
+LINK_DEAD = ("The password reset link in this message no longer works (used, replaced "
+             "or expired), so it was not sent: send a new link from the customer's page")
+SERVER_TIMED_OUT = "The mail server did not answer in time"
+SERVER_REFUSED = "The mail server refused the connection"
+SERVER_CLOSED = "The mail server closed the connection"
 KNOWN_ERRORS = {
+    SERVER_TIMED_OUT: _l("The mail server did not answer in time"),
+    SERVER_REFUSED: _l("The mail server refused the connection"),
+    SERVER_CLOSED: _l("The mail server closed the connection"),
+    LINK_DEAD: _l("The password reset link in this message no longer works (used, replaced "
+                  "or expired), so it was not sent: send a new link from the customer's page"),
     NO_SMS_PROVIDER: _l("No SMS provider configured"),
     NO_RECIPIENT: _l("No email address or phone number to send to"),
     IN_DOUBT_RESENT: _l("Interrupted while sending: sent again once, with the same "
@@ -117,7 +127,7 @@ KNOWN_ERRORS = {
 def error_for_staff(notification: Notification) -> str:
     """The last error in the reader's language where it is one of ours."""
     error = notification.last_error or ""
-    return str(KNOWN_ERRORS.get(error, error))
+    return text_for_staff(str(KNOWN_ERRORS.get(error, error)))
 
 
 def latest_for(customer: Customer, limit: int = 10) -> list[Notification]:
@@ -154,6 +164,11 @@ def send_again(notification: Notification, *, actor) -> Notification:
     found.sending_since = None
     found.resent_in_doubt = False
     found.last_error = None
+    # Addressed again when sent: to where the customer can be reached now.
+    customer = db.session.get(Customer, found.customer_id)
+    if customer is not None and found.kind != NotificationKind.PASSWORD_RESET:
+        found.channel = NotificationChannel.EMAIL if customer.email else NotificationChannel.SMS
+    found.recipient = None
     audit.record(db.session, AuditAction.RESEND, object_type="Notification",
                  object_id=found.id, summary=found.subject[:300])
     return found

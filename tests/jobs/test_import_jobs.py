@@ -19,10 +19,12 @@ from admin_app.models import (
     ImportBatch,
     ImportChange,
     Job,
+    Notification,
     ScheduledRun,
+    Wallet,
     utcnow,
 )
-from admin_app.services import import_jobs, import_rejects, imports, progress
+from admin_app.services import import_jobs, import_rejects, imports, ledger, progress
 
 from ..pages import (
     apply_import,
@@ -178,6 +180,55 @@ def test_all_or_nothing_rolls_back_every_committed_chunk_when_a_row_is_refused(
     page = text(get_page(manager, f"{CUSTOMERS}{batch}/"))
     assert "Rolled back" in page and "Nothing was imported" in page
     assert "Import 5000 records" in page  # the preview again, to fix and apply
+
+
+def test_a_rollback_keeps_the_imported_customers_others_gave_money_or_changed_meanwhile(
+        manager, make, drain, small_jobs):
+    refused_mid_way(make, manager, all_or_nothing=True)
+    batch = db.session.scalar(select(ImportBatch.id))
+    job = db.session.scalar(select(Job.id).where(Job.subject_id == batch))
+    run = import_jobs.begin(job)  # the worker writes two chunks, then staff step in
+    db.session.commit()
+    for _chunk in range(2):
+        run.step()
+        db.session.commit()
+    given = db.session.scalar(select(Customer).where(Customer.email == "person5@example.com"))
+    wallet = make.wallet(given)
+    ledger.add_balance(wallet, 4_000, actor=None, reason="Goodwill", idempotency_key="k-1",
+                       notify=True)
+    edited = db.session.scalar(select(Customer).where(Customer.email == "person9@example.com"))
+    edited.surname = "Corrected"
+    db.session.get(Job, job).heartbeat_at = utcnow() - timedelta(hours=1)  # its worker died
+    db.session.commit()
+
+    a_minute_later()
+    drain()  # resumed: the refused line, then the rollback
+    job_row = job_of(batch)
+    assert job_row.status == JobStatus.ROLLED_BACK
+    assert progress.outcome(job_row).endswith(
+        "2 records were kept, because they changed or came to hold money or points "
+        "meanwhile (lines 6, 10).")
+    kept = db.session.scalars(select(Customer.email).where(
+        Customer.email.like("person%"))).all()
+    assert sorted(kept) == ["person5@example.com", "person9@example.com"]
+    assert db.session.get(Wallet, wallet.id).customer_id == given.id
+    assert row_count(Notification) == 1  # her balance mail is still there to be sent
+    assert row_count(ImportChange) == 0
+    assert ledger.verify() == []
+
+
+def test_a_record_someone_adds_after_the_preview_is_never_overwritten(
+        manager, make, drain, small_jobs):
+    batch = batch_id(upload(manager, CUSTOMERS, customers_csv(ROWS)))
+    taken = make.customer("Taken", "Meanwhile", email="person7@example.com")  # after it
+    apply_import(manager, CUSTOMERS, batch)
+    drain()
+    row = db.session.get(ImportBatch, batch)
+    assert (row.status, row.rows_created, row.rows_updated) == (ImportStatus.APPLIED, ROWS - 1, 0)
+    [left_out] = import_rejects.listed(row.rejected_rows)
+    assert left_out.line == 8 and "Since the preview, someone added a record" in left_out.message
+    again = db.session.get(Customer, taken.id)
+    assert (again.first_name, again.surname) == ("Taken", "Meanwhile")
 
 
 def test_without_all_or_nothing_a_refused_row_is_skipped_and_reported(

@@ -66,7 +66,7 @@ def test_the_link_is_queued_in_the_customers_language(app, lucia):
     assert message.body.startswith("Hola, Lucía:")
     assert "durante 1 hora" in message.body
     assert f"{app.config['PUBLIC_URL']}/account/reset/{token_of(message)}" in message.body
-    assert message.body.rstrip().endswith("Backoffice Demo")
+    assert message.body.count("Backoffice Demo") == 1  # the mail itself signs with it
 
 
 def test_an_english_customer_reads_english_and_the_validity_follows_the_setting(app, make):

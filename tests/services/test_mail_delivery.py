@@ -31,7 +31,7 @@ RESET_LINK = "http://127.0.0.1:5000/account/reset/eyJpZCI6MX0.Zx9-secret_token"
 
 
 def queued(customer, subject="Your balance changed",
-           body="Hello Ana, your balance is now €12.50. See https://shop.example.com/account."):
+           body="Hello Ana, your balance is now €12.50. See http://127.0.0.1:5000/account."):
     note = notifications.queue(customer, kind=NotificationKind.BALANCE_CHANGED,
                                subject=subject, body=body)
     db.session.commit()
@@ -103,7 +103,7 @@ def test_a_message_is_sent_once_as_plain_text_and_html(ana, smtp_server):
     plain = part(received, "plain")
     html = part(received, "html")
     assert "your balance is now €12.50" in plain and "Kind regards,\nBackoffice Demo" in plain
-    assert '<a href="https://shop.example.com/account">https://shop.example.com/account</a>.' \
+    assert '<a href="http://127.0.0.1:5000/account">http://127.0.0.1:5000/account</a>.' \
         in html
     assert "Backoffice Demo" in html and '<html lang="en">' in html
     row = fresh(Notification, note.id)
@@ -122,6 +122,15 @@ def test_the_html_part_escapes_what_the_message_holds(make, smtp_server):
     assert "<script>" not in html and "<b>Ana</b>" not in html
     assert "Hello &lt;b&gt;Ana&lt;/b&gt; &amp; co" in html
     assert "line &lt;script&gt;x&lt;/script&gt;" in html
+
+
+def test_only_the_shops_own_links_are_links_in_the_html_part(make, smtp_server):
+    customer = make.customer("Eve https://evil.test/login?x=", email="eve@example.com")
+    deliver(queued(customer, body="Hello Eve https://evil.test/login?x=, see "
+                                  "http://127.0.0.1:5000/account."))
+    html = part(smtp_server.messages[0], "html")
+    assert 'href="https://evil.test' not in html and "Eve https://evil.test/login?x=" in html
+    assert '<a href="http://127.0.0.1:5000/account">' in html
 
 
 def test_the_mail_settings_are_read_when_sending(ana, smtp_server, app):
@@ -297,13 +306,15 @@ def test_without_a_mail_server_the_message_is_written_as_an_eml_file(ana, app):
     written = message_from_bytes(path.read_bytes(), policy=policy.default)
     assert written["Message-ID"] == row.message_id and written["To"] == "ana@example.com"
     assert "your balance is now €12.50" in part(written, "plain")
-    assert "shop.example.com/account" in part(written, "html")
+    assert "127.0.0.1:5000/account" in part(written, "html")
     stored = mail_files.read_for_staff(row)
     assert ("Subject", "Your balance changed") in stored.headers
     assert "your balance is now €12.50" in stored.text
 
 
 def test_a_reset_link_reaches_the_customer_and_never_staff(ana, smtp_server, app, monkeypatch):
+    monkeypatch.setattr(mail_delivery.customer_accounts, "link_in_message_works",
+                        lambda body: True)  # a made-up link, taken as live
     body = f"Set your password here: {RESET_LINK}\nIt works once, for an hour."
     note = notifications.queue(ana, kind=NotificationKind.PASSWORD_RESET,
                                subject="Your password", body=body)
@@ -423,3 +434,38 @@ def test_production_without_a_mail_server_warns_at_start_up(caplog):
     with caplog.at_level(logging.WARNING):
         create_app({**production, "MAIL_SERVER": "smtp.example.com"})
     assert "will not leave" not in caplog.text
+
+
+def test_a_message_sent_again_goes_where_the_customer_can_be_reached_now(make, users,
+                                                                         smtp_server):
+    valeria = make.customer("Valeria", "Moreno", email=None, phone=None)
+    note = queued(valeria)
+    assert deliver(note) == NotificationStatus.FAILED  # nowhere to send it
+    fresh(type(valeria), valeria.id).email = "valeria@example.com"  # staff add her email
+    db.session.commit()
+    notifications.send_again(fresh(Notification, note.id), actor=users[Role.MANAGER])
+    db.session.commit()
+    assert deliver(note) == NotificationStatus.SENT
+    assert smtp_server.messages[0].envelope_to == ["valeria@example.com"]
+
+
+def test_a_reset_mail_whose_link_died_is_not_delivered(make, smtp_server):
+    from admin_app.services import customer_accounts
+
+    lucia = make.customer("Lucía", "Moreno", email="lucia@example.com", language="es")
+    older = customer_accounts.request_password_reset(lucia, actor=None)
+    newer = customer_accounts.request_password_reset(fresh(type(lucia), lucia.id), actor=None)
+    db.session.commit()
+    assert deliver(newer) == NotificationStatus.SENT
+    assert deliver(older) == NotificationStatus.FAILED  # its link was replaced: never sent
+    assert len(smtp_server.messages) == 1
+    assert notifications.error_for_staff(fresh(Notification, older.id)).startswith(
+        "The password reset link in this message no longer works")
+
+
+def test_a_server_answer_quoting_a_reset_link_is_kept_masked(ana):
+    import smtplib
+
+    answer = f"5.7.1 Message rejected as spam: URL {RESET_LINK}".encode()
+    described = mail_delivery.describe(smtplib.SMTPResponseException(554, answer))
+    assert "/account/reset/…" in described and "secret_token" not in described
