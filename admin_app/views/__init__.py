@@ -8,6 +8,7 @@ from flask_admin.theme import Bootstrap4Theme
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
 from ..security import csp_nonce
+from ..services import worker_health
 from .admin_users import AdminUserView
 from .audit import AuditView
 from .blacklist import BlacklistView
@@ -57,6 +58,7 @@ def build_admin(app: Flask) -> Admin:
     admin.add_view(JobView())  # no menu entry: the progress of long work, for its pages
     app.jinja_env.globals["status_badge"] = status_badge  # details pages show statuses too
     app.jinja_env.globals["filtered_list_url"] = filtered_list_url
+    app.jinja_env.globals["worker_state"] = worker_health.state  # pages that wait on it
     reach_flask_admin_templates(app)
     return admin
 

@@ -112,6 +112,7 @@ class NotificationView(BaseModelView):
                                 "last_error": _last_error}
 
     details_template = "admin/notification_details.html"
+    list_template = "admin/notification_list.html"
 
     def details_extras(self, model) -> dict:
         stored = mail_files.read_for_staff(model)
