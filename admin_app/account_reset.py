@@ -4,8 +4,8 @@ the link staff sent them. No login, and none is made: the store is elsewhere.
 The page speaks the customer's language unless its reader picks the other one
 (``?lang=``, which its language links set), shows nothing of the account but a
 masked email, and keeps its address (the link) out of caches, search engines and
-Referer headers. Failed submissions are throttled per link and per address like
-the staff login (security.throttle_password_reset).
+Referer headers. Links that do not work are throttled per address, as failed
+logins are (security.throttle_password_reset).
 """
 from __future__ import annotations
 
