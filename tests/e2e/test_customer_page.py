@@ -85,7 +85,7 @@ def test_assign_a_group_from_a_filtered_list(logged_in, make, language, choose, 
     page.get_by_role("button", name=yes).click()
     # Back on the list as it was filtered (the list's own return address adds its page size).
     expect(page).to_have_url(re.compile(r"/admin/customers/\?search=ruiz(&page_size=20)?$"))
-    expect(page.locator(".alert").first).to_contain_text(done)
+    expect(page.locator(".alert-dismissable").first).to_contain_text(done)
     expect(page.locator(ROWS)).to_have_count(2)
     db.session.expire_all()
     groups = {c.full_name: c.group.name if c.group else None

@@ -30,7 +30,7 @@ def test_the_progress_bar_follows_the_worker_without_a_reload(
 
     box = page.locator("#job-progress")
     bar = box.get_by_role("progressbar", name="Applying the import")
-    expect(page.locator(".alert")).to_contain_text("The import has started")
+    expect(page.locator(".alert-dismissable")).to_contain_text("The import has started")
     expect(box.locator('[data-job="status_label"]')).to_have_text("Waiting")
     expect(bar).to_have_attribute("aria-valuenow", "0")
     expect(page.get_by_role("button", name="Import", exact=True)).to_be_disabled()

@@ -34,8 +34,8 @@ ROWS = "table.model-list tbody tr"
 
 
 def flash(page):
-    """The page's flashed message(s)."""
-    return page.locator(".alert")
+    """The page's flashed message(s) (not the notices a page always shows)."""
+    return page.locator(".alert-dismissable")
 
 
 def test_log_in_and_land_where_you_were_going(page, users):
