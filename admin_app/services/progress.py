@@ -138,10 +138,27 @@ def latest(subject: Any) -> Job | None:
         .order_by(Job.id.desc()).limit(1))
 
 
+def is_active(job: Job | None) -> bool:
+    """Whether the job waits or runs."""
+    return job is not None and job.status in ACTIVE
+
+
 def active(subject: Any) -> Job | None:
     """The subject's job that waits or runs, if any."""
     job = latest(subject)
-    return job if job is not None and job.status in ACTIVE else None
+    return job if is_active(job) else None
+
+
+def active_for(subjects: list[Any]) -> dict[int, Job]:
+    """The jobs that wait or run for these subjects (of one kind), by subject id: one
+    query for a list of them."""
+    if not subjects:
+        return {}
+    jobs = db.session.scalars(select(Job).where(
+        Job.subject_type == type(subjects[0]).__name__,
+        Job.subject_id.in_([subject.id for subject in subjects]),
+        Job.status.in_(ACTIVE)).order_by(Job.id))
+    return {job.subject_id: job for job in jobs if job.subject_id is not None}  # newest wins
 
 
 # -- what a person sees -----------------------------------------------------------------
@@ -173,7 +190,7 @@ class Figures:
 
 def figures(job: Job, now: datetime | None = None) -> Figures:
     now = now or utcnow()
-    finished = job.status not in ACTIVE
+    finished = not is_active(job)
     started = job.started_at or job.created_at
     end = job.finished_at if finished and job.finished_at else now
     elapsed = max(end - started, timedelta(0)) if job.started_at else timedelta(0)

@@ -78,8 +78,8 @@ class ImportPages:
             db.select(ImportBatch).where(ImportBatch.kind == self.import_kind)
             .order_by(ImportBatch.id.desc()).limit(RECENT_BATCHES)).all()
         # A batch a job is applying or undoing says so, with how far it is.
-        running = {batch.id: progress.figures(job) for batch in recent
-                   if (job := progress.active(batch)) is not None}
+        running = {batch_id: progress.figures(job)
+                   for batch_id, job in progress.active_for(list(recent)).items()}
         status = 400 if request.method == "POST" else 200
         return self.render("admin/import_upload.html", form=form, recent=recent, running=running,
                            return_url=url_for(".index_view")), status
@@ -99,7 +99,7 @@ class ImportPages:
         batch = self._batch(batch_id)
         plan = None
         job = progress.latest(batch)
-        busy = job is not None and job.status in progress.ACTIVE
+        busy = progress.is_active(job)
         # While a job works on the batch, its rows are half written: the page shows
         # the progress and the preview's counts, not a plan against the records.
         if batch.status == ImportStatus.PREVIEWED and not busy:
