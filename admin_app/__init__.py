@@ -42,7 +42,7 @@ def database_url(app: Flask) -> str:
 def register_extensions(app: Flask) -> None:
     from . import database, i18n, jobs
     from .extensions import babel, csrf, db, login_manager, mail, migrate
-    from .services import audit, mail_delivery, search
+    from .services import audit, consent, mail_delivery, search  # noqa: F401 (consent: its listener)
 
     db.init_app(app)
     database.configure_engines(app)

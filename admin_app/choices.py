@@ -115,6 +115,9 @@ class WalletStatus(Choices):
 class WalletTxKind(Choices):
     TOP_UP, DEDUCTION, PAYMENT = "top_up", "deduction", "payment"
     REFUND, EXPIRY, ADJUSTMENT = "refund", "expiry", "adjustment"
+    # The wallet passed to another customer (a merge): no amount moves, the
+    # movement is the record of who held the balance when.
+    OWNER_CHANGE = "owner_change"
     LABELS = {
         TOP_UP: _l("Top-up"),
         DEDUCTION: _l("Deduction"),
@@ -122,16 +125,21 @@ class WalletTxKind(Choices):
         REFUND: _l("Refund"),
         EXPIRY: _l("Expiry"),
         ADJUSTMENT: _l("Adjustment"),
+        OWNER_CHANGE: _l("Owner change"),
     }
 
 
 class LoyaltyTxKind(Choices):
     EARNED, REDEEMED, ADJUSTMENT, EXPIRY = "earned", "redeemed", "adjustment", "expiry"
+    # Points carried from a merged-away customer to the one kept: a pair of
+    # movements, "merged into #id" on the one and "merged from #id" on the other.
+    MERGE = "merge"
     LABELS = {
         EARNED: _l("Earned"),
         REDEEMED: _l("Redeemed"),
         ADJUSTMENT: _l("Adjustment"),
         EXPIRY: _l("Expiry"),
+        MERGE: _l("Merge"),
     }
 
 
@@ -206,6 +214,8 @@ class AuditAction(Choices):
     EXPORT, IMPORT, IMPORT_UNDO, SHARE, REFUSED = (
         "export", "import", "import_undo", "share", "refused")
     RESET_SENT, RESET_USED, RESEND = "reset_sent", "reset_used", "resend"
+    MERGE, GUEST_CONVERTED = "merge", "guest_converted"
+    PERSONAL_DATA_EXPORT, ERASURE = "personal_data_export", "erasure"
     LABELS = {
         CREATE: _l("Created"),
         UPDATE: _l("Changed"),
@@ -221,7 +231,39 @@ class AuditAction(Choices):
         RESET_SENT: _l("Password reset link sent"),
         RESET_USED: _l("Password reset"),
         RESEND: _l("Sent again"),
+        MERGE: _l("Merged"),
+        GUEST_CONVERTED: _l("Guest made a customer"),
+        PERSONAL_DATA_EXPORT: _l("Personal data exported"),
+        ERASURE: _l("Personal data erased"),
     }
+
+
+class ConsentSource(Choices):
+    """Where a change of a customer's marketing opt-in came from."""
+
+    FORM, IMPORT, MERGE, ERASURE = "form", "import", "merge", "erasure"
+    LABELS = {FORM: _l("Form"), IMPORT: _l("Import"), MERGE: _l("Merge"),
+              ERASURE: _l("Erasure")}
+
+
+class DuplicateReason(Choices):
+    """Why customers (and guests) look like one person, strongest first: the order
+    of the labels is the order of the duplicates page."""
+
+    EMAIL, CARD, PHONE = "email", "card", "phone"
+    NAME_BIRTHDAY, NAME_POSTCODE = "name_birthday", "name_postcode"
+    LABELS = {
+        EMAIL: _l("Same email"),
+        CARD: _l("Same card number"),
+        PHONE: _l("Same phone"),
+        NAME_BIRTHDAY: _l("Same name and birthday"),
+        NAME_POSTCODE: _l("Same name and postcode"),
+    }
+
+    @classmethod
+    def strength(cls, value: str) -> int:
+        """0 for the strongest reason, then 1, 2...: what the page sorts by."""
+        return cls.values().index(value)
 
 
 class MovementReason(Choices):

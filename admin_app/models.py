@@ -41,7 +41,9 @@ from .choices import (
     AuditAction,
     BlacklistReason,
     Channel,
+    ConsentSource,
     DiscountKind,
+    DuplicateReason,
     ImportAction,
     ImportStatus,
     InvoiceStatus,
@@ -88,6 +90,11 @@ def name_sort_key(first_name: str | None, surname: str | None) -> str:
     """Surname then first name, folded for case and accents, so that "Álvarez" sorts
     before "Castro" and "de la Fuente" among the Ds, as staff expect."""
     return f"{search.fold(surname)} {search.fold(first_name)}"[:200]
+
+
+def email_key(email: str | None) -> str | None:
+    """An email folded for case and accents ("José@X.es" -> "jose@x.es"), or None."""
+    return search.fold(email)[:254] or None
 
 
 class IdModel(Protocol):
@@ -249,8 +256,21 @@ class Customer(Searchable, db.Model):
     # the one password reset link that may still be used (a newer link replaces it).
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_reset_nonce: Mapped[str | None] = mapped_column(String(64))
+    # The email folded for case and accents, kept by the events below: what the
+    # duplicates scan groups by (services/duplicates.py).
+    email_key: Mapped[str | None] = mapped_column(String(254), index=True)
+    # A tombstone: merged into another customer (services/merging.py), which holds
+    # everything this one had; old links still land here and point there.
+    # No foreign key: adding one to a populated SQLite customers table means rebuilding
+    # it under every table that points to it; services/merging.py keeps it right.
+    merged_into_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    merged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Personal data erased on request (services/erasure.py): amounts and dates stay.
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     group: Mapped[CustomerGroup | None] = relationship(back_populates="customers")
+    merged_into: Mapped[Customer | None] = relationship(
+        primaryjoin="foreign(Customer.merged_into_id) == remote(Customer.id)", viewonly=True)
     wallets: Mapped[list[Wallet]] = relationship(
         back_populates="customer", lazy="dynamic", passive_deletes=True
     )
@@ -273,11 +293,17 @@ class Customer(Searchable, db.Model):
     @classmethod
     def derived_fields(cls, values: dict) -> dict:
         return {**super().derived_fields(values),
-                "sort_name": name_sort_key(values.get("first_name"), values.get("surname"))}
+                "sort_name": name_sort_key(values.get("first_name"), values.get("surname")),
+                "email_key": email_key(values.get("email"))}
 
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.surname}"
+
+    @property
+    def is_tombstone(self) -> bool:
+        """Merged into another customer: kept only so that old links resolve."""
+        return self.merged_into_id is not None or self.merged_at is not None
 
     def __str__(self) -> str:
         return self.full_name
@@ -293,8 +319,20 @@ class Guest(Searchable, db.Model):
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    email_key: Mapped[str | None] = mapped_column(String(254), index=True)  # as on Customer
+    # Made a customer (services/guest_conversion.py): the guest stays as a
+    # tombstone pointing to the customer that now holds its orders.
+    # No foreign key, as for Customer.merged_into_id (services/guest_conversion.py).
+    customer_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    converted_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     orders: Mapped[list[Order]] = relationship(back_populates="guest", lazy="dynamic")
+    customer: Mapped[Customer | None] = relationship(
+        primaryjoin="foreign(Guest.customer_id) == Customer.id", viewonly=True)
+
+    @classmethod
+    def derived_fields(cls, values: dict) -> dict:
+        return {**super().derived_fields(values), "email_key": email_key(values.get("email"))}
 
     def __str__(self) -> str:
         return self.name
@@ -528,7 +566,8 @@ class WalletTransaction(db.Model):
 
     __tablename__ = "wallet_transactions"
     __table_args__ = (
-        CheckConstraint("amount_minor <> 0", name="amount_not_zero"),
+        # Only an owner change records no amount (the wallet changed hands, whole).
+        CheckConstraint("amount_minor <> 0 OR kind = 'owner_change'", name="amount_not_zero"),
         Index("ix_wallet_transactions_wallet_id_created_at", "wallet_id", "created_at"),
         # The history's order, newest first, ties by id: one index walk for page 1.
         Index("ix_wallet_transactions_created_at_id", "created_at", "id"),
@@ -758,6 +797,75 @@ class ImportChange(db.Model):
     batch: Mapped[ImportBatch] = relationship(back_populates="changes")
 
 
+class ConsentChange(db.Model):
+    """A change of a customer's marketing opt-in: when, from where, by whom
+    (services/consent.py). Kept with the customer; the opt-in column is the current state."""
+
+    __tablename__ = "consent_changes"
+    __table_args__ = (Index("ix_consent_changes_customer_id_at", "customer_id", "at"),)
+    record_nouns: ClassVar[Nouns] = (_l("consent change"), _l("consent changes"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    opted_in: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = choice_column(ConsentSource, 10)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("admin_users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    customer: Mapped[Customer] = relationship()
+    actor: Mapped[AdminUser | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {ConsentSource.label(self.source)}"
+
+
+class DuplicateScan(db.Model):
+    """One run of the duplicates scan (services/duplicates.py): its groups replace
+    the previous run's, and the page shows how old they are."""
+
+    __tablename__ = "duplicate_scans"
+    record_nouns: ClassVar[Nouns] = (_l("duplicates scan"), _l("duplicates scans"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    groups_found: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DuplicateGroup(db.Model):
+    """Customers (and guests) that look like one person, and why."""
+
+    __tablename__ = "duplicate_groups"
+    __table_args__ = (Index("ix_duplicate_groups_scan_strength", "scan_id", "strength", "id"),)
+    record_nouns: ClassVar[Nouns] = (_l("duplicate group"), _l("duplicate groups"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("duplicate_scans.id", ondelete="CASCADE"))
+    reason: Mapped[str] = choice_column(DuplicateReason, 20)
+    strength: Mapped[int] = mapped_column(Integer)  # DuplicateReason.strength: 0 is strongest
+    size: Mapped[int] = mapped_column(Integer)
+
+    members: Mapped[list[DuplicateMember]] = relationship(
+        back_populates="group", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class DuplicateMember(db.Model):
+    """One customer or one guest of a duplicate group."""
+
+    __tablename__ = "duplicate_members"
+    __table_args__ = (CheckConstraint("(customer_id IS NULL) <> (guest_id IS NULL)",
+                                      name="customer_or_guest"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("duplicate_groups.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    guest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("guests.id", ondelete="CASCADE"), index=True)
+
+    group: Mapped[DuplicateGroup] = relationship(back_populates="members")
+    customer: Mapped[Customer | None] = relationship()
+    guest: Mapped[Guest | None] = relationship()
+
+
 class AuditEvent(db.Model):
     """Who did what, when, from where, to which record, and what changed.
 
@@ -833,12 +941,21 @@ for _ledger_model in APPEND_ONLY_MODELS:
     event.listen(_ledger_model, "before_delete", _refuse_ledger_change)
 
 
+# Set in a session's info by the erasure of a customer's personal data, the one
+# change the audit trail allows: its before/after values about them become "erased".
+ERASING_PERSONAL_DATA = "erasing_personal_data"
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_ledger_bulk_change(state) -> None:
     # UPDATE/DELETE statements fire no mapper events: refuse them here too.
-    if (state.is_update or state.is_delete) and any(
-        mapper.class_ in APPEND_ONLY_MODELS for mapper in state.all_mappers
-    ):
+    if not (state.is_update or state.is_delete):
+        return
+    touched = {mapper.class_ for mapper in state.all_mappers}
+    if state.is_update and touched == {AuditEvent} and state.session.info.get(
+            ERASING_PERSONAL_DATA):
+        return
+    if touched & set(APPEND_ONLY_MODELS):
         raise LedgerRowImmutable("ledger and audit rows are append-only")
 
 

@@ -23,7 +23,11 @@ from ..extensions import db
 from ..models import (
     AdminUser,
     AuditEvent,
+    ConsentChange,
     DashboardSnapshot,
+    DuplicateGroup,
+    DuplicateMember,
+    DuplicateScan,
     ImportBatch,
     ImportChange,
     Job,
@@ -37,14 +41,16 @@ from ..models import (
 # dashboard's figures (derived from the audited rows, recomputed every few minutes).
 # Bookkeeping of the app's own work (jobs, scheduled runs, the outbox's delivery
 # state): what matters of it is audited where a person asked for it.
+# Consent changes repeat the customer's audited opt-in with its source; duplicate
+# groups are a scan's findings, replaced at every scan.
 NOT_AUDITED = (AuditEvent, DashboardSnapshot, ImportBatch, ImportChange, Notification, Job,
-               ScheduledRun)
+               ScheduledRun, ConsentChange, DuplicateScan, DuplicateGroup, DuplicateMember)
 # Fields that change on every save or carry secrets: never copied into the trail.
-IGNORED_FIELDS = {"updated_at", "sort_name", "search_text", "password_hash", "last_login_at",
-                  "content", "session_version", "password_reset_nonce"}
+IGNORED_FIELDS = {"updated_at", "sort_name", "search_text", "email_key", "password_hash",
+                  "last_login_at", "content", "session_version", "password_reset_nonce"}
 # The app's own bookkeeping, which no one reads as part of a record: never shown
 # in a History or the audit log (nor kept in new events).
-INTERNAL_FIELDS = {"sort_name", "search_text", "password_hash", "idempotency_key",
+INTERNAL_FIELDS = {"sort_name", "search_text", "email_key", "password_hash", "idempotency_key",
                    "password_reset_nonce"}
 INTERNAL_SUFFIXES = ("_digits", "_hash", "_token")
 

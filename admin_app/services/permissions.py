@@ -9,6 +9,8 @@ EDIT = "edit"                # create / edit customers, guests, groups
 MONEY = "money"              # add or deduct balance, adjust points, account limits
 MANAGE = "manage"            # import files, blacklist, discount codes, wallets' status
 DELETE = "delete"            # delete records
+CUSTOMER_DATA = "customer_data"  # merge customers, export a customer's personal data
+ERASE = "erase"              # erase a customer's personal data
 ADMINISTER = "administer"    # admin users, roles, the audit log
 
 MINIMUM_ROLE = {
@@ -18,6 +20,8 @@ MINIMUM_ROLE = {
     MONEY: Role.MANAGER,
     MANAGE: Role.MANAGER,
     DELETE: Role.MANAGER,
+    CUSTOMER_DATA: Role.MANAGER,
+    ERASE: Role.ADMIN,
     ADMINISTER: Role.ADMIN,
 }
 

@@ -23,12 +23,16 @@ from ..filters import (
 from ..forms import CountryField, SecureForm
 from ..i18n import exact_duration, money, number
 from ..models import Customer, CustomerGroup, OfferEvent
-from ..services import customer_accounts, customers, ledger, notifications, permissions
+from ..services import consent, customer_accounts, customers, ledger, notifications, permissions
 from ..services.countries import country_choices
 from ..services.groups import group_choices
 from ..storable import whole_number
 from . import ledger_pages
 from .base import BaseModelView, needs
+from .customer_duplicates import DuplicatesPages
+from .customer_erasure import ErasurePages
+from .customer_merge import MergePages
+from .customer_personal_data import PersonalDataPages
 from .formatting import blacklist_marker, name_with_blacklist_marker
 
 
@@ -36,7 +40,8 @@ def _group(view, context, model, name):
     return model.group.name if model.group else _("None")
 
 
-class CustomerView(BaseModelView):
+class CustomerView(DuplicatesPages, MergePages, PersonalDataPages, ErasurePages,
+                   BaseModelView):
     model_class = Customer
     menu_name = _l("Customers")
     view_url = "customers"
@@ -119,6 +124,11 @@ class CustomerView(BaseModelView):
     details_template = "admin/customer_details.html"
     action_capabilities = {"assign_group": permissions.EDIT}
 
+    def get_query(self):
+        # A merged-away customer is a tombstone: its page still answers (old links),
+        # but lists, searches, exports and actions see only the customer it went into.
+        return super().get_query().filter(Customer.merged_into_id.is_(None))
+
     def on_model_delete(self, model):
         customers.ensure_deletable(model)
 
@@ -128,6 +138,9 @@ class CustomerView(BaseModelView):
             "may_move_money": self._allowed(permissions.MONEY),
             "messages": notifications.latest_for(model),
             "may_send_reset": self._allowed(permissions.EDIT),
+            "may_handle_data": self._allowed(permissions.CUSTOMER_DATA),
+            "may_erase": self._allowed(permissions.ERASE),
+            "consents": consent.history(model, limit=20),
         }
 
     def _customer(self) -> Customer:
