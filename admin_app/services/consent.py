@@ -69,8 +69,8 @@ def _opt_in_changes(session: Session) -> list[tuple[int, bool]]:
     for record in session.dirty:
         if not isinstance(record, Customer):
             continue
-        history = inspect(record).attrs.marketing_opt_in.history
-        if history.has_changes() and bool(history.deleted and history.deleted[0]) != bool(
+        was = inspect(record).attrs.marketing_opt_in.history
+        if was.has_changes() and bool(was.deleted and was.deleted[0]) != bool(
                 record.marketing_opt_in):
             found.append((record.id, bool(record.marketing_opt_in)))
     return found
