@@ -69,9 +69,8 @@ def _opt_in_changes(session: Session) -> list[tuple[int, bool]]:
     for record in session.dirty:
         if not isinstance(record, Customer):
             continue
-        was = inspect(record).attrs.marketing_opt_in.history
-        if was.has_changes() and bool(was.deleted and was.deleted[0]) != bool(
-                record.marketing_opt_in):
+        before = inspect(record).attrs.marketing_opt_in.history.deleted
+        if before and bool(before[0]) != bool(record.marketing_opt_in):
             found.append((record.id, bool(record.marketing_opt_in)))
     return found
 
