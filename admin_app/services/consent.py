@@ -69,7 +69,7 @@ def _opt_in_changes(session: Session) -> list[tuple[int, bool]]:
     for record in session.dirty:
         if not isinstance(record, Customer):
             continue
-        before = inspect(record).attrs.marketing_opt_in.history.deleted
+        before: list = list(inspect(record).attrs.marketing_opt_in.history.deleted or ())
         if before and bool(before[0]) != bool(record.marketing_opt_in):
             found.append((record.id, bool(record.marketing_opt_in)))
     return found
