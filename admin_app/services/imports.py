@@ -34,6 +34,7 @@ from ..models import (
     AdminUser,
     Customer,
     CustomerGroup,
+    Guest,
     ImportBatch,
     ImportChange,
     Job,
@@ -324,6 +325,16 @@ def _derive(kind: ImportKind, values: dict) -> None:
             values["group_id"] = groups[0]
 
 
+def _not_tombstones(model) -> list:
+    """A customer merged away or a guest made a customer is kept for old links only:
+    an import row never updates it (it would match the one it points to, or nothing)."""
+    if model is Customer:
+        return [Customer.merged_into_id.is_(None)]
+    if model is Guest:
+        return [Guest.customer_id.is_(None)]
+    return []
+
+
 def _existing_records(kind: ImportKind, rows: list[dict]) -> dict[str, dict]:
     """Existing records by each matching field's value, looked up in chunks."""
     found: dict[str, dict] = {}
@@ -333,7 +344,8 @@ def _existing_records(kind: ImportKind, rows: list[dict]) -> dict[str, dict]:
         by_value: dict[Any, list] = {}
         for start in range(0, len(wanted), LOOKUP_CHUNK):
             chunk = wanted[start:start + LOOKUP_CHUNK]
-            for record in db.session.scalars(select(kind.model).where(column.in_(chunk))):
+            for record in db.session.scalars(select(kind.model).where(
+                    column.in_(chunk), *_not_tombstones(kind.model))):
                 by_value.setdefault(getattr(record, name), []).append(record)
         found[name] = by_value
     return found
