@@ -34,11 +34,11 @@ from ..models import (
     AdminUser,
     Customer,
     CustomerGroup,
-    Guest,
     ImportBatch,
     ImportChange,
     Job,
     Searchable,
+    not_tombstones,
     utcnow,
 )
 from . import audit, import_rejects, progress
@@ -325,16 +325,6 @@ def _derive(kind: ImportKind, values: dict) -> None:
             values["group_id"] = groups[0]
 
 
-def _not_tombstones(model) -> list:
-    """A customer merged away or a guest made a customer is kept for old links only:
-    an import row never updates it (it would match the one it points to, or nothing)."""
-    if model is Customer:
-        return [Customer.merged_into_id.is_(None)]
-    if model is Guest:
-        return [Guest.customer_id.is_(None)]
-    return []
-
-
 def _existing_records(kind: ImportKind, rows: list[dict]) -> dict[str, dict]:
     """Existing records by each matching field's value, looked up in chunks."""
     found: dict[str, dict] = {}
@@ -345,7 +335,7 @@ def _existing_records(kind: ImportKind, rows: list[dict]) -> dict[str, dict]:
         for start in range(0, len(wanted), LOOKUP_CHUNK):
             chunk = wanted[start:start + LOOKUP_CHUNK]
             for record in db.session.scalars(select(kind.model).where(
-                    column.in_(chunk), *_not_tombstones(kind.model))):
+                    column.in_(chunk), *not_tombstones(kind.model))):
                 by_value.setdefault(getattr(record, name), []).append(record)
         found[name] = by_value
     return found

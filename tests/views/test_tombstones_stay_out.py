@@ -1,6 +1,8 @@
-"""An import never updates a tombstone: a customer merged away keeps its phone for
-the record, and a row with that phone must reach a live customer or a new one."""
+"""A tombstone (a customer merged away) is never matched by an import nor offered by a
+lookup: it keeps its phone and name for the record, and nothing may reach it again."""
 from __future__ import annotations
+
+import json
 
 from sqlalchemy import select
 
@@ -26,3 +28,14 @@ def test_a_row_matching_only_a_tombstone_creates_a_customer(manager, make):
     assert (kept.surname, kept.postcode) == ("Ruiz Old", "28001")
     created = db.session.scalar(select(Customer).where(Customer.surname == "Ruiz Nueva"))
     assert created is not None and created.merged_into_id is None
+
+
+def test_a_customer_lookup_never_offers_a_tombstone(manager, make):
+    """A wallet given to a merged-away customer would hold money nobody sees."""
+    survivor = make.customer("Lucía", "Moreno", email="lucia@example.com")
+    tombstone = make.customer("Lucía", "Moreno Vieja")
+    tombstone.merged_into_id, tombstone.merged_at = survivor.id, utcnow()
+    db.session.commit()
+    response = manager.get("/admin/wallets/ajax/lookup/",
+                           query_string={"name": "customer", "query": "Moreno"})
+    assert [row[0] for row in json.loads(response.get_data(as_text=True))] == [survivor.id]
