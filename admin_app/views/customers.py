@@ -129,6 +129,10 @@ class CustomerView(DuplicatesPages, MergePages, PersonalDataPages, ErasurePages,
         # but lists, searches, exports and actions see only the customer it went into.
         return super().get_query().filter(*not_tombstones(Customer))
 
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        customers.ensure_changeable(model)
+
     def on_model_delete(self, model):
         customers.ensure_deletable(model)
 
