@@ -18,13 +18,27 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, String, and_, cast, func, literal, or_, select
-from sqlalchemy.engine import Connection, Engine, RowMapping
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Select,
+    String,
+    and_,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, aliased, scoped_session
 
 from ..choices import (
@@ -448,7 +462,8 @@ def zip_chunks(snapshot: Connection, customer_id: int, *, language: str,
                 out.write(piece.encode("utf-8"))
                 yield from archive.ready()
         for section in SECTIONS:
-            rows = (words.csv_row(section, row) for row in _rows(snapshot, section, customer_id))
+            cells = words.csv_cells(section)
+            rows = (cells(row) for row in _rows(snapshot, section, customer_id))
             with archive.member(section.file_name, produced_at) as out:
                 for text in exports.csv_chunks(words.headers[section.name], rows):
                     out.write(text.encode("utf-8"))
@@ -458,41 +473,63 @@ def zip_chunks(snapshot: Connection, customer_id: int, *, language: str,
         snapshot.close()
 
 
-def _rows(connection: Connection, section: Section, customer_id: int) -> Iterator[RowMapping]:
+def _rows(connection: Connection, section: Section, customer_id: int) -> Iterator[tuple]:
+    """The section's rows as tuples, its fields in order (the queries select them so)."""
     statement = section.query(customer_id).execution_options(yield_per=BATCH_ROWS)
-    yield from connection.execute(statement).mappings()
+    return iter(connection.execute(statement))
+
+
+Convert = Callable[[Any], Any]
+
+
+def _kept_none(convert: Convert) -> Convert:
+    return lambda value: None if value is None else convert(value)
+
+
+def _column_types(section: Section) -> list:
+    """The type of each field's column; fails loudly if a query and its fields disagree."""
+    columns = list(section.query(0).selected_columns)
+    if [column.key for column in columns] != [field.column for field in section.fields]:
+        raise RuntimeError(f"{section.name}: the query's columns are not its fields")
+    return [column.type for column in columns]
+
+
+def _json_plan(section: Section) -> list[tuple[str, int, Convert | None]]:
+    """(key, position in the row, conversion or None) for each key of a record."""
+    plan: list[tuple[str, int, Convert | None]] = []
+    for index, (field, kind) in enumerate(zip(section.fields, _column_types(section), strict=True)):
+        if field.scaled:
+            plan.append((field.column, index, None))
+            plan.append((field.key, index, _kept_none(lambda value: str(_decimal(value)))))
+        elif isinstance(kind, (Date, DateTime)):
+            plan.append((field.key, index, _kept_none(lambda value: value.isoformat())))
+        else:
+            plan.append((field.key, index, None))
+    return plan
 
 
 def _json_pieces(connection: Connection, customer_id: int,
                  produced_at: datetime) -> Iterator[str]:
-    """data.json in pieces: one record at a time, never the document at once."""
+    """data.json in pieces of up to BATCH_ROWS records, never the document at once."""
     head = json.dumps({"format": FORMAT, "produced_at": produced_at.isoformat(),
                        "customer_id": customer_id, "conventions": CONVENTIONS},
                       ensure_ascii=False)
     yield head[:-1]  # the object stays open for the sections
     for section in SECTIONS:
+        plan = _json_plan(section)
+        records = ({key: value if convert is None else convert(value)
+                    for key, index, convert in plan for value in (row[index],)}
+                   for row in _rows(connection, section, customer_id))
         yield f',\n"{section.name}": '
-        records = (_json_record(section, row) for row in _rows(connection, section, customer_id))
         if section.single:
             yield json.dumps(next(records, None), ensure_ascii=False)
             continue
-        yield "["
-        for index, record in enumerate(records):
-            yield ("," if index else "") + "\n" + json.dumps(record, ensure_ascii=False)
-        yield "]"
+        separator = "["
+        while batch := list(islice(records, BATCH_ROWS)):
+            yield separator + json.dumps(batch, ensure_ascii=False)[1:-1]
+            separator = ",\n"
+        yield "[]" if separator == "[" else "]"
     yield "}\n"
-
-
-def _json_record(section: Section, row: RowMapping) -> dict:
-    record: dict[str, Any] = {}
-    for field in section.fields:
-        value = row[field.column]
-        if field.scaled:
-            record[field.column] = value
-            record[field.key] = None if value is None else str(_decimal(value))
-        else:
-            record[field.key] = value.isoformat() if isinstance(value, date) else value
-    return record
 
 
 def _decimal(value: int) -> Decimal:
@@ -516,21 +553,24 @@ class _Words:
             self.yes_no = {True: _("Yes"), False: _("No")}
             self.readme = _readme(customer_id, produced_at, counts)
 
-    def csv_row(self, section: Section, row: RowMapping) -> list[exports.Cell]:
-        return [self._cell(field, row[field.column]) for field in section.fields]
+    def csv_cells(self, section: Section) -> Callable[[tuple], list[exports.Cell]]:
+        """row -> its CSV cells: money as decimals, choices and yes/no in words."""
+        converts = [self._convert(field, kind)
+                    for field, kind in zip(section.fields, _column_types(section), strict=True)]
+        return lambda row: [value if convert is None or value is None else convert(value)
+                            for value, convert in zip(row, converts, strict=True)]
 
-    def _cell(self, field: Field, value) -> exports.Cell:
-        if value is None:
-            return None
-        if isinstance(value, bool):
-            return self.yes_no[value]
+    def _convert(self, field: Field, kind) -> Convert | None:
         if field.scaled:
-            return _decimal(value)
+            return _decimal
         if field.choices is not None:
-            return self.labels[field.choices].get(value, value)
-        if isinstance(value, (dict, list)):
-            return json.dumps(value, ensure_ascii=False)
-        return value
+            labels = self.labels[field.choices]
+            return lambda value: labels.get(value, value)
+        if isinstance(kind, Boolean):
+            return self.yes_no.__getitem__
+        if isinstance(kind, JSON):
+            return lambda value: json.dumps(value, ensure_ascii=False)
+        return None
 
 
 def _readme(customer_id: int, produced_at: datetime, counts: dict[str, int]) -> str:
