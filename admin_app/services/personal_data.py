@@ -98,6 +98,13 @@ CONVENTIONS = {
 }
 
 
+class RecordType(Choices):
+    """The kinds of record whose audit events are exported, named in words."""
+
+    LABELS = {"Customer": _l("Customer"), "Wallet": _l("Wallet"), "Order": _l("Order"),
+              "Address": _l("Address")}
+
+
 class ExportRefused(DomainError):
     """This customer's data cannot be exported (a merged-away tombstone)."""
 
@@ -265,7 +272,7 @@ def _audit_events(customer_id: int) -> Select:
         return select(cast(column, String)).where(*where)
 
     event = AuditEvent
-    about = {
+    about = {  # the kinds of RecordType
         "Customer": ids(Customer.id, or_(Customer.id == customer_id,
                                          Customer.merged_into_id == customer_id)),
         "Wallet": ids(Wallet.id, Wallet.customer_id == customer_id),
@@ -296,7 +303,7 @@ CURRENCY = Field("currency", _l("Currency"))
 CREATED = Field("created_at", _l("Date added"))
 
 SECTIONS: tuple[Section, ...] = (
-    Section("profile", _l("Your details as we keep them, with your figures (one row)."), (
+    Section("profile", _l("Your details as we keep them, with your figures."), (
         Field("id", _l("Customer number")), Field("first_name", _l("First name")),
         Field("surname", _l("Surname")), Field("email", _l("Email")),
         Field("phone", _l("Phone")), Field("postcode", _l("Postcode")),
@@ -376,7 +383,8 @@ SECTIONS: tuple[Section, ...] = (
         Field("source", _l("Source"), ConsentSource)), _consents),
     Section("audit_events", _l("Our record of each change made to your data, and when."), (
         Field("at", _l("Date")), Field("action", _l("Action"), AuditAction),
-        Field("object_type", _l("Record type")), Field("object_id", _l("Record number")),
+        Field("object_type", _l("Record type"), RecordType),
+        Field("object_id", _l("Record number")),
         Field("summary", _l("Summary")), Field("changes", _l("Changes"))), _audit_events),
     Section("guests", _l("Purchases you made as a guest, before you registered."), (
         Field("id", _l("Guest number")), Field("name", _l("Name")),
@@ -594,7 +602,7 @@ def _readme(customer_id: int, produced_at: datetime, counts: dict[str, int]) -> 
     for section in SECTIONS:
         count = counts.get(section.file_name, 0)
         rows = ngettext("%(num)s row", "%(num)s rows", count)
-        lines.append(f"{section.file_name}: {section.about} ({rows})")
+        lines.append(f"{section.file_name} ({rows}): {section.about}")
     lines += [
         "",
         _("The CSV files open in any spreadsheet program: UTF-8 text, comma-separated, "

@@ -7,6 +7,7 @@ from flask import Response, request, stream_with_context, url_for
 from flask_admin import expose
 
 from ..changes import committed_or_refused
+from ..choices import Language
 from ..extensions import db
 from ..forms import SecureForm
 from ..models import Customer, utcnow
@@ -28,6 +29,7 @@ class PersonalDataPages:
                 return response
         status = 400 if request.method == "POST" else 200
         return self.render("admin/personal_data.html", form=form, customer=customer,
+                           language=Language.label(customer.language),
                            sections=personal_data.SECTIONS,
                            cancel_url=url_for(".details_view", id=customer.id)), status
 

@@ -39,6 +39,7 @@ def test_json_holds_every_record_as_stored():
     assert (profile["balance_minor"], profile["balance"], profile["currency"]) == (
         2000, "20.00", "EUR")
     assert profile["language"] == "es" and profile["marketing_opt_in"] is True
+    assert profile["online_account"] is False  # whether they have one, never the hash
     assert "password_hash" not in profile and "search_text" not in profile
     movements = data["wallet_movements"]
     assert [(m["amount_minor"], m["amount"], m["kind"]) for m in movements] == [
@@ -66,6 +67,8 @@ def test_json_holds_every_record_as_stored():
     kinds = {(e["object_type"], e["action"]) for e in data["audit_events"]}
     assert {("Customer", "create"), ("Wallet", "create"), ("Order", "create")} <= kinds
     assert all("user_email" not in event for event in data["audit_events"])
+    assert {"Cliente", "Monedero", "Pedido", "Dirección"} <= set(
+        column(table(archive_of(customer_id, "es"), "audit_events.csv"), "Tipo de registro"))
 
 
 def test_csv_speaks_the_customers_language_with_money_as_decimals():
@@ -94,7 +97,7 @@ def test_english_customer_gets_english_files():
     assert column(table(archive, "wallet_movements.csv"), "Kind") == ["Top-up", "Deduction"]
     readme = archive.read("README.txt").decode("utf-8")
     assert readme.startswith("Your personal data")
-    assert "wallet_movements.csv: Every movement of your wallets' balance. (2 rows)" in readme
+    assert "wallet_movements.csv (2 rows): Every movement of your wallets' balance." in readme
 
 
 def test_readme_says_what_each_file_holds_in_the_customers_language():
@@ -104,8 +107,8 @@ def test_readme_says_what_each_file_holds_in_the_customers_language():
     assert f"cliente n.º {customer_id}" in readme
     assert "2026-12-06" in readme
     for name in CSV_FILES | {"data.json"}:
-        assert f"{name}: " in readme
-    assert "wallet_movements.csv: Cada movimiento del saldo de sus monederos. (2 filas)" in readme
+        assert f"{name}: " in readme or f"{name} (" in readme
+    assert "wallet_movements.csv (2 filas): Cada movimiento del saldo de sus monederos." in readme
 
 
 def test_export_is_recorded_with_counts_and_without_the_data():
