@@ -494,8 +494,10 @@ def _keep_one_default_address(survivor: Customer, own_default: int | None) -> No
 
 
 def _forget_duplicates(customer_ids: list[int]) -> None:
-    """The merged-away customers leave the duplicate groups they were in; a group
-    left with fewer than two members shows nothing any more and goes too."""
+    """The merged-away customers leave the duplicate groups they were in; a group left
+    with fewer than two members, or with no customer, shows nothing any more and goes.
+    (The same rule as the duplicates scan's own ``forget``, which the merge can call
+    instead once both are in one place.)"""
     groups = list(db.session.scalars(select(DuplicateMember.group_id).distinct().where(
         DuplicateMember.customer_id.in_(customer_ids))))
     if not groups:
@@ -503,17 +505,17 @@ def _forget_duplicates(customer_ids: list[int]) -> None:
     db.session.execute(delete(DuplicateMember).where(
         DuplicateMember.customer_id.in_(customer_ids))
         .execution_options(synchronize_session=False))
-    sizes = dict(db.session.execute(
-        select(DuplicateMember.group_id, func.count(DuplicateMember.id))
-        .where(DuplicateMember.group_id.in_(groups)).group_by(DuplicateMember.group_id)).all())
-    for group_id in groups:
-        size = sizes.get(group_id, 0)
-        if size < 2:
-            db.session.execute(delete(DuplicateGroup).where(DuplicateGroup.id == group_id)
-                               .execution_options(synchronize_session=False))
-        else:
-            db.session.execute(update(DuplicateGroup).where(DuplicateGroup.id == group_id)
-                               .values(size=size).execution_options(synchronize_session=False))
+    left = db.session.execute(
+        select(DuplicateMember.group_id, func.count(DuplicateMember.id),
+               func.count(DuplicateMember.customer_id))
+        .where(DuplicateMember.group_id.in_(groups)).group_by(DuplicateMember.group_id)).all()
+    kept = {group_id: size for group_id, size, customers in left if size >= 2 and customers}
+    gone = [group_id for group_id in groups if group_id not in kept]
+    db.session.execute(delete(DuplicateGroup).where(DuplicateGroup.id.in_(gone))
+                       .execution_options(synchronize_session=False))
+    for group_id, size in kept.items():
+        db.session.execute(update(DuplicateGroup).where(DuplicateGroup.id == group_id)
+                           .values(size=size).execution_options(synchronize_session=False))
 
 
 def _audit(current: Plan, before: dict, values: dict) -> None:
@@ -543,16 +545,3 @@ def merged_message(merged: Merged) -> str:
     return ngettext("%(num)d customer was merged into %(name)s.",
                     "%(num)d customers were merged into %(name)s.", count,
                     name=merged.survivor.full_name)
-
-
-def final_survivor(customer: Customer) -> Customer:
-    """Where a tombstone leads in the end (merges are re-pointed, so one step at most;
-    older data may hold a chain, followed here, never in a circle)."""
-    seen = {customer.id}
-    while customer.merged_into_id is not None and customer.merged_into_id not in seen:
-        target = db.session.get(Customer, customer.merged_into_id)
-        if target is None:
-            break
-        seen.add(target.id)
-        customer = target
-    return customer
