@@ -113,9 +113,10 @@ class MergePages:
             return self.render(TEMPLATE, plan=None, customers=[], ids="", matches=None,
                                typed="", **self._merge_texts()), 400
         ids_text = _ids_text([c.id for c in customers])
+        # Another customer may be added at any step: the matches link to ids + theirs.
+        typed = (request.args.get("q") or "").strip()[:200]
+        matches = search_matches(typed, [c.id for c in customers]) if typed else None
         if len(customers) < 2:
-            typed = (request.args.get("q") or "").strip()[:200]
-            matches = search_matches(typed, [c.id for c in customers]) if typed else None
             return self.render(TEMPLATE, plan=None, customers=customers, ids=ids_text,
                                matches=matches, typed=typed, **self._merge_texts())
         form = SecureForm()
@@ -152,7 +153,8 @@ class MergePages:
             survivor_id = None
         plan = merging.plan(customers, survivor_id)
         return self.render(TEMPLATE, plan=plan, customers=customers, ids=ids_text,
-                           form=form, matches=None, typed="", **self._merge_texts()), status
+                           form=form, matches=matches, typed=typed,
+                           **self._merge_texts()), status
 
     def _merge_texts(self) -> dict:
         return {"field_labels": FIELD_LABELS, "moved_labels": MOVED_LABELS,

@@ -3,6 +3,7 @@ exactly what happens, and a confirmation (manager and up, CSRF-checked) that ref
 if anything changed since the preview."""
 from __future__ import annotations
 
+import html as html_lib
 import re
 from datetime import datetime
 
@@ -189,3 +190,20 @@ def test_the_page_in_spanish(app, users, password_hash, pair):
     assert "Fusionado" in text(landed.split('id="record-history"', 1)[1].split("</table>", 1)[0])
     tombstone = text(get_page(spanish, f"/admin/customers/details/?id={new.id}"))
     assert f"Fusionado con el n.º {old.id}" in tombstone
+
+
+def test_a_third_customer_is_added_from_the_preview_and_all_three_merge(manager, pair, make):
+    old, new, _wallet = pair
+    third = make.customer("Marta", "Iglesias Sanz", card_number="T-3")
+    make.wallet(third)
+    page = get_page(manager, MERGE, ids=f"{old.id},{new.id}", q="iglesias sanz")
+    link = re.search(r'id="merge-matches">\s*<li[^>]*><a href="([^"]+)"', page).group(1)
+    assert html_lib.unescape(link).replace("%2C", ",") == (
+        f"{MERGE}?ids={old.id},{new.id},{third.id}")
+    ids = f"{old.id},{new.id},{third.id}"
+    page = get_page(manager, MERGE, ids=ids)
+    assert confirm(manager, page, ids).status_code == 302
+    assert [fresh(Customer, c.id).merged_into_id for c in (old, new, third)] == [
+        None, old.id, old.id]
+    assert fresh(Customer, old.id).card_number == "T-3"
+    assert ledger.verify() == []
