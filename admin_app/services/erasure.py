@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, false, func, or_, select, update
 
 from ..choices import AuditAction, ConsentSource, InvoiceStatus, NotificationStatus
@@ -98,14 +100,16 @@ def refusals(customer: Customer) -> list[str]:
         found.append(_("Wallet %(code)s holds a balance of %(amount)s.", code=code,
                        amount=money(balance, currency)))
     if customer.loyalty_points:
-        found.append(_("The customer holds %(points)s loyalty points.",
-                       points=number(customer.loyalty_points)))
+        found.append(ngettext("The customer holds %(count)s loyalty point.",
+                              "The customer holds %(count)s loyalty points.",
+                              customer.loyalty_points, count=number(customer.loyalty_points)))
     unpaid, total = db.session.execute(
         select(func.count(Invoice.id), func.coalesce(func.sum(Invoice.amount_minor), 0))
         .where(Invoice.customer_id == customer.id, Invoice.status == InvoiceStatus.UNPAID)).one()
     if unpaid:
-        found.append(_("%(count)s unpaid invoices come to %(amount)s.", count=number(unpaid),
-                       amount=money(total)))
+        found.append(ngettext("%(count)s unpaid invoice comes to %(amount)s.",
+                              "%(count)s unpaid invoices come to %(amount)s.", unpaid,
+                              count=number(unpaid), amount=money(total)))
     return found
 
 
@@ -179,9 +183,8 @@ def _erase(customer: Customer) -> Report:
     removed["messages"] = _erase_messages(ids)
     removed["guests"] = len(guest_ids)
     removed["blacklist_entries"] = len(records["BlacklistEntry"])
-    removed["duplicate_entries"] = db.session.execute(delete(DuplicateMember).where(or_(
-        DuplicateMember.customer_id.in_(ids), DuplicateMember.guest_id.in_(guest_ids)))
-    ).rowcount or 0
+    removed["duplicate_entries"] = _rowcount(delete(DuplicateMember).where(or_(
+        DuplicateMember.customer_id.in_(ids), DuplicateMember.guest_id.in_(guest_ids))))
     _erase_records(found, blacklisted)
     imports = scrub_imports(needles, {"customers": ids, "guests": guest_ids,
                                       "blacklist": records["BlacklistEntry"]})
@@ -244,12 +247,18 @@ def _erase_messages(ids: list[int]) -> int:
                                sending_since=None))
     db.session.execute(update(table).where(where, table.c.last_error.is_not(None))
                        .values(last_error=ERASED))
-    return db.session.execute(update(table).where(where).values(
-        recipient=ERASED, subject=ERASED, body=ERASED)).rowcount or 0
+    return _rowcount(update(table).where(where).values(
+        recipient=ERASED, subject=ERASED, body=ERASED))
+
+
+def _rowcount(statement) -> int:
+    result: Any = db.session.execute(statement)
+    return result.rowcount or 0
 
 
 def _blacklist_entries(found: Person) -> list[BlacklistEntry]:
-    phones = {p.phone for p in (*found.customers, *found.guests) if p.phone}
+    phones = {c.phone for c in found.customers if c.phone} | {
+        g.phone for g in found.guests if g.phone}
     if not phones:
         return []
     return list(db.session.scalars(select(BlacklistEntry).where(BlacklistEntry.phone.in_(phones))))

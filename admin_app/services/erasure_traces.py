@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,7 +94,7 @@ def _chunks(ids: Iterable[Any]) -> Iterator[list]:
         yield ids[start:start + CHUNK]
 
 
-def _events_about(records: dict[str, Iterable[int]]) -> set[int]:
+def _events_about(records: Mapping[str, Iterable[int]]) -> set[int]:
     found: set[int] = set()
     for object_type, ids in records.items():
         for chunk in _chunks(str(i) for i in ids):
@@ -110,10 +110,11 @@ def _events_of_customers(object_types: tuple[str, ...], customer_ids: list[int])
         return set()
     ids = ", ".join(str(int(i)) for i in customer_ids)
     if dialect() == "postgresql":
+        quoted = ", ".join(f"'{int(i)}'" for i in customer_ids)
         holds = text(
             "EXISTS (SELECT 1 FROM json_array_elements_text(CASE WHEN json_typeof("
             "audit_events.changes -> 'customer_id') = 'array' THEN audit_events.changes -> "
-            f"'customer_id' END) AS v WHERE v IN ({', '.join(repr(str(i)) for i in customer_ids)}))")
+            f"'customer_id' END) AS v WHERE v IN ({quoted}))")
     else:
         holds = text("EXISTS (SELECT 1 FROM json_each(audit_events.changes, '$.customer_id') "
                      f"AS v WHERE v.value IN ({ids}))")
@@ -136,8 +137,8 @@ def _events_naming(needles: Needles) -> set[int]:
     return found
 
 
-def scrub_audit(needles: Needles, personal: dict[str, Iterable[int]],
-                owned: dict[str, Iterable[int]], owner_ids: list[int],
+def scrub_audit(needles: Needles, personal: Mapping[str, Iterable[int]],
+                owned: Mapping[str, Iterable[int]], owner_ids: list[int],
                 owner_types: tuple[str, ...]) -> int:
     """Replace the person's values in the trail by "erased"; the number of events changed."""
     modes: dict[int, str] = dict.fromkeys(_events_naming(needles), OWNED)
@@ -173,7 +174,7 @@ class ImportTraces:
     changes: int = 0       # records of what an import did, their values erased
 
 
-def scrub_imports(needles: Needles, records: dict[str, Iterable[int]]) -> ImportTraces:
+def scrub_imports(needles: Needles, records: Mapping[str, Iterable[int]]) -> ImportTraces:
     """Take the person's rows out of the batches that keep rows, drop the file of any
     batch that names them, and erase the values of what imports did to their records.
     ``records``: import kind -> ids of the person's records of that kind."""

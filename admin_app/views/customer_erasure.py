@@ -63,13 +63,13 @@ class ErasurePages:
         customer = self._customer()
         back = self._details_url(customer)
         form = ErasureForm()
-        asked_for = _("email") if customer.email else _("full name")
         refusals = erasure.refusals(customer)
         status = 200
         if request.method == "POST" and not refusals and form.validate():
             if not erasure.confirms(customer, form.confirmation.data):
-                form.confirmation.errors.append(_(
-                    "This is not the customer's %(what)s: nothing was erased.", what=asked_for))
+                form.confirmation.errors.append(
+                    _("This is not the customer's email: nothing was erased.") if customer.email
+                    else _("This is not the customer's full name: nothing was erased."))
             else:
                 with committed_or_refused() as outcome:
                     report = erasure.erase(customer, current_user)
@@ -81,5 +81,5 @@ class ErasurePages:
             status = 400
         preview = None if refusals else erasure.preview(customer)
         return self.render(TEMPLATE, customer=customer, refusals=refusals, preview=preview,
-                           form=form, asked_for=asked_for, removed=REMOVED, kept=KEPT,
+                           form=form, removed=REMOVED, kept=KEPT,
                            back=back), status

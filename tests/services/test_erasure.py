@@ -231,3 +231,24 @@ def test_without_an_email_the_confirmation_is_the_full_name(make):
     customer = make.customer("María José", "de la Fuente", email=None)
     assert erasure.confirms(customer, "maría josé  de la fuente")
     assert not erasure.confirms(customer, "María José")
+
+
+def test_an_address_deleted_before_leaves_nothing_in_the_trail(make):
+    customer = make.customer("Ainhoa", "Larrañaga")
+    other = make.customer("Peio", "Sarasola")
+    customer.addresses.append(Address(line1="Paseo Nuevo 12", city="Donostia"))
+    other.addresses.append(Address(line1="Calle Larga 3", city="Bilbao"))
+    db.session.commit()
+    address_id = customer.addresses[0].id
+    db.session.delete(customer.addresses[0])  # deleted by staff, long before the request
+    db.session.commit()
+    _erase(customer)
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "Address", AuditEvent.object_id == str(address_id))).all()
+    assert [e.action for e in events] == [AuditAction.CREATE, AuditAction.DELETE]
+    for event in events:
+        assert "Paseo Nuevo" not in json.dumps([event.summary, event.changes])
+        assert event.changes["customer_id"] in ([None, customer.id], [customer.id, None])
+    untouched = db.session.scalars(select(AuditEvent.summary).where(
+        AuditEvent.object_type == "Address", AuditEvent.object_id != str(address_id))).all()
+    assert untouched == ["Calle Larga 3, Bilbao"]
