@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Text, cast, false, func, or_, select, text, update
+from sqlalchemy import Text, cast, false, or_, select, text, update
 
 from ..database import dialect
 from ..extensions import db
@@ -59,13 +59,11 @@ class Needles:
         return bool(digits) and any(phone in digits for phone in self.phone_digits)
 
     def like_patterns(self) -> list[str]:
-        """What the database looks for first: the values as stored, also as JSON
-        writes them (accents escaped), lower case."""
-        found = set()
-        for value in self.raw:
-            for form in (value, json.dumps(value)[1:-1]):
-                found.add(form.lower())
-        return sorted(found)
+        """What the database looks for first (any case): the values as stored, also as
+        JSON writes them (accents escaped); none that holds another (found by it)."""
+        found = {form.lower() for value in self.raw
+                 for form in (value, json.dumps(value)[1:-1])}
+        return sorted(p for p in found if not any(o != p and o in p for o in found))
 
 
 # Events about these records are about the person: every text in them goes.
@@ -127,14 +125,17 @@ def _events_naming(needles: Needles) -> set[int]:
     patterns = needles.like_patterns()
     if not patterns:
         return set()
-    changes = func.lower(cast(AuditEvent.changes, Text))
-    summary = func.lower(AuditEvent.summary)
+    held = (AuditEvent.summary, cast(AuditEvent.changes, Text))
     found: set[int] = set()
     for chunk in _chunks(patterns):
         found.update(db.session.scalars(select(AuditEvent.id).where(or_(
-            *(search.contains(summary, p) for p in chunk),
-            *(search.contains(changes, p) for p in chunk)))))
+            *(_holds(column, p) for column in held for p in chunk)))))
     return found
+
+
+def _holds(column, pattern: str):
+    # SQLite's LIKE ignores (ASCII) case by itself; a lower() per row doubles the scan.
+    return search.contains(column, pattern, ignore_case=dialect() != "sqlite")
 
 
 def scrub_audit(needles: Needles, personal: Mapping[str, Iterable[int]],
@@ -198,9 +199,8 @@ def scrub_imports(needles: Needles, records: Mapping[str, Iterable[int]]) -> Imp
 
 def _batches_to_check(needles: Needles, known: set[int]) -> list[ImportBatch]:
     patterns = needles.like_patterns()
-    kept = [func.lower(cast(ImportBatch.read_rows, Text)),
-            func.lower(cast(ImportBatch.rejected_rows, Text))]
-    naming = [search.contains(column, p) for column in kept for p in patterns]
+    kept = [cast(ImportBatch.read_rows, Text), cast(ImportBatch.rejected_rows, Text)]
+    naming = [_holds(column, p) for column in kept for p in patterns]
     # A file still kept (a batch previewed, not applied) is read here, whatever its encoding.
     condition = or_(ImportBatch.id.in_(known) if known else false(),
                     ImportBatch.content.is_not(None), *naming)
