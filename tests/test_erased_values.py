@@ -13,7 +13,15 @@ from admin_app.choices import Role
 from admin_app.database import dialect
 from admin_app.extensions import db
 from admin_app.services import erasure, search
-from tests.erasure_people import ERASED_VALUES, SURNAME, customer_with_everything
+from tests.erasure_people import (
+    CARD,
+    EMAIL,
+    ERASED_VALUES,
+    OLD_SURNAME,
+    PHONE,
+    SURNAME,
+    customer_with_everything,
+)
 
 # What the law keeps: the invoices as issued (see services/erasure.py).
 KEPT = {("invoices", "billing_name"), ("invoices", "billing_tax_id"),
@@ -136,3 +144,21 @@ def test_the_lists_search_finds_them_no_more(admin_client, users, value):
     assert f"/admin/customers/details/?id={everything.customer.id}" not in page
     page = admin_client.get(f"/admin/guests/?search={value}").get_data(as_text=True)
     assert f"/admin/guests/details/?id={everything.guest.id}" not in page
+
+
+def test_the_sqlite_file_keeps_no_copy_in_its_free_space(users):
+    if dialect() != "sqlite":
+        pytest.skip("SQLite's file; PostgreSQL's old row versions go at VACUUM")
+    everything = customer_with_everything(users[Role.ADMIN])
+    connection = db.session.connection()
+    # Whatever this build's default, the erasure asks for overwriting and puts it back.
+    connection.execute(text("PRAGMA secure_delete = 0"))
+    erasure.erase(everything.customer, users[Role.ADMIN])
+    db.session.commit()
+    assert db.session.scalar(text("PRAGMA secure_delete")) == 0
+    db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    with open(db.engine.url.database, "rb") as file:
+        data = file.read()
+    # Not in the kept invoice: the email, the phone, the card, the old surname.
+    for value in (EMAIL, EMAIL.lower(), PHONE.lstrip("+"), CARD, OLD_SURNAME, "Echeverr"):
+        assert value.encode() not in data, value

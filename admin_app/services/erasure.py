@@ -13,16 +13,17 @@ erased with them. The erasure itself is recorded with counts only.
 """
 from __future__ import annotations
 
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import delete, false, func, or_, select, update
+from sqlalchemy import delete, false, func, or_, select, text, update
 
 from ..choices import AuditAction, ConsentSource, InvoiceStatus, NotificationStatus
-from ..database import lock_row
+from ..database import dialect, lock_row
 from ..extensions import db
 from ..i18n import day, money, number
 from ..models import (
@@ -149,8 +150,24 @@ def preview(customer: Customer) -> Report:
 def erase(customer: Customer, actor: AdminUser | None) -> Report:
     """Erase the customer's personal data; raise ErasureRefused (nothing written).
     The trail and the consent log name ``actor``."""
-    with audit.acting_for(actor) if actor is not None else nullcontext():
+    with audit.acting_for(actor) if actor is not None else nullcontext(), _overwritten():
         return _erase(customer)
+
+
+@contextmanager
+def _overwritten() -> Iterator[None]:
+    """SQLite: what the erasure deletes or rewrites is overwritten in the file too,
+    not left in free space (builds differ in their default)."""
+    if dialect() != "sqlite":
+        yield
+        return
+    before = int(db.session.scalar(text("PRAGMA secure_delete")) or 0)
+    db.session.execute(text("PRAGMA secure_delete = 1"))
+    try:
+        yield
+        db.session.flush()
+    finally:
+        db.session.execute(text(f"PRAGMA secure_delete = {before}"))
 
 
 def _erase(customer: Customer) -> Report:
