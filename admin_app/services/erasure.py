@@ -220,14 +220,14 @@ def _erase(customer: Customer) -> Report:
 def _needles(found: Person) -> Needles:
     needles = Needles()
     for customer in found.customers:
-        for value in (customer.email, customer.card_number, customer.tax_id,
-                      customer.full_name):
+        for value in (customer.email, customer.card_number, customer.tax_id):
             needles.add(value)
         needles.add(customer.phone, phone=True)
+        needles.add(customer.full_name, name=True)
     for guest in found.guests:
         needles.add(guest.email)
-        needles.add(guest.name)
         needles.add(guest.phone, phone=True)
+        needles.add(guest.name, name=True)
     return needles
 
 

@@ -4,9 +4,11 @@ before/after values and the rows import batches keep (see services/erasure.py).
 A person is found two ways. By record: events about their customer row, their
 guests, addresses, messages... (the trail's object index), and about the orders,
 wallets and invoices they had. By value: text that holds one of their
-distinctive values (email, phone, card number, tax ID, full name), wherever
-it is. Values about the person themselves all become "erased"; in events about
-their orders or invoices only the values that name them do.
+identifiers (email, phone, card number, tax ID), wherever it is. Values about the
+person themselves all become "erased"; in events about their orders or invoices,
+the values that name them (their identifiers or full name) and the billing
+details; elsewhere, the values that hold an identifier. A name alone is not
+looked for everywhere: a namesake's records would lose theirs.
 """
 from __future__ import annotations
 
@@ -35,13 +37,17 @@ class Needles:
     """The person's distinctive values, folded: found inside any text."""
 
     values: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)  # full names: only where they belong
     phone_digits: set[str] = field(default_factory=set)  # "34600111222"
     raw: set[str] = field(default_factory=set)  # as stored, for the database's LIKE
 
-    def add(self, value: str | None, *, phone: bool = False) -> None:
+    def add(self, value: str | None, *, phone: bool = False, name: bool = False) -> None:
         value = (value or "").strip()
-        folded = search.fold(value)
+        folded = search.fold(" ".join(value.split()))
         if len(folded) < MIN_NEEDLE:
+            return
+        if name:
+            self.names.add(folded)
             return
         self.values.add(folded)
         self.raw.update({value, value.lower(), folded})
@@ -49,11 +55,13 @@ class Needles:
             self.phone_digits.add(NON_DIGITS.sub("", value))
             self.raw.add(NON_DIGITS.sub("", value))
 
-    def found_in(self, value: Any) -> bool:
+    def found_in(self, value: Any, *, names: bool = False) -> bool:
         if not isinstance(value, str) or not value:
             return False
         folded = search.fold(value)
         if any(needle in folded for needle in self.values):
+            return True
+        if names and any(name in " ".join(folded.split()) for name in self.names):
             return True
         digits = NON_DIGITS.sub("", value)
         return bool(digits) and any(phone in digits for phone in self.phone_digits)
@@ -70,6 +78,8 @@ class Needles:
 PERSONAL = "personal"
 # Events about what they owned (orders, wallets, invoices): what names them goes.
 OWNED = "owned"
+# Other events that hold one of their identifiers: the values holding it go.
+NAMING = "naming"
 
 
 def _erase_values(changes: Any, needles: Needles, mode: str) -> tuple[Any, bool]:
@@ -79,7 +89,8 @@ def _erase_values(changes: Any, needles: Needles, mode: str) -> tuple[Any, bool]
     for key, pair in changes.items():
         values = pair if isinstance(pair, list) else [pair]
         new = [ERASED if isinstance(v, str) and v != ERASED and (
-            mode == PERSONAL or key.startswith("billing_") or needles.found_in(v)) else v
+            mode == PERSONAL or (mode == OWNED and key.startswith("billing_"))
+            or needles.found_in(v, names=mode == OWNED)) else v
             for v in values]
         changed = changed or new != values
         result[key] = new if isinstance(pair, list) else new[0]
@@ -151,7 +162,7 @@ def scrub_audit(needles: Needles, personal: Mapping[str, Iterable[int]],
                 owned: Mapping[str, Iterable[int]], owner_ids: list[int],
                 owner_types: tuple[str, ...]) -> int:
     """Replace the person's values in the trail by "erased"; the number of events changed."""
-    modes: dict[int, str] = dict.fromkeys(_events_naming(needles), OWNED)
+    modes: dict[int, str] = dict.fromkeys(_events_naming(needles), NAMING)
     modes.update(dict.fromkeys(_events_about(owned), OWNED))
     modes.update(dict.fromkeys(_events_of_customers(owner_types, owner_ids), PERSONAL))
     modes.update(dict.fromkeys(_events_about(personal), PERSONAL))
@@ -163,7 +174,8 @@ def scrub_audit(needles: Needles, personal: Mapping[str, Iterable[int]],
             mode = modes[event_id]
             new_changes, changed = _erase_values(changes, needles, mode)
             new_summary = summary
-            if summary and summary != ERASED and (mode == PERSONAL or needles.found_in(summary)):
+            if summary and summary != ERASED and (
+                    mode == PERSONAL or needles.found_in(summary, names=mode == OWNED)):
                 new_summary, changed = ERASED, True
             if changed:
                 rows.append({"id": event_id, "summary": new_summary, "changes": new_changes})

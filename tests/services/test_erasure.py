@@ -34,7 +34,7 @@ from admin_app.models import (
     WalletTransaction,
     WishlistItem,
 )
-from admin_app.services import erasure, ledger, search, sharing
+from admin_app.services import audit, erasure, ledger, search, sharing
 from admin_app.services.erasure import ErasureRefused
 from tests.erasure_people import EMAIL, PHONE, SURNAME, customer_with_everything
 
@@ -252,3 +252,23 @@ def test_an_address_deleted_before_leaves_nothing_in_the_trail(make):
     untouched = db.session.scalars(select(AuditEvent.summary).where(
         AuditEvent.object_type == "Address", AuditEvent.object_id != str(address_id))).all()
     assert untouched == ["Calle Larga 3, Bilbao"]
+
+
+def test_a_namesake_keeps_their_trail_and_any_event_holding_the_email_loses_it(make):
+    customer = make.customer("Ana", "Ruiz", email="ana.ruiz@example.com")
+    namesake = make.customer("Ana", "Ruiz", email="ana.otra@example.com")
+    audit.record(db.session, AuditAction.EXPORT, object_type="ImportBatch", object_id=1,
+                 summary="Sent to ANA.RUIZ@example.com",
+                 changes={"note": [None, "for ana.ruiz@example.com"], "rows": [None, 3],
+                          "who": [None, "Ana Ruiz"]})
+    db.session.commit()
+    _erase(customer)
+    kept = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "Customer", AuditEvent.object_id == str(namesake.id))).one()
+    assert kept.summary == "Ana Ruiz" and kept.changes["email"] == [None, "ana.otra@example.com"]
+    export = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == AuditAction.EXPORT)).one()
+    assert export.summary == "erased"
+    # The email goes; a name alone may be anyone's, and the count is no one's.
+    assert export.changes == {"note": [None, "erased"], "rows": [None, 3],
+                              "who": [None, "Ana Ruiz"]}
