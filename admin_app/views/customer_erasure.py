@@ -51,7 +51,8 @@ KEPT = {
 
 
 class ErasureForm(SecureForm):
-    confirmation = StringField(validators=[InputRequired(_l("Type the customer's email."))])
+    confirmation = StringField(validators=[InputRequired(_l(
+        "Type the customer's email, or their full name if they have none."))])
 
 
 class ErasurePages:

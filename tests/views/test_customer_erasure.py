@@ -147,3 +147,11 @@ def test_the_page_and_its_report_speak_spanish(app, users, password_hash, make):
     report = response.get_data(as_text=True)
     assert "Informe del borrado" in text(report)
     assert foreign_words(report, "es", stored_text_values()) == []
+
+
+def test_nothing_typed_asks_for_it(admin_client, nerea):
+    response = admin_client.post_form(_url(nerea), {"confirmation": ""})
+    assert response.status_code == 400
+    assert "Type the customer's email, or their full name if they have none." in text(
+        response.get_data(as_text=True))
+    assert db.session.get(Customer, nerea.id).erased_at is None
