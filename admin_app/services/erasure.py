@@ -18,6 +18,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import has_request_context
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import delete, false, func, or_, select, text, update
@@ -150,7 +151,9 @@ def preview(customer: Customer) -> Report:
 def erase(customer: Customer, actor: AdminUser | None) -> Report:
     """Erase the customer's personal data; raise ErasureRefused (nothing written).
     The trail and the consent log name ``actor``."""
-    with audit.acting_for(actor) if actor is not None else nullcontext(), _overwritten():
+    # In a request the trail already names the signed-in user, and their address.
+    named = nullcontext() if actor is None or has_request_context() else audit.acting_for(actor)
+    with named, _overwritten():
         return _erase(customer)
 
 
