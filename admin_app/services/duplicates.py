@@ -16,12 +16,23 @@ customers, erased ones and converted guests are never members.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, insert, literal, or_, select, union_all, update
 
+from ..choices import DuplicateReason
+from ..database import lock_row, reserve_ids
 from ..extensions import db
-from ..models import DuplicateGroup, DuplicateMember, DuplicateScan
+from ..models import Customer, DuplicateGroup, DuplicateMember, DuplicateScan, Guest, utcnow
+
+# A scan asked for and not finished after this long went with its worker: it no
+# longer shows as under way, and the next scan deletes it.
+SCAN_LOST = timedelta(hours=6)
+WRITE_CHUNK = 5000  # groups written per INSERT (their members follow in one too)
+
+Member = tuple[int | None, int | None]  # (customer id, guest id): one of them None
 
 
 def forget(customer_ids: Iterable[int] = (), guest_ids: Iterable[int] = ()) -> int:
@@ -69,3 +80,193 @@ def _drop_groups(group_ids: list[int]) -> None:
             update(DuplicateScan).where(DuplicateScan.id == scan_id)
             .values(groups_found=DuplicateScan.groups_found - dropped)
             .execution_options(synchronize_session=False))
+
+
+# -- the scan -----------------------------------------------------------------------------
+
+def _candidate_customers():
+    return select(Customer).where(Customer.merged_into_id.is_(None), Customer.merged_at.is_(None),
+                                  Customer.erased_at.is_(None))
+
+
+def _candidate_guests():
+    return select(Guest).where(Guest.customer_id.is_(None), Guest.converted_at.is_(None))
+
+
+def _folded(column):
+    """Upper case, without spaces or dashes: "lc-0001 22" and "LC000122" are one."""
+    return func.upper(func.replace(func.replace(column, " ", ""), "-", ""))
+
+
+def _candidates(reason: str):
+    """The rows the reason groups: (k1, k2, customer_id, guest_id)."""
+    customers, guests = _candidate_customers(), _candidate_guests()
+    none = literal(None, type_=Customer.id.type)
+    blank = literal("")
+
+    def from_customers(k1, k2=blank):
+        return customers.where(k1.isnot(None), k1 != "").with_only_columns(
+            k1.label("k1"), k2.label("k2"), Customer.id.label("customer_id"),
+            none.label("guest_id"))
+
+    def from_guests(k1):
+        return guests.where(k1.isnot(None), k1 != "").with_only_columns(
+            k1.label("k1"), blank.label("k2"), none.label("customer_id"),
+            Guest.id.label("guest_id"))
+
+    if reason == DuplicateReason.EMAIL:
+        return union_all(from_customers(Customer.email_key), from_guests(Guest.email_key))
+    if reason == DuplicateReason.PHONE:
+        return union_all(from_customers(Customer.phone), from_guests(Guest.phone))
+    if reason == DuplicateReason.CARD:
+        return from_customers(_folded(Customer.card_number))
+    if reason == DuplicateReason.NAME_BIRTHDAY:
+        return from_customers(Customer.sort_name, func.cast(Customer.birthday, db.String)) \
+            .where(Customer.birthday.isnot(None))
+    postcode = _folded(Customer.postcode)
+    return from_customers(Customer.sort_name, postcode).where(postcode.isnot(None), postcode != "")
+
+
+def _groups_of(reason: str) -> Iterable[list[Member]]:
+    """The members of each group the reason finds, one list per shared key."""
+    rows = _candidates(reason).subquery()
+    shared = (select(rows.c.k1, rows.c.k2).group_by(rows.c.k1, rows.c.k2)
+              .having(func.count() > 1, func.count(rows.c.customer_id) > 0).subquery())
+    statement = (select(rows.c.k1, rows.c.k2, rows.c.customer_id, rows.c.guest_id)
+                 .join(shared, and_(rows.c.k1 == shared.c.k1, rows.c.k2 == shared.c.k2))
+                 .order_by(rows.c.k1, rows.c.k2))
+    key: tuple | None = None
+    members: list[Member] = []
+    for k1, k2, customer_id, guest_id in db.session.execute(statement):
+        if (k1, k2) != key and members:
+            yield members
+            members = []
+        key = (k1, k2)
+        members.append((customer_id, guest_id))
+    if members:
+        yield members
+
+
+@dataclass
+class Found:
+    reason: str
+    members: list[Member]
+
+
+def find() -> list[Found]:
+    """Every group, strongest reason first. A weaker group whose members all share
+    a stronger one already (same email, and same name and postcode) adds nothing
+    and is left out. Reads only: nothing is locked while it runs."""
+    found: list[Found] = []
+    groups_of_member: dict[Member, set[int]] = {}
+    for reason in DuplicateReason.values():
+        for members in _groups_of(reason):
+            shared = set.intersection(*(groups_of_member.get(m, set()) for m in members))
+            if shared:
+                continue
+            for member in members:
+                groups_of_member.setdefault(member, set()).add(len(found))
+            found.append(Found(reason, members))
+    return found
+
+
+def ask_for_scan() -> DuplicateScan:
+    """A scan waiting for the worker (the page shows it under way); the caller
+    commits and queues ``scan(its id)``."""
+    row = DuplicateScan(started_at=utcnow(), finished_at=None, groups_found=0)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def scan(scan_id: int | None = None, *,
+         commit: Callable[[], None] = lambda: None) -> DuplicateScan | None:
+    """Find every group and write them as the scan ``scan_id`` (a new one when None),
+    then delete the older scans; None when that scan is finished already (a second
+    run of its task changes nothing). The groups are found before anything is
+    written, and written in one transaction, ended by ``commit``: the page never
+    sees half a scan, and SQLite's writers wait only for the writing."""
+    if scan_id is not None:
+        row = db.session.get(DuplicateScan, scan_id)
+        if row is None or row.finished_at is not None:
+            return None
+    found = find()
+    if scan_id is None:
+        row = DuplicateScan(started_at=utcnow(), groups_found=0)
+        db.session.add(row)
+        db.session.flush()
+    else:
+        row = lock_row(DuplicateScan, scan_id)
+        if row is None or row.finished_at is not None:
+            return None  # another run of the task finished it meanwhile
+        _drop_scans([row.id], groups_only=True)  # what a run killed mid-way left
+    _write(row.id, found)
+    row.groups_found = len(found)
+    row.finished_at = utcnow()
+    _drop_older_scans(row)
+    commit()
+    return row
+
+
+def _write(scan_id: int, found: list[Found]) -> None:
+    for start in range(0, len(found), WRITE_CHUNK):
+        chunk = found[start:start + WRITE_CHUNK]
+        ids = reserve_ids(DuplicateGroup.__table__, len(chunk))
+        db.session.execute(insert(DuplicateGroup.__table__), [
+            {"id": group_id, "scan_id": scan_id, "reason": group.reason,
+             "strength": DuplicateReason.strength(group.reason), "size": len(group.members)}
+            for group_id, group in zip(ids, chunk, strict=True)])
+        db.session.execute(insert(DuplicateMember.__table__), [
+            {"group_id": group_id, "customer_id": customer_id, "guest_id": guest_id}
+            for group_id, group in zip(ids, chunk, strict=True)
+            for customer_id, guest_id in group.members])
+
+
+def _drop_older_scans(row: DuplicateScan) -> None:
+    """Every other finished scan, and those asked for long ago that never finished."""
+    lost_before = (row.finished_at or utcnow()) - SCAN_LOST
+    older = list(db.session.scalars(select(DuplicateScan.id).where(
+        DuplicateScan.id != row.id,
+        or_(DuplicateScan.finished_at.isnot(None), DuplicateScan.started_at < lost_before))))
+    _drop_scans(older)
+
+
+def _drop_scans(scan_ids: list[int], *, groups_only: bool = False) -> None:
+    if not scan_ids:
+        return
+    groups = select(DuplicateGroup.id).where(DuplicateGroup.scan_id.in_(scan_ids))
+    db.session.execute(delete(DuplicateMember).where(DuplicateMember.group_id.in_(groups))
+                       .execution_options(synchronize_session=False))
+    db.session.execute(delete(DuplicateGroup).where(DuplicateGroup.scan_id.in_(scan_ids))
+                       .execution_options(synchronize_session=False))
+    if not groups_only:
+        db.session.execute(delete(DuplicateScan).where(DuplicateScan.id.in_(scan_ids))
+                           .execution_options(synchronize_session=False))
+
+
+# -- what the page reads -------------------------------------------------------------------
+
+def latest_scan() -> DuplicateScan | None:
+    """The newest finished scan: the one the page shows."""
+    return db.session.scalar(select(DuplicateScan).where(DuplicateScan.finished_at.isnot(None))
+                             .order_by(DuplicateScan.finished_at.desc(), DuplicateScan.id.desc())
+                             .limit(1))
+
+
+def scan_under_way(now: datetime | None = None) -> DuplicateScan | None:
+    """A scan asked for (or started by the schedule) and not finished yet, unless
+    its worker was lost long ago."""
+    now = now or utcnow()
+    return db.session.scalar(select(DuplicateScan).where(
+        DuplicateScan.finished_at.is_(None), DuplicateScan.started_at >= now - SCAN_LOST)
+        .order_by(DuplicateScan.id.desc()).limit(1))
+
+
+def counts(scan: DuplicateScan) -> dict[str, int]:
+    """Groups per reason in the scan, strongest first (reasons without any left out):
+    one GROUP BY over the (scan_id, strength, id) index."""
+    reasons = DuplicateReason.values()
+    rows = db.session.execute(
+        select(DuplicateGroup.strength, func.count()).where(DuplicateGroup.scan_id == scan.id)
+        .group_by(DuplicateGroup.strength).order_by(DuplicateGroup.strength)).all()
+    return {reasons[strength]: count for strength, count in rows if 0 <= strength < len(reasons)}
