@@ -270,3 +270,42 @@ def counts(scan: DuplicateScan) -> dict[str, int]:
         select(DuplicateGroup.strength, func.count()).where(DuplicateGroup.scan_id == scan.id)
         .group_by(DuplicateGroup.strength).order_by(DuplicateGroup.strength)).all()
     return {reasons[strength]: count for strength, count in rows if 0 <= strength < len(reasons)}
+
+
+PAGE_SIZE = 25  # groups a page
+
+
+@dataclass
+class Shown:
+    """A group as the page shows it: customers first by date added, guests after."""
+
+    group: DuplicateGroup
+    customers: list[Customer]
+    guests: list[Guest]
+
+
+def page_of_groups(scan: DuplicateScan, reason: str | None = None, page: int = 0) -> list[Shown]:
+    """The ``page``-th 25 groups of the scan (of one reason, or all), by strength then
+    id: an OFFSET over the (scan_id, strength, id) index, then their members."""
+    where = [DuplicateGroup.scan_id == scan.id]
+    if reason is not None:
+        where.append(DuplicateGroup.strength == DuplicateReason.strength(reason))
+    groups = list(db.session.scalars(
+        select(DuplicateGroup).where(*where).order_by(DuplicateGroup.strength, DuplicateGroup.id)
+        .offset(max(page, 0) * PAGE_SIZE).limit(PAGE_SIZE)))
+    members = db.session.execute(
+        select(DuplicateMember.group_id, Customer, Guest)
+        .outerjoin(Customer, Customer.id == DuplicateMember.customer_id)
+        .outerjoin(Guest, Guest.id == DuplicateMember.guest_id)
+        .where(DuplicateMember.group_id.in_([group.id for group in groups]))).all()
+    shown = {group.id: Shown(group, [], []) for group in groups}
+    for group_id, customer, guest in members:
+        if customer is not None:
+            shown[group_id].customers.append(customer)
+        elif guest is not None:
+            shown[group_id].guests.append(guest)
+    for one in shown.values():
+        one.customers.sort(key=lambda customer: (customer.created_at, customer.id))
+        one.guests.sort(key=lambda guest: (guest.created_at, guest.id))
+    # Every member gone (deleted records) and never forgotten: nothing left to show.
+    return [one for one in shown.values() if one.customers]
