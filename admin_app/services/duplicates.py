@@ -200,12 +200,40 @@ def scan(scan_id: int | None = None, *,
         if row is None or row.finished_at is not None:
             return None  # another run of the task finished it meanwhile
         _drop_scans([row.id], groups_only=True)  # what a run killed mid-way left
+    # Records merged, erased, converted or deleted while the groups were found (their
+    # forget() found nothing to forget yet) are left out now, under the write lock.
+    found = _still_candidates(found)
     _write(row.id, found)
     row.groups_found = len(found)
     row.finished_at = utcnow()
     _drop_older_scans(row)
     commit()
     return row
+
+
+CHECK_CHUNK = 5000  # ids per IN (...) when checking members again
+
+
+def _still_candidates(found: list[Found]) -> list[Found]:
+    customers = _eligible(_candidate_customers(), Customer.id,
+                          {c for group in found for c, _g in group.members if c is not None})
+    guests = _eligible(_candidate_guests(), Guest.id,
+                       {g for group in found for _c, g in group.members if g is not None})
+    kept = []
+    for group in found:
+        members = [(c, g) for c, g in group.members if c in customers or g in guests]
+        if len(members) > 1 and any(c is not None for c, _g in members):
+            kept.append(Found(group.reason, members))
+    return kept
+
+
+def _eligible(candidates, id_column, ids: set[int]) -> set[int]:
+    ordered, still = sorted(ids), set[int]()
+    for start in range(0, len(ordered), CHECK_CHUNK):
+        chunk = ordered[start:start + CHECK_CHUNK]
+        still.update(db.session.scalars(candidates.with_only_columns(id_column).where(
+            id_column.between(chunk[0], chunk[-1]), id_column.in_(chunk))))
+    return still
 
 
 def _write(scan_id: int, found: list[Found]) -> None:
@@ -299,13 +327,16 @@ def page_of_groups(scan: DuplicateScan, reason: str | None = None, page: int = 0
         .outerjoin(Guest, Guest.id == DuplicateMember.guest_id)
         .where(DuplicateMember.group_id.in_([group.id for group in groups]))).all()
     shown = {group.id: Shown(group, [], []) for group in groups}
+    # Between two scans, forget() takes out what the services change; what changed
+    # some other way (a scan that raced a merge, a change by hand) is left out here.
     for group_id, customer, guest in members:
-        if customer is not None:
+        if customer is not None and not (customer.is_tombstone or customer.erased_at):
             shown[group_id].customers.append(customer)
-        elif guest is not None:
+        elif guest is not None and guest.customer_id is None and guest.converted_at is None:
             shown[group_id].guests.append(guest)
     for one in shown.values():
         one.customers.sort(key=lambda customer: (customer.created_at, customer.id))
         one.guests.sort(key=lambda guest: (guest.created_at, guest.id))
     # Every member gone (deleted records) and never forgotten: nothing left to show.
-    return [one for one in shown.values() if one.customers]
+    return [one for one in shown.values()
+            if one.customers and len(one.customers) + len(one.guests) > 1]

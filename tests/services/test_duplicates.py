@@ -157,3 +157,36 @@ def test_a_new_scan_replaces_the_older_ones(make):
 def test_no_scan_yet():
     assert duplicates.latest_scan() is None
     assert duplicates.scan_under_way() is None
+
+
+def test_a_record_merged_while_the_scan_looks_is_left_out(make, monkeypatch):
+    a = make.customer(email="race@example.com")
+    b = make.customer(email="RACE@example.com")
+    c = make.customer(email="Race@example.com")
+    found = duplicates.find
+
+    def find_then_merge():
+        groups = found()
+        # A merge commits between the scan's reading and its writing.
+        db.session.get(type(a), c.id).merged_into_id = a.id
+        db.session.flush()
+        return groups
+
+    monkeypatch.setattr(duplicates, "find", find_then_merge)
+    duplicates.scan()
+    db.session.commit()
+    assert groups_found() == [("email", {("c", a.id), ("c", b.id)})]
+
+
+def test_the_page_leaves_out_what_changed_since_the_scan(make):
+    a = make.customer(email="late@example.com")
+    b = make.customer(email="LATE@example.com")
+    guest = make.guest(email="late@example.com")
+    scan = duplicates.scan()
+    db.session.commit()
+    [shown] = duplicates.page_of_groups(scan)
+    assert shown.customers == [a, b] and shown.guests == [guest]
+    guest.customer_id = a.id
+    b.erased_at = utcnow()
+    db.session.commit()
+    assert duplicates.page_of_groups(scan) == []
