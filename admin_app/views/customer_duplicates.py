@@ -4,6 +4,7 @@ the latest scan's (services/duplicates.py): the page reads them, never looks for
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..changes import committed_or_refused
 from ..choices import DuplicateReason
@@ -25,6 +26,12 @@ def _reason_asked() -> str | None:
 
 class DuplicatesPages:
     """Mixed into the customers' view: /admin/customers/duplicates/."""
+
+    def list_page_links(self) -> list[tuple[str, str]]:
+        """The link to this page above the customers' list, for those who may open it."""
+        if not permissions.can(current_user, permissions.CUSTOMER_DATA):
+            return []
+        return [(_("Duplicates"), url_for(".duplicates_view"))]
 
     @expose("/duplicates/", methods=("GET", "POST"))
     @needs(permissions.CUSTOMER_DATA)

@@ -149,6 +149,7 @@ def test_the_page_in_spanish_with_its_age(manager, users, twins):
     assert "Encontrados hace 3 horas." in page
     assert "Mismo correo electrónico (1)" in page
     assert "Invitado" in page and "Fusionar…" in page and "Buscar de nuevo ahora" in page
+    assert "Duplicados" in text(get_page(manager, "/admin/customers/"))
 
 
 def test_many_groups_are_paged(manager, make):
@@ -161,3 +162,9 @@ def test_many_groups_are_paged(manager, make):
     assert len(group_texts(first)) == 25 and "Page 1 of 2" in text(first)
     second = get_page(manager, PAGE, page=1)
     assert len(group_texts(second)) == 1 and "Page 2 of 2" in text(second)
+
+
+@pytest.mark.parametrize("role, shown", [(Role.OPERATOR, False), (Role.MANAGER, True)])
+def test_the_customers_list_links_here_for_managers(login, role, shown):
+    page = get_page(login(role), "/admin/customers/")
+    assert (f'href="{PAGE}"' in page) is shown
