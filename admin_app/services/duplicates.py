@@ -20,7 +20,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, insert, literal, or_, select, union_all, update
+from sqlalchemy import (
+    String,
+    and_,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 
 from ..choices import DuplicateReason
 from ..database import lock_row, reserve_ids
@@ -121,7 +133,7 @@ def _candidates(reason: str):
     if reason == DuplicateReason.CARD:
         return from_customers(_folded(Customer.card_number))
     if reason == DuplicateReason.NAME_BIRTHDAY:
-        return from_customers(Customer.sort_name, func.cast(Customer.birthday, db.String)) \
+        return from_customers(Customer.sort_name, cast(Customer.birthday, String)) \
             .where(Customer.birthday.isnot(None))
     postcode = _folded(Customer.postcode)
     return from_customers(Customer.sort_name, postcode).where(postcode.isnot(None), postcode != "")
@@ -181,25 +193,23 @@ def ask_for_scan() -> DuplicateScan:
 
 def scan(scan_id: int | None = None, *,
          commit: Callable[[], None] = lambda: None) -> DuplicateScan | None:
-    """Find every group and write them as the scan ``scan_id`` (a new one when None),
-    then delete the older scans; None when that scan is finished already (a second
-    run of its task changes nothing). The groups are found before anything is
-    written, and written in one transaction, ended by ``commit``: the page never
-    sees half a scan, and SQLite's writers wait only for the writing."""
-    if scan_id is not None:
-        row = db.session.get(DuplicateScan, scan_id)
-        if row is None or row.finished_at is not None:
-            return None
-    found = find()
+    """Find every group and write them as the scan ``scan_id`` (a new one, shown under
+    way at once, when None), then delete the older scans; None when that scan is
+    finished already (a second run of its task changes nothing). The groups are
+    found before anything is written, then written in one transaction ended by
+    ``commit``: the page never sees half a scan, and SQLite's other writers wait
+    only for the writing."""
     if scan_id is None:
-        row = DuplicateScan(started_at=utcnow(), groups_found=0)
-        db.session.add(row)
-        db.session.flush()
-    else:
-        row = lock_row(DuplicateScan, scan_id)
-        if row is None or row.finished_at is not None:
-            return None  # another run of the task finished it meanwhile
-        _drop_scans([row.id], groups_only=True)  # what a run killed mid-way left
+        scan_id = ask_for_scan().id
+        commit()
+    row = db.session.get(DuplicateScan, scan_id)
+    if row is None or row.finished_at is not None:
+        return None
+    found = find()
+    row = lock_row(DuplicateScan, scan_id)
+    if row is None or row.finished_at is not None:
+        return None  # another run of the task finished it meanwhile
+    _drop_scans([row.id], groups_only=True)  # what a run killed mid-way left
     # Records merged, erased, converted or deleted while the groups were found (their
     # forget() found nothing to forget yet) are left out now, under the write lock.
     found = _still_candidates(found)
