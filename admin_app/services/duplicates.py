@@ -39,9 +39,9 @@ from ..database import lock_row, reserve_ids
 from ..extensions import db
 from ..models import Customer, DuplicateGroup, DuplicateMember, DuplicateScan, Guest, utcnow
 
-# A scan asked for and not finished after this long went with its worker: it no
-# longer shows as under way, and the next scan deletes it.
-SCAN_LOST = timedelta(hours=6)
+# A scan asked for and not finished after this long went with its worker (a scan
+# of a million customers takes minutes): it no longer shows as under way.
+SCAN_LOST = timedelta(hours=1)
 WRITE_CHUNK = 5000  # groups written per INSERT (their members follow in one too)
 
 Member = tuple[int | None, int | None]  # (customer id, guest id): one of them None
@@ -261,11 +261,11 @@ def _write(scan_id: int, found: list[Found]) -> None:
 
 
 def _drop_older_scans(row: DuplicateScan) -> None:
-    """Every other finished scan, and those asked for long ago that never finished."""
-    lost_before = (row.finished_at or utcnow()) - SCAN_LOST
+    """Every other finished scan, and those asked for before this one (still queued,
+    or lost with their worker: their task then finds nothing to do)."""
     older = list(db.session.scalars(select(DuplicateScan.id).where(
         DuplicateScan.id != row.id,
-        or_(DuplicateScan.finished_at.isnot(None), DuplicateScan.started_at < lost_before))))
+        or_(DuplicateScan.finished_at.isnot(None), DuplicateScan.id < row.id))))
     _drop_scans(older)
 
 
@@ -292,11 +292,13 @@ def latest_scan() -> DuplicateScan | None:
 
 
 def scan_under_way(now: datetime | None = None) -> DuplicateScan | None:
-    """A scan asked for (or started by the schedule) and not finished yet, unless
-    its worker was lost long ago."""
+    """A scan asked for (or started by the schedule) after the latest finished one
+    and not finished yet, unless its worker was lost (SCAN_LOST)."""
     now = now or utcnow()
+    latest = latest_scan()
     return db.session.scalar(select(DuplicateScan).where(
-        DuplicateScan.finished_at.is_(None), DuplicateScan.started_at >= now - SCAN_LOST)
+        DuplicateScan.finished_at.is_(None), DuplicateScan.started_at >= now - SCAN_LOST,
+        DuplicateScan.id > (latest.id if latest else 0))
         .order_by(DuplicateScan.id.desc()).limit(1))
 
 

@@ -190,3 +190,15 @@ def test_the_page_leaves_out_what_changed_since_the_scan(make):
     b.erased_at = utcnow()
     db.session.commit()
     assert duplicates.page_of_groups(scan) == []
+
+
+def test_a_scan_lost_with_its_worker_stops_showing_under_way(make):
+    lost = duplicates.ask_for_scan().id
+    db.session.commit()
+    assert duplicates.scan_under_way(utcnow()).id == lost
+    assert duplicates.scan_under_way(utcnow() + duplicates.SCAN_LOST * 2) is None
+    finished = duplicates.scan()
+    db.session.commit()
+    # The newer scan did the lost one's work: its row goes, and its task does nothing.
+    assert db.session.scalars(select(DuplicateScan.id)).all() == [finished.id]
+    assert duplicates.scan(lost) is None
