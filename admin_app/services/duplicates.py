@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import (
     String,
-    and_,
     cast,
     delete,
     func,
@@ -142,11 +141,14 @@ def _candidates(reason: str):
 def _groups_of(reason: str) -> Iterable[list[Member]]:
     """The members of each group the reason finds, one list per shared key."""
     rows = _candidates(reason).subquery()
-    shared = (select(rows.c.k1, rows.c.k2).group_by(rows.c.k1, rows.c.k2)
-              .having(func.count() > 1, func.count(rows.c.customer_id) > 0).subquery())
-    statement = (select(rows.c.k1, rows.c.k2, rows.c.customer_id, rows.c.guest_id)
-                 .join(shared, and_(rows.c.k1 == shared.c.k1, rows.c.k2 == shared.c.k2))
-                 .order_by(rows.c.k1, rows.c.k2))
+    # One sort of the candidates: each row with the size of its key's group (a window
+    # over the same order), then only the rows of groups of two or more.
+    by_key = {"partition_by": (rows.c.k1, rows.c.k2)}
+    sized = select(rows, func.count().over(**by_key).label("size"),
+                   func.count(rows.c.customer_id).over(**by_key).label("customers")).subquery()
+    statement = (select(sized.c.k1, sized.c.k2, sized.c.customer_id, sized.c.guest_id)
+                 .where(sized.c.size > 1, sized.c.customers > 0)
+                 .order_by(sized.c.k1, sized.c.k2))
     key: tuple | None = None
     members: list[Member] = []
     for k1, k2, customer_id, guest_id in db.session.execute(statement):
