@@ -143,9 +143,10 @@ def _groups_of(reason: str) -> Iterable[list[Member]]:
     rows = _candidates(reason).subquery()
     # One sort of the candidates: each row with the size of its key's group (a window
     # over the same order), then only the rows of groups of two or more.
-    by_key = {"partition_by": (rows.c.k1, rows.c.k2)}
-    sized = select(rows, func.count().over(**by_key).label("size"),
-                   func.count(rows.c.customer_id).over(**by_key).label("customers")).subquery()
+    key_columns = (rows.c.k1, rows.c.k2)
+    sized = select(rows, func.count().over(partition_by=key_columns).label("size"),
+                   func.count(rows.c.customer_id).over(partition_by=key_columns)
+                   .label("customers")).subquery()
     statement = (select(sized.c.k1, sized.c.k2, sized.c.customer_id, sized.c.guest_id)
                  .where(sized.c.size > 1, sized.c.customers > 0)
                  .order_by(sized.c.k1, sized.c.k2))
