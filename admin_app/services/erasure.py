@@ -21,7 +21,7 @@ from typing import Any
 from flask import has_request_context
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import delete, false, func, or_, select, text, update
+from sqlalchemy import false, func, or_, select, text, update
 
 from ..choices import AuditAction, ConsentSource, InvoiceStatus, NotificationStatus
 from ..database import dialect, lock_row
@@ -44,7 +44,7 @@ from ..models import (
     WishlistItem,
     utcnow,
 )
-from . import audit, consent, search
+from . import audit, consent, duplicates, search
 from .erasure_traces import ERASED, Needles, scrub_audit, scrub_imports
 from .errors import DomainError
 
@@ -203,8 +203,9 @@ def _erase(customer: Customer) -> Report:
     removed["messages"] = _erase_messages(ids)
     removed["guests"] = len(guest_ids)
     removed["blacklist_entries"] = len(records["BlacklistEntry"])
-    removed["duplicate_entries"] = _rowcount(delete(DuplicateMember).where(or_(
-        DuplicateMember.customer_id.in_(ids), DuplicateMember.guest_id.in_(guest_ids))))
+    removed["duplicate_entries"] = db.session.scalar(select(func.count(DuplicateMember.id)).where(
+        or_(DuplicateMember.customer_id.in_(ids), DuplicateMember.guest_id.in_(guest_ids)))) or 0
+    duplicates.forget(customer_ids=ids, guest_ids=guest_ids)
     _erase_records(found, blacklisted)
     imports = scrub_imports(needles, {"customers": ids, "guests": guest_ids,
                                       "blacklist": records["BlacklistEntry"]})

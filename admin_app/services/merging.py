@@ -25,7 +25,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
 from ..choices import AuditAction, ConsentSource, InvoiceStatus, OrderStatus
 from ..database import lock_row
@@ -35,7 +35,6 @@ from ..models import (
     AdminUser,
     ConsentChange,
     Customer,
-    DuplicateGroup,
     DuplicateMember,
     Guest,
     ImportBatch,
@@ -48,7 +47,7 @@ from ..models import (
     WishlistItem,
     utcnow,
 )
-from . import audit, consent, ledger
+from . import audit, consent, duplicates, ledger
 from .errors import DomainError
 
 # The customer's own fields a merge chooses between, in the order the page shows them.
@@ -438,7 +437,7 @@ def _carry_out(current: Plan, chosen_values: dict[str, int], actor) -> None:
         Address.customer_id == survivor.id, Address.is_default).order_by(Address.id).limit(1))
     db.session.flush()
     _repoint(current)
-    _forget_duplicates(current.other_ids)
+    duplicates.forget(customer_ids=current.other_ids)
     db.session.expire_all()  # what the session held of re-pointed rows is stale now
 
     with consent.changes_from(ConsentSource.MERGE):
@@ -491,31 +490,6 @@ def _keep_one_default_address(survivor: Customer, own_default: int | None) -> No
     for address in defaults:
         if address.id != keep:
             address.is_default = False
-
-
-def _forget_duplicates(customer_ids: list[int]) -> None:
-    """The merged-away customers leave the duplicate groups they were in; a group left
-    with fewer than two members, or with no customer, shows nothing any more and goes.
-    (The same rule as the duplicates scan's own ``forget``, which the merge can call
-    instead once both are in one place.)"""
-    groups = list(db.session.scalars(select(DuplicateMember.group_id).distinct().where(
-        DuplicateMember.customer_id.in_(customer_ids))))
-    if not groups:
-        return
-    db.session.execute(delete(DuplicateMember).where(
-        DuplicateMember.customer_id.in_(customer_ids))
-        .execution_options(synchronize_session=False))
-    left = db.session.execute(
-        select(DuplicateMember.group_id, func.count(DuplicateMember.id),
-               func.count(DuplicateMember.customer_id))
-        .where(DuplicateMember.group_id.in_(groups)).group_by(DuplicateMember.group_id)).all()
-    kept = {group_id: size for group_id, size, customers in left if size >= 2 and customers}
-    gone = [group_id for group_id in groups if group_id not in kept]
-    db.session.execute(delete(DuplicateGroup).where(DuplicateGroup.id.in_(gone))
-                       .execution_options(synchronize_session=False))
-    for group_id, size in kept.items():
-        db.session.execute(update(DuplicateGroup).where(DuplicateGroup.id == group_id)
-                           .values(size=size).execution_options(synchronize_session=False))
 
 
 def _audit(current: Plan, before: dict, values: dict) -> None:
