@@ -143,10 +143,11 @@ def email_matches() -> EmailMatches:
     return EmailMatches(attachable=row[0] or 0, ambiguous=row[1] or 0)
 
 
-def attach_all_by_email(limit: int = BULK_LIMIT) -> BulkResult:
-    """Attach up to ``limit`` guests whose email (folded) is exactly one customer's,
-    oldest guests first, in the caller's transaction; guests whose email several
-    customers share are skipped (counted in ``ambiguous``)."""
+def attach_all_by_email(limit: int | None = None) -> BulkResult:
+    """Attach up to ``limit`` (BULK_LIMIT) guests whose email (folded) is exactly one
+    customer's, oldest guests first, in the caller's transaction; guests whose email
+    several customers share are skipped (counted in ``ambiguous``)."""
+    limit = limit or BULK_LIMIT
     attached = moved = 0
     while attached < limit:
         pairs = _attachable(min(CHUNK, limit - attached))

@@ -109,10 +109,10 @@ class GuestConversionPages:
         return self._done(guest.name, customer, customer.orders.count())
 
     def _done(self, guest_name: str, customer: Customer, moved: int):
-        flash(ngettext("%(guest)s is now the customer %(customer)s: %(num)s order moved.",
-                       "%(guest)s is now the customer %(customer)s: %(num)s orders moved.",
+        flash(ngettext("%(guest)s is now the customer %(customer)s: %(count)s order moved.",
+                       "%(guest)s is now the customer %(customer)s: %(count)s orders moved.",
                        moved, guest=guest_name, customer=customer.full_name,
-                       num=number(moved)), "success")
+                       count=number(moved)), "success")
         return redirect(url_for("customers.details_view", id=customer.id))
 
     @expose("/attach-by-email/", methods=("GET", "POST"))
@@ -136,13 +136,13 @@ class GuestConversionPages:
 
 
 def _bulk_done(result: guest_conversion.BulkResult) -> str:
-    said = ngettext("%(num)s guest attached to the customer with their email",
-                    "%(num)s guests attached to the customers with their email",
-                    result.attached, num=number(result.attached))
-    said += "; " + ngettext("%(num)s order moved.", "%(num)s orders moved.",
-                            result.orders_moved, num=number(result.orders_moved))
+    said = ngettext("%(count)s guest attached to the customer with their email",
+                    "%(count)s guests attached to the customers with their email",
+                    result.attached, count=number(result.attached))
+    said += "; " + ngettext("%(count)s order moved.", "%(count)s orders moved.",
+                            result.orders_moved, count=number(result.orders_moved))
     if result.remaining:
-        said += " " + ngettext("%(num)s more guest is left to attach.",
-                               "%(num)s more guests are left to attach.",
-                               result.remaining, num=number(result.remaining))
+        said += " " + ngettext("%(count)s more guest is left to attach.",
+                               "%(count)s more guests are left to attach.",
+                               result.remaining, count=number(result.remaining))
     return said
