@@ -15,6 +15,7 @@ from admin_app.extensions import db
 from admin_app.models import Customer, Guest, Order
 from admin_app.services import guest_conversion
 
+from ..language import foreign_words, stored_text_values
 from ..pages import (
     flashes,
     form_errors,
@@ -322,3 +323,20 @@ def test_attaching_by_email_in_spanish(login, users, by_email):
     manager.post_form(BY_EMAIL, {"confirmed": "1"})
     assert ("success", "2 invitados asociados a los clientes con su correo electrónico; "
             "1 pedido trasladado.") in flashes(get_page(manager, GUESTS))
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_every_word_of_the_pages_is_in_the_readers_language(login, users, make, pepe,
+                                                            by_email, language):
+    make.customer("Pepa", "Ruiz", email="pepa@example.com", phone="+34600111222")
+    made = make.guest("Hecho Ya", email="ana@example.com")
+    guest_conversion.attach(made, by_email[0])
+    db.session.commit()
+    manager = login(Role.MANAGER)
+    speak(users[Role.MANAGER], language)
+    for url in (make_url(pepe), BY_EMAIL, GUESTS, f"{GUESTS}details/?id={made.id}",
+                f"{GUESTS}details/?id={pepe.id}"):
+        page = get_page(manager, url)
+        assert f'<html lang="{language}">' in page
+        assert not foreign_words(page, language, stored_text_values()), (url, foreign_words(
+            page, language, stored_text_values()))
