@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, false, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..choices import AuditAction, Channel, OrderStatus, OrderType
 from ..database import dialect, lock_row
@@ -120,18 +121,27 @@ def create_customer(guest: Guest, *, first_name: str, surname: str, email: str |
     holding the guest's orders. Refused when a customer already has the email."""
     guest = _lock_guest(guest.id)
     key = email_key(email)
-    if key:
-        owner = db.session.scalar(select(Customer).where(Customer.email_key == key).limit(1))
-        if owner is not None:
-            raise ConversionError(_(
-                "A customer already has the email %(email)s (%(name)s): attach the guest "
-                "to them instead.", email=email, name=owner.full_name))
+    owner = db.session.scalar(select(Customer).where(Customer.email_key == key).limit(1)) \
+        if key else None
+    if owner is not None:
+        raise _email_taken(email, owner.full_name)
     customer = Customer(first_name=first_name, surname=surname, email=email, phone=phone,
                         channel=channel, language=language)
     db.session.add(customer)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same email saved by someone else a moment ago
+        raise _email_taken(email, None) from None
     _convert([(guest.id, customer.id)])
     return customer
+
+
+def _email_taken(email: str | None, name: str | None) -> ConversionError:
+    if name is None:
+        return ConversionError(_("A customer already has the email %(email)s: attach the "
+                                 "guest to them instead.", email=email))
+    return ConversionError(_("A customer already has the email %(email)s (%(name)s): attach "
+                             "the guest to them instead.", email=email, name=name))
 
 
 def email_matches() -> EmailMatches:

@@ -234,6 +234,21 @@ def test_creating_is_refused_when_a_customer_has_the_email_folded(make):
     assert fresh(Customer, owner.id).orders_count == 0
 
 
+def test_an_email_saved_by_someone_else_meanwhile_is_refused_not_a_crash(make):
+    # Inserted past the model (no email key): the check before the insert misses it,
+    # as it misses a customer another request saves between the check and the insert.
+    db.session.execute(Customer.__table__.insert().values(
+        first_name="Otra", surname="Vez", email="pepe@example.com", sort_name="vez otra"))
+    db.session.commit()
+    guest = make.guest("Pepe Ruiz", email="pepe@example.com")
+    with pytest.raises(ConversionError, match="already has the email pepe@example.com: attach"):
+        conversion.create_customer(guest, first_name="Pepe", surname="Ruiz",
+                                   email="pepe@example.com", phone=None,
+                                   channel=Channel.ONLINE, language="en")
+    db.session.rollback()
+    assert row_count(Customer) == 1 and fresh(Guest, guest.id).customer_id is None
+
+
 def test_creating_without_an_email_is_allowed(make):
     make.customer(email=None)
     guest = make.guest("Pepe Ruiz", email=None)
