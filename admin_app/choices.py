@@ -1,6 +1,8 @@
 """Fixed value sets of the domain: stored as short strings, shown as translated labels."""
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
@@ -286,8 +288,20 @@ class MovementReason(Choices):
         "Returned item": _l("Returned item"),
     }
 
+    # What a merge writes (services/merging.py), with the customers' numbers in it.
+    MERGE_REASONS = (
+        (re.compile(r"Merged from #(\d+) into #(\d+)"),
+         lambda m: _l("Merged from #%(from_id)s into #%(into_id)s", from_id=m[1], into_id=m[2])),
+        (re.compile(r"Merged into #(\d+)"), lambda m: _l("Merged into #%(id)s", id=m[1])),
+        (re.compile(r"Merged from #(\d+)"), lambda m: _l("Merged from #%(id)s", id=m[1])),
+    )
+
     @classmethod
     def label(cls, value: str | None) -> str:
+        for pattern, label in cls.MERGE_REASONS:
+            match = pattern.fullmatch(value or "")
+            if match:
+                return str(label(match))
         # Rows written before reasons were stored in English hold the writer's
         # language ("Compra"): those are recognised too.
         return str(cls.LABELS.get(cls._in_english().get(value or "", value or ""),

@@ -924,6 +924,16 @@ class DashboardSnapshot(db.Model):
     computed_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+def not_tombstones(model) -> list:
+    """The conditions that leave out a model's tombstones (a customer merged away, a
+    guest made a customer): kept so old links resolve, never found, matched or chosen."""
+    if model is Customer:
+        return [Customer.merged_into_id.is_(None)]
+    if model is Guest:
+        return [Guest.customer_id.is_(None)]
+    return []
+
+
 class LedgerRowImmutable(RuntimeError):
     """Raised when code tries to change or remove a ledger row."""
 

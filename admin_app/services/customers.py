@@ -72,8 +72,17 @@ def not_deletable_ids(ids: list[int]) -> set[int]:
     return found
 
 
+def ensure_changeable(customer: Customer) -> None:
+    """A merged-away customer is a tombstone, kept so that old links resolve: it is
+    neither edited nor deleted; the customer it went into is."""
+    if customer.merged_into_id is not None:
+        raise DomainError(_("%(name)s was merged into customer #%(id)s: change that customer "
+                            "instead.", name=customer.full_name, id=customer.merged_into_id))
+
+
 def ensure_deletable(customer: Customer) -> None:
     """Refuse, with every reason, to delete a customer who holds money or points."""
+    ensure_changeable(customer)
     reasons = reasons_not_deletable(customer)
     if reasons:
         raise DomainError(

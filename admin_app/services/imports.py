@@ -38,6 +38,7 @@ from ..models import (
     ImportChange,
     Job,
     Searchable,
+    not_tombstones,
     utcnow,
 )
 from . import audit, consent, import_rejects, progress
@@ -333,7 +334,8 @@ def _existing_records(kind: ImportKind, rows: list[dict]) -> dict[str, dict]:
         by_value: dict[Any, list] = {}
         for start in range(0, len(wanted), LOOKUP_CHUNK):
             chunk = wanted[start:start + LOOKUP_CHUNK]
-            for record in db.session.scalars(select(kind.model).where(column.in_(chunk))):
+            for record in db.session.scalars(select(kind.model).where(
+                    column.in_(chunk), *not_tombstones(kind.model))):
                 by_value.setdefault(getattr(record, name), []).append(record)
         found[name] = by_value
     return found

@@ -311,6 +311,93 @@ def wallet_changed_hands(wallet: Wallet, previous_customer_id: int | None) -> No
             _refresh_customer_balance(customer)
 
 
+# -- owner changes (a merge) ------------------------------------------------------------
+
+def change_owner(wallet: Wallet, new_customer: Customer, *, actor: AdminUser | None,
+                 reason: str, now: datetime | None = None) -> WalletTransaction:
+    """Hand the wallet, whole, to ``new_customer``: it keeps its code, balance and
+    history, and its ledger records the change as a movement of kind owner change,
+    amount 0. Both owners are locked first (in id order, as every movement locks
+    customers before wallets), then the wallet; both owners' balances follow.
+
+    A blocked wallet moves too: it takes no money, but it must not stay behind.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise LedgerError(_("Give a reason for this movement."))
+    for _attempt in range(3):
+        owner_id = db.session.scalar(select(Wallet.customer_id).where(Wallet.id == wallet.id))
+        owners = {i: lock_row(Customer, i)
+                  for i in sorted({i for i in (owner_id, new_customer.id) if i is not None})}
+        locked = lock_row(Wallet, wallet.id)
+        if locked is None:
+            raise LedgerError(_("This wallet does not exist (any more)."))
+        if locked.customer_id == owner_id:
+            break
+    else:
+        raise LedgerError(_("The wallet changed owner meanwhile; please try again."))
+    receiver = owners[new_customer.id]
+    if receiver is None:
+        raise LedgerError(_("This customer does not exist (any more)."))
+    if owner_id == receiver.id:
+        raise LedgerError(_("Wallet %(code)s already belongs to %(name)s.",
+                            code=locked.wallet_code, name=receiver.full_name))
+    locked.customer_id = receiver.id
+    row = WalletTransaction(
+        wallet_id=locked.id, amount_minor=0, balance_after_minor=locked.balance_minor,
+        kind=WalletTxKind.OWNER_CHANGE, reason=reason[:255],
+        actor_id=actor.id if actor is not None else None,
+        # One owner change per wallet and receiver: a customer who gave a wallet away
+        # was merged away, and never receives one again.
+        idempotency_key=f"owner-change-{locked.id}-to-{receiver.id}",
+        created_at=now or utcnow(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    for owner in owners.values():
+        if owner is not None:
+            _refresh_customer_balance(owner)
+    return row
+
+
+def move_all_points(source: Customer, target: Customer, *, actor: AdminUser | None,
+                    reason_out: str, reason_in: str,
+                    now: datetime | None = None) -> tuple[LoyaltyTransaction, ...]:
+    """Carry every point of ``source`` to ``target`` (a merge): a pair of movements
+    of kind merge, minus on the one and plus on the other, both customers locked in
+    id order. ``target`` becomes a loyalty programme member. Returns the pair, or
+    nothing when ``source`` has no points."""
+    if source.id == target.id:
+        raise LedgerError(_("Points cannot move to the customer who holds them."))
+    locked = {i: lock_row(Customer, i) for i in sorted((source.id, target.id))}
+    giver, receiver = locked[source.id], locked[target.id]
+    if giver is None or receiver is None:
+        raise LedgerError(_("This customer does not exist (any more)."))
+    points = giver.loyalty_points
+    if points == 0:
+        return ()
+    now = now or utcnow()
+    actor_id = actor.id if actor is not None else None
+    giver.loyalty_points -= points
+    receiver.loyalty_points += points
+    receiver.loyalty_member = True
+    # A customer gives their points away once (they become a tombstone): fixed keys
+    # make a second posting impossible.
+    rows = (
+        LoyaltyTransaction(customer_id=giver.id, points=-points,
+                           balance_after=giver.loyalty_points, kind=LoyaltyTxKind.MERGE,
+                           reason=reason_out[:255], actor_id=actor_id,
+                           idempotency_key=f"merge-out-{giver.id}", created_at=now),
+        LoyaltyTransaction(customer_id=receiver.id, points=points,
+                           balance_after=receiver.loyalty_points, kind=LoyaltyTxKind.MERGE,
+                           reason=reason_in[:255], actor_id=actor_id,
+                           idempotency_key=f"merge-in-{giver.id}", created_at=now),
+    )
+    db.session.add_all(rows)
+    db.session.flush()
+    return rows
+
+
 # -- expiry ------------------------------------------------------------------------------
 
 def expire_wallet(wallet: Wallet, now: datetime | None = None) -> WalletTransaction | None:

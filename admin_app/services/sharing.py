@@ -184,9 +184,12 @@ def read_share_link(token: str, *, max_age: int | None = None) -> ShareLink:
 
 
 def shared_wallet(link: ShareLink) -> Wallet:
-    """The wallet a link names; raise SharedWalletGone if it was deleted."""
+    """The wallet a link names; raise SharedWalletGone if it was deleted or its
+    customer's personal data erased."""
     wallet = db.session.get(Wallet, link.wallet_id)
-    if wallet is None or wallet.wallet_code != link.wallet_code:
+    # An erased customer's links show nothing more, not even their wallets' use.
+    erased = wallet is not None and wallet.customer is not None and wallet.customer.erased_at
+    if wallet is None or wallet.wallet_code != link.wallet_code or erased:
         raise SharedWalletGone(_("This wallet is no longer available."))
     return wallet
 

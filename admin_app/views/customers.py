@@ -22,7 +22,7 @@ from ..filters import (
 )
 from ..forms import CountryField, SecureForm
 from ..i18n import exact_duration, money, number
-from ..models import Customer, CustomerGroup, OfferEvent
+from ..models import Customer, CustomerGroup, OfferEvent, not_tombstones
 from ..services import consent, customer_accounts, customers, ledger, notifications, permissions
 from ..services.countries import country_choices
 from ..services.groups import group_choices
@@ -127,7 +127,11 @@ class CustomerView(DuplicatesPages, MergePages, PersonalDataPages, ErasurePages,
     def get_query(self):
         # A merged-away customer is a tombstone: its page still answers (old links),
         # but lists, searches, exports and actions see only the customer it went into.
-        return super().get_query().filter(Customer.merged_into_id.is_(None))
+        return super().get_query().filter(*not_tombstones(Customer))
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        customers.ensure_changeable(model)
 
     def on_model_delete(self, model):
         customers.ensure_deletable(model)

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import String, and_, cast, or_, text
 
 from ..database import dialect
-from ..models import Searchable
+from ..models import Searchable, not_tombstones
 from ..services import search
 from ..services.phones import display_phone
 from ..storable import python_type, whole_number
@@ -80,7 +80,7 @@ class ExistingRecordLoader(QueryAjaxModelLoader):
         else:
             condition = or_(*(search.contains(cast(field, String), term, ignore_case=True)
                               for field in self._cached_fields))
-        query = self.get_query().filter(condition)
+        query = self.get_query().filter(condition, *not_tombstones(self.model))
         if self.filters:
             table = self.model.__tablename__.lower()
             query = query.filter(and_(*(text(f"{table}.{value}") for value in self.filters)))

@@ -1,0 +1,70 @@
+"""A tombstone (a customer merged away) is never matched by an import nor offered by a
+lookup: it keeps its phone and name for the record, and nothing may reach it again."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from admin_app.extensions import db
+from admin_app.models import Customer, utcnow
+
+from ..pages import apply_import, batch_id, upload
+
+CUSTOMERS = "/admin/customers/import/"
+
+
+def test_a_row_matching_only_a_tombstone_creates_a_customer(manager, make):
+    survivor = make.customer("Ana", "Ruiz", email="ana@example.com")
+    tombstone = make.customer("Ana", "Ruiz Old", phone="+34600111222", postcode="28001")
+    tombstone.merged_into_id, tombstone.merged_at = survivor.id, utcnow()
+    db.session.commit()
+
+    content = "First name,Surname,Phone,Postcode\r\nAna,Ruiz Nueva,+34600111222,08002\r\n"
+    apply_import(manager, CUSTOMERS, batch_id(upload(manager, CUSTOMERS, content)))
+
+    db.session.expire_all()
+    kept = db.session.get(Customer, tombstone.id)
+    assert (kept.surname, kept.postcode) == ("Ruiz Old", "28001")
+    created = db.session.scalar(select(Customer).where(Customer.surname == "Ruiz Nueva"))
+    assert created is not None and created.merged_into_id is None
+
+
+def test_a_customer_lookup_never_offers_a_tombstone(manager, make):
+    """A wallet given to a merged-away customer would hold money nobody sees."""
+    survivor = make.customer("Lucía", "Moreno", email="lucia@example.com")
+    tombstone = make.customer("Lucía", "Moreno Vieja")
+    tombstone.merged_into_id, tombstone.merged_at = survivor.id, utcnow()
+    db.session.commit()
+    response = manager.get("/admin/wallets/ajax/lookup/",
+                           query_string={"name": "customer", "query": "Moreno"})
+    assert [row[0] for row in json.loads(response.get_data(as_text=True))] == [survivor.id]
+
+
+def _tombstone(make):
+    survivor = make.customer("Lucía", "Moreno", email="lucia@example.com")
+    tombstone = make.customer("Lucía", "Moreno Vieja")
+    tombstone.merged_into_id, tombstone.merged_at = survivor.id, utcnow()
+    db.session.commit()
+    return survivor, tombstone
+
+
+def test_a_tombstone_page_points_to_the_customer_it_went_into(manager, make):
+    survivor, tombstone = _tombstone(make)
+    page = manager.get(f"/admin/customers/details/?id={tombstone.id}").get_data(as_text=True)
+    assert f"/admin/customers/details/?id={survivor.id}" in page
+    assert "This customer was merged into another one." in page
+    assert "Merge with" not in page  # nothing more is done to a tombstone
+
+
+def test_a_tombstone_is_neither_edited_nor_deleted(manager, make):
+    survivor, tombstone = _tombstone(make)
+    edited = manager.post_form(f"/admin/customers/edit/?id={tombstone.id}", {
+        "first_name": "Otra", "surname": "Persona", "language": "en", "channel": "in_store"},
+        follow_redirects=True)
+    assert f"was merged into customer #{survivor.id}" in edited.get_data(as_text=True)
+    deleted = manager.post_form("/admin/customers/delete/", {"id": str(tombstone.id)},
+                                follow_redirects=True)
+    assert f"was merged into customer #{survivor.id}" in deleted.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Customer, tombstone.id).first_name == "Lucía"
