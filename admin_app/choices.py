@@ -244,8 +244,9 @@ class ConsentSource(Choices):
     """Where a change of a customer's marketing opt-in came from."""
 
     FORM, IMPORT, MERGE, ERASURE = "form", "import", "merge", "erasure"
-    LABELS = {FORM: _l("Form"), IMPORT: _l("Import"), MERGE: _l("Merge"),
-              ERASURE: _l("Erasure")}
+    # "Import" the source is a noun ("Importación"), "Import" the button a verb.
+    LABELS = {FORM: _l("Form"), IMPORT: lazy_pgettext("consent source", "Import"),
+              MERGE: _l("Merge"), ERASURE: _l("Erasure")}
 
 
 class DuplicateReason(Choices):

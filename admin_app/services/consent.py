@@ -75,6 +75,13 @@ def _opt_in_changes(session: Session) -> list[tuple[int, bool]]:
     return found
 
 
+@event.listens_for(Customer.marketing_opt_in, "set", active_history=True)
+def _keep_value_before(target, value, oldvalue, initiator) -> None:
+    # Registered for its active_history: setting the opt-in on a customer not yet
+    # read (expired by a commit) loads the value before, so the change is seen.
+    return None
+
+
 @event.listens_for(Session, "after_flush")
 def _record_opt_in_changes(session: Session, flush_context) -> None:
     changes = _opt_in_changes(session)

@@ -26,7 +26,7 @@ from sqlalchemy import delete, func, null, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import DataError, IntegrityError
 
-from ..choices import AuditAction, ImportAction, ImportStatus
+from ..choices import AuditAction, ConsentSource, ImportAction, ImportStatus
 from ..database import lock_row, reserve_ids, table_grew
 from ..extensions import db
 from ..i18n import locale
@@ -41,7 +41,7 @@ from ..models import (
     not_tombstones,
     utcnow,
 )
-from . import audit, import_rejects, progress
+from . import audit, consent, import_rejects, progress
 from . import customers as customer_rules
 from .csv_files import Table, garbled, match_columns, normalise_header, read_csv
 from .errors import DomainError, ValidationError
@@ -445,6 +445,8 @@ def write(batch: ImportBatch, plan: Plan, *, all_or_nothing: bool,
     return refused
 
 
+# Opt-in changes an import makes are the consent log's "import" ones, undo included.
+@consent.changes_from(ConsentSource.IMPORT)
 def _write(batch: ImportBatch, kind: ImportKind, creates: list[tuple[int, dict]],
            updates: list[Update], *, analyze: bool) -> None:
     changes = []
@@ -455,6 +457,7 @@ def _write(batch: ImportBatch, kind: ImportKind, creates: list[tuple[int, dict]]
         for row, record_id in zip(rows, ids, strict=True):
             row["id"] = record_id
         _insert_many(kind.model.__table__, rows)
+        _log_consents(kind, rows)
         if analyze:
             table_grew(kind.model.__table__, len(rows))
         changes += [{"record_id": record_id, "action": ImportAction.CREATED, "line": line,
@@ -529,6 +532,14 @@ def _insert_many(table, rows: list[dict]) -> None:
         by_columns.setdefault(frozenset(row), []).append(row)
     for same in by_columns.values():
         db.session.execute(table.insert(), same)
+
+
+def _log_consents(kind: ImportKind, rows: list[dict]) -> None:
+    """New customers inserted opted in: their consent, which the ORM's listener
+    (services/consent.py) cannot see in a bulk insert."""
+    if kind.model is Customer:
+        consent.record_bulk([(row["id"], True) for row in rows if row.get("marketing_opt_in")],
+                            ConsentSource.IMPORT)
 
 
 def _batch_summary(batch: ImportBatch) -> str:
@@ -611,6 +622,7 @@ def changed_refusal(lines: list[int]) -> ImportRefused:
         "undone.", len(lines), lines=shown)))
 
 
+@consent.changes_from(ConsentSource.IMPORT)
 def revert(kind: ImportKind, changes: list[ImportChange]) -> None:
     """Put the records of ``changes`` back as they were before the import: remove
     the ones it created, restore the fields it changed."""
@@ -630,6 +642,7 @@ def revert(kind: ImportKind, changes: list[ImportChange]) -> None:
     db.session.flush()
 
 
+@consent.changes_from(ConsentSource.IMPORT)
 def reapply(kind: ImportKind, changes: list[ImportChange]) -> None:
     """The opposite of ``revert``: the records of ``changes`` as the import left
     them (an undo that could not finish puts back what it had undone)."""
@@ -638,6 +651,7 @@ def reapply(kind: ImportKind, changes: list[ImportChange]) -> None:
         rows = [{**_new_row(kind, _from_json(kind, c.after)), "id": c.record_id}
                 for c in created]
         _insert_many(kind.model.__table__, rows)
+        _log_consents(kind, rows)
         audit.record_updates(db.session, kind.model.__name__, {
             c.record_id: {k: (None, v) for k, v in c.after.items()} for c in created},
             AuditAction.CREATE)
