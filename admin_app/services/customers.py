@@ -72,17 +72,26 @@ def not_deletable_ids(ids: list[int]) -> set[int]:
     return found
 
 
-def ensure_changeable(customer: Customer) -> None:
-    """A merged-away customer is a tombstone, kept so that old links resolve: it is
-    neither edited nor deleted; the customer it went into is."""
+def _refuse_tombstone(customer: Customer) -> None:
     if customer.merged_into_id is not None:
         raise DomainError(_("%(name)s was merged into customer #%(id)s: change that customer "
                             "instead.", name=customer.full_name, id=customer.merged_into_id))
 
 
+def ensure_changeable(customer: Customer) -> None:
+    """A merged-away customer is a tombstone, kept so that old links resolve; an erased
+    one keeps only amounts and dates (personal data typed into it could never be erased
+    again): neither is edited. A person who comes back is a new customer."""
+    _refuse_tombstone(customer)
+    if customer.erased_at is not None:
+        raise DomainError(_("The personal data of customer #%(id)s was erased: it is not "
+                            "edited. Create a new customer instead.", id=customer.id))
+
+
 def ensure_deletable(customer: Customer) -> None:
-    """Refuse, with every reason, to delete a customer who holds money or points."""
-    ensure_changeable(customer)
+    """Refuse, with every reason, to delete a customer who holds money or points (or a
+    tombstone: old links resolve through it)."""
+    _refuse_tombstone(customer)
     reasons = reasons_not_deletable(customer)
     if reasons:
         raise DomainError(

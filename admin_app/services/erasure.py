@@ -44,7 +44,7 @@ from ..models import (
     WishlistItem,
     utcnow,
 )
-from . import audit, consent, duplicates, search
+from . import audit, consent, duplicates, mail_files, search
 from .erasure_traces import ERASED, Needles, scrub_audit, scrub_imports
 from .errors import DomainError
 
@@ -173,6 +173,14 @@ def _overwritten() -> Iterator[None]:
         db.session.execute(text(f"PRAGMA secure_delete = {before}"))
 
 
+def write_out() -> None:
+    """After the erasure commits, on SQLite: the write-ahead log held the old pages
+    until the next automatic checkpoint; copy it into the file and empty it now."""
+    if dialect() == "sqlite":
+        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.session.commit()
+
+
 def _erase(customer: Customer) -> Report:
     customer = lock_row(Customer, customer.id)
     reasons = refusals(customer)
@@ -263,6 +271,10 @@ def _erase_messages(ids: list[int]) -> int:
     One not yet delivered is never sent."""
     table = Notification.__table__
     where = table.c.customer_id.in_(ids)
+    # The copies written as files (no mail server set) go first: their words are not
+    # in the database. Gone even if the erasure then fails: they are only copies.
+    mail_files.remove(list(db.session.scalars(
+        select(Notification).where(Notification.customer_id.in_(ids)))))
     db.session.execute(update(table).where(where, table.c.status.in_(NOT_DELIVERED))
                        .values(status=NotificationStatus.NOT_SENDABLE, next_attempt_at=None,
                                sending_since=None))

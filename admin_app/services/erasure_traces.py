@@ -149,6 +149,23 @@ def _events_naming(needles: Needles) -> set[int]:
         *(_holds(column, p) for column in held for p in patterns)))))
 
 
+PEOPLE = ("Customer", "Guest")
+
+
+def _events_of_other_people(event_ids: set[int],
+                            personal: Mapping[str, Iterable[int]]) -> set[int]:
+    """Of these events, those about a customer or guest who is not the person erased."""
+    theirs = {kind: {str(i) for i in personal.get(kind, ())} for kind in PEOPLE}
+    found = set()
+    for chunk in _chunks(sorted(event_ids)):
+        for event_id, kind, object_id in db.session.execute(
+                select(AuditEvent.id, AuditEvent.object_type, AuditEvent.object_id)
+                .where(AuditEvent.id.in_(chunk), AuditEvent.object_type.in_(PEOPLE))):
+            if object_id not in theirs[str(kind)]:
+                found.add(event_id)
+    return found
+
+
 def _escaped(pattern: str) -> str:
     return pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -162,7 +179,10 @@ def scrub_audit(needles: Needles, personal: Mapping[str, Iterable[int]],
                 owned: Mapping[str, Iterable[int]], owner_ids: list[int],
                 owner_types: tuple[str, ...]) -> int:
     """Replace the person's values in the trail by "erased"; the number of events changed."""
-    modes: dict[int, str] = dict.fromkeys(_events_naming(needles), NAMING)
+    # A value found in another person's record (a family's shared phone) stays theirs.
+    naming = _events_naming(needles)
+    naming -= _events_of_other_people(naming, personal)
+    modes: dict[int, str] = dict.fromkeys(naming, NAMING)
     modes.update(dict.fromkeys(_events_about(owned), OWNED))
     modes.update(dict.fromkeys(_events_of_customers(owner_types, owner_ids), PERSONAL))
     modes.update(dict.fromkeys(_events_about(personal), PERSONAL))

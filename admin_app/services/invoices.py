@@ -40,7 +40,7 @@ from ..database import dialect, lock_row
 from ..extensions import db
 from ..i18n import money
 from ..models import Address, Customer, Invoice, Order, utcnow
-from . import permissions, vat
+from . import ledger, permissions, vat
 from .errors import DomainError
 
 # Refused as a probable typo: ten million in major units, far below BIGINT.
@@ -254,6 +254,7 @@ def _lock_customer(customer: Customer) -> Customer:
     locked = lock_row(Customer, customer.id)
     if locked is None:
         raise InvoiceError(_("This customer does not exist (any more)."))
+    ledger.refuse_closed(locked)  # no new sale on account, no limit, for either
     return locked
 
 

@@ -55,6 +55,19 @@ def _lock_wallet_and_owner(wallet_id: int) -> tuple[Wallet, Customer | None]:
     raise LedgerError(_("The wallet changed owner meanwhile; please try again."))
 
 
+def refuse_closed(customer: Customer | None) -> None:
+    """A merged-away customer (a tombstone) or an erased one takes no money or points:
+    nobody would see them there, and neither could be merged or erased again."""
+    if customer is None:
+        return
+    if customer.merged_into_id is not None:
+        raise LedgerError(_("%(name)s was merged into customer #%(id)s: their money and points "
+                            "are there.", name=customer.full_name, id=customer.merged_into_id))
+    if customer.erased_at is not None:
+        raise LedgerError(_("The personal data of customer #%(id)s was erased: they take no "
+                            "more money or points.", id=customer.id))
+
+
 # -- reading -------------------------------------------------------------------------
 
 @dataclass
@@ -223,6 +236,8 @@ def post_movement(wallet: Wallet, amount_minor: int, *, kind: str, actor: AdminU
             raise LedgerError(_("This form was already used for another movement; "
                                 "open it again."))
         return earlier  # a repeated submission posts once
+    if amount_minor > 0:
+        refuse_closed(customer)  # a till may still spend what is left; nothing is added
     if wallet.status != WalletStatus.ACTIVE:
         raise LedgerError(_("Wallet %(code)s is blocked: it takes no movement.",
                             code=wallet.wallet_code))
@@ -273,6 +288,7 @@ def _refresh_customer_balance(customer: Customer) -> None:
 def store_credit_wallet(customer: Customer) -> Wallet:
     """The customer's store-credit wallet, created on first use."""
     customer = lock_row(Customer, customer.id)
+    refuse_closed(customer)
     wallet = db.session.scalar(
         select(Wallet).where(Wallet.customer_id == customer.id, Wallet.is_store_credit)
         .order_by(Wallet.id)
@@ -465,6 +481,7 @@ def adjust_points(customer: Customer, points: int, *, actor: AdminUser | None, r
             raise LedgerError(_("This form was already used for another movement; "
                                 "open it again."))
         return earlier
+    refuse_closed(customer)
     if not customer.loyalty_member:
         raise LedgerError(_("%(name)s is not a loyalty programme member.",
                             name=customer.full_name))

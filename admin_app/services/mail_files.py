@@ -29,6 +29,17 @@ def eml_path(notification: Notification) -> Path:
     return folder() / f"{notification.id}-{safe}.eml"
 
 
+def remove(notifications: list[Notification]) -> int:
+    """Delete the files written for these messages (an erasure); the number deleted."""
+    removed = 0
+    for notification in notifications:
+        path = eml_path(notification)
+        if path.is_file():
+            path.unlink()
+            removed += 1
+    return removed
+
+
 def write(notification: Notification, message: bytes) -> Path:
     """Write the message whole: a reader never finds half a file."""
     path = eml_path(notification)

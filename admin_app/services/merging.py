@@ -74,6 +74,10 @@ class MergeChanged(MergeError):
 
 # -- which customers ------------------------------------------------------------------
 
+# One person's records, not a list: a preview names everything that moves for each.
+MAX_CUSTOMERS = 20
+
+
 def parse_ids(text: str | None) -> list[int]:
     """"3,7, 12" -> [3, 7, 12], repeats dropped; anything but whole numbers is refused."""
     ids: list[int] = []
@@ -85,6 +89,9 @@ def parse_ids(text: str | None) -> list[int]:
             raise MergeError(_("“%(id)s” is not a customer number.", id=part[:20]))
         if int(part) not in ids:
             ids.append(int(part))
+        if len(ids) > MAX_CUSTOMERS:
+            raise MergeError(_("At most %(num)s customers are merged at once.",
+                               num=MAX_CUSTOMERS))
     return ids
 
 

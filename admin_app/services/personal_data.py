@@ -80,7 +80,7 @@ from ..models import (
     WalletTransaction,
     WishlistItem,
 )
-from . import audit, exports
+from . import audit, exports, notifications
 from .errors import DomainError
 from .zip_stream import ZipStream
 
@@ -118,6 +118,9 @@ class Field:
     label: Any  # a lazy string, translated into the customer's language
     choices: type[Choices] | None = None
     scaled: str | None = None  # "_minor" (money) or "_bp" (a rate): stored as an integer
+    # Applied to each value as read: what staff may not hold even here (a live
+    # password-reset link in a message would let whoever downloads take the account).
+    masked: Callable[[Any], Any] | None = None
 
     @property
     def column(self) -> str:
@@ -375,7 +378,8 @@ SECTIONS: tuple[Section, ...] = (
         Field("created_at", _l("Date")), Field("kind", _l("Kind"), NotificationKind),
         Field("channel", _l("Channel"), NotificationChannel),
         Field("language", _l("Language"), Language), Field("recipient", _l("Sent to")),
-        Field("subject", _l("Subject")), Field("body", _l("Message")),
+        Field("subject", _l("Subject")),
+        Field("body", _l("Message"), masked=notifications.text_for_staff),
         Field("status", _l("Status"), NotificationStatus), Field("sent_at", _l("Sent on"))),
         _messages),
     Section("consents", _l("Each change of your consent to marketing messages."), (
@@ -484,7 +488,12 @@ def zip_chunks(snapshot: Connection, customer_id: int, *, language: str,
 def _rows(connection: Connection, section: Section, customer_id: int) -> Iterator[tuple]:
     """The section's rows as tuples, its fields in order (the queries select them so)."""
     statement = section.query(customer_id).execution_options(yield_per=BATCH_ROWS)
-    return iter(connection.execute(statement))
+    rows = iter(connection.execute(statement))
+    masks = {index: field.masked for index, field in enumerate(section.fields) if field.masked}
+    if not masks:
+        return rows
+    return (tuple(masks[i](value) if i in masks else value for i, value in enumerate(row))
+            for row in rows)
 
 
 Convert = Callable[[Any], Any]

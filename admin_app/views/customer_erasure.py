@@ -75,6 +75,7 @@ class ErasurePages:
                 with committed_or_refused() as outcome:
                     report = erasure.erase(customer, current_user)
                 if outcome.committed:
+                    erasure.write_out()
                     return self.render(TEMPLATE, customer=customer, report=report,
                                        removed=REMOVED, kept=KEPT, back=back)
                 refusals = erasure.refusals(customer)

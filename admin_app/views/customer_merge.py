@@ -93,9 +93,12 @@ def chosen_values(form_data) -> dict[str, int]:
     """field -> customer id, from the preview's radio buttons (``value-<field>``)."""
     chosen = {}
     for name in merging.FIELDS:
-        customer_id = whole_number(form_data.get(f"value-{name}"))
+        typed = form_data.get(f"value-{name}")
+        customer_id = whole_number(typed)
         if customer_id is not None:
             chosen[name] = customer_id
+        elif typed:  # not a customer's number: refused, never read as "the default"
+            chosen[name] = 0
     return chosen
 
 
