@@ -78,6 +78,20 @@ def _refuse_tombstone(customer: Customer) -> None:
                             "instead.", name=customer.full_name, id=customer.merged_into_id))
 
 
+def merged_ids(ids: list[int]) -> set[int]:
+    """Of these customers, those a merge involved: merged away, or kept with others
+    merged into them. An import's undo leaves them alone: what it recorded of them
+    no longer describes one record (it would delete or overwrite the one kept)."""
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        found.update(db.session.scalars(select(Customer.id).where(
+            Customer.id.in_(chunk), Customer.merged_into_id.is_not(None))))
+        found.update(db.session.scalars(select(Customer.merged_into_id).distinct().where(
+            Customer.merged_into_id.in_(chunk))))
+    return found
+
+
 def ensure_changeable(customer: Customer) -> None:
     """A merged-away customer is a tombstone, kept so that old links resolve; an erased
     one keeps only amounts and dates (personal data typed into it could never be erased

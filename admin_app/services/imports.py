@@ -609,6 +609,8 @@ def changed_lines(kind: ImportKind, changes: list[ImportChange]) -> list[int]:
     kept = customer_rules.not_deletable_ids(
         [c.record_id for c in changes if c.action == ImportAction.CREATED]) \
         if kind.model is Customer else set()
+    if kind.model is Customer:
+        kept |= customer_rules.merged_ids([c.record_id for c in changes])
     return [change.line for change in changes
             if change.record_id not in records or change.record_id in kept
             or _changed_since(kind, records[change.record_id], change.after)]
