@@ -785,6 +785,8 @@ class ImportChange(db.Model):
     """What an applied import did to one record, so that it can be undone."""
 
     __tablename__ = "import_changes"
+    # Found by record too: a merge re-points them, an erasure scrubs them.
+    __table_args__ = (Index("ix_import_changes_record_id", "record_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(
         ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)

@@ -139,7 +139,9 @@ class CustomerView(DuplicatesPages, MergePages, PersonalDataPages, ErasurePages,
     def details_extras(self, model) -> dict:
         return {
             "profile": customers.profile(model),
-            "may_move_money": self._allowed(permissions.MONEY),
+            # A tombstone or an erased customer takes no money (services/ledger.py): no buttons.
+            "may_move_money": self._allowed(permissions.MONEY) and not (
+                model.merged_into_id or model.erased_at),
             "messages": notifications.latest_for(model),
             "may_send_reset": self._allowed(permissions.EDIT),
             "may_handle_data": self._allowed(permissions.CUSTOMER_DATA),

@@ -140,6 +140,8 @@ def upgrade():
     op.create_index(op.f("ix_guests_customer_id"), "guests", ["customer_id"])
     op.add_column("guests", sa.Column("converted_at", sa.DateTime(), nullable=True))
 
+    op.create_index("ix_import_changes_record_id", "import_changes", ["record_id"])
+
     _swap_check("wallet_transactions", "kind_valid", _in("kind", OLD_WALLET_KINDS),
                 _in("kind", NEW_WALLET_KINDS))
     _swap_check("wallet_transactions", "amount_not_zero", "amount_minor <> 0",
@@ -165,6 +167,7 @@ def downgrade():
     _swap_check("loyalty_transactions", "kind_valid", "", _in("kind", OLD_LOYALTY_KINDS))
     _swap_check("wallet_transactions", "amount_not_zero", "", "amount_minor <> 0")
     _swap_check("wallet_transactions", "kind_valid", "", _in("kind", OLD_WALLET_KINDS))
+    op.drop_index("ix_import_changes_record_id", table_name="import_changes")
     for column in ("customer_id", "email_key"):
         op.drop_index(op.f(f"ix_guests_{column}"), table_name="guests")
     for column in ("converted_at", "customer_id", "email_key"):

@@ -131,3 +131,11 @@ def test_a_chosen_value_that_is_no_customers_number_is_refused(manager, make):
     assert response.status_code in (400, 409)
     db.session.expire_all()
     assert db.session.get(Customer, new.id).merged_into_id is None
+
+
+def test_a_tombstones_page_offers_no_money_buttons(manager, make):
+    """The operator followed an old link and topped up the tombstone from its page."""
+    _kept, gone = _tombstone(make)
+    page = get_page(manager, f"/admin/customers/details/?id={gone.id}")
+    for action in ("add-balance", "adjust-points", "account-limit"):
+        assert f"/{action}/?id={gone.id}" not in page
