@@ -560,6 +560,7 @@ class _Words:
 
     def __init__(self, language: str, customer_id: int, produced_at: datetime,
                  counts: dict[str, int]) -> None:
+        self.language = language
         with force_locale(language):
             self.headers = {section.name: [str(field.label) for field in section.fields]
                             for section in SECTIONS}
@@ -581,8 +582,17 @@ class _Words:
         if field.scaled:
             return _decimal
         if field.choices is not None:
-            labels = self.labels[field.choices]
-            return lambda value: labels.get(value, value)
+            labels = dict(self.labels[field.choices])
+            choices = field.choices
+
+            def label(value):
+                # A value outside the set (a merge's "Merged from #3 into #1") is
+                # worded by its label() in the customer's language, once per value.
+                if value not in labels:
+                    with force_locale(self.language):
+                        labels[value] = str(choices.label(value))
+                return labels[value]
+            return label
         if isinstance(kind, Boolean):
             return self.yes_no.__getitem__
         if isinstance(kind, JSON):

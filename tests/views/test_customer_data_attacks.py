@@ -8,14 +8,15 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
 
-from admin_app.choices import AuditAction
+from admin_app.choices import AuditAction, Role
 from admin_app.extensions import db
 from admin_app.models import AuditEvent, Customer, Notification, Wallet, utcnow
-from admin_app.services import customer_accounts, mail_files
+from admin_app.services import customer_accounts, ledger, mail_files, merging
 
 from ..pages import get_page, hidden_value
 
@@ -139,3 +140,23 @@ def test_a_tombstones_page_offers_no_money_buttons(manager, make):
     page = get_page(manager, f"/admin/customers/details/?id={gone.id}")
     for action in ("add-balance", "adjust-points", "account-limit"):
         assert f"/{action}/?id={gone.id}" not in page
+
+
+def test_the_access_export_words_merge_movements_in_the_customers_language(
+        manager, make, users):
+    """The operator found "Merged from #1755" in a Spanish customer's loyalty.csv."""
+    kept = make.customer("Marta", "Iglesias", language="es", loyalty_member=True,
+                         created_at=datetime(2023, 1, 1))
+    other = make.customer("Marta", "Iglesias Roca", language="es", loyalty_member=True)
+    ledger.adjust_points(other, 75, actor=None, reason="Welcome", idempotency_key="x-merge")
+    db.session.commit()
+    shown = merging.plan(merging.customers_for([kept.id, other.id]), kept.id)
+    merging.merge(shown.survivor, shown.others, {}, actor=users[Role.ADMIN],
+                  expected=shown.fingerprint)
+    db.session.commit()
+
+    url = f"/admin/customers/personal-data/?id={kept.id}"
+    get_page(manager, url)
+    archive = zipfile.ZipFile(io.BytesIO(manager.post_form(url).get_data()))
+    loyalty = archive.read("loyalty.csv").decode("utf-8-sig")
+    assert f"Fusionado desde el n.º {other.id}" in loyalty
