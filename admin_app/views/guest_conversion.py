@@ -109,10 +109,15 @@ class GuestConversionPages:
         return self._done(guest.name, customer, customer.orders.count())
 
     def _done(self, guest_name: str, customer: Customer, moved: int):
-        flash(ngettext("%(guest)s is now the customer %(customer)s: %(count)s order moved.",
-                       "%(guest)s is now the customer %(customer)s: %(count)s orders moved.",
-                       moved, guest=guest_name, customer=customer.full_name,
-                       count=number(moved)), "success")
+        if moved:
+            said = ngettext("%(guest)s is now the customer %(customer)s: %(count)s order moved.",
+                            "%(guest)s is now the customer %(customer)s: %(count)s orders moved.",
+                            moved, guest=guest_name, customer=customer.full_name,
+                            count=number(moved))
+        else:
+            said = _("%(guest)s is now the customer %(customer)s (the guest had no orders).",
+                     guest=guest_name, customer=customer.full_name)
+        flash(said, "success")
         return redirect(url_for("customers.details_view", id=customer.id))
 
     @expose("/attach-by-email/", methods=("GET", "POST"))

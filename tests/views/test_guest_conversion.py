@@ -15,6 +15,7 @@ from admin_app.extensions import db
 from admin_app.models import Customer, Guest, Order
 from admin_app.services import guest_conversion
 
+from ..conftest import admins_by_language
 from ..language import foreign_words, stored_text_values
 from ..pages import (
     flashes,
@@ -340,3 +341,17 @@ def test_every_word_of_the_pages_is_in_the_readers_language(login, users, make, 
         assert f'<html lang="{language}">' in page
         assert not foreign_words(page, language, stored_text_values()), (url, foreign_words(
             page, language, stored_text_values()))
+
+
+def test_a_guest_without_orders_is_told_so_not_as_zero_orders(app, users, password_hash,
+                                                               make):
+    """The operator read "Sus 0 pedidos pasan…" and "0 pedidos trasladados"."""
+    client = admins_by_language(app, users, password_hash)["es"]
+    guest = make.guest("Ana Evans", email="ana.evans@example.com")
+    db.session.commit()
+    page = client.get(make_url(guest)).get_data(as_text=True)
+    assert "No hay pedidos que trasladar" in page and "Sus 0 pedidos" not in page
+    done = client.post_form(make_url(guest), new_customer(
+        first_name="Ana", surname="Evans", email="ana.evans@example.com"),
+        follow_redirects=True).get_data(as_text=True)
+    assert "Ana Evans ya es cliente (Ana Evans); no tenía pedidos como invitado." in done
