@@ -78,7 +78,7 @@ def acting_for(user: AdminUser | None) -> Iterator[None]:
         g.audit_actor = previous
 
 
-def _actor() -> tuple[int | None, str | None, str | None]:
+def actor() -> tuple[int | None, str | None, str | None]:
     if has_app_context() and g.get("audit_actor") is not None:
         return g.audit_actor
     if not has_request_context():
@@ -87,7 +87,7 @@ def _actor() -> tuple[int | None, str | None, str | None]:
     return (user.id if user else None, user.email if user else None, request.remote_addr)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """A value as JSON keeps it: dates as ISO text, exact decimals as text."""
     if isinstance(value, (datetime, date)):
         return value.isoformat()
@@ -101,7 +101,7 @@ def _plain(value: Any) -> Any:
 def event_row(action: str, *, object_type: str | None = None, object_id: Any = None,
               summary: str | None = None, changes: dict | None = None,
               user: tuple | None = None) -> dict:
-    user_id, email, ip = user or _actor()
+    user_id, email, ip = user or actor()
     return {"at": utcnow(), "user_id": user_id, "user_email": email, "ip": ip,
             "action": action, "object_type": object_type,
             "object_id": None if object_id is None else str(object_id),
@@ -117,9 +117,9 @@ def record_updates(session: Session | scoped_session, object_type: str,
                    changed: dict[Any, dict], action: str = AuditAction.UPDATE) -> None:
     """One event per record a bulk statement changed: {id: {field: (before, after)}}
     (created records have no before, deleted ones no after)."""
-    user = _actor()
+    user = actor()
     rows = [event_row(action, object_type=object_type, object_id=record_id,
-                      changes={k: [_plain(b), _plain(a)] for k, (b, a) in changes.items()},
+                      changes={k: [plain(b), plain(a)] for k, (b, a) in changes.items()},
                       user=user)
             for record_id, changes in changed.items()]
     if rows:
@@ -147,7 +147,7 @@ def _changes(obj, *, created: bool = False, deleted: bool = False) -> dict:
         if created or deleted:
             value = state.dict.get(key)
             if value is not None and key not in IGNORED_FIELDS and not is_internal(key):
-                found[key] = [None, _plain(value)] if created else [_plain(value), None]
+                found[key] = [None, plain(value)] if created else [plain(value), None]
             continue
         history = state.attrs[key].history
         if not history.has_changes():
@@ -158,7 +158,7 @@ def _changes(obj, *, created: bool = False, deleted: bool = False) -> dict:
             before = history.deleted[0] if history.deleted else None
             after = history.added[0] if history.added else None
             if before != after:
-                found[key] = [_plain(before), _plain(after)]
+                found[key] = [plain(before), plain(after)]
     return found
 
 
@@ -176,7 +176,7 @@ def _audited(obj) -> bool:
 
 def _after_flush(session: Session, flush_context) -> None:
     rows = []
-    user = _actor()
+    user = actor()
     for obj in session.new:
         if _audited(obj):
             rows.append(event_row(AuditAction.CREATE, object_type=type(obj).__name__,

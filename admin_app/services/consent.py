@@ -40,7 +40,7 @@ def current_source() -> str:
 
 
 def _actor_id() -> int | None:
-    return audit._actor()[0]
+    return audit.actor()[0]
 
 
 def record_bulk(changes: Iterable[tuple[int, bool]], source: str) -> None:

@@ -19,16 +19,14 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, false, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..choices import AuditAction, Channel, OrderStatus, OrderType
+from ..choices import AuditAction, Channel, OrderType
 from ..database import dialect, lock_row
 from ..extensions import db
 from ..models import Customer, Guest, Order, email_key, utcnow
 from . import audit, duplicates
 from .errors import DomainError
+from .orders import NOT_SALES
 
-# Orders that count in a customer's sales value and number of orders (as the
-# demo data counts them): the ones neither cancelled nor returned.
-NOT_COUNTED = (OrderStatus.CANCELLED, OrderStatus.RETURNED)
 # Customers offered on a guest's page before "create a new one".
 MATCHES_SHOWN = 20
 # Guests attached per confirmation of "attach every guest whose email matches":
@@ -279,7 +277,7 @@ def _count_again(customer_ids: list[int], now) -> dict[int, dict]:
     after = {customer_id: (count, int(total)) for customer_id, count, total in db.session.execute(
         select(Order.customer_id, func.count(Order.id),
                func.coalesce(func.sum(Order.total_minor), 0))
-        .where(Order.customer_id.in_(customer_ids), Order.status.not_in(NOT_COUNTED))
+        .where(Order.customer_id.in_(customer_ids), Order.status.not_in(NOT_SALES))
         .group_by(Order.customer_id))}
     changed = {}
     for customer_id, (count, total) in before.items():
@@ -305,7 +303,7 @@ def _audit(pairs: list[tuple[int, int]], moved: dict[int, list[str]],
            figures: dict[int, dict]) -> None:
     names = dict(db.session.execute(select(Guest.id, Guest.name).where(
         Guest.id.in_([guest_id for guest_id, _c in pairs]))).all())
-    user = audit._actor()  # one look for the chunk's events
+    user = audit.actor()  # one look for the chunk's events
     rows = []
     for guest_id, customer_id in pairs:
         orders = ", ".join(moved[guest_id]) or "none"

@@ -270,13 +270,13 @@ def _append(wallet: Wallet, customer: Customer | None, amount_minor: int, *, kin
             wallet.last_used_outlet_id = outlet_id
     db.session.flush()
     if customer is not None:
-        _refresh_customer_balance(customer)
+        refresh_customer_balance(customer)
         if notify:
             notifications.balance_changed(customer, wallet, amount_minor)
     return row
 
 
-def _refresh_customer_balance(customer: Customer) -> None:
+def refresh_customer_balance(customer: Customer) -> None:
     """A customer's balance is the sum of their active wallets (customer row locked)."""
     db.session.flush()
     customer.balance_minor = db.session.execute(
@@ -308,7 +308,7 @@ def set_wallet_status(wallet: Wallet, status: str) -> None:
     wallet, customer = _lock_wallet_and_owner(wallet.id)
     wallet.status = status
     if customer is not None:
-        _refresh_customer_balance(customer)
+        refresh_customer_balance(customer)
 
 
 def wallet_changed_hands(wallet: Wallet, previous_customer_id: int | None) -> None:
@@ -324,7 +324,7 @@ def wallet_changed_hands(wallet: Wallet, previous_customer_id: int | None) -> No
     db.session.flush()
     for customer in customers:
         if customer is not None:
-            _refresh_customer_balance(customer)
+            refresh_customer_balance(customer)
 
 
 # -- owner changes (a merge) ------------------------------------------------------------
@@ -372,7 +372,7 @@ def change_owner(wallet: Wallet, new_customer: Customer, *, actor: AdminUser | N
     db.session.flush()
     for owner in owners.values():
         if owner is not None:
-            _refresh_customer_balance(owner)
+            refresh_customer_balance(owner)
     return row
 
 

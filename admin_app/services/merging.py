@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select, update
 
-from ..choices import AuditAction, ConsentSource, InvoiceStatus, OrderStatus
+from ..choices import AuditAction, ConsentSource, InvoiceStatus
 from ..database import lock_row
 from ..extensions import db
 from ..models import (
@@ -49,6 +49,7 @@ from ..models import (
 )
 from . import audit, consent, duplicates, ledger
 from .errors import DomainError
+from .orders import NOT_SALES
 
 # The customer's own fields a merge chooses between, in the order the page shows them.
 FIELDS = ("first_name", "surname", "email", "phone", "postcode", "country", "birthday",
@@ -60,8 +61,6 @@ UNIQUE_FIELDS = ("email", "card_number")
 NAMED = 20
 # Ids per statement when records are re-pointed.
 CHUNK = 500
-# Orders that count towards sales value and number of orders.
-NOT_SALES = (OrderStatus.CANCELLED, OrderStatus.RETURNED)
 
 
 class MergeError(DomainError):
@@ -463,7 +462,7 @@ def _carry_out(current: Plan, chosen_values: dict[str, int], actor) -> None:
             other.sales_value_minor = 0
         db.session.flush()
     for customer in current.customers:
-        ledger._refresh_customer_balance(customer)
+        ledger.refresh_customer_balance(customer)
     db.session.flush()
     _audit(current, before, values)
 
@@ -509,7 +508,7 @@ def _audit(current: Plan, before: dict, values: dict) -> None:
     for kind, found in current.moved.items():
         if found.ids:
             changes[kind] = [None, found.ids]
-    changes.update({name: [audit._plain(before[name]), audit._plain(values[name])]
+    changes.update({name: [audit.plain(before[name]), audit.plain(values[name])]
                     for name in FIELDS if before[name] != values[name]})
     names = ", ".join(f"#{c.id}" for c in current.others)
     audit.record(db.session, AuditAction.MERGE, object_type="Customer", object_id=survivor.id,

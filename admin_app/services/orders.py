@@ -26,6 +26,10 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Orders that do not count in a customer's sales value and number of orders.
+NOT_SALES = (S.CANCELLED, S.RETURNED)
+
+
 class OrderError(DomainError):
     """An order change the rules refuse; nothing was written."""
 

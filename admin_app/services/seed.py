@@ -55,6 +55,7 @@ from ..models import (
     WishlistItem,
 )
 from . import invoices
+from .orders import NOT_SALES
 
 CHUNK = 5_000
 # What a seed writes in chunks, parents before children.
@@ -377,7 +378,7 @@ def _customer_orders(run: _Run, customer: dict[str, Any]) -> list[tuple[int, int
         run.out.add(Order, _order_row(oid, (customer["id"], None), outlet_id, status, total,
                                       order_type, when))
         placed.append((oid, total, when))
-        if status not in (OrderStatus.CANCELLED, OrderStatus.RETURNED):
+        if status not in NOT_SALES:
             customer["sales_value_minor"] += total
             customer["orders_count"] += 1
     return placed
