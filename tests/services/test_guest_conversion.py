@@ -23,6 +23,7 @@ from admin_app.models import (
 )
 from admin_app.services import guest_conversion as conversion
 from admin_app.services.guest_conversion import ConversionError
+from admin_app.services.orders import NOT_SALES
 
 from ..pages import fresh, row_count
 
@@ -103,7 +104,7 @@ def test_attaching_moves_the_orders_and_counts_the_customer_again(make):
 
     assert moved == [first.sale_code, second.sale_code,
                      *sorted(o.sale_code for o in db.session.scalars(
-                         select(Order).where(Order.status.in_(conversion.NOT_COUNTED))))]
+                         select(Order).where(Order.status.in_(NOT_SALES))))]
     orders = list(db.session.scalars(select(Order).where(Order.customer_id == customer.id)))
     assert len(orders) == 5 and all(o.guest_id is None for o in orders)
     assert fresh(Order, other.id).guest_id is not None
