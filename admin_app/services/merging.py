@@ -522,6 +522,8 @@ def _audit(current: Plan, before: dict, values: dict) -> None:
 def merged_message(merged: Merged) -> str:
     """What the person is told once the merge is done."""
     count = len(merged.tombstones)
-    return ngettext("%(num)d customer was merged into %(name)s.",
-                    "%(num)d customers were merged into %(name)s.", count,
-                    name=merged.survivor.full_name)
+    names = ", ".join(_("#%(id)s %(name)s", id=t.id, name=t.full_name)
+                      for t in merged.tombstones)
+    return ngettext("%(names)s was merged into #%(id)s %(name)s.",
+                    "%(names)s were merged into #%(id)s %(name)s.", count,
+                    names=names, id=merged.survivor.id, name=merged.survivor.full_name)

@@ -93,7 +93,8 @@ def test_confirming_merges_and_the_tombstone_points_to_the_survivor(manager, pai
     assert tombstone.merged_into_id == old.id
     assert ledger.verify() == []
     landed = get_page(manager, response.headers["Location"])
-    assert ("success", f"1 customer was merged into {survivor.full_name}.") in flashes(landed)
+    assert ("success", f"#{tombstone.id} {tombstone.full_name} was merged into "
+                       f"#{survivor.id} {survivor.full_name}.") in flashes(landed)
     banner = get_page(manager, f"/admin/customers/details/?id={new.id}")
     assert "This customer was merged into another one." in text(banner)
     assert f'href="/admin/customers/details/?id={old.id}"' in banner
@@ -181,7 +182,8 @@ def test_the_page_in_spanish(app, users, password_hash, pair):
     page = get_page(spanish, MERGE, ids=f"{old.id},{new.id}")
     response = confirm(spanish, page, f"{old.id},{new.id}")
     landed = get_page(spanish, response.headers["Location"])
-    assert ("success", "Se ha fusionado 1 cliente con Marta Iglesias Roca.") in flashes(landed)
+    assert ("success", f"N.º {new.id} Marta Iglesias Roca se fusionó con el n.º {old.id} "
+                       "Marta Iglesias Roca.") in flashes(landed)
     # The ledgers' merge movements, stored in English, read in the reader's language;
     # the admin's History shows the merge event.
     shown = text(landed)
