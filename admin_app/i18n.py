@@ -237,6 +237,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = date_and_time
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["percent"] = percent
+    from .services.phones import display_phone  # the phone as every list shows it
+    app.jinja_env.filters["phone"] = display_phone
     app.jinja_env.globals["picker_locale"] = picker_locale
     # Templates show stored choice values by their labels: choices.WalletTxKind.label(v).
     from . import choices
