@@ -596,8 +596,34 @@ class _Words:
         if isinstance(kind, Boolean):
             return self.yes_no.__getitem__
         if isinstance(kind, JSON):
-            return lambda value: json.dumps(value, ensure_ascii=False)
+            return _changes_text if field.key == "changes" else (
+                lambda value: json.dumps(value, ensure_ascii=False))
         return None
+
+
+def _changes_text(changes) -> str:
+    """An audit event's changes as a person reads them: "postcode: 28001 → 08002",
+    money as decimals, the app's own bookkeeping left out (data.json has them all)."""
+    if not isinstance(changes, dict):
+        return json.dumps(changes, ensure_ascii=False)
+    parts = []
+    for name, pair in changes.items():
+        if audit.is_internal(name) or not isinstance(pair, list) or len(pair) != 2:
+            continue
+        shown = [_changed_value(name, value) for value in pair]
+        field = name.removesuffix("_minor")
+        parts.append(f"{field}: {shown[0]} → {shown[1]}")
+    return "; ".join(parts)
+
+
+def _changed_value(name: str, value) -> str:
+    if value is None or value == "":
+        return "—"
+    if name.endswith("_minor") and isinstance(value, int) and not isinstance(value, bool):
+        return str(_decimal(value))
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 def _readme(customer_id: int, produced_at: datetime, counts: dict[str, int]) -> str:

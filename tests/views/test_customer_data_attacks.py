@@ -160,3 +160,19 @@ def test_the_access_export_words_merge_movements_in_the_customers_language(
     archive = zipfile.ZipFile(io.BytesIO(manager.post_form(url).get_data()))
     loyalty = archive.read("loyalty.csv").decode("utf-8-sig")
     assert f"Fusionado desde el n.º {other.id}" in loyalty
+
+
+def test_the_access_exports_audit_file_reads_changes_as_decimals_not_json_in_cents(
+        manager, make):
+    """The operator found {"balance_minor": [8593, 12945]} in audit_events.csv."""
+    ana = make.customer("Ana", "Ruiz", email="ana@example.com")
+    ledger.add_balance(ledger.store_credit_wallet(ana), 4_250, actor=None, reason="Gift",
+                       idempotency_key="x-audit-cents")
+    db.session.commit()
+    url = f"/admin/customers/personal-data/?id={ana.id}"
+    get_page(manager, url)
+    archive = zipfile.ZipFile(io.BytesIO(manager.post_form(url).get_data()))
+    audit_file = archive.read("audit_events.csv").decode("utf-8-sig")
+    assert "balance: 0.00 → 42.50" in audit_file
+    assert "balance_minor" not in audit_file and "{" not in audit_file
+    assert '"balance_minor": [0, 4250]' in archive.read("data.json").decode()
