@@ -23,7 +23,7 @@ from ..choices import AuditAction, Channel, OrderType
 from ..database import dialect, lock_row
 from ..extensions import db
 from ..models import Customer, Guest, Order, email_key, utcnow
-from . import audit, duplicates
+from . import audit, duplicates, search
 from .errors import DomainError
 from .orders import NOT_SALES
 
@@ -150,6 +150,19 @@ def email_matches() -> EmailMatches:
         func.count().filter(counted.c.customers == 1),
         func.count().filter(counted.c.customers > 1))).one()
     return EmailMatches(attachable=row[0] or 0, ambiguous=row[1] or 0)
+
+
+def differing_names(shown: int = 50) -> list[tuple[Guest, Customer]]:
+    """Of the guests the next bulk attach takes, those whose name is not their
+    customer's (folded): a shared family address, a typo. What a person checks first."""
+    pairs = _attachable(BULK_LIMIT)
+    guests = {g.id: g for g in db.session.scalars(
+        select(Guest).where(Guest.id.in_([guest_id for guest_id, _c in pairs])))}
+    customers = {c.id: c for c in db.session.scalars(
+        select(Customer).where(Customer.id.in_({customer_id for _g, customer_id in pairs})))}
+    differing = [(guests[g], customers[c]) for g, c in pairs
+                 if search.fold(guests[g].name) != search.fold(customers[c].full_name)]
+    return differing[:shown]
 
 
 def attach_all_by_email(limit: int | None = None) -> BulkResult:

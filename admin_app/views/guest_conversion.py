@@ -137,6 +137,7 @@ class GuestConversionPages:
                 return redirect(url_for(".attach_by_email_view") if result.remaining else back)
         matches = guest_conversion.email_matches()
         return self.render("admin/guest_attach_by_email.html", form=form, matches=matches,
+                           differing=guest_conversion.differing_names(),
                            limit=guest_conversion.BULK_LIMIT, cancel_url=back)
 
 

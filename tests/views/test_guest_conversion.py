@@ -355,3 +355,17 @@ def test_a_guest_without_orders_is_told_so_not_as_zero_orders(app, users, passwo
         first_name="Ana", surname="Evans", email="ana.evans@example.com"),
         follow_redirects=True).get_data(as_text=True)
     assert "Ana Evans ya es cliente (Ana Evans); no tenía pedidos como invitado." in done
+
+
+def test_the_bulk_attach_lists_the_guests_whose_name_is_not_their_customers(manager, make):
+    """The operator saw guest Lucía Brown attached by email to customer Mía Romero with
+    only a count to go on."""
+    make.customer("Mía", "Romero", email="familia@example.com")
+    make.customer("Pepe", "Ruiz", email="pepe@example.com")
+    make.guest("Lucía Brown", email="familia@example.com")
+    make.guest("pepe ruiz", email="PEPE@example.com")
+    db.session.commit()
+    page = get_page(manager, BY_EMAIL)
+    differing = text(section(page, 'id="differing-names"', "</table>"))
+    assert "Lucía Brown Mía Romero familia@example.com" in differing
+    assert "Pepe" not in differing and "pepe" not in differing
