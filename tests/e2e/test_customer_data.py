@@ -8,7 +8,7 @@ from datetime import datetime
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Customer
-from admin_app.services import ledger
+from admin_app.services import duplicates, ledger
 
 from .conftest import expect
 
@@ -49,3 +49,20 @@ def test_a_manager_merges_a_customer_found_by_typing_in_spanish(logged_in, make)
     page.locator("#merged-into a").click()
     assert page.url.endswith(f"/admin/customers/details/?id={kept.id}")
     expect(page.locator("#merged-into")).to_have_count(0)
+
+
+def test_at_820_px_the_duplicates_page_shows_each_members_money_without_scrolling(
+        logged_in, make):
+    """The operator found Balance, Points and Orders cut off at the right edge."""
+    make.customer("Lucía", "Moreno Díaz", email="lucia@example.com", postcode="28001")
+    make.customer("Lucia", "Moreno Diaz", email="lucia.m@example.com", postcode="28001")
+    db.session.commit()
+    duplicates.scan()
+    db.session.commit()
+
+    page = logged_in(Role.MANAGER, "es")
+    page.set_viewport_size({"width": 820, "height": 1180})
+    page.goto("/admin/customers/duplicates/")
+    for header in ("Saldo", "Puntos", "Pedidos"):
+        box = page.get_by_role("columnheader", name=header, exact=True).first.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 820, header
