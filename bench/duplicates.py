@@ -1,5 +1,5 @@
 """The duplicates scan and page at scale: how long the scan takes, and how fast the
-page answers from it (issue: 2 s at a million customers).
+page answers from it (budget: 2 s at a million customers).
 
     DATABASE_URL=... python bench/duplicates.py [--repeat 5] [--skip-scan]
 
