@@ -87,7 +87,16 @@ def make_way_for_writers() -> None:
 
 def refresh_statistics() -> None:
     """Let the query planner see the tables as they are now, after a bulk load
-    (PostgreSQL's autovacuum would get there later; SQLite never would)."""
+    (PostgreSQL's autovacuum would get there later, if it is on; SQLite never would).
+
+    PostgreSQL also gets a VACUUM: its visibility map, which only a vacuum writes, is
+    what lets a list read a deep page from the index alone (page 20,000 of a freshly
+    seeded million took a second without it, 50 ms with it)."""
+    db.session.commit()
+    if dialect() == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+        return
     db.session.execute(text("ANALYZE"))
     db.session.commit()
 
