@@ -4,7 +4,10 @@ run without a benchmark database. The Locust run itself is not repeated here."""
 from __future__ import annotations
 
 import json
+import os
 import random
+import socket
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -168,3 +171,34 @@ def test_the_runner_says_how_to_make_the_database_and_fails(tmp_path, monkeypatc
     monkeypatch.setenv("LOAD_TIME", "15s")
     assert run.main() == 2
     assert "make bench" in capsys.readouterr().err
+
+
+# --- one tiny run, end to end ------------------------------------------------------------
+
+
+def _flask(url: str, *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], check=True,
+                   cwd=LOAD.parent.parent, env={**os.environ, "DATABASE_URL": url},
+                   capture_output=True)
+
+
+@pytest.mark.slow
+def test_a_tiny_run_writes_the_table_checks_the_ledgers_and_stops_gunicorn(
+        tmp_path, monkeypatch):
+    # Its own SQLite file, whatever database the suite runs on: this tests the
+    # machinery (gunicorn started and stopped, Locust, the table, the ledger check).
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    _flask(url, "db", "upgrade")
+    _flask(url, "seed", "--customers", "60", "--wallets-per-customer", "1")
+    port = run.free_port()
+    for name, value in {"DATABASE_URL": url, "LOAD_USERS": "4", "LOAD_TIME": "8s",
+                        "LOAD_WORKERS": "2", "LOAD_PORT": str(port)}.items():
+        monkeypatch.setenv(name, value)
+    assert run.main(output=tmp_path) == 0
+    text = (tmp_path / "load-results-sqlite.md").read_text(encoding="utf-8")
+    assert text.startswith("Load test on sqlite")
+    assert "| login: post | 4 |" in text
+    assert "| **All requests** |" in text and "No request failed." in text
+    # Gunicorn is gone: nothing answers on its port any more.
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()

@@ -167,7 +167,12 @@ def heading(kind: str, config: dict, counts: dict[str, int]) -> str:
             f"{mix.TOPUP_EVERY}th action is a top-up (form, then post). Times in ms.")
 
 
-def main() -> int:
+def shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def main(output: Path = ROOT / "instance") -> int:
+    """``output``: where the results table and gunicorn's log are written."""
     config = settings()
     url = dataset.database_url()
     kind = dataset.database_kind(url)
@@ -178,10 +183,10 @@ def main() -> int:
         plan_path = Path(scratch) / "plan.json"
         results_path = Path(scratch) / "results.json"
         counts = prepare(url, plan_path)
-        log_path = ROOT / "instance" / f"load-gunicorn-{kind}.log"
+        log_path = output / f"load-gunicorn-{kind}.log"
         with log_path.open("w", encoding="utf-8") as log:
             print(f"Starting gunicorn ({config['workers']} workers, port {config['port']}); "
-                  f"its log: instance/{log_path.name}", flush=True)
+                  f"its log: {shown(log_path)}", flush=True)
             server = start_gunicorn(url, config["port"], config["workers"], log)
             try:
                 run_locust(config, plan_path, results_path)
@@ -193,9 +198,9 @@ def main() -> int:
         rows, failures = table.read(results_path)
     text = heading(kind, config, counts) + "\n\n" + table.markdown(rows, failures)
     print("\n" + text)
-    path = ROOT / "instance" / f"load-results-{kind}.md"
+    path = output / f"load-results-{kind}.md"
     path.write_text(text + "\n", encoding="utf-8")
-    print(f"\n(written to instance/{path.name})", flush=True)
+    print(f"\n(written to {shown(path)})", flush=True)
     ledgers_match = verify_ledgers(url)
     everything = table.total(rows)
     if everything is None or not everything.requests:
