@@ -47,8 +47,9 @@ def build(app, rng: random.Random) -> dict[str, list[str]]:
                 "customers, sorted": [index(**args) for args in sorts],
                 "search: name fragment": [index(search=text) for text in NAME_FRAGMENTS],
                 "search: email": [index(search=email) for _id, email, _phone in people],
+                # A whole phone as staff type it; the bench's fragment if none has one.
                 "search: phone": [index(search=phone) for _id, _email, phone in people
-                                  if phone],
+                                  if phone] or [index(search=cases.PHONE_FRAGMENT)],
                 "filter": [index(**args) for args in filters],
                 "customer page": [url_for("customers.details_view", id=id_)
                                   for id_, _email, _phone in people],
