@@ -5,8 +5,11 @@ FLASK   := $(VENV)/bin/flask --app wsgi
 PYBABEL := $(VENV)/bin/pybabel
 DEMO_CUSTOMERS ?= 3000
 BENCH_CUSTOMERS ?= 1000000
+LOAD_USERS ?= 50
+LOAD_TIME ?= 2m
+LOAD_WORKERS ?= 4
 
-.PHONY: install install-dev run test lint bench translations compile-translations clean
+.PHONY: install install-dev run test lint bench load translations compile-translations clean
 
 # What the app needs to run (make run, make bench, production).
 $(VENV)/.installed: requirements.txt
@@ -79,6 +82,16 @@ lint: install-dev
 # More options: make bench BENCH_ARGS="--repeat 3 --skip-export" (see --help).
 bench: install compile-translations
 	$(PYTHON) bench/run.py --customers $(BENCH_CUSTOMERS) $(BENCH_ARGS)
+
+# How many operators one server holds: Locust's simulated staff (log in, lists,
+# searches, filters, customer pages, a top-up every twentieth action) against
+# gunicorn on 127.0.0.1, on the benchmark database `make bench` seeds (it seeds
+# nothing itself). Prints req/s, median, p95 and p99 per kind of request and the
+# failures, writes instance/load-results-<sqlite|postgresql>.md, then checks the
+# ledgers. E.g. make load LOAD_USERS=100 LOAD_TIME=5m LOAD_WORKERS=8.
+load: install-dev compile-translations
+	LOAD_USERS=$(LOAD_USERS) LOAD_TIME=$(LOAD_TIME) LOAD_WORKERS=$(LOAD_WORKERS) \
+		$(PYTHON) bench/load/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache translations/*/LC_MESSAGES/*.mo
