@@ -64,7 +64,8 @@ def prepare(app, customers: int) -> None:
             # A seed value past the existing rows: a top-up adds new people, not copies.
             with bulk_load(SEEDED_TABLES):
                 seed(customers - have, seed=have + 1, tx_per_wallet=TX_PER_WALLET,
-                     wallets_per_customer=WALLETS_PER_CUSTOMER, on_chunk=db.session.commit)
+                     wallets_per_customer=WALLETS_PER_CUSTOMER,
+                     on_chunk=lambda _people: db.session.commit())
                 db.session.commit()
             seeded = True
             print(f"seeded {customers - have:,} customers in "
