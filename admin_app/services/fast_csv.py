@@ -57,6 +57,7 @@ def words(labels: dict) -> Column:
     def convert(values: Sequence) -> list:
         return [value if value is None else shown[value] if value in shown
                 else neutralise(str(value)) for value in values]
+    convert.shown = shown  # type: ignore[attr-defined]  # for lines made by the database
     return convert
 
 
@@ -81,3 +82,30 @@ def csv_text(header: Sequence[str], batches: Iterable[Sequence[Sequence]],
             buffer.truncate()
     if buffer.tell():
         yield buffer.getvalue()
+
+
+def quoted(field: str) -> str:
+    """One field as csv.writer writes it among others (quotes when needed)."""
+    if any(mark in field for mark in QUOTED_IF):
+        return '"' + field.replace('"', '""') + '"'
+    return field
+
+
+QUOTED_IF = (",", '"', "\r", "\n")
+
+
+def lines_text(header: Sequence[str], batches: Iterable[Sequence[Sequence[str]]],
+               chunk_chars: int = CHUNK_CHARS) -> Iterator[str]:
+    """The CSV text from rows the database wrote as whole CSV lines."""
+    yield from csv_text(header, [], [], chunk_chars)
+    chunk: list[str] = []
+    size = 0
+    for batch in batches:
+        text = "".join([row[0] for row in batch])
+        chunk.append(text)
+        size += len(text)
+        if size >= chunk_chars:
+            yield "".join(chunk)
+            chunk, size = [], 0
+    if chunk:
+        yield "".join(chunk)

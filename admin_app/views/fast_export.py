@@ -19,6 +19,7 @@ from sqlalchemy.orm import MANYTOONE, ColumnProperty, RelationshipProperty
 from ..config import default_currency
 from ..services import fast_csv
 from ..services.money import holds_money
+from . import export_lines
 from .formatting import yes_no
 
 # A relation is resolved from one dict of its table's names, read up front, only
@@ -67,7 +68,21 @@ def batches(plan_: Plan, query):
     batches, through the database's cursor (server-side on PostgreSQL), with no
     ORM work per row."""
     statement = query.with_entities(*plan_.columns).enable_eagerloads(False).statement
+    return _stream(query.session.connection(), statement)
+
+
+def line_batches(plan_: Plan, query):
+    """The same rows as whole CSV lines written by the database, or None when the
+    columns or the database have no SQL form for that."""
     connection = query.session.connection()
+    line = export_lines.line(plan_.columns, plan_.converters, connection.dialect.name)
+    if line is None:
+        return None
+    statement = query.with_entities(line).enable_eagerloads(False).statement
+    return _stream(connection, statement)
+
+
+def _stream(connection, statement):
     result = connection.execution_options(stream_results=True).execute(statement)
     yield from result.partitions(YIELD_ROWS)
 

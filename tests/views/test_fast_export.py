@@ -47,7 +47,16 @@ def both_paths(client, monkeypatch, **query) -> tuple[bytes, bytes]:
         taken.append(found is not None)
         return found
 
+    real_lines = fast_export.line_batches
+    lines = []
+
+    def spying_lines(plan, query):
+        found = real_lines(plan, query)
+        lines.append(found is not None)
+        return found
+
     monkeypatch.setattr(fast_export, "plan", spying_plan)
+    monkeypatch.setattr(fast_export, "line_batches", spying_lines)
     fast = client.get(CUSTOMERS, query_string=query)
     assert fast.status_code == 200
     fast_bytes = fast.get_data()
@@ -55,6 +64,8 @@ def both_paths(client, monkeypatch, **query) -> tuple[bytes, bytes]:
     generic = client.get(CUSTOMERS, query_string=query)
     assert generic.status_code == 200
     assert taken == [True], "the customer list's CSV takes the fast path"
+    # PostgreSQL writes whole lines; SQLite's rows are formatted column by column.
+    assert lines == [db.engine.dialect.name == "postgresql"]
     return fast_bytes, generic.get_data()
 
 
