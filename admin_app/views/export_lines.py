@@ -5,13 +5,14 @@ them), so that Python receives one text per row instead of one value per cell.
 """
 from __future__ import annotations
 
-from sqlalchemy import String, case, cast, func, literal, or_
+from sqlalchemy import String, case, cast, func, literal
 from sqlalchemy.sql import ColumnElement
 
 from ..services import fast_csv
 from ..services.exports import FORMULA_PREFIXES
 
 PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"  # exports.PLAIN_NUMBER, ASCII digits
+NEEDS_QUOTES = '[",\r\n]'  # fast_csv.QUOTED_IF
 
 
 def line(columns: list, converters: list, dialect: str) -> ColumnElement | None:
@@ -34,7 +35,7 @@ def line(columns: list, converters: list, dialect: str) -> ColumnElement | None:
 
 def _cell(column, convert):
     if convert is fast_csv.texts:
-        return _quoted(_neutralised(column))
+        return _text(column)
     if convert is fast_csv.as_is:
         return cast(column, String)
     if convert is fast_csv.amounts:
@@ -49,10 +50,18 @@ def _cell(column, convert):
     shown = getattr(convert, "shown", None)
     if shown is not None:
         if not shown:
-            return _quoted(_neutralised(cast(column, String)))
+            return _text(cast(column, String))
         words = {value: fast_csv.quoted(word) for value, word in shown.items()}
-        return case(words, value=column, else_=_quoted(_neutralised(cast(column, String))))
+        return case(words, value=column, else_=_text(cast(column, String)))
     return None
+
+
+def _text(text):
+    """A text cell: neutralised, then quoted as csv.writer quotes (the apostrophe
+    added in front never changes whether it needs quotes)."""
+    shown = _neutralised(text)
+    quoted = literal('"').concat(func.replace(shown, '"', '""')).concat('"')
+    return case((text.regexp_match(NEEDS_QUOTES), quoted), else_=shown)
 
 
 def _neutralised(text):
@@ -62,11 +71,4 @@ def _neutralised(text):
     # Only "-" may start a plain number; CASE tests it only then (AND would not wait).
     return case((first.in_([p for p in FORMULA_PREFIXES if p != "-"]), marked),
                 (first == "-", case((text.regexp_match(PLAIN_NUMBER), text), else_=marked)),
-                else_=text)
-
-
-def _quoted(text):
-    """csv.writer's minimal quoting: quotes around a field holding , " CR or LF."""
-    needs = or_(*(text.contains(mark, autoescape=True) for mark in fast_csv.QUOTED_IF))
-    return case((needs, literal('"').concat(func.replace(text, '"', '""')).concat('"')),
                 else_=text)
