@@ -34,6 +34,7 @@ def every_kind_of_value(make):
                   sales_value_minor=0, orders_count=0, loyalty_points=0, balance_minor=7,
                   created_at=datetime(2025, 12, 31, 23, 59, 59))
     make.customer("Zoë", "O'Brien", email="zoe@example.com", group=None, notes="@mention",
+                  postcode="-12.50", card_number="-4x", tax_id='Say "hi"',
                   sales_value_minor=99_999_999_999, balance_minor=0,
                   created_at=datetime(2024, 2, 29))
 
@@ -64,8 +65,7 @@ def both_paths(client, monkeypatch, **query) -> tuple[bytes, bytes]:
     generic = client.get(CUSTOMERS, query_string=query)
     assert generic.status_code == 200
     assert taken == [True], "the customer list's CSV takes the fast path"
-    # PostgreSQL writes whole lines; SQLite's rows are formatted column by column.
-    assert lines == [db.engine.dialect.name == "postgresql"]
+    assert lines == [True], "its lines are written by the database"
     return fast_bytes, generic.get_data()
 
 
@@ -83,6 +83,7 @@ def test_the_fast_csv_is_byte_for_byte_the_generic_one(app, users, password_hash
     assert f",{words[1]}," in text and f",{words[2]}," in text
     assert ",-1234.56," in text and ",0.05," in text and ",999999999.99," in text
     assert "'=HYPERLINK" in text and "'@Gold" in text and ",-42," in text
+    assert ",-12.50," in text and ",'-4x," in text
     assert "2026-01-15 10:30:05" in text and "1990-05-17" in text
 
 
