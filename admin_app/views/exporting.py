@@ -19,8 +19,9 @@ from werkzeug.exceptions import NotFound
 from ..choices import AuditAction
 from ..config import default_currency
 from ..extensions import db
-from ..services import audit, exports
+from ..services import audit, exports, fast_csv
 from ..services.money import holds_money, major_units
+from . import fast_export
 from .formatting import plain_text, yes_no
 
 BATCH_ROWS = 1000  # rows fetched from the database at a time
@@ -98,11 +99,21 @@ class StreamingExport:
         # ends, finished or cut off (left open, it kept its connection "idle in
         # transaction", which on PostgreSQL blocks schema changes and fills the pool).
         stream_session = db.session.session_factory()
-        rows = self.export_rows(query.with_session(stream_session))
+        query = query.with_session(stream_session)
         name = f"{self.endpoint}-{date.today().isoformat()}.{export_type}"
-        if export_type == "csv":
+        # Plain columns read as tuples with one converter each: a million rows in seconds.
+        fast = fast_export.plan(self, stream_session) if export_type == "csv" else None
+        lines = fast_export.line_batches(fast, query) if fast is not None else None
+        if lines is not None:
+            body = (chunk.encode("utf-8") for chunk in fast_csv.lines_text(header, lines))
+        elif fast is not None:
+            text = fast_csv.csv_text(header, fast_export.batches(fast, query), fast.converters)
+            body = (chunk.encode("utf-8") for chunk in text)
+        elif export_type == "csv":
+            rows = self.export_rows(query)
             body = (chunk.encode("utf-8") for chunk in exports.csv_chunks(header, rows))
         else:
+            rows = self.export_rows(query)
             body = exports.xlsx_chunks(header, rows, sheet=str(self.name))
         return Response(stream_with_context(_closing(body, stream_session)),
                         content_type=MIMETYPES[export_type],
