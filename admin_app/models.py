@@ -303,7 +303,7 @@ class Customer(Searchable, db.Model):
     @property
     def is_tombstone(self) -> bool:
         """Merged into another customer: kept only so that old links resolve."""
-        return self.merged_into_id is not None or self.merged_at is not None
+        return self.merged_into_id is not None
 
     def __str__(self) -> str:
         return self.full_name
@@ -934,6 +934,12 @@ def not_tombstones(model) -> list:
     if model is Guest:
         return [Guest.customer_id.is_(None)]
     return []
+
+
+def current_customers() -> list:
+    """The conditions for customers a person may still act on as a whole (merge,
+    attach a guest to, list as a duplicate): neither merged away nor erased."""
+    return [*not_tombstones(Customer), Customer.erased_at.is_(None)]
 
 
 class LedgerRowImmutable(RuntimeError):

@@ -36,7 +36,15 @@ from sqlalchemy import (
 from ..choices import DuplicateReason
 from ..database import lock_row, reserve_ids
 from ..extensions import db
-from ..models import Customer, DuplicateGroup, DuplicateMember, DuplicateScan, Guest, utcnow
+from ..models import (
+    Customer,
+    DuplicateGroup,
+    DuplicateMember,
+    DuplicateScan,
+    Guest,
+    current_customers,
+    utcnow,
+)
 
 # A scan asked for and not finished after this long went with its worker (a scan
 # of a million customers takes minutes): it no longer shows as under way.
@@ -96,8 +104,7 @@ def _drop_groups(group_ids: list[int]) -> None:
 # -- the scan -----------------------------------------------------------------------------
 
 def _candidate_customers():
-    return select(Customer).where(Customer.merged_into_id.is_(None), Customer.merged_at.is_(None),
-                                  Customer.erased_at.is_(None))
+    return select(Customer).where(*current_customers())
 
 
 def _candidate_guests():

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from ..choices import AuditAction, Channel, OrderType
 from ..database import dialect, lock_row
 from ..extensions import db
-from ..models import Customer, Guest, Order, email_key, utcnow
+from ..models import Customer, Guest, Order, current_customers, email_key, utcnow
 from . import audit, duplicates, search
 from .errors import DomainError
 from .orders import NOT_SALES
@@ -86,7 +86,7 @@ def default_channel(guest: Guest) -> str:
 
 def _live(query):
     """Customers a guest may become: not merged away, not erased."""
-    return query.where(Customer.merged_into_id.is_(None), Customer.erased_at.is_(None))
+    return query.where(*current_customers())
 
 
 def matching_customers(guest: Guest, limit: int = MATCHES_SHOWN) -> list[Match]:

@@ -20,7 +20,7 @@ from ..database import dialect
 from ..extensions import db
 from ..forms import SecureForm
 from ..i18n import day
-from ..models import Customer, CustomerGroup
+from ..models import Customer, CustomerGroup, current_customers
 from ..services import merging, permissions
 from ..services import search as search_service
 from ..services.countries import country_name
@@ -83,7 +83,7 @@ def search_matches(typed: str, chosen: list[int]) -> list[Customer]:
     query = (select(Customer)
              .where(search_service.matches(Customer, " ".join(words), typed_phone(typed),
                                            dialect()),
-                    Customer.merged_into_id.is_(None), Customer.erased_at.is_(None),
+                    *current_customers(),
                     Customer.id.not_in(chosen or [0]))
              .order_by(Customer.sort_name, Customer.id).limit(MATCHES))
     return list(db.session.scalars(query))
