@@ -216,10 +216,18 @@ class Customer(Searchable, db.Model):
     __table_args__ = (
         CheckConstraint("loyalty_points >= 0", name="points_not_negative"),
         CheckConstraint("balance_minor >= 0", name="balance_not_negative"),
-        # The default order, alone and within the filters staff use most.
-        Index("ix_customers_sort_name_id", "sort_name", "id"),
-        Index("ix_customers_group_id_sort_name", "group_id", "sort_name", "id"),
-        Index("ix_customers_created_at_sort_name", "created_at", "sort_name", "id"),
+        # The default order, alone and within the filters staff use most. Each ends
+        # with merged_into_id: lists leave tombstones out, and a deep page is still
+        # read from the index alone.
+        Index("ix_customers_sort_name_id", "sort_name", "id", "merged_into_id"),
+        Index("ix_customers_group_id_sort_name", "group_id", "sort_name", "id", "merged_into_id"),
+        Index("ix_customers_created_at_sort_name", "created_at", "sort_name", "id",
+              "merged_into_id"),
+        # Only tombstones: the customers merged into one are found by it, and a list's
+        # "not merged" is never planned through it (it would sort every customer).
+        Index("ix_customers_merged_into_id", "merged_into_id",
+              sqlite_where=text("merged_into_id IS NOT NULL"),
+              postgresql_where=text("merged_into_id IS NOT NULL")),
         trigram_index("customers"),
     )
     search_fields = ("first_name", "surname", "email", "phone", "postcode", "card_number")
@@ -263,7 +271,7 @@ class Customer(Searchable, db.Model):
     # everything this one had; old links still land here and point there.
     # No foreign key: adding one to a populated SQLite customers table means rebuilding
     # it under every table that points to it; services/merging.py keeps it right.
-    merged_into_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(Integer)
     merged_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Personal data erased on request (services/erasure.py): amounts and dates stay.
     erased_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -27,6 +27,13 @@ OLD_LOYALTY_KINDS = ("earned", "redeemed", "adjustment", "expiry")
 NEW_LOYALTY_KINDS = OLD_LOYALTY_KINDS + ("merge",)
 
 
+SORT_INDEXES = {
+    "ix_customers_sort_name_id": ["sort_name", "id"],
+    "ix_customers_group_id_sort_name": ["group_id", "sort_name", "id"],
+    "ix_customers_created_at_sort_name": ["created_at", "sort_name", "id"],
+}
+
+
 def _in(column, values):
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
@@ -133,7 +140,14 @@ def upgrade():
         op.create_index(op.f(f"ix_{table}_email_key"), table, ["email_key"], unique=False)
     # Plain columns, no foreign keys: see the models (SQLite would rebuild customers).
     op.add_column("customers", sa.Column("merged_into_id", sa.Integer(), nullable=True))
-    op.create_index(op.f("ix_customers_merged_into_id"), "customers", ["merged_into_id"])
+    op.create_index("ix_customers_merged_into_id", "customers", ["merged_into_id"],
+                    sqlite_where=sa.text("merged_into_id IS NOT NULL"),
+                    postgresql_where=sa.text("merged_into_id IS NOT NULL"))
+    # Lists leave tombstones out: their sort indexes hold merged_into_id too, so that
+    # a deep page is still read from the index alone.
+    for name, columns in SORT_INDEXES.items():
+        op.drop_index(name, table_name="customers")
+        op.create_index(name, "customers", [*columns, "merged_into_id"])
     op.add_column("customers", sa.Column("merged_at", sa.DateTime(), nullable=True))
     op.add_column("customers", sa.Column("erased_at", sa.DateTime(), nullable=True))
     op.add_column("guests", sa.Column("customer_id", sa.Integer(), nullable=True))
@@ -172,6 +186,9 @@ def downgrade():
         op.drop_index(op.f(f"ix_guests_{column}"), table_name="guests")
     for column in ("converted_at", "customer_id", "email_key"):
         op.drop_column("guests", column)
+    for name, columns in SORT_INDEXES.items():
+        op.drop_index(name, table_name="customers")
+        op.create_index(name, "customers", columns)
     for column in ("merged_into_id", "email_key"):
         op.drop_index(op.f(f"ix_customers_{column}"), table_name="customers")
     for column in ("erased_at", "merged_at", "merged_into_id", "email_key"):
