@@ -10,6 +10,7 @@ finds it too.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -39,6 +40,12 @@ def fold(value: str | None) -> str:
     value = (value or "").strip()
     if value.isascii():  # most values: nothing to take accents off
         return value.lower()
+    return _fold_accented(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_accented(value: str) -> str:
+    # Names repeat (a million customers share a few thousand): each is folded once.
     decomposed = unicodedata.normalize("NFKD", value)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 

@@ -32,7 +32,7 @@ from ..choices import (
     WalletTxKind,
 )
 from ..config import default_currency
-from ..database import dialect
+from ..database import dialect, insert_many
 from ..extensions import db
 from ..models import (
     WALLET_CODE_ALPHABET,
@@ -181,8 +181,8 @@ class _Writer:
         for m in models:
             rows = self.buffers.get(m)
             if rows:
-                # Core executemany: no ORM bookkeeping per row (a million rows in minutes).
-                db.session.execute(m.__table__.insert(), rows)
+                # One executemany through the driver: no per-row ORM or Core work.
+                insert_many(m.__table__, rows)
                 self.report.add(m.__tablename__, len(rows))
                 rows.clear()
 
@@ -195,12 +195,25 @@ class _Writer:
             self.on_chunk(self.people)
 
 
+class _Draws(random.Random):
+    """The seed's random source. ``randint`` and ``choice`` take one ``random()``
+    each (the standard ones draw bits until a value fits, exactly uniform, and
+    were a third of a million-customer seed); the tiny bias is no matter for
+    demo data. The same seed still gives the same draws."""
+
+    def randint(self, a: int, b: int) -> int:
+        return a + int(self.random() * (b - a + 1))
+
+    def choice(self, seq):
+        return seq[int(self.random() * len(seq))]
+
+
 @dataclass
 class _Run:
     """What the builders of one seed share. Every random draw comes from ``rng`` in
     a fixed order, so the same seed number gives the same rows."""
 
-    rng: random.Random
+    rng: _Draws
     now: datetime
     out: _Writer
     next_ids: dict[type[IdModel], int]
@@ -210,6 +223,7 @@ class _Run:
     outlet_ids: list[int]
     wallet_discount_ids: list[int]  # discount codes available in wallet
     offer_ids: list[int]
+    currency: str
     tx_per_wallet: int
     wallets_per_customer: float
     blacklisted_phones: list[str] = field(default_factory=list)
@@ -275,7 +289,7 @@ def _start(seed: int, today: date, out: _Writer, tx_per_wallet: int,
            wallets_per_customer: float) -> _Run:
     """A seed's shared state: the ids after the rows already there, the reference rows."""
     return _Run(
-        rng=random.Random(seed),
+        rng=_Draws(seed),
         now=datetime.combine(today, datetime.min.time()) + timedelta(hours=12),
         out=out,
         next_ids={model: _next_id(model) for model in NUMBERED_MODELS},
@@ -285,6 +299,7 @@ def _start(seed: int, today: date, out: _Writer, tx_per_wallet: int,
         outlet_ids=_ids(Outlet.id),
         wallet_discount_ids=_ids(DiscountCode.id, DiscountCode.available_in_wallet),
         offer_ids=_ids(Offer.id),
+        currency=default_currency(),
         tx_per_wallet=tx_per_wallet,
         wallets_per_customer=wallets_per_customer,
     )
@@ -376,7 +391,7 @@ def _customer_orders(run: _Run, customer: dict[str, Any]) -> list[tuple[int, int
         outlet_id = rng.choice(run.outlet_ids)
         order_type = rng.choice((OrderType.IN_STORE, OrderType.ONLINE, OrderType.PHONE))
         run.out.add(Order, _order_row(oid, (customer["id"], None), outlet_id, status, total,
-                                      order_type, when))
+                                      order_type, when, run.currency))
         placed.append((oid, total, when))
         if status not in NOT_SALES:
             customer["sales_value_minor"] += total
@@ -385,12 +400,13 @@ def _customer_orders(run: _Run, customer: dict[str, Any]) -> list[tuple[int, int
 
 
 def _order_row(oid: int, buyer: tuple[int | None, int | None], outlet_id: int, status: str,
-               total: int, order_type: str, created_at: datetime) -> dict[str, Any]:
+               total: int, order_type: str, created_at: datetime,
+               currency: str) -> dict[str, Any]:
     """An order's row; ``buyer`` is (customer id, guest id), one of them None."""
     customer_id, guest_id = buyer
     return {"id": oid, "sale_code": f"S{oid:09d}", "customer_id": customer_id,
             "guest_id": guest_id, "outlet_id": outlet_id, "status": status,
-            "total_minor": total, "order_type": order_type, "currency": default_currency(),
+            "total_minor": total, "order_type": order_type, "currency": currency,
             "created_at": created_at}
 
 
@@ -521,7 +537,7 @@ def _wallet(run: _Run, customer_id: int | None, created: datetime) -> tuple[int,
         "is_store_credit": False, "sale_date": sale, "expires_on": sale + timedelta(days=730),
         "created_at": created, "last_used_at": last_used if run.tx_per_wallet else None,
         "last_used_outlet_id": outlet if run.tx_per_wallet else None, "balance_minor": balance,
-        "currency": default_currency(),
+        "currency": run.currency,
     })
     return balance, status
 
@@ -576,7 +592,7 @@ def _guest(run: _Run) -> None:
         outlet_id = rng.choice(run.outlet_ids)
         status = rng.choice(OrderStatus.values())
         run.out.add(Order, _order_row(oid, (None, gid), outlet_id, status, price,
-                                      OrderType.ONLINE, created))
+                                      OrderType.ONLINE, created, run.currency))
         _order_line(run, oid, product, sku, 1, price)
 
 
