@@ -246,6 +246,17 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
         extra = [a for capability, a in self.capability_row_actions if self._allowed(capability)]
         return super().get_list_row_actions() + extra
 
+    def delete_form_fields(self, delete_form, return_url: str) -> Markup:
+        """The delete form's hidden fields every row shares (where to return, the
+        CSRF token), rendered once per page: as WTForms fields on each of a
+        list's rows they were a quarter of the page's time."""
+        cached = g.get("delete_form_fields")
+        if cached is None:
+            token = delete_form.csrf_token if "csrf_token" in delete_form else ""
+            cached = g.delete_form_fields = Markup(delete_form.url(value=return_url)) + \
+                Markup(token() if token else "")
+        return cached
+
     # -- details pages -------------------------------------------------------------
     def details_extras(self, model) -> dict:
         """What a view's details template shows beyond the record's own fields."""

@@ -229,3 +229,22 @@ def test_the_return_address_stays_on_this_site(login, make):
     page_url = response.headers["Location"]
     response = operator.post_form(page_url, {"group": str(gold.id), "confirmed": "1"})
     assert response.headers["Location"] == CUSTOMERS
+
+
+def test_a_rows_delete_button_posts_that_row_with_the_pages_csrf_token(login, make):
+    """Each row's delete form is sent as the browser sends it (its own hidden
+    fields only): it deletes that customer, no other, and returns to the list."""
+    manager = login(Role.MANAGER)
+    kept, gone = make.customer(surname="Kept"), make.customer(surname="Gone")
+    page = get_page(manager, CUSTOMERS)
+    forms = re.findall(r'<form class="icon" method="POST" action="[^"]*/delete/">(.*?)</form>',
+                       page, re.S)
+    assert len(forms) == 2
+    form = next(body for body in forms if f'value="{gone.id}"' in body)
+    fields = {name: html_lib.unescape(value) for name, value in
+              re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form)}
+    assert set(fields) == {"id", "url", "csrf_token"} and fields["id"] == str(gone.id)
+    response = manager.post(CUSTOMERS + "delete/", data=fields)
+    assert response.status_code == 302 and response.location.endswith(fields["url"])
+    remaining = set(db.session.scalars(select(Customer.id)))
+    assert gone.id not in remaining and kept.id in remaining
