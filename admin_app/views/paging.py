@@ -49,8 +49,14 @@ class LargeLists:
                                table=None if (search or filters) else self.model.__tablename__)
         paged = self._apply_pagination(in_order, page, page_size)
         indexed_search = search and issubclass(self.model, Searchable)
-        with collect_then_sort() if indexed_search else nullcontext():
-            ids = self._page_ids(paged)
+        ids = None
+        if indexed_search and not getattr(count, "exact", False):
+            # Many matches: found in the list's order, if they come early in it.
+            ids = self._walked_page(search, filters, sort_column, sort_desc, max(page or 0, 0),
+                                    self.page_size if page_size is None else page_size)
+        if ids is None:
+            with collect_then_sort() if indexed_search else nullcontext():
+                ids = self._page_ids(paged)
         return count, self._page_rows(ids)
 
     def _apply_pagination(self, query, page, page_size):
