@@ -45,7 +45,7 @@ class LargeLists:
             # A search's matches are checked one by one (no index holds them in
             # order), so its count stops sooner: "more than 1,000" asks for more words.
             limit = current_app.config["SEARCH_EXACT_COUNT" if search else "LIST_EXACT_COUNT"]
-            count = count_rows(query, key, exact_up_to=limit,
+            count = count_rows(self._counted_rows(query, search, filters), key, exact_up_to=limit,
                                table=None if (search or filters) else self.model.__tablename__)
         paged = self._apply_pagination(in_order, page, page_size)
         indexed_search = search and issubclass(self.model, Searchable)

@@ -134,6 +134,21 @@ class SearchBox:
             words.append(or_(*matches))
         return query, joins, and_(*words)
 
+    def _counted_rows(self, query, search, filters):
+        """What a list's count reads: ``query`` itself, but for an indexed search on
+        SQLite the rows its search index finds, joined rather than gathered, so
+        that a capped count stops at its cap (services/search.py, found_rows)."""
+        if not (search and issubclass(self.model, Searchable)) or dialect() != "sqlite" \
+                or self.search_problem(search) is not None:
+            return query
+        joins: dict = {}
+        rows = self.get_query()
+        if filters and self._filters:
+            rows, _none, joins, _ = self._apply_filters(rows, None, joins, {}, filters)
+        search = " ".join(search_service.words(search))
+        return search_service.found_rows(rows, self.model, search, self.phone_digits(search),
+                                         "sqlite")
+
     def _walked_page(self, search: str, filters, sort_column, sort_desc, page: int,
                      size: int) -> list | None:
         """The ids of a search's page of an indexed (Searchable) list, found by

@@ -118,3 +118,14 @@ def test_the_count_says_more_than_its_limit_or_the_exact_figure(admin_client, cr
 
 def test_a_search_with_no_match_lists_nobody(admin_client, crowd, way):
     assert listed_ids(get_page(admin_client, "/admin/customers/", search="zzzq")) == []
+
+
+def test_counts_mind_short_words_and_filters(admin_client, make, app, monkeypatch):
+    monkeypatch.setitem(app.config, "SEARCH_EXACT_COUNT", 1000)
+    for n in range(4):
+        make.customer("Ana", f"Zetaby{n}", marketing_opt_in=n < 3)
+    make.customer("Zeta", "Beta", marketing_opt_in=True)
+    assert list_tab(customers_page(admin_client, search="zeta ab")) == "List (4)"
+    assert list_tab(customers_page(admin_client, search="ab")) == "List (4)"
+    assert list_tab(customers_page(admin_client, search="zeta",
+                                   flt0_marketing_optin_is="1")) == "List (4)"
