@@ -21,7 +21,7 @@ from ..extensions import db
 # Rows read per row wanted (matches at least this dense at the start of the
 # order are found by walking), and the most rows one walk reads.
 ROWS_PER_MATCH = {"sqlite": 3_000, "postgresql": 40}
-MOST_ROWS = {"sqlite": 20_000, "postgresql": 4_000}
+MOST_ROWS = {"sqlite": 20_000, "postgresql": 2_000}
 LEAST_ROWS = 1_000
 
 
