@@ -23,6 +23,13 @@ from admin_app.models import Customer, Wallet, WalletTransaction
 SURNAME_FRAGMENT = "garc"
 SALE_CODE_START = "s0000123"  # the seed's sale codes are S and nine digits
 PHONE_FRAGMENT = "600 12"
+NO_MATCH = "zzzq"
+
+
+def rare_fragment(samples: Samples) -> str:
+    """The sample's email before its last digits ("lucia.garcia5000" of
+    "lucia.garcia500000@..."): the same name and few ids share it."""
+    return samples.email.split("@")[0][:-2]
 
 # One <td class="col-..."> per column of each listed row (Flask-Admin's list template).
 ROW_CELL = re.compile(r'<td class="col-')
@@ -128,6 +135,24 @@ SPECS = (
          lambda v, s: {"search": s.email}, Expect(text=lambda s: s.email)),
     Spec("search-phone", f'search a phone fragment ("{PHONE_FRAGMENT}")', "customers",
          lambda v, s: {"search": PHONE_FRAGMENT}),
+    *(Spec(f"search-{typed.replace(' ', '-')}", f'search "{typed}"', "customers",
+           lambda v, s, typed=typed: {"search": typed},
+           Expect(text=lambda s, shown=shown: shown))
+      for typed, shown in (("more", "moreno"), ("mart", "mart"), ("alon", "alonso"),
+                           ("ana garc", "garc"))),
+    *(Spec(f"search-{typed}-page-{page + 1}", f'search "{typed}", page {page + 1}', "customers",
+           lambda v, s, typed=typed, page=page: {"search": typed, "page": page},
+           Expect(text=lambda s, typed=typed: typed))
+      for typed, page in ((SURNAME_FRAGMENT, 1), ("mart", 9), ("more", 49))),
+    Spec("search-rare", "search a fragment few customers have (the start of an email)",
+         "customers", lambda v, s: {"search": rare_fragment(s)},
+         Expect(text=lambda s: rare_fragment(s))),
+    Spec("search-none", f'search a fragment nobody has ("{NO_MATCH}")', "customers",
+         lambda v, s: {"search": NO_MATCH}, Expect(rows=False)),
+    Spec("search-by-points", f'search "{SURNAME_FRAGMENT}", sorted by loyalty points',
+         "customers", lambda v, s: {"search": SURNAME_FRAGMENT,
+                                    **sort_args(v, "loyalty_points", descending=True)},
+         Expect(text=lambda s: SURNAME_FRAGMENT)),
     Spec("filter-group", "filter by group", "customers",
          lambda v, s: filter_arg(v, Customer.group_id, ("equals",),
                                  lambda flt: str(s.group_id))),

@@ -14,7 +14,7 @@ import functools
 import re
 import unicodedata
 
-from sqlalchemy import and_, select, text, true
+from sqlalchemy import and_, column, select, table, text, true
 
 LIKE_ESCAPE = "\\"
 # Trigram indexes need three characters to look a word up; shorter words are
@@ -80,8 +80,7 @@ def matches(model, search: str, phone_digits: str | None, dialect: str):
     """A condition on ``model``: every word of ``search`` is in the record's search
     text; or, when what was typed is a phone written the usual ways ("600 11 22",
     "0034 600..."), its ``phone_digits`` are, as one run of digits."""
-    words = [phone_digits.lstrip("+")] if phone_digits else [
-        word for word in map(fold, search.split()) if word]
+    words = searched_words(search, phone_digits)
     if not words:
         return true()
     short = [word for word in words if len(word) < MIN_INDEXED]
@@ -94,13 +93,47 @@ def matches(model, search: str, phone_digits: str | None, dialect: str):
     return and_(*(contains(model.search_text, word) for word in words))
 
 
+def found_rows(query, model, search: str, phone_digits: str | None, dialect: str):
+    """``query`` narrowed to the rows ``matches`` finds, read from the search index
+    first: SQLite joins its FTS5 table, whose matches then come one by one, so a
+    capped count stops at its cap (``id IN (...)`` would gather every match
+    first). PostgreSQL's plan already does so: the condition is added as it is."""
+    words = searched_words(search, phone_digits)
+    long = [word for word in words if len(word) >= MIN_INDEXED]
+    if dialect != "sqlite" or not long:
+        return query.filter(matches(model, search, phone_digits, dialect))
+    index = table(fts_table(model.__tablename__), column("rowid"))
+    return query.join(index, index.c.rowid == model.id).filter(
+        text(f"{index.name} MATCH :fts_query").bindparams(fts_query=_fts_query(long)),
+        *(contains(model.search_text, word) for word in words if len(word) < MIN_INDEXED))
+
+
+def searched_words(search: str, phone_digits: str | None) -> list[str]:
+    """What a search looks for in the search text: its folded words, or a typed
+    phone's digits as one word."""
+    if phone_digits:
+        return [phone_digits.lstrip("+")]
+    return [word for word in map(fold, search.split()) if word]
+
+
+def row_matches(model, search: str, phone_digits: str | None, dialect: str = ""):
+    """The rows ``matches`` finds, told by reading each row's search text rather
+    than the search index: for rows read in another index's order, where testing
+    the few rows read is cheaper than collecting every match."""
+    return and_(true(), *(contains(model.search_text, word)
+                          for word in searched_words(search, phone_digits)))
+
+
 def _sqlite_found(model, words: list[str]):
     """``model.id IN (the rows whose search text holds every word)``, from FTS5."""
-    table = fts_table(model.__tablename__)
-    query = " AND ".join(_fts_phrase(word) for word in words)
-    rowids = select(text("rowid")).select_from(text(table)).where(
-        text(f"{table} MATCH :fts_query").bindparams(fts_query=query))
+    index = fts_table(model.__tablename__)
+    rowids = select(text("rowid")).select_from(text(index)).where(
+        text(f"{index} MATCH :fts_query").bindparams(fts_query=_fts_query(words)))
     return model.id.in_(rowids)
+
+
+def _fts_query(words: list[str]) -> str:
+    return " AND ".join(_fts_phrase(word) for word in words)
 
 
 def _fts_phrase(word: str) -> str:

@@ -45,12 +45,18 @@ class LargeLists:
             # A search's matches are checked one by one (no index holds them in
             # order), so its count stops sooner: "more than 1,000" asks for more words.
             limit = current_app.config["SEARCH_EXACT_COUNT" if search else "LIST_EXACT_COUNT"]
-            count = count_rows(query, key, exact_up_to=limit,
+            count = count_rows(self._counted_rows(query, search, filters), key, exact_up_to=limit,
                                table=None if (search or filters) else self.model.__tablename__)
         paged = self._apply_pagination(in_order, page, page_size)
         indexed_search = search and issubclass(self.model, Searchable)
-        with collect_then_sort() if indexed_search else nullcontext():
-            ids = self._page_ids(paged)
+        ids = None
+        if indexed_search and not getattr(count, "exact", False):
+            # Many matches: found in the list's order, if they come early in it.
+            ids = self._walked_page(search, filters, sort_column, sort_desc, max(page or 0, 0),
+                                    self.page_size if page_size is None else page_size)
+        if ids is None:
+            with collect_then_sort() if indexed_search else nullcontext():
+                ids = self._page_ids(paged)
         return count, self._page_rows(ids)
 
     def _apply_pagination(self, query, page, page_size):

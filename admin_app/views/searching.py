@@ -13,6 +13,7 @@ from sqlalchemy import Unicode, and_, cast, false, or_, select
 from ..database import dialect
 from ..models import Searchable
 from ..services import search as search_service
+from ..services.search_walk import first_matches
 
 # What a phone typed into the search box may look like: digits and separators.
 PHONE_LIKE = re.compile(r"^[+(]?[\d][\d\s().-]{4,}$")
@@ -132,6 +133,74 @@ class SearchBox:
                 matches.append(cast(column, Unicode).ilike(pattern))
             words.append(or_(*matches))
         return query, joins, and_(*words)
+
+    def _counted_rows(self, query, search, filters):
+        """What a list's count reads: ``query`` itself, but for an indexed search on
+        SQLite the rows its search index finds, joined rather than gathered, so
+        that a capped count stops at its cap (services/search.py, found_rows)."""
+        if not (search and issubclass(self.model, Searchable)) or dialect() != "sqlite" \
+                or self.search_problem(search) is not None:
+            return query
+        joins: dict = {}
+        rows = self.get_query()
+        if filters and self._filters:
+            rows, _none, joins, _ = self._apply_filters(rows, None, joins, {}, filters)
+        search = " ".join(search_service.words(search))
+        return search_service.found_rows(rows, self.model, search, self.phone_digits(search),
+                                         "sqlite")
+
+    def _walked_page(self, search: str, filters, sort_column, sort_desc, page: int,
+                     size: int) -> list | None:
+        """The ids of a search's page of an indexed (Searchable) list, found by
+        walking the list's order through its index and testing each row's search
+        text; None when the order has no index to walk or the matches are too
+        sparse at its start (services/search_walk.py)."""
+        if not size or not self._walkable_order(sort_column, sort_desc):
+            return None
+        joins: dict = {}
+        rows = self.get_query()
+        if filters and self._filters:
+            rows, _none, joins, _ = self._apply_filters(rows, None, joins, {}, filters)
+        ordered, _joins = self._apply_sorting(rows, joins, sort_column, sort_desc)
+        search = " ".join(search_service.words(search))
+        digits, database = self.phone_digits(search), dialect()
+        # SQLite: the search index's matches, looked up per walked id (the walk
+        # reads the order's index alone); PostgreSQL: each walked row's text.
+        test = (search_service.matches if database == "sqlite"
+                else search_service.row_matches)(self.model, search, digits, database)
+        hits = first_matches(ordered, getattr(self.model, self._primary_key), test,
+                             wanted=(page + 1) * size, dialect=database)
+        return None if hits is None else hits[page * size:]
+
+    def _walkable_order(self, sort_column, sort_desc) -> bool:
+        """Whether the list's order is an index's leading columns (of the model's
+        own table, one direction), so that walking it reads the index."""
+        if sort_column is None:
+            order = [(field, bool(joins), descending)
+                     for field, joins, descending in self._get_default_order()]
+        elif sort_column in self._sortable_columns:
+            fields, joins = (self._sortable_columns[sort_column],
+                             self._sortable_joins.get(sort_column))
+            if not isinstance(fields, list):
+                fields, joins = [fields], [joins]
+            order = [(field, bool(field_joins), sort_desc)
+                     for field, field_joins in zip(fields, joins or [None] * len(fields),
+                                                   strict=False)]
+        else:
+            return False
+        table = self.model.__table__
+        names = []
+        for field, joined, descending in order:
+            column = getattr(field, "expression", None)
+            if joined or getattr(column, "table", None) is not table \
+                    or descending != order[0][2]:
+                return False
+            names.append(column.name)
+        if names and names[-1] == self._primary_key:
+            names.pop()  # the list's tie-break, which the index holds
+        return bool(names) and any(
+            [column.name for column in index.columns][:len(names)] == names
+            for index in table.indexes)
 
     def search_problem(self, search: str | None) -> str | None:
         """Why a search cannot be run (too many words), or None."""

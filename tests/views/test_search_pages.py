@@ -1,0 +1,131 @@
+"""A search's pages are the same rows in the same order however they are found:
+by walking the list's order (many matches), or by collecting the matches and
+sorting them (few matches, or matches that come late in the list's order)."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from admin_app.extensions import db
+from admin_app.models import Customer
+from admin_app.services import search_walk
+from admin_app.views import searching
+
+from ..pages import get_page, listed_ids
+from .test_large_lists import customers_page, get_sort_index, list_tab
+
+PAGE_SIZE = 2
+
+
+@pytest.fixture
+def crowd(make):
+    """Customers found by "zeta" in their surname, first name or email only, among
+    others that sort before, between and after them; and tombstones that match."""
+    for n in range(5):
+        make.customer("Ana", f"Abad{n}")  # before every match, none matching
+    matching = [make.customer("Zeta", f"Beta{n}") for n in range(3)]
+    matching += [make.customer("Ana", f"Zetaby{n}") for n in range(4)]
+    matching.append(make.customer("Eva", "Gamma", email="eva.zeta@example.com"))
+    for n in range(3):
+        make.customer("Ana", f"Omega{n}")  # after them
+    survivor = matching[0]
+    for n in range(2):  # merged away: found by nobody
+        make.customer("Zeta", f"Beta{n}", merged_into_id=survivor.id)
+    return matching
+
+
+def expected(order=(Customer.sort_name, Customer.id), fragment: str = "zeta") -> list[int]:
+    """The matches in the list's order, read without any search index."""
+    return list(db.session.scalars(
+        select(Customer.id).where(Customer.search_text.contains(fragment),
+                                  Customer.merged_into_id.is_(None)).order_by(*order)))
+
+
+def every_page(client, **params) -> list[int]:
+    seen, page = [], 0
+    while ids := listed_ids(customers_page(client, page=page, **params)):
+        seen += ids
+        page += 1
+    return seen
+
+
+@pytest.fixture
+def short_pages(app, monkeypatch):
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "customers")
+    monkeypatch.setattr(view, "page_size", PAGE_SIZE)
+
+
+@pytest.fixture(params=["walk", "walk-runs-out", "collect"])
+def way(request, app, monkeypatch):
+    """How the pages are found: walking the order (the count stops before the
+    matches do), a walk whose budget ends before it finds a page (it then collects
+    the matches), or collecting them (a count that reaches every match)."""
+    monkeypatch.setitem(app.config, "SEARCH_EXACT_COUNT", 1000 if request.param == "collect" else 3)
+    if request.param == "walk-runs-out":
+        monkeypatch.setattr(search_walk, "LEAST_ROWS", 1)
+        monkeypatch.setattr(search_walk, "MOST_ROWS", {"sqlite": 3, "postgresql": 3})
+    return request.param
+
+
+@pytest.fixture
+def walks(monkeypatch):
+    """What each walk found: a page's ids, or None when its budget ran out."""
+    found: list = []
+    real = searching.first_matches
+
+    def recorded(*args, **kwargs):
+        found.append(real(*args, **kwargs))
+        return found[-1]
+    monkeypatch.setattr(searching, "first_matches", recorded)
+    return found
+
+
+def test_every_page_of_a_search_lists_its_matches_in_the_lists_order(
+        admin_client, crowd, short_pages, way, walks):
+    assert every_page(admin_client, search="zeta") == expected()
+    assert sorted(expected()) == sorted(c.id for c in crowd)
+    # Each way was taken: pages found by walking, or walks that gave up.
+    assert {"walk": all(ids is not None for ids in walks) and walks,
+            "walk-runs-out": None in walks, "collect": walks == []}[way]
+
+
+def test_a_later_page_alone_is_the_same_rows(admin_client, crowd, short_pages, way):
+    assert listed_ids(customers_page(admin_client, search="zeta", page=2)) == expected()[4:6]
+
+
+def test_a_search_sorted_by_another_column_keeps_that_order(admin_client, make, short_pages, way):
+    for points in (5, 300, 5, 40, 0, 300):
+        make.customer("Ana", "Zetaby", loyalty_points=points)
+    make.customer("Ana", "Other", loyalty_points=1000)
+    sort = get_sort_index(admin_client, "Loyalty points")
+    assert every_page(admin_client, search="zeta", sort=sort, desc=1) == expected(
+        (Customer.loyalty_points.desc(), Customer.id.desc()))
+
+
+def test_two_words_and_a_phone_find_the_same_rows_either_way(admin_client, make, short_pages,
+                                                             way):
+    both = [make.customer("Ana", f"Zetaby{n}", phone=f"+3460012{n:04d}") for n in range(4)]
+    make.customer("Eva", "Zetaby", phone="+34700000000")
+    assert every_page(admin_client, search="ana zeta") == [c.id for c in both]
+    assert every_page(admin_client, search="600 12") == [c.id for c in both]
+
+
+def test_the_count_says_more_than_its_limit_or_the_exact_figure(admin_client, crowd, way):
+    page = customers_page(admin_client, search="zeta")
+    assert list_tab(page) == ("List (8)" if way == "collect" else "List (more than 3)")
+    assert list_tab(customers_page(admin_client, search="eva.zeta")) == "List (1)"
+
+
+def test_a_search_with_no_match_lists_nobody(admin_client, crowd, way):
+    assert listed_ids(get_page(admin_client, "/admin/customers/", search="zzzq")) == []
+
+
+def test_counts_mind_short_words_and_filters(admin_client, make, app, monkeypatch):
+    monkeypatch.setitem(app.config, "SEARCH_EXACT_COUNT", 1000)
+    for n in range(4):
+        make.customer("Ana", f"Zetaby{n}", marketing_opt_in=n < 3)
+    make.customer("Zeta", "Beta", marketing_opt_in=True)
+    assert list_tab(customers_page(admin_client, search="zeta ab")) == "List (4)"
+    assert list_tab(customers_page(admin_client, search="ab")) == "List (4)"
+    assert list_tab(customers_page(admin_client, search="zeta",
+                                   flt0_marketing_optin_is="1")) == "List (4)"
