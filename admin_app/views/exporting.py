@@ -103,7 +103,7 @@ class StreamingExport:
         name = f"{self.endpoint}-{date.today().isoformat()}.{export_type}"
         # Plain columns read as tuples with one converter each: a million rows in seconds.
         fast = fast_export.plan(self, stream_session) if export_type == "csv" else None
-        lines = fast_export.line_batches(fast, query) if fast is not None else None
+        lines = fast_export.line_texts(fast, query) if fast is not None else None
         if lines is not None:
             body = (chunk.encode("utf-8") for chunk in fast_csv.lines_text(header, lines))
         elif fast is not None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import MANYTOONE, ColumnProperty, RelationshipProperty
 from ..config import default_currency
 from ..services import fast_csv
 from ..services.money import holds_money
-from . import export_lines
+from . import copy_out, export_lines, sqlite_lines
 from .formatting import yes_no
 
 # A relation is resolved from one dict of its table's names, read up front, only
@@ -71,15 +71,26 @@ def batches(plan_: Plan, query):
     return _stream(query.session.connection(), statement)
 
 
-def line_batches(plan_: Plan, query):
-    """The same rows as whole CSV lines written by the database, or None when the
-    columns or the database have no SQL form for that."""
+def line_texts(plan_: Plan, query):
+    """The same rows as whole CSV lines written by the database, in texts of many
+    lines each, or None when the columns or the database have no SQL form for that.
+    PostgreSQL streams them with COPY; SQLite reads the list's ids first and
+    writes the lines a chunk of ids at a time (sqlite_lines)."""
     connection = query.session.connection()
-    line = export_lines.line(plan_.columns, plan_.converters, connection.dialect.name)
+    dialect = connection.dialect.name
+    # COPY writes its own line ends (undone into CR LF by copy_out).
+    line = export_lines.line(plan_.columns, plan_.converters, dialect,
+                             terminator="" if dialect == "postgresql" else "\r\n")
     if line is None:
         return None
+    if dialect == "postgresql":
+        return copy_out.lines(connection, query.with_entities(line)
+                              .enable_eagerloads(False).statement)
+    key = inspect(query.column_descriptions[0]["entity"]).primary_key
+    if len(key) == 1 and key[0].type.python_type is int:
+        return sqlite_lines.lines(query.session, query, key[0], line)
     statement = query.with_entities(line).enable_eagerloads(False).statement
-    return _stream(connection, statement)
+    return ("".join([row[0] for row in batch]) for batch in _stream(connection, statement))
 
 
 def _stream(connection, statement):

@@ -25,7 +25,7 @@ def every_kind_of_value(make):
     make.customer("Lucía", "Núñez-Ébano", email="lucia@example.com", phone="+34600111222",
                   postcode="28001", country="ES", birthday=date(1990, 5, 17),
                   card_number="=CARD1", group=gold, marketing_opt_in=True,
-                  notes='Line one\nline "two", with a comma', sales_value_minor=-123_456,
+                  notes='Line one\r\nline "two",\twith a comma, a \\ backslash', sales_value_minor=-123_456,
                   orders_count=3, loyalty_points=320, balance_minor=5,
                   created_at=datetime(2026, 1, 15, 10, 30, 5, 123_456))
     make.customer("=HYPERLINK(\"http://evil.example\")", "+Plus", email=None, phone=None,
@@ -48,7 +48,7 @@ def both_paths(client, monkeypatch, **query) -> tuple[bytes, bytes]:
         taken.append(found is not None)
         return found
 
-    real_lines = fast_export.line_batches
+    real_lines = fast_export.line_texts
     lines = []
 
     def spying_lines(plan, query):
@@ -57,7 +57,7 @@ def both_paths(client, monkeypatch, **query) -> tuple[bytes, bytes]:
         return found
 
     monkeypatch.setattr(fast_export, "plan", spying_plan)
-    monkeypatch.setattr(fast_export, "line_batches", spying_lines)
+    monkeypatch.setattr(fast_export, "line_texts", spying_lines)
     fast = client.get(CUSTOMERS, query_string=query)
     assert fast.status_code == 200
     fast_bytes = fast.get_data()
