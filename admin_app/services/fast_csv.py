@@ -58,6 +58,8 @@ def words(labels: dict) -> Column:
         return [value if value is None else shown[value] if value in shown
                 else neutralise(str(value)) for value in values]
     convert.shown = shown  # type: ignore[attr-defined]  # for lines made by the database
+    convert.labels = {value: str(label)  # type: ignore[attr-defined]  # for xlsx: as they are
+                      for value, label in labels.items()}
     return convert
 
 

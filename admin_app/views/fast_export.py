@@ -9,6 +9,7 @@ the export takes the generic path (ORM objects and export formatters).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,8 +18,8 @@ from sqlalchemy import func, inspect, literal, select
 from sqlalchemy.orm import MANYTOONE, ColumnProperty, RelationshipProperty
 
 from ..config import default_currency
-from ..services import fast_csv
-from ..services.money import holds_money
+from ..services import exports, fast_csv
+from ..services.money import holds_money, major_units
 from . import copy_out, export_lines, sqlite_lines
 from .formatting import yes_no
 
@@ -91,6 +92,46 @@ def line_texts(plan_: Plan, query):
         return sqlite_lines.lines(query.session, query, key[0], line)
     statement = query.with_entities(line).enable_eagerloads(False).statement
     return ("".join([row[0] for row in batch]) for batch in _stream(connection, statement))
+
+
+def xlsx_rows(plan_: Plan, query) -> tuple[list[str], Iterator[list]]:
+    """The same rows for exports.xlsx_chunks: each column's kind, and rows of the
+    cells the generic path gives (money as Decimal, choices and yes/no as words,
+    never neutralised: an xlsx text never runs), converted a column at a time."""
+    kinds, cells = [], []
+    for column, convert in zip(plan_.columns, plan_.converters, strict=True):
+        kind, cell = _xlsx_column(column, convert)
+        kinds.append(kind)
+        cells.append(cell)
+    return kinds, _xlsx_rows(batches(plan_, query), cells)
+
+
+def _xlsx_rows(batches_, cells) -> Iterator[list]:
+    for batch in batches_:
+        columns = [cell(values) for cell, values in zip(cells, zip(*batch, strict=True),
+                                                       strict=True)]
+        yield from zip(*columns, strict=True)
+
+
+def _xlsx_column(column, convert):
+    labels = getattr(convert, "labels", None)
+    if labels is not None:
+        return exports.TEXT, lambda values: [
+            value if value is None else labels[value] if value in labels else str(value)
+            for value in values]
+    if convert is fast_csv.amounts:
+        return exports.DECIMAL, lambda values: [
+            value if value is None else major_units(value) for value in values]
+    if convert is fast_csv.as_is:
+        whole = column.type.python_type is int
+        return exports.NUMBER if whole else exports.DECIMAL, _same
+    kinds = {fast_csv.texts: exports.TEXT, fast_csv.days: exports.DAY,
+             fast_csv.moments: exports.TIME}
+    return kinds[convert], _same
+
+
+def _same(values):
+    return values
 
 
 def _stream(connection, statement):
