@@ -28,7 +28,8 @@ def every_kind_of_value(make):
     make.customer("Lucía", "Núñez-Ébano", email="lucia@example.com", phone="+34600111222",
                   postcode="28001", country="ES", birthday=date(1990, 5, 17),
                   card_number="=CARD1", group=gold, marketing_opt_in=True,
-                  notes='Line one\r\nline "two",\twith a comma, a \\ backslash', sales_value_minor=-123_456,
+                  notes='Line one\r\nline "two",\twith a comma, a \\ backslash',
+                  sales_value_minor=-123_456,
                   orders_count=3, loyalty_points=320, balance_minor=5,
                   created_at=datetime(2026, 1, 15, 10, 30, 5, 123_456))
     make.customer("=HYPERLINK(\"http://evil.example\")", "+Plus", email=None, phone=None,
