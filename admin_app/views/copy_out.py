@@ -30,8 +30,15 @@ def lines(connection, statement) -> Iterator[str]:
     sql = f"COPY ({compiled.string}) TO STDOUT"
     if not params:  # psycopg undoes SQLAlchemy's %% only when it merges parameters
         sql = sql.replace("%%", "%")
-    with connection.connection.driver_connection.cursor() as cursor, \
-            cursor.copy(sql, params or None) as copy:
+    with connection.connection.driver_connection.cursor() as cursor:
+        # Days and times as text in ISO form, whatever the server's default; for
+        # this transaction only (the export's session ends with the download).
+        cursor.execute("SET LOCAL datestyle = 'ISO, YMD'")
+        yield from _copied(cursor, sql, params)
+
+
+def _copied(cursor, sql: str, params: dict) -> Iterator[str]:
+    with cursor.copy(sql, params or None) as copy:
         pending: list = []
         size = 0
         for row in copy:  # one row per piece, as the server sent it

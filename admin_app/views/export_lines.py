@@ -14,6 +14,7 @@ from ..services.exports import FORMULA_PREFIXES
 
 PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"  # exports.PLAIN_NUMBER, ASCII digits
 NEEDS_QUOTES = '[",\r\n]'  # fast_csv.QUOTED_IF
+NEEDS_WORK = NEEDS_QUOTES + "|^[" + "".join(p for p in FORMULA_PREFIXES if p != "-") + "-]"
 # SQLite: GLOB is a C loop, where a REGEXP is a Python call per value.
 GLOB_NEEDS_QUOTES = '*[",\r\n]*'
 # ("-" last in the brackets: anywhere else it would mean a range.)
@@ -53,14 +54,13 @@ def _cell(column, convert, dialect: str):
         return cast(column, String)
     if convert is fast_csv.amounts:
         return _money(column, dialect)
-    # SQLite keeps days and times as ISO texts (SQLAlchemy's "2026-01-15 10:30:05.123456"):
-    # their first characters are the cell.
+    # Days and times as ISO texts ("2026-01-15 10:30:05.123456": SQLite keeps them so,
+    # PostgreSQL writes them so in its ISO date style, which copy_out sets): their
+    # first characters are the cell, cheaper than to_char.
     if convert is fast_csv.days:
-        return func.to_char(column, "YYYY-MM-DD") if dialect == "postgresql" \
-            else func.substr(column, 1, 10)
+        return func.substr(cast(column, String), 1, 10)
     if convert is fast_csv.moments:
-        return func.to_char(column, "YYYY-MM-DD HH24:MI:SS") if dialect == "postgresql" \
-            else func.substr(column, 1, 19)
+        return func.substr(cast(column, String), 1, 19)
     shown = getattr(convert, "shown", None)
     if shown is not None:
         if not shown:
@@ -87,7 +87,11 @@ def _text(text, dialect: str):
     shown = _neutralised(text)
     quoted = literal('"').concat(func.replace(shown, '"', '""')).concat('"')
     if dialect == "postgresql":
-        return case((text.regexp_match(NEEDS_QUOTES), quoted), else_=shown)
+        # One regular expression tells the many texts that need neither quotes nor
+        # an apostrophe; only the others pay for the whole treatment.
+        return case((text.regexp_match(NEEDS_WORK), case((text.regexp_match(NEEDS_QUOTES),
+                                                          quoted), else_=shown)),
+                    else_=text)
     # Most texts need neither quotes nor an apostrophe: two GLOBs tell, and only the
     # others pay for the whole treatment.
     needs_quotes = text.op("GLOB")(GLOB_NEEDS_QUOTES)
