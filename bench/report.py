@@ -145,14 +145,15 @@ def minimal_rows(label: str, ours: dict, minimal: dict) -> list[Row]:
                     f"failed: {minimal['error']}", NO_EQUIVALENT, "", failed=True)]
     rows = []
     for what, key, unit in (("first byte", "first_byte_s", "s"), ("total", "total_s", "s"),
-                            ("CPU (all threads)", "cpu_s", "s"),
-                            ("peak memory", "peak_rss_mb", "MB")):
+                            ("CPU (all threads)", "cpu_s", "s")):
         if key not in ours or key not in minimal:
             continue
         ratio = _times(minimal[key] / ours[key]) if ours[key] else NO_EQUIVALENT
         rows.append(Row(f"{label} vs minimal export: {what}", _amount(ours[key], unit),
                         _amount(minimal[key], unit), ratio, ""))
-    return rows
+    memory = _memory_row(label, ours, minimal)
+    return [*rows, replace(memory, case=f"{label} vs minimal export: peak memory (+ above "
+                                        "the app at rest)", budget="")]
 
 
 def xlsx_rows(customers: int, ours: dict) -> list[Row]:
