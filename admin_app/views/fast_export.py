@@ -1,6 +1,7 @@
-"""The fast path of a list's CSV export: the list's own query (search, filters,
-sort) reads just the exported columns as tuples, and each column gets one
-converter chosen from its type, giving the same text as the generic path.
+"""The fast path of a list's CSV and xlsx exports: the list's own query (search,
+filters, sort) reads just the exported columns as tuples, and each column gets
+one converter chosen from its type, giving the same file as the generic path
+(for CSV, the database writes whole lines: line_texts).
 
 It applies when every exported column is a plain column of the model (text,
 number, money, day, time, yes/no, choice) or a many-to-one relation to a small
