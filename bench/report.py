@@ -3,8 +3,9 @@
 Budgets (what "fast enough at a million customers" means for us):
 - every list, search, filter, sort and details page: at most 50 ms;
   and where the plain ModelView takes over 200 ms, ours is at least 10x faster;
-- the full CSV export: first byte within 1 s, peak memory under 200 MB, and
-  done sooner than the plain ModelView's;
+- the full CSV export: first byte within 1 s, done within 10 s, at most 100 MB
+  of memory above the app at rest, and sooner than the plain ModelView's; the
+  full xlsx export within 60 s;
 - a 100,000-row import, preview and apply together: under 30 s.
 """
 from __future__ import annotations
@@ -18,7 +19,9 @@ PAGE_MS = 50
 SLOW_PLAIN_MS = 200
 MIN_SPEEDUP = 10
 FIRST_BYTE_S = 1
-PEAK_MB = 200
+EXPORT_S = 10
+EXPORT_MB = 100   # the export's own memory: its peak above the app at rest
+XLSX_S = 60
 IMPORT_S = 30
 
 HEADER = ("case", "ours (ms median)", "plain ModelView (ms median)", "ratio (plain/ours)",
@@ -70,7 +73,8 @@ def figures_row(seconds: float) -> Row:
                NO_EQUIVALENT, budget)
 
 
-def export_rows(customers: int, ours: dict, plain: dict | None) -> list[Row]:
+def export_rows(customers: int, ours: dict, plain: dict | None,
+                minimal: dict | None = None) -> list[Row]:
     label = f"customer CSV export, {customers:,} rows"
     if "error" in ours:
         return [Row(label, f"failed: {ours['error']}", _export_cell(plain, "total_s", "s"),
@@ -85,22 +89,85 @@ def export_rows(customers: int, ours: dict, plain: dict | None) -> list[Row]:
         return Row(f"{label}: {what}", _amount(ours[key], unit), plain_cell, ratio, budget)
 
     wrong_rows = ours["rows"] != customers
-    if wrong_rows:
-        total_budget = f"**failed**: {ours['rows']:,} rows written"
-    elif plain is None:
-        total_budget = "faster than plain: not checked"
-    elif not plain_done:
-        total_budget = "ok (plain did not finish)"
-    elif ours["total_s"] < plain["total_s"]:
-        total_budget = "ok (faster than plain)"
-    else:
-        total_budget = "**over**: not faster than plain"
-    return [
+    over = []
+    if ours["total_s"] > EXPORT_S:
+        over.append(f"> {EXPORT_S} s")
+    if plain_done and ours["total_s"] >= plain["total_s"]:
+        over.append("not faster than plain")
+    rule = f"≤ {EXPORT_S} s" + (", faster than plain" if plain_done else "")
+    total_budget = (f"**failed**: {ours['rows']:,} rows written" if wrong_rows
+                    else f"**over** ({rule}): " + "; ".join(over) if over else f"ok ({rule})")
+    rows = [
         row("first byte", "first_byte_s", "s",
             _verdict(ours["first_byte_s"] < FIRST_BYTE_S, f"< {FIRST_BYTE_S} s")),
         replace(row("total", "total_s", "s", total_budget), failed=wrong_rows),
-        row("peak memory", "peak_rss_mb", "MB",
-            _verdict(ours["peak_rss_mb"] < PEAK_MB, f"< {PEAK_MB} MB")),
+        _cpu_row(label, ours, plain if plain_done else None),
+        _memory_row(label, ours, plain if plain_done else None),
+    ]
+    if minimal is not None:
+        rows += minimal_rows(label, ours, minimal)
+    return rows
+
+
+def _cpu_row(label: str, ours: dict, plain: dict | None) -> Row:
+    """CPU seconds (every thread): what a machine busy with other work cannot stretch."""
+    if "cpu_s" not in ours:
+        return Row(f"{label}: CPU", NOT_RUN, NOT_RUN, NO_EQUIVALENT, "")
+    plain_cell = _amount(plain["cpu_s"], "s") if plain else NOT_RUN
+    ratio = _times(plain["cpu_s"] / ours["cpu_s"]) if plain and ours["cpu_s"] else NO_EQUIVALENT
+    return Row(f"{label}: CPU (all threads)", _amount(ours["cpu_s"], "s"), plain_cell, ratio,
+               "")
+
+
+def _memory_row(label: str, ours: dict, plain: dict | None) -> Row:
+    """The process's peak while exporting, and the part above the app at rest."""
+    def shown(figures: dict) -> str:
+        rise = figures["peak_rss_mb"] - figures.get("rss_at_rest_mb", 0)
+        return f"{figures['peak_rss_mb']:,.0f} MB (+{rise:,.0f})"
+
+    rise = ours["peak_rss_mb"] - ours.get("rss_at_rest_mb", 0)
+    ratio = (_times(plain["peak_rss_mb"] / ours["peak_rss_mb"])
+             if plain and ours["peak_rss_mb"] else NO_EQUIVALENT)
+    return Row(f"{label}: peak memory (+ above the app at rest)", shown(ours),
+               shown(plain) if plain else NOT_RUN, ratio,
+               _verdict(rise <= EXPORT_MB, f"+ ≤ {EXPORT_MB} MB"))
+
+
+MINIMAL_NOTE = ("vs minimal export: the third column is bench/minimal_export.py, a streaming "
+                "export written the straightforward way (ORM objects, yield_per, csv.writer), "
+                "not the plain ModelView.")
+
+
+def minimal_rows(label: str, ours: dict, minimal: dict) -> list[Row]:
+    """Ours against the minimal streaming export: what the work on ours bought."""
+    if "error" in minimal:
+        return [Row(f"{label} vs minimal export: total", _amount(ours["total_s"], "s"),
+                    f"failed: {minimal['error']}", NO_EQUIVALENT, "", failed=True)]
+    rows = []
+    for what, key, unit in (("first byte", "first_byte_s", "s"), ("total", "total_s", "s"),
+                            ("CPU (all threads)", "cpu_s", "s")):
+        if key not in ours or key not in minimal:
+            continue
+        ratio = _times(minimal[key] / ours[key]) if ours[key] else NO_EQUIVALENT
+        rows.append(Row(f"{label} vs minimal export: {what}", _amount(ours[key], unit),
+                        _amount(minimal[key], unit), ratio, ""))
+    memory = _memory_row(label, ours, minimal)
+    return [*rows, replace(memory, case=f"{label} vs minimal export: peak memory (+ above "
+                                        "the app at rest)", budget="")]
+
+
+def xlsx_rows(customers: int, ours: dict) -> list[Row]:
+    label = f"customer xlsx export, {customers:,} rows"
+    if "error" in ours:
+        return [Row(label, f"failed: {ours['error']}", NOT_RUN, NO_EQUIVALENT, "**failed**",
+                    failed=True)]
+    return [
+        Row(f"{label}: total", _amount(ours["total_s"], "s"), NOT_RUN, NO_EQUIVALENT,
+            _verdict(ours["total_s"] <= XLSX_S, f"≤ {XLSX_S} s")),
+        _cpu_row(label, ours, None),
+        replace(_memory_row(label, ours, None), budget=_verdict(
+            ours["peak_rss_mb"] - ours.get("rss_at_rest_mb", 0) <= EXPORT_MB,
+            f"+ ≤ {EXPORT_MB} MB, constant")),
     ]
 
 

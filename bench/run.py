@@ -1,12 +1,14 @@
 """`make bench`: our admin against a plain Flask-Admin ModelView, in one run.
 
     python bench/run.py [--customers N] [--repeat N] [--cases KEY,...]
-                        [--ours-only] [--skip-pages] [--skip-export] [--skip-import]
+                        [--ours-only] [--skip-pages] [--skip-export] [--skip-xlsx]
+                        [--skip-import]
 
 On the benchmark database (instance/bench.db, or DATABASE_URL), seeded on the
 first run: the most used list, search, filter, sort and details pages on both
 apps (medians), the full customer CSV export of each in its own process (time
-to first byte, total, peak memory), and a 100,000-row import (ours only). One
+to first byte, total, CPU, peak memory), against a minimal straightforward
+streaming export too, ours as xlsx, and a 100,000-row import (ours only). One
 table at the end, also written to instance/bench-results-<database kind>.md.
 """
 from __future__ import annotations
@@ -44,6 +46,8 @@ def parse_args() -> argparse.Namespace:
                         help="leave the plain ModelView out")
     parser.add_argument("--skip-pages", action="store_true")
     parser.add_argument("--skip-export", action="store_true")
+    parser.add_argument("--skip-xlsx", action="store_true",
+                        help="leave the (long) xlsx export out")
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--export-timeout", type=float, default=3600,
@@ -117,12 +121,30 @@ def run_dashboard_figures(app, repeat: int = 3) -> report.Row:
 
 
 def run_exports(apps: dict, customers: int, args) -> list[report.Row]:
+    """Each export in a process of its own: ours and the plain ModelView's, and
+    (unless --ours-only) the minimal straightforward streaming export; then ours
+    as xlsx."""
+    kinds = [*apps, *([] if args.ours_only else [export_run.MINIMAL])]
     figures = {}
-    for kind in apps:
+    for kind in kinds:
         print(f"exporting every customer to CSV ({kind})...", flush=True)
-        figures[kind] = export_run.measure(kind, timeout=args.export_timeout,
-                                           memory_limit_mb=args.export_memory_limit)
-    return report.export_rows(customers, figures[OURS], figures.get(PLAIN))
+        figures[kind] = _export(kind, "csv", args)
+    rows = report.export_rows(customers, figures[OURS], figures.get(PLAIN),
+                              figures.get(export_run.MINIMAL))
+    if not args.skip_xlsx:
+        print("exporting every customer to xlsx (ours)...", flush=True)
+        rows += report.xlsx_rows(customers, _export(OURS, "xlsx", args))
+    return rows
+
+
+def _export(kind: str, export_type: str, args) -> dict:
+    figures = export_run.measure(kind, timeout=args.export_timeout,
+                                 memory_limit_mb=args.export_memory_limit,
+                                 export_type=export_type)
+    shown = figures.get("error") or ", ".join(
+        f"{key} {value:,.2f}" for key, value in figures.items() if isinstance(value, float))
+    print(f"  {shown}", flush=True)
+    return figures
 
 
 def run_import(rows: int) -> list[report.Row]:
@@ -144,7 +166,11 @@ def results(kind: str, counts: dict, picked, repeat: int, rows: list[report.Row]
     if note:
         lines.append(note)
     lines.append("Ours is logged in as an operator; the plain ModelView keeps Flask-Admin's "
-                 "defaults (bench/plain_admin.py). Export and import: one run each.")
+                 "defaults (bench/plain_admin.py). Export and import: one run each. Memory: "
+                 "the export process's peak, and (+) its rise above the app at rest.")
+    if any(row.case.startswith("customer CSV export") and "vs minimal" in row.case
+           for row in rows):
+        lines.append(report.MINIMAL_NOTE)
     if picked is not None:
         lines.append(
             f"Pages: median of {repeat} requests per app after one warm-up, in ms, for "

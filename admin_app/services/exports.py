@@ -15,7 +15,7 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import chain, islice
@@ -78,13 +78,20 @@ def csv_chunks(header: list[str], rows: Iterable[list[Cell]], batch: int = 500) 
         yield buffer.getvalue()
 
 
-def xlsx_chunks(header: list[str], rows: Iterable[list[Cell]], sheet: str) -> Iterator[bytes]:
+# A column whose kind is known beforehand (rows read as plain tuples): written by
+# one XlsxWriter call chosen once, with no type test per cell.
+TEXT, NUMBER, DECIMAL, DAY, TIME = "text", "number", "decimal", "day", "time"
+
+
+def xlsx_chunks(header: list[str], rows: Iterable[Sequence[Cell]], sheet: str,
+                kinds: Sequence[str] | None = None) -> Iterator[bytes]:
     """An xlsx workbook, written row by row to a temporary file (XlsxWriter's
-    constant-memory mode keeps one row in memory), then sent in chunks."""
+    constant-memory mode keeps one row in memory), then sent in chunks. With
+    ``kinds`` (one per column), every value of a column is of that kind or None."""
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
-        _write_workbook(path, header, rows, sheet)
+        _write_workbook(path, header, rows, sheet, kinds)
         with open(path, "rb") as stream:
             while chunk := stream.read(CHUNK):
                 yield chunk
@@ -92,8 +99,8 @@ def xlsx_chunks(header: list[str], rows: Iterable[list[Cell]], sheet: str) -> It
         os.remove(path)
 
 
-def _write_workbook(path: str, header: list[str], rows: Iterable[list[Cell]],
-                    sheet: str) -> None:
+def _write_workbook(path: str, header: list[str], rows: Iterable[Sequence[Cell]],
+                    sheet: str, kinds: Sequence[str] | None) -> None:
     workbook = xlsxwriter.Workbook(path, {"constant_memory": True,
                                           "strings_to_numbers": False,
                                           "strings_to_formulas": False,
@@ -110,12 +117,35 @@ def _write_workbook(path: str, header: list[str], rows: Iterable[list[Cell]],
                         workbook.add_format({"bold": True}))
     worksheet.freeze_panes(1, 0)
     last = 0
-    for last, row in enumerate(chain(first, rows), 1):
-        for column, value in enumerate(row):
-            _write_cell(worksheet, last, column, value, formats)
+    if kinds is None:
+        for last, row in enumerate(chain(first, rows), 1):
+            for column, value in enumerate(row):
+                _write_cell(worksheet, last, column, value, formats)
+    else:
+        writers = list(enumerate(_column_writer(worksheet, kind, formats) for kind in kinds))
+        for last, row in enumerate(chain(first, rows), 1):
+            for column, write in writers:
+                value = row[column]
+                if value is not None:
+                    write(last, column, value)
     if header:
         worksheet.autofilter(0, 0, last, len(header) - 1)
     workbook.close()
+
+
+def _column_writer(worksheet, kind: str, formats: dict):
+    """What _write_cell does for a value of ``kind``, as one call."""
+    if kind == TEXT:
+        return worksheet.write_string
+    if kind == NUMBER:
+        return worksheet.write_number
+    if kind == DECIMAL:
+        return lambda row, column, value: worksheet.write_number(row, column, value,
+                                                                 formats["decimal"])
+    if kind in (DAY, TIME):
+        return lambda row, column, value: worksheet.write_datetime(row, column, value,
+                                                                   formats[kind])
+    raise ValueError(f"unknown column kind {kind!r}")
 
 
 def _write_cell(worksheet, row: int, column: int, value: Cell, formats: dict) -> None:
@@ -137,7 +167,7 @@ def _write_cell(worksheet, row: int, column: int, value: Cell, formats: dict) ->
         worksheet.write_string(row, column, str(value))
 
 
-def _widths(header: list[str], rows: list[list[Cell]]) -> list[int]:
+def _widths(header: list[str], rows: list[Sequence[Cell]]) -> list[int]:
     """Characters per column: the longest of the header and the first rows, plus a
     margin (room for the filter button), at most MAX_WIDTH."""
     widths = [len(str(title)) + 4 for title in header]

@@ -58,6 +58,8 @@ def words(labels: dict) -> Column:
         return [value if value is None else shown[value] if value in shown
                 else neutralise(str(value)) for value in values]
     convert.shown = shown  # type: ignore[attr-defined]  # for lines made by the database
+    convert.labels = {value: str(label)  # type: ignore[attr-defined]  # for xlsx: as they are
+                      for value, label in labels.items()}
     return convert
 
 
@@ -94,14 +96,14 @@ def quoted(field: str) -> str:
 QUOTED_IF = (",", '"', "\r", "\n")
 
 
-def lines_text(header: Sequence[str], batches: Iterable[Sequence[Sequence[str]]],
+def lines_text(header: Sequence[str], texts_: Iterable[str],
                chunk_chars: int = CHUNK_CHARS) -> Iterator[str]:
-    """The CSV text from rows the database wrote as whole CSV lines."""
+    """The CSV text from whole lines the database wrote, given as texts of one or
+    more lines each."""
     yield from csv_text(header, [], [], chunk_chars)
     chunk: list[str] = []
     size = 0
-    for batch in batches:
-        text = "".join([row[0] for row in batch])
+    for text in texts_:
         chunk.append(text)
         size += len(text)
         if size >= chunk_chars:

@@ -102,9 +102,13 @@ class StreamingExport:
         query = query.with_session(stream_session)
         name = f"{self.endpoint}-{date.today().isoformat()}.{export_type}"
         # Plain columns read as tuples with one converter each: a million rows in seconds.
-        fast = fast_export.plan(self, stream_session) if export_type == "csv" else None
-        lines = fast_export.line_batches(fast, query) if fast is not None else None
-        if lines is not None:
+        fast = fast_export.plan(self, stream_session)
+        lines = fast_export.line_texts(fast, query) \
+            if fast is not None and export_type == "csv" else None
+        if export_type == "xlsx" and fast is not None:
+            kinds, cells = fast_export.xlsx_rows(fast, query)
+            body = exports.xlsx_chunks(header, cells, sheet=str(self.name), kinds=kinds)
+        elif lines is not None:
             body = (chunk.encode("utf-8") for chunk in fast_csv.lines_text(header, lines))
         elif fast is not None:
             text = fast_csv.csv_text(header, fast_export.batches(fast, query), fast.converters)

@@ -1,6 +1,7 @@
-"""The fast path of a list's CSV export: the list's own query (search, filters,
-sort) reads just the exported columns as tuples, and each column gets one
-converter chosen from its type, giving the same text as the generic path.
+"""The fast path of a list's CSV and xlsx exports: the list's own query (search,
+filters, sort) reads just the exported columns as tuples, and each column gets
+one converter chosen from its type, giving the same file as the generic path
+(for CSV, the database writes whole lines: line_texts).
 
 It applies when every exported column is a plain column of the model (text,
 number, money, day, time, yes/no, choice) or a many-to-one relation to a small
@@ -9,6 +10,7 @@ the export takes the generic path (ORM objects and export formatters).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,9 +19,9 @@ from sqlalchemy import func, inspect, literal, select
 from sqlalchemy.orm import MANYTOONE, ColumnProperty, RelationshipProperty
 
 from ..config import default_currency
-from ..services import fast_csv
-from ..services.money import holds_money
-from . import export_lines
+from ..services import exports, fast_csv
+from ..services.money import holds_money, major_units
+from . import copy_out, export_lines, sqlite_lines
 from .formatting import yes_no
 
 # A relation is resolved from one dict of its table's names, read up front, only
@@ -71,15 +73,66 @@ def batches(plan_: Plan, query):
     return _stream(query.session.connection(), statement)
 
 
-def line_batches(plan_: Plan, query):
-    """The same rows as whole CSV lines written by the database, or None when the
-    columns or the database have no SQL form for that."""
+def line_texts(plan_: Plan, query):
+    """The same rows as whole CSV lines written by the database, in texts of many
+    lines each, or None when the columns or the database have no SQL form for that.
+    PostgreSQL streams them with COPY; SQLite reads the list's ids first and
+    writes the lines a chunk of ids at a time (sqlite_lines)."""
     connection = query.session.connection()
-    line = export_lines.line(plan_.columns, plan_.converters, connection.dialect.name)
+    dialect = connection.dialect.name
+    # COPY writes its own line ends (undone into CR LF by copy_out).
+    line = export_lines.line(plan_.columns, plan_.converters, dialect,
+                             terminator="" if dialect == "postgresql" else "\r\n")
     if line is None:
         return None
+    if dialect == "postgresql":
+        return copy_out.lines(connection, query.with_entities(line)
+                              .enable_eagerloads(False).statement)
+    key = inspect(query.column_descriptions[0]["entity"]).primary_key
+    if len(key) == 1 and key[0].type.python_type is int:
+        return sqlite_lines.lines(query.session, query, key[0], line)
     statement = query.with_entities(line).enable_eagerloads(False).statement
-    return _stream(connection, statement)
+    return ("".join([row[0] for row in batch]) for batch in _stream(connection, statement))
+
+
+def xlsx_rows(plan_: Plan, query) -> tuple[list[str], Iterator[list]]:
+    """The same rows for exports.xlsx_chunks: each column's kind, and rows of the
+    cells the generic path gives (money as Decimal, choices and yes/no as words,
+    never neutralised: an xlsx text never runs), converted a column at a time."""
+    kinds, cells = [], []
+    for column, convert in zip(plan_.columns, plan_.converters, strict=True):
+        kind, cell = _xlsx_column(column, convert)
+        kinds.append(kind)
+        cells.append(cell)
+    return kinds, _xlsx_rows(batches(plan_, query), cells)
+
+
+def _xlsx_rows(batches_, cells) -> Iterator[list]:
+    for batch in batches_:
+        columns = [cell(values) for cell, values in zip(cells, zip(*batch, strict=True),
+                                                       strict=True)]
+        yield from zip(*columns, strict=True)
+
+
+def _xlsx_column(column, convert):
+    labels = getattr(convert, "labels", None)
+    if labels is not None:
+        return exports.TEXT, lambda values: [
+            value if value is None else labels[value] if value in labels else str(value)
+            for value in values]
+    if convert is fast_csv.amounts:
+        return exports.DECIMAL, lambda values: [
+            value if value is None else major_units(value) for value in values]
+    if convert is fast_csv.as_is:
+        whole = column.type.python_type is int
+        return exports.NUMBER if whole else exports.DECIMAL, _same
+    kinds = {fast_csv.texts: exports.TEXT, fast_csv.days: exports.DAY,
+             fast_csv.moments: exports.TIME}
+    return kinds[convert], _same
+
+
+def _same(values):
+    return values
 
 
 def _stream(connection, statement):
