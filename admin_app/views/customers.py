@@ -26,7 +26,7 @@ from ..i18n import exact_duration, money, number
 from ..models import BlacklistEntry, Customer, CustomerGroup, OfferEvent, not_tombstones
 from ..services import consent, customer_accounts, customers, ledger, notifications, permissions
 from ..services.countries import country_choices
-from ..services.groups import group_choices
+from ..services.groups import group_choices, groups_by_name
 from ..storable import whole_number
 from . import ledger_pages
 from .base import BaseModelView, needs
@@ -35,6 +35,7 @@ from .customer_erasure import ErasurePages
 from .customer_merge import MergePages
 from .customer_personal_data import PersonalDataPages
 from .formatting import blacklist_marker, name_with_blacklist_marker
+from .paging import KeyedSort
 
 
 def _group(view, context, model, name):
@@ -66,12 +67,16 @@ class CustomerView(DuplicatesPages, MergePages, PersonalDataPages, ErasurePages,
         "orders_count", "loyalty_points", "balance_minor", "created_at",
     )
     column_sortable_list = (
-        ("full_name", ("sort_name", "id")), "postcode", ("group", "group.name"),
+        ("full_name", ("sort_name", "id")), "postcode", ("group", ("group.name", "sort_name")),
         "sales_value_minor", "orders_count", "loyalty_points", "balance_minor",
         # Yes or no, then by name: the order of the index the opt-in filter reads too.
         ("marketing_opt_in", ("marketing_opt_in", "sort_name")), "card_number", "created_at",
     )
     column_default_sort = [("sort_name", False), ("id", False)]
+    # By group name, then name; customers without a group last. Read group by group
+    # (through the group's index): a handful of groups, and no index holds the names.
+    keyed_sorts = {"group": KeyedSort(Customer.group_id, groups_by_name,
+                                      within=(Customer.sort_name,))}
     column_searchable_list = ("first_name", "surname", "email", "phone", "postcode", "card_number")
     column_filters = (
         LiveChoiceFilter(Customer.group_id, _l("Group"), group_choices, none_label=_l("None")),
