@@ -122,6 +122,14 @@ def day_month_range(start, end):
     return lambda flt: f"{start:%m/%d} to {end:%m/%d}"
 
 
+def sort_spec(column: str, descending: bool) -> Spec:
+    """The customer list sorted by one of its columns (key sort-<column>[-desc])."""
+    words = column.replace("_", " ")
+    return Spec(f"sort-{column.replace('_', '-')}{'-desc' if descending else ''}",
+                f"sort by {words}{', descending' if descending else ''}", "customers",
+                lambda v, s: sort_args(v, column, descending))
+
+
 # -- the cases ------------------------------------------------------------------------
 
 SPECS = (
@@ -143,14 +151,11 @@ SPECS = (
     Spec("sort-points", "sort by loyalty points, descending", "customers",
          lambda v, s: sort_args(v, "loyalty_points", descending=True)),
     # Every other sort the customer list offers, and every other filter.
-    *(Spec(f"sort-{name.replace('_', '-')}{'-desc' if desc else ''}",
-           f"sort by {name.replace('_', ' ')}{', descending' if desc else ''}", "customers",
-           partial(lambda v, s, name, desc: sort_args(v, name, desc), name=name, desc=desc))
-      for name, desc in (("full_name", True), ("postcode", False), ("postcode", True),
-                         ("group", False), ("group", True), ("sales_value_minor", True),
-                         ("orders_count", True), ("balance_minor", True),
-                         ("marketing_opt_in", True), ("card_number", False),
-                         ("card_number", True), ("created_at", True))),
+    *(sort_spec(column, descending) for column, descending in (
+        ("full_name", True), ("postcode", False), ("postcode", True), ("group", False),
+        ("group", True), ("sales_value_minor", True), ("orders_count", True),
+        ("balance_minor", True), ("marketing_opt_in", True), ("card_number", False),
+        ("card_number", True), ("created_at", True))),
     Spec("filter-opt-in", "filter: marketing opt-in", "customers",
          lambda v, s: filter_arg(v, Customer.marketing_opt_in, ("is",), lambda flt: "1")),
     Spec("filter-loyalty", "filter: loyalty member", "customers",
