@@ -13,8 +13,9 @@ from typing import Any
 
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, any_, func, or_, select
 
+from .database import dialect
 from .i18n import RANGE_SEPARATOR, day, month_first, parse_day
 from .storable import whole_number
 
@@ -267,9 +268,16 @@ class EventDateRangeFilter(DateRangeFilter):
                       self.event_date < _day_start(end + timedelta(days=1))]
         if self.where is not None:
             conditions.append(self.where)
-        # IN, not a correlated EXISTS: the database starts from the range's events
-        # (through the date's index) instead of testing every listed record.
-        return query.filter(self.get_column(alias).in_(select(self.event_key).where(*conditions)))
+        # The range's events first (through the date's index), then their records by
+        # key, not every listed record tested for events: SQLite does so for IN.
+        # PostgreSQL, expecting the few matches early, walked the list's sort index
+        # testing each record (a month's redemptions: 25,000 probes, 100-170 ms), so
+        # it is handed the keys as one array, read once.
+        events = select(self.event_key).where(*conditions)
+        column = self.get_column(alias)
+        if dialect() == "postgresql":
+            return query.filter(column == any_(func.array(events.scalar_subquery())))
+        return query.filter(column.in_(events))
 
 
 # A day and month "20/12", "12/20", "20-12" or "20.12", in either order by locale.

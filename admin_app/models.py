@@ -233,7 +233,10 @@ class Customer(Searchable, db.Model):
         # The list's other sorts, and its filters that match many customers (their
         # capped count and first page read from the index alone).
         *(Index(f"ix_customers_{column}_id", column, "id", "merged_into_id") for column in (
-            "postcode", "sales_value_minor", "orders_count", "loyalty_points", "balance_minor")),
+            "postcode", "sales_value_minor", "orders_count", "loyalty_points", "balance_minor",
+            # Also the unique card_number's: PostgreSQL puts the customers without a
+            # card first when descending, and only this index holds them by id.
+            "card_number")),
         *(Index(f"ix_customers_{column}_sort_name", column, "sort_name", "id", "merged_into_id")
           for column in ("marketing_opt_in", "loyalty_member", "country", "birthday",
                          "birthday_month_day", "phone")),

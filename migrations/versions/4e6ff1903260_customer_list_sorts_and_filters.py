@@ -15,7 +15,8 @@ down_revision = "2cc5fcd44a3f"
 branch_labels = None
 depends_on = None
 
-BY_ID = ("postcode", "sales_value_minor", "orders_count", "loyalty_points", "balance_minor")
+BY_ID = ("postcode", "sales_value_minor", "orders_count", "loyalty_points", "balance_minor",
+         "card_number")
 BY_NAME = ("marketing_opt_in", "loyalty_member", "country", "birthday", "birthday_month_day",
            "phone")
 # Replaced by the ones that start with the same column.
