@@ -13,8 +13,9 @@ from typing import Any
 
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, extract, or_
+from sqlalchemy import and_, any_, func, or_, select
 
+from .database import dialect
 from .i18n import RANGE_SEPARATOR, day, month_first, parse_day
 from .storable import whole_number
 
@@ -186,13 +187,20 @@ class LiveMultiChoiceFilter(LiveChoiceFilter):
 
 
 class YesNoFilter(sqla_filters.BooleanEqualFilter):
-    """Yes / No over a boolean column or expression, with our own labels."""
+    """Yes / No over a boolean column or expression, with our own labels.
 
-    def __init__(self, column, name):
+    ``yes``: the same condition as ``column`` for "Yes", written so that the
+    database starts from the few rows it matches (e.g. phones IN the blacklist)
+    rather than testing every row."""
+
+    def __init__(self, column, name, yes=None):
         super().__init__(column, name, options=(("1", _l("Yes")), ("0", _l("No"))))
+        self.yes = yes
 
     def apply(self, query, value, alias=None):
         column = self.get_column(alias)
+        if value and self.yes is not None:
+            return query.filter(self.yes)
         return query.filter(column if value else ~column)
 
     def operation(self):
@@ -256,12 +264,20 @@ class EventDateRangeFilter(DateRangeFilter):
 
     def apply(self, query, value, alias=None):
         start, end = value
-        conditions = [self.event_key == self.get_column(alias),
-                      self.event_date >= _day_start(start),
+        conditions = [self.event_date >= _day_start(start),
                       self.event_date < _day_start(end + timedelta(days=1))]
         if self.where is not None:
             conditions.append(self.where)
-        return query.filter(exists().where(*conditions))
+        # The range's events first (through the date's index), then their records by
+        # key, not every listed record tested for events: SQLite does so for IN.
+        # PostgreSQL, expecting the few matches early, walked the list's sort index
+        # testing each record (a month's redemptions: 25,000 probes, 100-170 ms), so
+        # it is handed the keys as one array, read once.
+        events = select(self.event_key).where(*conditions)
+        column = self.get_column(alias)
+        if dialect() == "postgresql":
+            return query.filter(column == any_(func.array(events.scalar_subquery())))
+        return query.filter(column.in_(events))
 
 
 # A day and month "20/12", "12/20", "20-12" or "20.12", in either order by locale.
@@ -282,7 +298,10 @@ def parse_day_month(text: str) -> tuple[int, int]:
 
 class DayMonthRangeFilter(ReadableValue, sqla_filters.BaseSQLAFilter):
     """A date's day and month in a range, whatever the year: birthdays from
-    20/12 to 10/01 run over the new year, as birthday campaigns need."""
+    20/12 to 10/01 run over the new year, as birthday campaigns need.
+
+    ``column`` holds the date's month * 100 + day (models.month_day), kept on the
+    row and indexed: computing it from the date would read every row."""
 
     def clean(self, value: str):
         parts = RANGE_SPLIT.split(value.strip())
@@ -292,9 +311,7 @@ class DayMonthRangeFilter(ReadableValue, sqla_filters.BaseSQLAFilter):
 
     def apply(self, query, value, alias=None):
         (start_month, start_day), (end_month, end_day) = value
-        column = self.get_column(alias)
-        # month * 100 + day: 1220 for 20 December, comparable on both databases.
-        month_day = extract("month", column) * 100 + extract("day", column)
+        month_day = self.get_column(alias)
         start, end = start_month * 100 + start_day, end_month * 100 + end_day
         if start <= end:
             return query.filter(month_day.between(start, end))

@@ -97,6 +97,13 @@ def email_key(email: str | None) -> str | None:
     return search.fold(email)[:254] or None
 
 
+def month_day(day: date | str | None) -> int | None:
+    """month * 100 + day (1220 for 20 December), or None: a date's place in any year."""
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    return day.month * 100 + day.day if day else None
+
+
 class IdModel(Protocol):
     """For code that takes a model class as a parameter (``type[IdModel]``): every
     model here has its mapped table and an integer primary key ``id``."""
@@ -223,6 +230,16 @@ class Customer(Searchable, db.Model):
         Index("ix_customers_group_id_sort_name", "group_id", "sort_name", "id", "merged_into_id"),
         Index("ix_customers_created_at_sort_name", "created_at", "sort_name", "id",
               "merged_into_id"),
+        # The list's other sorts, and its filters that match many customers (their
+        # capped count and first page read from the index alone).
+        *(Index(f"ix_customers_{column}_id", column, "id", "merged_into_id") for column in (
+            "postcode", "sales_value_minor", "orders_count", "loyalty_points", "balance_minor",
+            # Also the unique card_number's: PostgreSQL puts the customers without a
+            # card first when descending, and only this index holds them by id.
+            "card_number")),
+        *(Index(f"ix_customers_{column}_sort_name", column, "sort_name", "id", "merged_into_id")
+          for column in ("marketing_opt_in", "loyalty_member", "country", "birthday",
+                         "birthday_month_day", "phone")),
         # Only tombstones: the customers merged into one are found by it, and a list's
         # "not merged" is never planned through it (it would sort every customer).
         Index("ix_customers_merged_into_id", "merged_into_id",
@@ -238,10 +255,13 @@ class Customer(Searchable, db.Model):
     # name_sort_key(first_name, surname), kept by the events below: the default order.
     sort_name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
-    phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
-    postcode: Mapped[str | None] = mapped_column(String(16), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    postcode: Mapped[str | None] = mapped_column(String(16))
     country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166 alpha-2
     birthday: Mapped[date | None] = mapped_column(Date)
+    # month * 100 + day of the birthday (1220 for 20 December), kept by the events
+    # below: "birthday, any year" is a range of it, read through its index.
+    birthday_month_day: Mapped[int | None] = mapped_column(Integer)
     card_number: Mapped[str | None] = mapped_column(String(32), unique=True)
     tax_id: Mapped[str | None] = mapped_column(String(32))  # NIF/CIF or VAT number, for invoices
     group_id: Mapped[int | None] = mapped_column(
@@ -257,7 +277,7 @@ class Customer(Searchable, db.Model):
     # Figures that lists sort on, kept on the row by the code that changes them.
     sales_value_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     orders_count: Mapped[int] = mapped_column(Integer, default=0)
-    loyalty_points: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    loyalty_points: Mapped[int] = mapped_column(BigInteger, default=0)
     balance_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     account_limit_minor: Mapped[int | None] = mapped_column(BigInteger)
     # The online store's account: a password hash (never shown), and the secret of
@@ -302,7 +322,8 @@ class Customer(Searchable, db.Model):
     def derived_fields(cls, values: dict) -> dict:
         return {**super().derived_fields(values),
                 "sort_name": name_sort_key(values.get("first_name"), values.get("surname")),
-                "email_key": email_key(values.get("email"))}
+                "email_key": email_key(values.get("email")),
+                "birthday_month_day": month_day(values.get("birthday"))}
 
     @property
     def full_name(self) -> str:
@@ -516,6 +537,9 @@ class Offer(db.Model):
 
 class OfferEvent(db.Model):
     __tablename__ = "offer_events"
+    # The customer list's "offer redeemed" filter finds a range's customers in it alone.
+    __table_args__ = (Index("ix_offer_events_occurred_at_kind", "occurred_at", "kind",
+                            "customer_id"),)
     record_nouns: ClassVar[Nouns] = (_l("offer event"), _l("offer events"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -524,7 +548,7 @@ class OfferEvent(db.Model):
         ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = choice_column(OfferEventKind, 20)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     offer: Mapped[Offer] = relationship()
     customer: Mapped[Customer] = relationship(back_populates="offer_events")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import partial
 
 import dataset  # noqa: F401 - makes the project importable
@@ -123,6 +124,19 @@ def day_range(start, end):
     return value_for
 
 
+def day_month_range(start, end):
+    """Days and months as the bench operator's English writes them (12/20)."""
+    return lambda flt: f"{start:%m/%d} to {end:%m/%d}"
+
+
+def sort_spec(column: str, descending: bool) -> Spec:
+    """The customer list sorted by one of its columns (key sort-<column>[-desc])."""
+    words = column.replace("_", " ")
+    return Spec(f"sort-{column.replace('_', '-')}{'-desc' if descending else ''}",
+                f"sort by {words}{', descending' if descending else ''}", "customers",
+                lambda v, s: sort_args(v, column, descending))
+
+
 # -- the cases ------------------------------------------------------------------------
 
 SPECS = (
@@ -161,6 +175,28 @@ SPECS = (
                                  day_range(*s.customers_month))),
     Spec("sort-points", "sort by loyalty points, descending", "customers",
          lambda v, s: sort_args(v, "loyalty_points", descending=True)),
+    # Every other sort the customer list offers, and every other filter.
+    *(sort_spec(column, descending) for column, descending in (
+        ("full_name", True), ("postcode", False), ("postcode", True), ("group", False),
+        ("group", True), ("sales_value_minor", True), ("orders_count", True),
+        ("balance_minor", True), ("marketing_opt_in", True), ("card_number", False),
+        ("card_number", True), ("created_at", True))),
+    Spec("filter-opt-in", "filter: marketing opt-in", "customers",
+         lambda v, s: filter_arg(v, Customer.marketing_opt_in, ("is",), lambda flt: "1")),
+    Spec("filter-loyalty", "filter: loyalty member", "customers",
+         lambda v, s: filter_arg(v, Customer.loyalty_member, ("is",), lambda flt: "1")),
+    Spec("filter-birthday", "filter: birthday in one year (born in 1980)", "customers",
+         lambda v, s: filter_arg(v, Customer.birthday, ("between",),
+                                 day_range(date(1980, 1, 1), date(1980, 12, 31)))),
+    Spec("filter-birthday-week", "filter: birthday any year, this week", "customers",
+         lambda v, s: filter_arg(v, Customer.birthday_month_day, ("day and month between",),
+                                 day_month_range(date.today(), date.today() + timedelta(6)))),
+    Spec("filter-offer-redeemed", "filter: offer redeemed in one month", "customers",
+         lambda v, s: filter_arg(v, Customer.id, ("between",), day_range(*s.customers_month))),
+    Spec("filter-country", "filter: country (Portugal)", "customers",
+         lambda v, s: filter_arg(v, Customer.country, ("equals",), lambda flt: "PT")),
+    Spec("filter-blacklisted", "filter: blacklisted", "customers",
+         lambda v, s: filter_arg(v, Customer.is_blacklisted, ("is",), lambda flt: "1")),
     Spec("groups", "groups with customer counts", "groups", lambda v, s: {},
          Expect(text=lambda s: s.group_name)),
     Spec("wallets-outlets", "wallets at several outlets", "wallets",

@@ -28,6 +28,13 @@ def group_choices() -> list[tuple[int, str]]:
     return [(row.id, row.name) for row in rows]
 
 
+def groups_by_name() -> list[int]:
+    """Every group's id, in the order the database sorts their names (which the
+    customer list's sort by group follows)."""
+    return list(db.session.scalars(
+        db.select(CustomerGroup.id).order_by(CustomerGroup.name, CustomerGroup.id)))
+
+
 def release_warning(customers_count: int) -> str:
     """What deleting a group does to its customers, for the question asked first."""
     if not customers_count:

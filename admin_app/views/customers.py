@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy import select
 from wtforms import HiddenField, SelectField
 from wtforms.validators import InputRequired
 
@@ -22,10 +23,10 @@ from ..filters import (
 )
 from ..forms import CountryField, SecureForm
 from ..i18n import exact_duration, money, number
-from ..models import Customer, CustomerGroup, OfferEvent, not_tombstones
+from ..models import BlacklistEntry, Customer, CustomerGroup, OfferEvent, not_tombstones
 from ..services import consent, customer_accounts, customers, ledger, notifications, permissions
 from ..services.countries import country_choices
-from ..services.groups import group_choices
+from ..services.groups import group_choices, groups_by_name
 from ..storable import whole_number
 from . import ledger_pages
 from .base import BaseModelView, needs
@@ -34,6 +35,7 @@ from .customer_erasure import ErasurePages
 from .customer_merge import MergePages
 from .customer_personal_data import PersonalDataPages
 from .formatting import blacklist_marker, name_with_blacklist_marker
+from .paging import KeyedSort
 
 
 def _group(view, context, model, name):
@@ -65,11 +67,16 @@ class CustomerView(DuplicatesPages, MergePages, PersonalDataPages, ErasurePages,
         "orders_count", "loyalty_points", "balance_minor", "created_at",
     )
     column_sortable_list = (
-        ("full_name", ("sort_name", "id")), "postcode", ("group", "group.name"),
+        ("full_name", ("sort_name", "id")), "postcode", ("group", ("group.name", "sort_name")),
         "sales_value_minor", "orders_count", "loyalty_points", "balance_minor",
-        "marketing_opt_in", "card_number", "created_at",
+        # Yes or no, then by name: the order of the index the opt-in filter reads too.
+        ("marketing_opt_in", ("marketing_opt_in", "sort_name")), "card_number", "created_at",
     )
     column_default_sort = [("sort_name", False), ("id", False)]
+    # By group name, then name; customers without a group last. Read group by group
+    # (through the group's index): a handful of groups, and no index holds the names.
+    keyed_sorts = {"group": KeyedSort(Customer.group_id, groups_by_name,
+                                      within=(Customer.sort_name,))}
     column_searchable_list = ("first_name", "surname", "email", "phone", "postcode", "card_number")
     column_filters = (
         LiveChoiceFilter(Customer.group_id, _l("Group"), group_choices, none_label=_l("None")),
@@ -77,12 +84,13 @@ class CustomerView(DuplicatesPages, MergePages, PersonalDataPages, ErasurePages,
         YesNoFilter(Customer.loyalty_member, _l("Loyalty member")),
         DateRangeFilter(Customer.created_at, _l("Date added")),
         DateRangeFilter(Customer.birthday, _l("Birthday")),
-        DayMonthRangeFilter(Customer.birthday, _l("Birthday, any year")),
+        DayMonthRangeFilter(Customer.birthday_month_day, _l("Birthday, any year")),
         EventDateRangeFilter(Customer.id, _l("Offer redeemed"), event_key=OfferEvent.customer_id,
                              event_date=OfferEvent.occurred_at,
                              where=OfferEvent.kind == OfferEventKind.REDEEMED),
         LiveChoiceFilter(Customer.country, _l("Country"), country_choices, coerce=str),
-        YesNoFilter(Customer.is_blacklisted.expression, _l("Blacklisted")),
+        YesNoFilter(Customer.is_blacklisted.expression, _l("Blacklisted"),
+                    yes=Customer.phone.in_(select(BlacklistEntry.phone))),
     )
     column_details_list = (
         "first_name", "surname", "is_blacklisted", "email", "phone", "postcode", "country",

@@ -10,23 +10,48 @@ an OFFSET over whole rows. Here:
 - a page is two queries: the ids of the page, found through the sort's index
   alone (so page 20,000 skips index entries, not rows), then those rows;
 - every order ends with the primary key, so rows with equal sort values never
-  move between pages.
+  move between pages;
+- a sort by a related record few values of which exist (a customer's group),
+  which no index holds in order, is read key by key (``KeyedSort``).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import false
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import joinedload
 
 from ..database import collect_then_sort
+from ..extensions import db
 from ..models import Searchable
 from ..services.counting import count_rows, exact_count
 from ..storable import BIGINT_MAX
 
 
+@dataclass(frozen=True)
+class KeyedSort:
+    """A sort by something of a related record, such as a customer's group's name.
+
+    The rows' own ``column`` holds the key (a group's id); ``keys()`` gives the keys
+    in ascending order of the sort (group ids by name, as the database orders the
+    names), where None stands for rows without one (last, first when descending);
+    ``within`` orders the rows of one key. Each key's rows are then read in turn
+    through an index on (column, *within): the first page reads one key's first
+    rows, where ORDER BY over the join sorted every row."""
+
+    column: Any
+    keys: Callable[[], Sequence]
+    within: tuple
+
+
 class LargeLists:
+    # Sort column name -> KeyedSort, for the sorts no index holds in order.
+    keyed_sorts: dict[str, KeyedSort] = {}
+
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
                  page_size=None):
         joins: dict = {}
@@ -49,14 +74,19 @@ class LargeLists:
                                table=None if (search or filters) else self.model.__tablename__)
         paged = self._apply_pagination(in_order, page, page_size)
         indexed_search = search and issubclass(self.model, Searchable)
+        keyed = self.keyed_sorts.get(sort_column) if sort_column is not None else None
+        size = self.page_size if page_size is None else page_size
         ids = None
-        if indexed_search and not getattr(count, "exact", False):
+        if indexed_search and keyed is None and not getattr(count, "exact", False):
             # Many matches: found in the list's order, if they come early in it.
             ids = self._walked_page(search, filters, sort_column, sort_desc, max(page or 0, 0),
-                                    self.page_size if page_size is None else page_size)
+                                    size)
         if ids is None:
             with collect_then_sort() if indexed_search else nullcontext():
-                ids = self._page_ids(paged)
+                if keyed is not None and size:
+                    ids = self._keyed_page_ids(query, keyed, sort_desc, max(page or 0, 0), size)
+                else:
+                    ids = self._page_ids(paged)
         return count, self._page_rows(ids)
 
     def _apply_pagination(self, query, page, page_size):
@@ -73,6 +103,35 @@ class LargeLists:
         where the order's index holds the filter's columns too."""
         key = getattr(self.model, self._primary_key)
         return [row_id for (row_id,) in paged_query.enable_eagerloads(False).with_entities(key)]
+
+    def _keyed_page_ids(self, query, keyed: KeyedSort, descending: bool, page: int,
+                        size: int) -> list:
+        """The page's ids in the order of ``keyed``: rows to skip are counted key by
+        key, through the key's index alone, as an OFFSET would skip them."""
+        key_column = getattr(self.model, self._primary_key)
+        skip = page * size
+        if skip > BIGINT_MAX:
+            return []
+        keys = list(keyed.keys())
+        keys = [*keys, None] if None not in keys else keys
+        ids: list = []
+        for key in reversed(keys) if descending else keys:
+            rows = query.enable_eagerloads(False).with_entities(key_column).filter(
+                keyed.column.is_(None) if key is None else keyed.column == key)
+            if skip:
+                held = db.session.scalar(select(func.count()).select_from(
+                    rows.limit(skip).subquery()))
+                if held < skip:
+                    skip -= held
+                    continue
+            order = [column.desc() if descending else column
+                     for column in (*keyed.within, key_column)]
+            ids += [row_id for (row_id,) in rows.order_by(*order).offset(skip)
+                    .limit(size - len(ids))]
+            skip = 0
+            if len(ids) == size:
+                break
+        return ids
 
     def _page_rows(self, ids: list) -> list:
         """The rows of ``ids``, in that order, with what each shows of its relations."""

@@ -76,6 +76,11 @@ def test_leaving_tombstones_out_keeps_the_list_order_read_from_an_index_alone(ap
     entries, not sort every customer or read every row (SQLite's plan says which)."""
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's plan; PostgreSQL's depends on its statistics")
+    # Planned for a table of unknown size: statistics an earlier test left of one
+    # row would rightly have SQLite sort it through any index holding sort_name.
+    if db.session.scalar(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")):
+        db.session.execute(text("DELETE FROM sqlite_stat1 WHERE tbl = 'customers'"))
+        db.session.execute(text("ANALYZE sqlite_master"))
     page = (select(Customer.id).where(*not_tombstones(Customer))
             .order_by(Customer.sort_name, Customer.id).limit(50).offset(1_000_000))
     sql = str(page.compile(db.engine, compile_kwargs={"literal_binds": True}))
