@@ -41,7 +41,7 @@ from ..models import (
     not_tombstones,
     utcnow,
 )
-from . import audit, consent, import_rejects, progress
+from . import audit, bulk_rows, consent, import_rejects, progress
 from . import customers as customer_rules
 from .csv_files import Table, garbled, match_columns, normalise_header, read_csv
 from .errors import DomainError, ValidationError
@@ -452,21 +452,22 @@ def _write(batch: ImportBatch, kind: ImportKind, creates: list[tuple[int, dict]]
     changes = []
     if creates:
         rows = [_new_row(kind, values) for _line, values in creates]
-        # Ids first, then one executemany: a row at a time was most of a large import.
+        # Ids first, then one bulk insert: a row at a time was most of a large import.
         ids = reserve_ids(kind.model.__table__, len(rows))
         for row, record_id in zip(rows, ids, strict=True):
             row["id"] = record_id
-        _insert_many(kind.model.__table__, rows)
+        bulk_rows.insert_rows(kind.model.__table__, rows)
         _log_consents(kind, rows)
         if analyze:
             table_grew(kind.model.__table__, len(rows))
+        stored = [_json(values) for _line, values in creates]
         changes += [{"record_id": record_id, "action": ImportAction.CREATED, "line": line,
-                     "before": None, "after": _json(values)}
-                    for record_id, (line, values) in zip(ids, creates, strict=True)]
-        audit.record_updates(db.session, kind.model.__name__, {
-            record_id: {k: (None, v) for k, v in values.items()}
-            for record_id, (_line, values) in zip(ids, creates, strict=True)},
-            AuditAction.CREATE)
+                     "before": None, "after": after}
+                    for record_id, (line, _values), after in zip(ids, creates, stored,
+                                                                 strict=True)]
+        _audit(kind, AuditAction.CREATE, [
+            (record_id, {k: [None, v] for k, v in after.items()})
+            for record_id, after in zip(ids, stored, strict=True)])
     for update in updates:
         for name, (_before, after) in update.changes.items():
             setattr(update.record, name, after)
@@ -476,8 +477,19 @@ def _write(batch: ImportBatch, kind: ImportKind, creates: list[tuple[int, dict]]
                         "after": _json({k: v[1] for k, v in update.changes.items()})})
     db.session.flush()
     if changes:
-        db.session.execute(ImportChange.__table__.insert(),
-                           [{"batch_id": batch.id, **c} for c in changes])
+        bulk_rows.insert_rows(ImportChange.__table__,
+                              [{"batch_id": batch.id, **c} for c in changes])
+
+
+def _audit(kind: ImportKind, action: str, changed: list[tuple[int, dict]]) -> None:
+    """One audit event per record created or removed: (id, {field: [before, after]}),
+    the values as JSON keeps them (what audit.record_updates would write)."""
+    if not changed:
+        return
+    event = audit.event_row(action, object_type=kind.model.__name__)
+    bulk_rows.insert_rows(audit.AUDIT_TABLE, [
+        {**event, "object_id": str(record_id), "changes": changes}
+        for record_id, changes in changed])
 
 
 def finish_apply(batch: ImportBatch, rejected: dict | None) -> None:
@@ -522,16 +534,6 @@ def rejected_rows(batch: ImportBatch) -> dict | None:
         return import_rejects.kept(
             plan.problems, _read(batch.content) if plan.problems and batch.content else None)
     return batch.rejected_rows
-
-
-def _insert_many(table, rows: list[dict]) -> None:
-    """Insert rows in as few executemany calls as there are different sets of
-    columns (a column a row leaves out takes its default)."""
-    by_columns: dict[frozenset, list[dict]] = {}
-    for row in rows:
-        by_columns.setdefault(frozenset(row), []).append(row)
-    for same in by_columns.values():
-        db.session.execute(table.insert(), same)
 
 
 def _log_consents(kind: ImportKind, rows: list[dict]) -> None:
@@ -629,9 +631,9 @@ def revert(kind: ImportKind, changes: list[ImportChange]) -> None:
     """Put the records of ``changes`` back as they were before the import: remove
     the ones it created, restore the fields it changed."""
     created = [c.record_id for c in changes if c.action == ImportAction.CREATED]
-    audit.record_updates(db.session, kind.model.__name__, {
-        c.record_id: {k: (v, None) for k, v in c.after.items()}
-        for c in changes if c.action == ImportAction.CREATED}, AuditAction.DELETE)
+    _audit(kind, AuditAction.DELETE, [
+        (c.record_id, {k: [v, None] for k, v in c.after.items()})
+        for c in changes if c.action == ImportAction.CREATED])
     for start in range(0, len(created), LOOKUP_CHUNK):
         db.session.execute(delete(kind.model).where(
             kind.model.id.in_(created[start:start + LOOKUP_CHUNK]))
@@ -652,11 +654,10 @@ def reapply(kind: ImportKind, changes: list[ImportChange]) -> None:
     if created:
         rows = [{**_new_row(kind, _from_json(kind, c.after)), "id": c.record_id}
                 for c in created]
-        _insert_many(kind.model.__table__, rows)
+        bulk_rows.insert_rows(kind.model.__table__, rows)
         _log_consents(kind, rows)
-        audit.record_updates(db.session, kind.model.__name__, {
-            c.record_id: {k: (None, v) for k, v in c.after.items()} for c in created},
-            AuditAction.CREATE)
+        _audit(kind, AuditAction.CREATE, [
+            (c.record_id, {k: [None, v] for k, v in c.after.items()}) for c in created])
     updated = [c for c in changes if c.action == ImportAction.UPDATED]
     records = _records_of(kind, updated)
     for change in updated:
