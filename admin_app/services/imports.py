@@ -41,7 +41,7 @@ from ..models import (
     not_tombstones,
     utcnow,
 )
-from . import audit, bulk_rows, consent, import_rejects, progress
+from . import audit, bulk_rows, consent, import_rejects, import_statistics, progress
 from . import customers as customer_rules
 from .csv_files import Table, garbled, match_columns, normalise_header, read_csv
 from .errors import DomainError, ValidationError
@@ -509,6 +509,7 @@ def finish_apply(batch: ImportBatch, rejected: dict | None) -> None:
                  summary=_batch_summary(batch))
     batch.status = ImportStatus.APPLIED
     batch.applied_at = utcnow()
+    _refresh_statistics(batch, created + updated)
     batch.content = batch.read_rows = None  # the changes are recorded: file no longer needed
 
 
@@ -680,6 +681,15 @@ def finish_undo(batch: ImportBatch) -> None:
                  object_id=batch.id, summary=_batch_summary(batch))
     batch.status = ImportStatus.UNDONE
     batch.undone_at = utcnow()
+    _refresh_statistics(batch, batch.rows_created + batch.rows_updated)
+
+
+def _refresh_statistics(batch: ImportBatch, records: int) -> None:
+    """A large import or undo leaves PostgreSQL's tables it wrote to vacuumed and
+    analysed once it commits (see import_statistics)."""
+    tables = [KINDS[batch.kind].model.__tablename__, ImportChange.__tablename__,
+              audit.AUDIT_TABLE.name]
+    import_statistics.after_commit(tables, records)
 
 
 def _values_of(kind: ImportKind, changes: list[Any]) -> dict[int, Any]:
