@@ -12,13 +12,17 @@ for what an import changes do not depend on statistics (database.table_grew).
 """
 from __future__ import annotations
 
+import logging
+
 from flask import current_app
 from sqlalchemy import event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..database import dialect
 from ..extensions import db
 
+log = logging.getLogger(__name__)
 PENDING = "import_statistics_tables"  # session.info: tables to refresh after the commit
 
 
@@ -41,8 +45,13 @@ def refresh(tables: set[str]) -> None:
 @event.listens_for(Session, "after_commit")
 def _refresh_after_commit(session: Session) -> None:
     tables = session.info.pop(PENDING, None)
-    if tables:
+    if not tables:
+        return
+    try:
         refresh(tables)
+    except SQLAlchemyError:
+        # The import is committed: a refresh that fails is autovacuum's to do later.
+        log.exception("Statistics of %s not refreshed after a large import", sorted(tables))
 
 
 @event.listens_for(Session, "after_soft_rollback")
