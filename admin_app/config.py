@@ -73,6 +73,9 @@ class Config:
     # other users' changes wait at most one chunk for the database.
     IMPORT_JOB_MIN_ROWS = int(os.environ.get("IMPORT_JOB_MIN_ROWS", "2000"))
     JOB_CHUNK_ROWS = int(os.environ.get("JOB_CHUNK_ROWS", "1000"))
+    # An import (or undo) that changes at least this many records leaves PostgreSQL's
+    # tables vacuumed and analysed when it commits (services/import_statistics.py).
+    IMPORT_REFRESH_MIN_ROWS = int(os.environ.get("IMPORT_REFRESH_MIN_ROWS", "10000"))
     # SQLite has one writer at a time and no queue: a request waiting to write retries
     # every 100 ms, so a job leaves the database free this long between its chunks.
     SQLITE_JOB_PAUSE = float(os.environ.get("SQLITE_JOB_PAUSE", "0.1"))

@@ -175,10 +175,10 @@ class ApplyRun(Run):
         job = progress.hold(self.job_id, self.attempt)
         if job is None:
             return True
-        query = select(ImportChange).where(ImportChange.batch_id == self.batch_id)
+        query = imports.changes_query().where(ImportChange.batch_id == self.batch_id)
         if self.kept_below is not None:
             query = query.where(ImportChange.id < self.kept_below)
-        changes = list(db.session.scalars(
+        changes = list(db.session.execute(
             query.order_by(ImportChange.id.desc()).limit(self.size)))
         if changes:
             kept_lines = set(imports.changed_lines(self.kind, changes))
@@ -226,8 +226,8 @@ class UndoRun(Run):
         if position == 0 and not self.checked:
             self._refuse_changed()
             self.checked = True
-        changes = list(db.session.scalars(
-            select(ImportChange).where(ImportChange.batch_id == self.batch_id)
+        changes = list(db.session.execute(
+            imports.changes_query().where(ImportChange.batch_id == self.batch_id)
             .order_by(ImportChange.id).offset(position).limit(self.size)))
         job = progress.hold(self.job_id, self.attempt)
         if job is None or job.done != position:
@@ -252,9 +252,9 @@ class UndoRun(Run):
         lines: list[int] = []
         last_id = 0
         while True:
-            changes = list(db.session.scalars(
-                select(ImportChange).where(ImportChange.batch_id == self.batch_id,
-                                           ImportChange.id > last_id)
+            changes = list(db.session.execute(
+                imports.changes_query().where(ImportChange.batch_id == self.batch_id,
+                                              ImportChange.id > last_id)
                 .order_by(ImportChange.id).limit(self.size)))
             if not changes:
                 break
@@ -280,8 +280,8 @@ class UndoRun(Run):
         job = progress.hold(self.job_id, self.attempt)
         if job is None:
             return True
-        changes = list(db.session.scalars(
-            select(ImportChange).where(ImportChange.batch_id == self.batch_id)
+        changes = list(db.session.execute(
+            imports.changes_query().where(ImportChange.batch_id == self.batch_id)
             .order_by(ImportChange.id).offset(job.done)
             .limit(min(self.size, job.total - job.done))))
         imports.reapply(self.kind, changes)

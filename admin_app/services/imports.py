@@ -41,7 +41,7 @@ from ..models import (
     not_tombstones,
     utcnow,
 )
-from . import audit, consent, import_rejects, progress
+from . import audit, bulk_rows, consent, import_rejects, import_statistics, progress
 from . import customers as customer_rules
 from .csv_files import Table, garbled, match_columns, normalise_header, read_csv
 from .errors import DomainError, ValidationError
@@ -452,21 +452,22 @@ def _write(batch: ImportBatch, kind: ImportKind, creates: list[tuple[int, dict]]
     changes = []
     if creates:
         rows = [_new_row(kind, values) for _line, values in creates]
-        # Ids first, then one executemany: a row at a time was most of a large import.
+        # Ids first, then one bulk insert: a row at a time was most of a large import.
         ids = reserve_ids(kind.model.__table__, len(rows))
         for row, record_id in zip(rows, ids, strict=True):
             row["id"] = record_id
-        _insert_many(kind.model.__table__, rows)
+        bulk_rows.insert_rows(kind.model.__table__, rows)
         _log_consents(kind, rows)
         if analyze:
             table_grew(kind.model.__table__, len(rows))
+        stored = [_json(values) for _line, values in creates]
         changes += [{"record_id": record_id, "action": ImportAction.CREATED, "line": line,
-                     "before": None, "after": _json(values)}
-                    for record_id, (line, values) in zip(ids, creates, strict=True)]
-        audit.record_updates(db.session, kind.model.__name__, {
-            record_id: {k: (None, v) for k, v in values.items()}
-            for record_id, (_line, values) in zip(ids, creates, strict=True)},
-            AuditAction.CREATE)
+                     "before": None, "after": after}
+                    for record_id, (line, _values), after in zip(ids, creates, stored,
+                                                                 strict=True)]
+        _audit(kind, AuditAction.CREATE, [
+            (record_id, {k: [None, v] for k, v in after.items()})
+            for record_id, after in zip(ids, stored, strict=True)])
     for update in updates:
         for name, (_before, after) in update.changes.items():
             setattr(update.record, name, after)
@@ -476,8 +477,19 @@ def _write(batch: ImportBatch, kind: ImportKind, creates: list[tuple[int, dict]]
                         "after": _json({k: v[1] for k, v in update.changes.items()})})
     db.session.flush()
     if changes:
-        db.session.execute(ImportChange.__table__.insert(),
-                           [{"batch_id": batch.id, **c} for c in changes])
+        bulk_rows.insert_rows(ImportChange.__table__,
+                              [{"batch_id": batch.id, **c} for c in changes])
+
+
+def _audit(kind: ImportKind, action: str, changed: list[tuple[int, dict]]) -> None:
+    """One audit event per record created or removed: (id, {field: [before, after]}),
+    the values as JSON keeps them (what audit.record_updates would write)."""
+    if not changed:
+        return
+    event = audit.event_row(action, object_type=kind.model.__name__)
+    bulk_rows.insert_rows(audit.AUDIT_TABLE, [
+        {**event, "object_id": str(record_id), "changes": changes}
+        for record_id, changes in changed])
 
 
 def finish_apply(batch: ImportBatch, rejected: dict | None) -> None:
@@ -497,6 +509,7 @@ def finish_apply(batch: ImportBatch, rejected: dict | None) -> None:
                  summary=_batch_summary(batch))
     batch.status = ImportStatus.APPLIED
     batch.applied_at = utcnow()
+    _refresh_statistics(batch, created + updated)
     batch.content = batch.read_rows = None  # the changes are recorded: file no longer needed
 
 
@@ -522,16 +535,6 @@ def rejected_rows(batch: ImportBatch) -> dict | None:
         return import_rejects.kept(
             plan.problems, _read(batch.content) if plan.problems and batch.content else None)
     return batch.rejected_rows
-
-
-def _insert_many(table, rows: list[dict]) -> None:
-    """Insert rows in as few executemany calls as there are different sets of
-    columns (a column a row leaves out takes its default)."""
-    by_columns: dict[frozenset, list[dict]] = {}
-    for row in rows:
-        by_columns.setdefault(frozenset(row), []).append(row)
-    for same in by_columns.values():
-        db.session.execute(table.insert(), same)
 
 
 def _log_consents(kind: ImportKind, rows: list[dict]) -> None:
@@ -586,14 +589,23 @@ def undo(batch: ImportBatch) -> int:
     if any of those records changed since. Returns how many records were put back."""
     batch = lock_batch(batch.id, ImportStatus.APPLIED, _l("Only an applied import can be undone."))
     kind = KINDS[batch.kind]
-    changes = list(batch.changes)
+    changes = list(db.session.execute(
+        changes_query().where(ImportChange.batch_id == batch.id).order_by(ImportChange.id)))
     refuse_changed(kind, changes)
     revert(kind, changes)
     finish_undo(batch)
     return len(changes)
 
 
-def refuse_changed(kind: ImportKind, changes: list[ImportChange]) -> None:
+def changes_query():
+    """A batch's changes as plain rows (id, record_id, action, line, before,
+    after): what an undo reads, without an ORM object each (100,000 of them were a
+    large part of undoing a large import)."""
+    return select(ImportChange.id, ImportChange.record_id, ImportChange.action,
+                  ImportChange.line, ImportChange.before, ImportChange.after)
+
+
+def refuse_changed(kind: ImportKind, changes: list[Any]) -> None:
     """Refuse to undo ``changes`` if any of their records changed since (or may not
     be deleted now)."""
     lines = changed_lines(kind, changes)
@@ -601,10 +613,10 @@ def refuse_changed(kind: ImportKind, changes: list[ImportChange]) -> None:
         raise changed_refusal(lines)
 
 
-def changed_lines(kind: ImportKind, changes: list[ImportChange]) -> list[int]:
-    """The lines of ``changes`` whose records changed since the import (or are gone,
-    or may not be deleted now)."""
-    records = _records_of(kind, changes)
+def changed_lines(kind: ImportKind, changes: list[Any]) -> list[int]:
+    """The lines of ``changes`` (rows of ``changes_query``) whose records changed
+    since the import (or are gone, or may not be deleted now)."""
+    records = _values_of(kind, changes)
     # Created customers who hold money or points now may not be removed.
     kept = customer_rules.not_deletable_ids(
         [c.record_id for c in changes if c.action == ImportAction.CREATED]) \
@@ -625,13 +637,13 @@ def changed_refusal(lines: list[int]) -> ImportRefused:
 
 
 @consent.changes_from(ConsentSource.IMPORT)
-def revert(kind: ImportKind, changes: list[ImportChange]) -> None:
+def revert(kind: ImportKind, changes: list[Any]) -> None:
     """Put the records of ``changes`` back as they were before the import: remove
     the ones it created, restore the fields it changed."""
     created = [c.record_id for c in changes if c.action == ImportAction.CREATED]
-    audit.record_updates(db.session, kind.model.__name__, {
-        c.record_id: {k: (v, None) for k, v in c.after.items()}
-        for c in changes if c.action == ImportAction.CREATED}, AuditAction.DELETE)
+    _audit(kind, AuditAction.DELETE, [
+        (c.record_id, {k: [v, None] for k, v in c.after.items()})
+        for c in changes if c.action == ImportAction.CREATED])
     for start in range(0, len(created), LOOKUP_CHUNK):
         db.session.execute(delete(kind.model).where(
             kind.model.id.in_(created[start:start + LOOKUP_CHUNK]))
@@ -645,18 +657,17 @@ def revert(kind: ImportKind, changes: list[ImportChange]) -> None:
 
 
 @consent.changes_from(ConsentSource.IMPORT)
-def reapply(kind: ImportKind, changes: list[ImportChange]) -> None:
+def reapply(kind: ImportKind, changes: list[Any]) -> None:
     """The opposite of ``revert``: the records of ``changes`` as the import left
     them (an undo that could not finish puts back what it had undone)."""
     created = [c for c in changes if c.action == ImportAction.CREATED]
     if created:
         rows = [{**_new_row(kind, _from_json(kind, c.after)), "id": c.record_id}
                 for c in created]
-        _insert_many(kind.model.__table__, rows)
+        bulk_rows.insert_rows(kind.model.__table__, rows)
         _log_consents(kind, rows)
-        audit.record_updates(db.session, kind.model.__name__, {
-            c.record_id: {k: (None, v) for k, v in c.after.items()} for c in created},
-            AuditAction.CREATE)
+        _audit(kind, AuditAction.CREATE, [
+            (c.record_id, {k: [None, v] for k, v in c.after.items()}) for c in created])
     updated = [c for c in changes if c.action == ImportAction.UPDATED]
     records = _records_of(kind, updated)
     for change in updated:
@@ -670,9 +681,32 @@ def finish_undo(batch: ImportBatch) -> None:
                  object_id=batch.id, summary=_batch_summary(batch))
     batch.status = ImportStatus.UNDONE
     batch.undone_at = utcnow()
+    _refresh_statistics(batch, batch.rows_created + batch.rows_updated)
 
 
-def _records_of(kind: ImportKind, changes: list[ImportChange]) -> dict[int, Any]:
+def _refresh_statistics(batch: ImportBatch, records: int) -> None:
+    """A large import or undo leaves PostgreSQL's tables it wrote to vacuumed and
+    analysed once it commits (see import_statistics)."""
+    tables = [KINDS[batch.kind].model.__tablename__, ImportChange.__tablename__,
+              audit.AUDIT_TABLE.name]
+    import_statistics.after_commit(tables, records)
+
+
+def _values_of(kind: ImportKind, changes: list[Any]) -> dict[int, Any]:
+    """The current values of the fields ``changes`` set, by record id (plain rows:
+    compared, never changed)."""
+    names = sorted({name for change in changes for name in (change.after or {})})
+    columns = [getattr(kind.model, name) for name in names]
+    ids = [change.record_id for change in changes]
+    found = {}
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        for row in db.session.execute(select(kind.model.id, *columns).where(
+                kind.model.id.in_(ids[start:start + LOOKUP_CHUNK]))):
+            found[row.id] = row
+    return found
+
+
+def _records_of(kind: ImportKind, changes: list[Any]) -> dict[int, Any]:
     ids = [change.record_id for change in changes]
     found = {}
     for start in range(0, len(ids), LOOKUP_CHUNK):
