@@ -3,7 +3,6 @@ kind, which kind this is (dialect()), row locks, reserved ids, bulk loads,
 refreshed statistics, and room for other writers between a long job's chunks."""
 from __future__ import annotations
 
-import operator
 import time
 from contextlib import contextmanager
 
@@ -167,43 +166,3 @@ def _fresh_connections() -> None:
     db.session.close()
     db.engine.dispose()
 
-
-def insert_many(table, rows: list[dict]) -> None:
-    """Insert ``rows`` (dicts with the same keys) into ``table`` with one executemany
-    through the driver. SQLAlchemy's own executemany builds each row's parameters
-    anew (defaults, processors): a quarter of a million-customer seed. Here each
-    column's bind processor is looked up once; a column left out of the rows gets
-    its Python default, as an insert() would give it."""
-    if not rows:
-        return
-    connection = db.session.connection()
-    engine_dialect = connection.dialect
-    names = list(rows[0])
-    defaults = [column for column in table.columns
-                if column.key not in rows[0] and column.default is not None]
-    columns = [table.c[name] for name in names] + defaults
-    processors = [column.type.dialect_impl(engine_dialect).bind_processor(engine_dialect)
-                  for column in columns]
-    marker = "?" if engine_dialect.paramstyle == "qmark" else "%s"
-    statement = (f"INSERT INTO {table.name} ({', '.join(c.name for c in columns)}) "
-                 f"VALUES ({', '.join([marker] * len(columns))})")
-    makers = [_default_maker(column.default) for column in defaults]
-    converted = [(index, process) for index, process in enumerate(processors) if process]
-    pick = operator.itemgetter(*names)
-    values = []
-    for row in rows:
-        line = list(pick(row)) if len(names) > 1 else [pick(row)]
-        for make in makers:
-            line.append(make())
-        for index, process in converted:
-            if line[index] is not None:
-                line[index] = process(line[index])
-        values.append(tuple(line))
-    connection.exec_driver_sql(statement, values)
-
-
-def _default_maker(default):
-    """A function giving ``default``'s value for a new row (a constant or a callable)."""
-    if default.is_callable:
-        return lambda: default.arg(None)
-    return lambda: default.arg

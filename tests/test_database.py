@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select, text
 
-from admin_app.database import bulk_load, insert_many, reserve_ids, table_grew
+from admin_app.database import bulk_load, reserve_ids, table_grew
 from admin_app.extensions import db
 from admin_app.models import Customer, CustomerGroup
 
@@ -85,22 +84,3 @@ def test_after_a_large_insert_the_planner_knows_the_tables_new_size(make):
     assert db.session.scalar(text(
         "SELECT reltuples FROM pg_class WHERE relname = 'customer_groups'")) == 1_000
 
-
-def test_rows_inserted_through_the_driver_read_back_as_the_orm_wrote_them(make):
-    """insert_many (the seed's writer) converts values as SQLAlchemy would: times,
-    days and yes/no read back equal and comparable to the ORM's own, empty stays
-    empty, and a column left out gets its default."""
-    written = datetime(2026, 3, 4, 5, 6, 7)
-    orm = make.customer(first_name="Orm", surname="Row", created_at=written)
-    insert_many(Customer.__table__, [
-        {"id": orm.id + 1, "first_name": "Bulk", "surname": "Row", "birthday": date(1990, 2, 3),
-         "created_at": written, "updated_at": written, "marketing_opt_in": True,
-         "email": None, **Customer.derived_fields({"first_name": "Bulk", "surname": "Row"})}])
-    db.session.commit()
-    db.session.expire_all()
-    bulk = db.session.get(Customer, orm.id + 1)
-    assert (bulk.created_at, bulk.birthday, bulk.marketing_opt_in, bulk.email) == (
-        written, date(1990, 2, 3), True, None)
-    assert bulk.loyalty_points == 0 and bulk.balance_minor == 0  # left out: defaults
-    same_time = select(Customer.id).where(Customer.created_at == written).order_by(Customer.id)
-    assert list(db.session.scalars(same_time)) == [orm.id, orm.id + 1]

@@ -99,4 +99,6 @@ def _converter(column, dialect):
         return json.dumps  # None too: JSON null, as SQLAlchemy's JSON type stores it
     if dialect.name == "postgresql":
         return None  # COPY takes Python's dates, numbers and text as they are
-    return column.type.bind_processor(dialect)
+    # The dialect's own type: SQLite's DateTime writes its text form (a generic
+    # DateTime has no processor, and the driver's own text drops ".000000").
+    return column.type.dialect_impl(dialect).bind_processor(dialect)

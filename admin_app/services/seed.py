@@ -32,7 +32,7 @@ from ..choices import (
     WalletTxKind,
 )
 from ..config import default_currency
-from ..database import dialect, insert_many
+from ..database import dialect
 from ..extensions import db
 from ..models import (
     WALLET_CODE_ALPHABET,
@@ -55,6 +55,7 @@ from ..models import (
     WishlistItem,
 )
 from . import invoices
+from .bulk_rows import insert_rows
 from .orders import NOT_SALES
 
 CHUNK = 5_000
@@ -181,8 +182,8 @@ class _Writer:
         for m in models:
             rows = self.buffers.get(m)
             if rows:
-                # One executemany through the driver: no per-row ORM or Core work.
-                insert_many(m.__table__, rows)
+                # Past SQLAlchemy's per-row work (COPY on PostgreSQL): see bulk_rows.
+                insert_rows(m.__table__, rows)
                 self.report.add(m.__tablename__, len(rows))
                 rows.clear()
 
