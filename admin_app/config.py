@@ -54,6 +54,9 @@ class Config:
     SHARE_LINK_MAX_AGE = 24 * 3600  # seconds a wallet share link stays valid
     LIST_EXACT_COUNT = 100_000  # lists count rows exactly up to this; past it, estimates
     SEARCH_EXACT_COUNT = 1_000  # and searches up to this
+    # and filtered lists up to this: a broad filter (opt-in, country) counted to
+    # 100,000 read that many index entries, most of a page's 50 ms at a million rows.
+    FILTER_EXACT_COUNT = 10_000
     DASHBOARD_MAX_AGE = 300  # seconds the home page's figures are kept before recomputing
     # The largest request (413 past it): every form fits many times over.
     MAX_CONTENT_LENGTH = 1024 * 1024

@@ -165,4 +165,3 @@ def _fresh_connections() -> None:
     would see the old one (a cursor left unread keeps SQLite's snapshot open)."""
     db.session.close()
     db.engine.dispose()
-

@@ -282,16 +282,23 @@ class EventDateRangeFilter(DateRangeFilter):
 
 # A day and month "20/12", "12/20", "20-12" or "20.12", in either order by locale.
 DAY_MONTH = re.compile(r"(\d{1,2})[/.-](\d{1,2})")
+# ISO 8601's month and day, "--12-20": what the page sends (static/js/typed-dates.js),
+# so that a filter's link means the same days in every language.
+ISO_DAY_MONTH = re.compile(r"--(\d{2})-(\d{2})")
 
 
 def parse_day_month(text: str) -> tuple[int, int]:
-    """(month, day) of a day and month typed as the user's locale orders them
-    (20/12 in Spanish, 12/20 in English). Raises ValueError."""
-    match = DAY_MONTH.fullmatch(text.strip())
-    if match is None:
-        raise ValueError(text)
-    first, second = int(match[1]), int(match[2])
-    month, day_ = (first, second) if month_first() else (second, first)
+    """(month, day) of a day and month as ISO writes it (--12-20), or typed as the
+    user's locale orders them (20/12 in Spanish, 12/20 in English). Raises ValueError."""
+    iso = ISO_DAY_MONTH.fullmatch(text.strip())
+    if iso is not None:
+        month, day_ = int(iso[1]), int(iso[2])
+    else:
+        match = DAY_MONTH.fullmatch(text.strip())
+        if match is None:
+            raise ValueError(text)
+        first, second = int(match[1]), int(match[2])
+        month, day_ = (first, second) if month_first() else (second, first)
     date(2000, month, day_)  # a leap year: 29/02 is a birthday; 31/04 is not
     return month, day_
 

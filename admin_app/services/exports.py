@@ -37,7 +37,8 @@ DECIMAL_FORMAT = "#,##0.00"  # money; shown with the reader's own separators
 
 
 # A plain number such as "-42" is read as that number, never run: it stays as it is.
-PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+# What a spreadsheet reads as a number: ASCII digits only ("-١٢" would be a formula).
+PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 def neutralise(text: str) -> str:

@@ -289,7 +289,8 @@ def plan(customers: list[Customer], survivor_id: int | None = None) -> Plan:
     )
 
 
-# Records that point to a customer: kind -> (model, id column, owner column).
+# Records that point to a customer: kind -> (id column, owner column). The merge
+# finds, names, fingerprints and moves what is listed here.
 def _sources() -> dict[str, tuple[Any, Any]]:
     return {
         "orders": (Order.id, Order.customer_id),
@@ -468,23 +469,19 @@ def _carry_out(current: Plan, chosen_values: dict[str, int], actor) -> None:
 
 
 def _repoint(current: Plan) -> None:
-    """Every other record of the merged-away customers now belongs to the survivor."""
+    """Every other record of the merged-away customers now belongs to the survivor:
+    each kind's owner column in ``_sources()`` (the one list of what points to a
+    customer), and the import records of customers."""
     survivor_id = current.survivor.id
-    columns: dict[str, tuple[Any, str]] = {
-        "orders": (Order, "customer_id"), "invoices": (Invoice, "customer_id"),
-        "addresses": (Address, "customer_id"), "wishlist": (WishlistItem, "customer_id"),
-        "offer_events": (OfferEvent, "customer_id"), "messages": (Notification, "customer_id"),
-        "consent_changes": (ConsentChange, "customer_id"), "guests": (Guest, "customer_id"),
-        "tombstones": (Customer, "merged_into_id"),
-        "import_changes": (ImportChange, "record_id"),
-    }
-    for kind, (model, column) in columns.items():
-        ids = current.moved[kind].ids
+    owners = {kind: owner for kind, (_key, owner) in _sources().items()
+              if kind != "duplicate_members"}  # those are forgotten, not moved
+    owners["import_changes"] = ImportChange.record_id
+    for kind, owner in owners.items():
+        ids, key = current.moved[kind].ids, owner.table.c.id
         for start in range(0, len(ids), CHUNK):
             # Statements, not one ORM update per row: the merge's audit event lists them.
-            db.session.execute(update(model).where(model.id.in_(ids[start:start + CHUNK]))
-                               .values({column: survivor_id})
-                               .execution_options(synchronize_session=False))
+            db.session.execute(update(owner.table).where(key.in_(ids[start:start + CHUNK]))
+                               .values({owner.name: survivor_id}))
 
 
 def _keep_one_default_address(survivor: Customer, own_default: int | None) -> None:

@@ -5,8 +5,8 @@ is consistent with its rows: a wallet's balance is the sum of its
 transactions, a customer's balance the sum of their active wallets, points the
 sum of their loyalty transactions, sales value and order count those of their
 orders. Rows are built in Python, one small builder per entity drawing from
-one random source in a fixed order, and inserted in chunks (executemany),
-which reaches a million customers in minutes.
+one random source in a fixed order, and inserted in chunks (services/bulk_rows:
+COPY or multi-row INSERTs), which reaches a million customers in minutes.
 """
 from __future__ import annotations
 

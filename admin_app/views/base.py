@@ -250,12 +250,14 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
         """The delete form's hidden fields every row shares (where to return, the
         CSRF token), rendered once per page: as WTForms fields on each of a
         list's rows they were a quarter of the page's time."""
-        cached = g.get("delete_form_fields")
-        if cached is None:
+        # Kept in the request's environ: g lives as long as an app context, which
+        # may serve several requests (tests, the shell).
+        cache = request.environ.setdefault("backoffice.delete_form_fields", {})
+        if return_url not in cache:
             token = delete_form.csrf_token if "csrf_token" in delete_form else ""
-            cached = g.delete_form_fields = Markup(delete_form.url(value=return_url)) + \
+            cache[return_url] = Markup(delete_form.url(value=return_url)) + \
                 Markup(token() if token else "")
-        return cached
+        return cache[return_url]
 
     # -- details pages -------------------------------------------------------------
     def details_extras(self, model) -> dict:

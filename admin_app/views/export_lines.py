@@ -12,7 +12,9 @@ from sqlalchemy.sql.elements import BindParameter
 from ..services import fast_csv
 from ..services.exports import FORMULA_PREFIXES
 
-PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"  # exports.PLAIN_NUMBER, ASCII digits
+# exports.PLAIN_NUMBER; \Z, not $: SQLite's REGEXP is Python's, whose $ also
+# matches before a last line end ("-1\n" is no plain number).
+PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?\Z"
 NEEDS_QUOTES = '[",\r\n]'  # fast_csv.QUOTED_IF
 NEEDS_WORK = NEEDS_QUOTES + "|^[" + "".join(p for p in FORMULA_PREFIXES if p != "-") + "-]"
 # SQLite: GLOB is a C loop, where a REGEXP is a Python call per value.

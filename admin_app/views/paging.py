@@ -4,9 +4,10 @@ Flask-Admin counts every matching row on every page and reads deep pages with
 an OFFSET over whole rows. Here:
 
 - the count is exact up to ``LIST_EXACT_COUNT`` rows (``SEARCH_EXACT_COUNT``
-  with a search), and past that an estimate or "more than", labelled as such
-  (services/counting.py); such lists page with previous / next. Exports and
-  actions on every match, which read each row anyway, count them exactly;
+  with a search, ``FILTER_EXACT_COUNT`` with filters), and past that an
+  estimate or "more than", labelled as such (services/counting.py); such
+  lists page with previous / next. Exports and actions on every match, which
+  read each row anyway, count them exactly;
 - a page is two queries: the ids of the page, found through the sort's index
   alone (so page 20,000 skips index entries, not rows), then those rows;
 - every order ends with the primary key, so rows with equal sort values never
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import false, func, select
+from sqlalchemy import case, false, func, select
 from sqlalchemy.orm import joinedload
 
 from ..database import collect_then_sort
@@ -69,7 +70,8 @@ class LargeLists:
         if not self.simple_list_pager:
             # A search's matches are checked one by one (no index holds them in
             # order), so its count stops sooner: "more than 1,000" asks for more words.
-            limit = current_app.config["SEARCH_EXACT_COUNT" if search else "LIST_EXACT_COUNT"]
+            limit = current_app.config["SEARCH_EXACT_COUNT" if search else
+                                       "FILTER_EXACT_COUNT" if filters else "LIST_EXACT_COUNT"]
             count = count_rows(self._counted_rows(query, search, filters), key, exact_up_to=limit,
                                table=None if (search or filters) else self.model.__tablename__)
         paged = self._apply_pagination(in_order, page, page_size)
@@ -133,6 +135,21 @@ class LargeLists:
                 break
         return ids
 
+    def _keyed_order(self, query, keyed: KeyedSort, descending: bool):
+        """``keyed``'s order in SQL, for what reads every match (an export, an
+        action): the keys' places in ``keys()``, rows without a key after them,
+        then ``within`` and the id, all reversed when descending, as the list's
+        pages show them (_keyed_page_ids)."""
+        keys = [key for key in keyed.keys() if key is not None]
+        order = [*keyed.within, getattr(self.model, self._primary_key)]
+        if keys:
+            place = case({key: index for index, key in enumerate(keys)},
+                         value=keyed.column, else_=len(keys))
+            order.insert(0, place)
+        else:
+            order.insert(0, keyed.column)
+        return query.order_by(*(column.desc() if descending else column for column in order))
+
     def _page_rows(self, ids: list) -> list:
         """The rows of ``ids``, in that order, with what each shows of its relations."""
         key = getattr(self.model, self._primary_key)
@@ -145,6 +162,9 @@ class LargeLists:
         return [by_id[row_id] for row_id in ids if row_id in by_id]
 
     def _apply_sorting(self, query, joins, sort_column, sort_desc):
+        keyed = self.keyed_sorts.get(sort_column) if sort_column is not None else None
+        if keyed is not None:
+            return self._keyed_order(query, keyed, sort_desc), joins
         query, joins = super()._apply_sorting(query, joins, sort_column, sort_desc)
         last_field, descending = self._last_sort_field(sort_column, sort_desc)
         if not self._is_primary_key(last_field):

@@ -152,8 +152,9 @@ class SearchBox:
     def _walked_page(self, search: str, filters, sort_column, sort_desc, page: int,
                      size: int) -> list | None:
         """The ids of a search's page of an indexed (Searchable) list, found by
-        walking the list's order through its index and testing each row's search
-        text; None when the order has no index to walk or the matches are too
+        walking the list's order through its index and testing each row (on
+        SQLite, its id against the search's FTS5 matches; on PostgreSQL, its
+        search text); None when the order has no index to walk or the matches are too
         sparse at its start (services/search_walk.py)."""
         if not size or not self._walkable_order(sort_column, sort_desc):
             return None

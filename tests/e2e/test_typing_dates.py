@@ -194,3 +194,30 @@ def test_type_a_birthday_range_into_the_customers_filter(logged_in, make, langua
     expect(page.locator(ROWS)).to_have_count(2)
     expect(page.locator(ROWS).filter(has_text="Hidden")).to_have_count(0)
     assert _filter_values(page) == {"birthday_between": ["1990-12-01 – 1990-12-31"]}
+
+
+@pytest.mark.parametrize(("language", "typed"), [("en", "03/01 - 03/05"), ("es", "01/03 - 05/03")],
+                         ids=["en-order", "es-order"])
+def test_a_birthday_any_year_range_keeps_its_days_when_the_language_changes(
+        logged_in, make, language, typed):
+    """Typed in one language's order, then the language switched: the same
+    customers (1 to 5 March), not the other order's days (3 January to 3 May)."""
+    words = WORDS[language]
+    make.customer("March", birthday=date(1990, 3, 2))
+    make.customer("April", birthday=date(1985, 4, 10))
+    page = logged_in(Role.VIEWER, language)
+    open_in(page, "/admin/customers/", language)
+    name = {"en": "Birthday, any year", "es": "Cumpleaños, cualquier año"}[language]
+    days = _add_filter(page, words, name).locator("input.filter-val")
+    _type(page, days, typed)
+    page.locator("#filter_form button[type=submit]", has_text=words["Apply"]).click()
+    expect(page.locator(ROWS)).to_have_count(1)
+    assert _filter_values(page) == {"birthday_any_year_day_and_month_between":
+                                    ["--03-01 to --03-05"]}
+    other = "es" if language == "en" else "en"
+    page.get_by_role("button", name={"en": "English", "es": "Español"}[other]).click()
+    expect(page.locator("html")).to_have_attribute("lang", other)
+    assert _filter_values(page) == {"birthday_any_year_day_and_month_between":
+                                    ["--03-01 to --03-05"]}
+    expect(page.locator(ROWS)).to_have_count(1)
+    expect(page.locator(ROWS).filter(has_text="March")).to_have_count(1)

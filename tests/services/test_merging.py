@@ -492,3 +492,17 @@ def test_merging_while_balance_is_added_loses_nothing_and_never_deadlocks(app, m
     assert survivor.loyalty_points == 50
     assert all(w.customer_id == ids[0] for w in db.session.scalars(select(Wallet)))
     assert ledger.verify() == []
+
+
+def test_a_kind_of_record_added_to_what_the_merge_finds_is_moved_too(make, ana, bea,
+                                                                     monkeypatch):
+    """A developer adds a table that points to a customer to merging._sources()
+    (the recipe's step 7): the merge moves its rows, with no second list to update."""
+    listed = merging._sources()
+    listed["gift_wishes"] = listed.pop("wishlist")  # as a new kind would arrive
+    monkeypatch.setattr(merging, "_sources", lambda: dict(listed))
+    wish = WishlistItem(customer_id=bea.id, product="Scarf", sku="SC-1")
+    db.session.add(wish)
+    db.session.commit()
+    merge(ana, bea, survivor=ana)
+    assert fresh(WishlistItem, wish.id).customer_id == ana.id

@@ -248,3 +248,17 @@ def test_a_rows_delete_button_posts_that_row_with_the_pages_csrf_token(login, ma
     assert response.status_code == 302 and response.location.endswith(fields["url"])
     remaining = set(db.session.scalars(select(Customer.id)))
     assert gone.id not in remaining and kept.id in remaining
+
+
+def test_each_list_in_one_app_context_returns_its_rows_to_itself(app, login, make):
+    """Two lists asked within one app context (a shell, a test): each delete
+    form returns to its own list, not to the one rendered first."""
+    manager = login(Role.MANAGER)
+    make.customer(surname="Listed")
+    make.group("Listed group")
+    with app.app_context():
+        get_page(manager, CUSTOMERS, page=0)
+        page = get_page(manager, GROUPS)
+    urls = [html_lib.unescape(url) for url in
+            re.findall(r'<input[^>]*name="url"[^>]*value="([^"]*)"', page)]
+    assert urls and all(url.startswith(GROUPS) for url in urls)

@@ -41,6 +41,9 @@ def every_kind_of_value(make):
                   postcode="-12.50", card_number="-4x", tax_id='Say "hi"',
                   sales_value_minor=99_999_999_999, balance_minor=0,
                   created_at=datetime(2024, 2, 29))
+    # Numbers only to the eye: other scripts' digits, a line end after the digits.
+    make.customer("Ray", "Digits", email="ray@example.com", postcode="-\u0661\u0662",
+                  card_number="-1\n", notes="-7\r")
 
 
 def both_paths(client, monkeypatch, **query) -> tuple[bytes, bytes]:

@@ -79,9 +79,10 @@ def test_searchable_records_get_their_search_text_whichever_way_they_are_written
 
 @pytest.fixture
 def exact_up_to(app, monkeypatch):
-    def limit(rows: int, searches: int | None = None) -> None:
+    def limit(rows: int, searches: int | None = None, filtered: int | None = None) -> None:
         monkeypatch.setitem(app.config, "LIST_EXACT_COUNT", rows)
         monkeypatch.setitem(app.config, "SEARCH_EXACT_COUNT", searches or rows)
+        monkeypatch.setitem(app.config, "FILTER_EXACT_COUNT", filtered or rows)
     return limit
 
 
@@ -135,6 +136,17 @@ def test_a_search_counts_exactly_up_to_its_own_lower_limit(admin_client, make, e
     assert list_tab(customers_page(admin_client, search="buscado")) == "List (more than 3)"
     assert list_tab(customers_page(admin_client, search="buscado1")) == "List (1)"
     assert list_tab(customers_page(admin_client)) == "List (5)"
+
+
+def test_a_filtered_list_counts_exactly_up_to_its_own_limit(admin_client, make, exact_up_to):
+    exact_up_to(10, filtered=3)
+    for n in range(5):
+        make.customer("Ana", f"Filtrado{n}", marketing_opt_in=True)
+    make.customer("Ana", "Solo", marketing_opt_in=False)
+    assert list_tab(customers_page(admin_client, flt0_marketing_optin_is="1")) == \
+        "List (more than 3)"
+    assert list_tab(customers_page(admin_client, flt0_marketing_optin_is="0")) == "List (1)"
+    assert list_tab(customers_page(admin_client)) == "List (6)"
 
 
 def test_counts_are_labelled_in_spanish_too(app, make, exact_up_to, login):

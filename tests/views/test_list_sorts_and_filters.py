@@ -15,7 +15,7 @@ from admin_app.models import BlacklistEntry, Customer, month_day
 from admin_app.services import erasure
 from admin_app.services.seed import seed
 
-from ..pages import apply_import, batch_id, get_page, listed_ids, upload
+from ..pages import apply_import, batch_id, csv_rows, get_page, listed_ids, upload
 
 CUSTOMERS = "/admin/customers/"
 BIRTHDAY = "flt0_birthday_any_year_day_and_month_between"
@@ -192,3 +192,27 @@ def test_blacklisted_yes_and_no_split_the_customers(login, make):
     assert listed_ids(get_page(client, CUSTOMERS, flt0_blacklisted_is="1")) == [listed.id]
     assert sorted(listed_ids(get_page(client, CUSTOMERS, flt0_blacklisted_is="0"))) == sorted(
         [clear.id, no_phone.id])
+
+
+def test_a_day_and_month_written_as_iso_means_the_same_days_in_both_languages(manager, make):
+    """The link the page sends (--MM-DD) is read alike in English and Spanish, where
+    "03/01" is 1 March in one and 3 January in the other."""
+    march = make.customer("Ana", "March", birthday=date(1990, 3, 2))
+    make.customer("Ana", "January", birthday=date(1990, 1, 20))
+    db.session.commit()
+    assert _any_year(manager, "--03-01 to --03-05") == [march.id]
+    manager.post_form("/language", {"language": "es", "next": "/admin/"})
+    assert _any_year(manager, "--03-01 to --03-05") == [march.id]
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_an_export_sorted_by_group_has_the_lists_order(admin_client, short_pages, mixed,
+                                                       descending):
+    """The file lists the customers as the list's pages do: no group last (first
+    when descending), by name within a group."""
+    sort = sort_index(short_pages, "group")
+    shown = every_page(admin_client, sort=sort, desc=int(descending))
+    email = {c.id: c.email for c in mixed}
+    rows = csv_rows(admin_client.get(f"{CUSTOMERS}export/csv/?sort={sort}&desc={int(descending)}"))
+    column = rows[0].index("Email")
+    assert [row[column] for row in rows[1:]] == [email[i] for i in shown]

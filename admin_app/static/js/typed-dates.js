@@ -6,7 +6,8 @@
  * days, as ISO (2026-12-31) or in the user's order (31/12/2026 in Spanish,
  * 12/31/2026 in English); the calendar then shows that month, otherwise the
  * current one. What was typed stays as typed until the form is sent, when it is
- * written as ISO, so a filter's link reads the same in every language.
+ * written as ISO, so a filter's link reads the same in every language (a day
+ * and month without a year as ISO writes them too: --12-20).
  * Escape closes the calendar. The calendar opens in the page's flow, under its
  * field: it pushes the next field down and never covers it.
  */
@@ -97,8 +98,24 @@
     });
   };
 
+  /* "20/12" (Spanish) or "12/20" (English) as ISO's month and day, "--12-20";
+   * null when it is not a day and month. */
+  function isoDayMonth(text) {
+    var found = /^(\d{1,2})[\/.\-](\d{1,2})$/.exec(text.trim());
+    if (!found) { return null; }
+    var month = Number(monthFirst ? found[1] : found[2]);
+    var day = Number(monthFirst ? found[2] : found[1]);
+    if (month < 1 || month > 12 || day < 1 || day > 31) { return null; }
+    return "--" + (month < 10 ? "0" : "") + month + "-" + (day < 10 ? "0" : "") + day;
+  }
+
   // Sent as ISO, whichever way it was typed.
   $(document).on("submit", "form", function () {
+    // "Birthday, any year" (filters.DayMonthRangeFilter): its days and months too.
+    $(this).find("input[name$='_day_and_month_between']").each(function () {
+      var parts = this.value.trim().split(RANGE_SPLIT).map(isoDayMonth);
+      if (parts.length === 2 && parts.indexOf(null) < 0) { this.value = parts.join(" to "); }
+    });
     $(this).find("input").each(function () {
       var picker = $(this).data("daterangepicker");
       var days = picker && readDays(this.value, picker.singleDatePicker);
