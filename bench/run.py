@@ -44,12 +44,16 @@ def parse_args() -> argparse.Namespace:
                         help="page cases to run, comma-separated: " + ", ".join(cases.KEYS))
     parser.add_argument("--ours-only", action="store_true",
                         help="leave the plain ModelView out")
-    parser.add_argument("--skip-pages", action="store_true")
-    parser.add_argument("--skip-export", action="store_true")
+    parser.add_argument("--skip-pages", action="store_true",
+                        help="leave the page cases out")
+    parser.add_argument("--skip-export", action="store_true",
+                        help="leave every export out (ours, plain, minimal, xlsx)")
     parser.add_argument("--skip-xlsx", action="store_true",
                         help="leave the (long) xlsx export out")
-    parser.add_argument("--skip-import", action="store_true")
-    parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument("--skip-import", action="store_true",
+                        help="leave the import (preview, apply, undo) out")
+    parser.add_argument("--import-rows", type=int, default=100_000,
+                        help="rows of the timed customer import")
     parser.add_argument("--export-timeout", type=float, default=3600,
                         help="seconds an export may take before it counts as failed")
     parser.add_argument("--export-memory-limit", type=int, default=8192,

@@ -173,6 +173,9 @@ def shown(path: Path) -> str:
 
 def main(output: Path = ROOT / "instance") -> int:
     """``output``: where the results table and gunicorn's log are written."""
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        print(__doc__)
+        return 0
     config = settings()
     url = dataset.database_url()
     kind = dataset.database_kind(url)
