@@ -22,10 +22,13 @@ from admin_app.models import Customer, CustomerGroup, Wallet, WalletTransaction
 class PlainCustomerView(ModelView):
     column_searchable_list = ("first_name", "surname", "email", "phone", "postcode",
                               "card_number")
-    column_filters = ("group_id", "created_at")
+    column_filters = ("group_id", "created_at", "birthday", "country")
     column_default_sort = "surname"  # ours sorts by surname too (then first name)
     can_view_details = True
     can_export = True
+    # A merged customer's link to the one kept: Flask-Admin would load it lazily
+    # while streaming the file, after the request's session is gone.
+    column_export_exclude_list = ("merged_into",)
 
 
 class PlainGroupView(ModelView):
