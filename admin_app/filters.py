@@ -63,7 +63,8 @@ class DateRangeFilter(sqla_filters.DateBetweenFilter):
             start, end = self.clean(value)
         except ValueError:
             return False
-        return start <= end
+        # The day after the end bounds a time column: 31/12/9999 has none.
+        return start <= end < date.max
 
     def value_hint(self) -> str:
         return RANGE_SEPARATOR.join(day(d) for d in HINT_DAYS)
@@ -100,6 +101,9 @@ class DateFromFilter(DayInput, sqla_filters.DateGreaterFilter):
 
 class DateToFilter(DayInput, sqla_filters.DateSmallerFilter):
     """On or before a day (the whole day included)."""
+
+    def validate(self, value: str) -> bool:
+        return super().validate(value) and self.clean(value) < date.max  # as above
 
     def apply(self, query, value, alias=None):
         column = self.get_column(alias)

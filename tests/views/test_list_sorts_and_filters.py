@@ -15,7 +15,7 @@ from admin_app.models import BlacklistEntry, Customer, month_day
 from admin_app.services import erasure
 from admin_app.services.seed import seed
 
-from ..pages import apply_import, batch_id, csv_rows, get_page, listed_ids, upload
+from ..pages import apply_import, batch_id, csv_rows, flashes, get_page, listed_ids, upload
 
 CUSTOMERS = "/admin/customers/"
 BIRTHDAY = "flt0_birthday_any_year_day_and_month_between"
@@ -216,3 +216,14 @@ def test_an_export_sorted_by_group_has_the_lists_order(admin_client, short_pages
     rows = csv_rows(admin_client.get(f"{CUSTOMERS}export/csv/?sort={sort}&desc={int(descending)}"))
     column = rows[0].index("Email")
     assert [row[column] for row in rows[1:]] == [email[i] for i in shown]
+
+
+@pytest.mark.parametrize("argument", ["flt0_date_added_between", "flt0_offer_redeemed_between"])
+def test_a_range_ending_on_the_last_day_there_is_is_explained_not_a_bad_request(
+        admin_client, make, argument):
+    make.customer("Ana", "Kept")
+    response = admin_client.get(CUSTOMERS, query_string={argument: "2020-01-01 to 9999-12-31"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert any("is not a valid value for the filter" in message
+               for _category, message in flashes(page))
