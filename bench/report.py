@@ -6,7 +6,8 @@ Budgets (what "fast enough at a million customers" means for us):
 - the full CSV export: first byte within 1 s, done within 10 s, at most 100 MB
   of memory above the app at rest, and sooner than the plain ModelView's; the
   full xlsx export within 60 s;
-- a 100,000-row import, preview and apply together: under 30 s.
+- a 100,000-row import, preview and apply together: within 15 s (and its undo,
+  which bench/import_speed.py times).
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ FIRST_BYTE_S = 1
 EXPORT_S = 10
 EXPORT_MB = 100   # the export's own memory: its peak above the app at rest
 XLSX_S = 60
-IMPORT_S = 30
+IMPORT_S = 15
 
 HEADER = ("case", "ours (ms median)", "plain ModelView (ms median)", "ratio (plain/ours)",
           "budget")
@@ -183,7 +184,7 @@ def import_rows(rows: int, figures: dict) -> list[Row]:
         Row(f"{label}: apply", _amount(figures["apply"], "s"), NO_EQUIVALENT,
             NO_EQUIVALENT, ""),
         Row(f"{label}: preview + apply", _amount(total, "s"), NO_EQUIVALENT, NO_EQUIVALENT,
-            _verdict(total < IMPORT_S, f"< {IMPORT_S} s")),
+            _verdict(total <= IMPORT_S, f"≤ {IMPORT_S} s")),
     ]
 
 
