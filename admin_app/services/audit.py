@@ -35,6 +35,7 @@ from ..models import (
     ScheduledRun,
     utcnow,
 )
+from . import bulk_rows
 
 # Rows whose story is told elsewhere: the audit itself, an import's own
 # bookkeeping (the import is one event), the outbox of messages, and the
@@ -113,17 +114,17 @@ def record(session: Session | scoped_session, action: str, **fields) -> None:
     session.execute(AUDIT_TABLE.insert(), [event_row(action, **fields)])
 
 
-def record_updates(session: Session | scoped_session, object_type: str,
-                   changed: dict[Any, dict], action: str = AuditAction.UPDATE) -> None:
+def record_updates(object_type: str, changed: dict[Any, dict],
+                   action: str = AuditAction.UPDATE) -> None:
     """One event per record a bulk statement changed: {id: {field: (before, after)}}
-    (created records have no before, deleted ones no after)."""
+    (created records have no before, deleted ones no after), written in bulk
+    (bulk_rows: an import writes a hundred thousand at once)."""
     user = actor()
     rows = [event_row(action, object_type=object_type, object_id=record_id,
                       changes={k: [plain(b), plain(a)] for k, (b, a) in changes.items()},
                       user=user)
             for record_id, changes in changed.items()]
-    if rows:
-        session.execute(AUDIT_TABLE.insert(), rows)
+    bulk_rows.insert_rows(AUDIT_TABLE, rows)
 
 
 def record_for(user, action: str, *, email: str | None = None, **fields) -> None:

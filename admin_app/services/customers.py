@@ -189,7 +189,7 @@ def assign_group(customer_ids: list[int], group: CustomerGroup | None) -> int:
         db.session.execute(
             update(Customer).where(Customer.id.in_(list(before)))
             .values(group_id=target, updated_at=utcnow()))
-        audit.record_updates(db.session, "Customer", {
+        audit.record_updates("Customer", {
             customer_id: {"group_id": (old, target)} for customer_id, old in before.items()})
         moved += len(before)
     return moved

@@ -60,15 +60,25 @@ def _csv_cell(value: Cell) -> str:
     return neutralise(str(value))
 
 
+def csv_writer():
+    """A CSV writer into a text buffer, with the line ends spreadsheets expect."""
+    buffer = io.StringIO()
+    return buffer, csv.writer(buffer, lineterminator="\r\n")
+
+
+def header_text(header: Sequence) -> str:
+    """A CSV file's start: the BOM (spreadsheet programs then read it as UTF-8)
+    and the header line, neutralised like every cell."""
+    buffer, writer = csv_writer()
+    writer.writerow([neutralise(str(title)) for title in header])
+    return "\ufeff" + buffer.getvalue()
+
+
 def csv_chunks(header: list[str], rows: Iterable[list[Cell]], batch: int = 500) -> Iterator[str]:
     """The CSV text in chunks of ``batch`` rows; starts with a BOM so that
     spreadsheet programs read it as UTF-8."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([neutralise(str(title)) for title in header])
-    yield "\ufeff" + buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
+    buffer, writer = csv_writer()
+    yield header_text(header)
     for count, row in enumerate(rows, 1):
         writer.writerow([_csv_cell(value) for value in row])
         if count % batch == 0:

@@ -8,11 +8,9 @@ are, and the text is sent in large chunks.
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from .exports import FORMULA_PREFIXES, neutralise
+from .exports import FORMULA_PREFIXES, csv_writer, header_text, neutralise
 
 # A column's values (None for an empty cell) -> what csv.writer writes for them.
 Column = Callable[[Sequence], Sequence]
@@ -67,12 +65,8 @@ def csv_text(header: Sequence[str], batches: Iterable[Sequence[Sequence]],
              columns: Sequence[Column], chunk_chars: int = CHUNK_CHARS) -> Iterator[str]:
     """The CSV text: the BOM and header first (sent before any row is read), then
     the rows, read in batches, each column's values through that column's function."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([neutralise(str(title)) for title in header])
-    yield "\ufeff" + buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
+    yield header_text(header)
+    buffer, writer = csv_writer()
     for batch in batches:
         # Column by column: one comprehension per column, not a call per cell.
         shown = [convert(values) for convert, values in zip(columns, zip(*batch, strict=True),

@@ -465,9 +465,9 @@ def _write(batch: ImportBatch, kind: ImportKind, creates: list[tuple[int, dict]]
                      "before": None, "after": after}
                     for record_id, (line, _values), after in zip(ids, creates, stored,
                                                                  strict=True)]
-        _audit(kind, AuditAction.CREATE, [
-            (record_id, {k: [None, v] for k, v in after.items()})
-            for record_id, after in zip(ids, stored, strict=True)])
+        audit.record_updates(kind.model.__name__, {
+            record_id: {k: (None, v) for k, v in after.items()}
+            for record_id, after in zip(ids, stored, strict=True)}, AuditAction.CREATE)
     for update in updates:
         for name, (_before, after) in update.changes.items():
             setattr(update.record, name, after)
@@ -479,17 +479,6 @@ def _write(batch: ImportBatch, kind: ImportKind, creates: list[tuple[int, dict]]
     if changes:
         bulk_rows.insert_rows(ImportChange.__table__,
                               [{"batch_id": batch.id, **c} for c in changes])
-
-
-def _audit(kind: ImportKind, action: str, changed: list[tuple[int, dict]]) -> None:
-    """One audit event per record created or removed: (id, {field: [before, after]}),
-    the values as JSON keeps them (what audit.record_updates would write)."""
-    if not changed:
-        return
-    event = audit.event_row(action, object_type=kind.model.__name__)
-    bulk_rows.insert_rows(audit.AUDIT_TABLE, [
-        {**event, "object_id": str(record_id), "changes": changes}
-        for record_id, changes in changed])
 
 
 def finish_apply(batch: ImportBatch, rejected: dict | None) -> None:
@@ -641,9 +630,9 @@ def revert(kind: ImportKind, changes: list[Any]) -> None:
     """Put the records of ``changes`` back as they were before the import: remove
     the ones it created, restore the fields it changed."""
     created = [c.record_id for c in changes if c.action == ImportAction.CREATED]
-    _audit(kind, AuditAction.DELETE, [
-        (c.record_id, {k: [v, None] for k, v in c.after.items()})
-        for c in changes if c.action == ImportAction.CREATED])
+    audit.record_updates(kind.model.__name__, {
+        c.record_id: {k: (v, None) for k, v in c.after.items()}
+        for c in changes if c.action == ImportAction.CREATED}, AuditAction.DELETE)
     for start in range(0, len(created), LOOKUP_CHUNK):
         db.session.execute(delete(kind.model).where(
             kind.model.id.in_(created[start:start + LOOKUP_CHUNK]))
@@ -666,8 +655,9 @@ def reapply(kind: ImportKind, changes: list[Any]) -> None:
                 for c in created]
         bulk_rows.insert_rows(kind.model.__table__, rows)
         _log_consents(kind, rows)
-        _audit(kind, AuditAction.CREATE, [
-            (c.record_id, {k: [None, v] for k, v in c.after.items()}) for c in created])
+        audit.record_updates(kind.model.__name__, {
+            c.record_id: {k: (None, v) for k, v in c.after.items()} for c in created},
+            AuditAction.CREATE)
     updated = [c for c in changes if c.action == ImportAction.UPDATED]
     records = _records_of(kind, updated)
     for change in updated:
