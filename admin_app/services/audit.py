@@ -90,6 +90,8 @@ def actor() -> tuple[int | None, str | None, str | None]:
 
 def plain(value: Any) -> Any:
     """A value as JSON keeps it: dates as ISO text, exact decimals as text."""
+    if value is None or type(value) in (str, int, bool):  # most values: as they are
+        return value
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -119,10 +121,10 @@ def record_updates(object_type: str, changed: dict[Any, dict],
     """One event per record a bulk statement changed: {id: {field: (before, after)}}
     (created records have no before, deleted ones no after), written in bulk
     (bulk_rows: an import writes a hundred thousand at once)."""
-    user = actor()
-    rows = [event_row(action, object_type=object_type, object_id=record_id,
-                      changes={k: [plain(b), plain(a)] for k, (b, a) in changes.items()},
-                      user=user)
+    # One statement's events: one actor and one time, worked out once.
+    template = event_row(action, object_type=object_type)
+    rows = [{**template, "object_id": str(record_id),
+             "changes": {k: [plain(b), plain(a)] for k, (b, a) in changes.items()}}
             for record_id, changes in changed.items()]
     bulk_rows.insert_rows(AUDIT_TABLE, rows)
 
