@@ -14,7 +14,7 @@ import functools
 import re
 import unicodedata
 
-from sqlalchemy import and_, column, select, table, text, true
+from sqlalchemy import and_, column, func, select, table, text, true
 
 LIKE_ESCAPE = "\\"
 # Trigram indexes need three characters to look a word up; shorter words are
@@ -106,6 +106,19 @@ def found_rows(query, model, search: str, phone_digits: str | None, dialect: str
     return query.join(index, index.c.rowid == model.id).filter(
         text(f"{index.name} MATCH :fts_query").bindparams(fts_query=_fts_query(long)),
         *(contains(model.search_text, word) for word in words if len(word) < MIN_INDEXED))
+
+
+def index_count(model, search: str, phone_digits: str | None, limit: int):
+    """SQLite: a statement counting the rows the FTS5 index finds for the search's
+    longer words, up to ``limit`` + 1 (the index alone is read: tombstones, and the
+    shorter words, are not told apart), or None when no word is long enough."""
+    long = [word for word in searched_words(search, phone_digits) if len(word) >= MIN_INDEXED]
+    if not long:
+        return None
+    index = fts_table(model.__tablename__)
+    found = select(text("rowid")).select_from(text(index)).where(
+        text(f"{index} MATCH :fts_query").bindparams(fts_query=_fts_query(long)))
+    return select(func.count()).select_from(found.limit(limit + 1).subquery())
 
 
 def searched_words(search: str, phone_digits: str | None) -> list[str]:

@@ -56,9 +56,10 @@ class LargeLists:
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
                  page_size=None):
         joins: dict = {}
-        query = self.get_query()
+        query, keys_indexed = self.get_query(), False
         if self._search_supported and search:
             query, _none, joins, _ = self._apply_search(query, None, joins, {}, search)
+            query, keys_indexed = self._keys_from_index(query, sort_column, sort_desc)
         if filters and self._filters:
             query, _none, joins, _ = self._apply_filters(query, None, joins, {}, filters)
         key = getattr(self.model, self._primary_key)
@@ -79,7 +80,8 @@ class LargeLists:
         keyed = self.keyed_sorts.get(sort_column) if sort_column is not None else None
         size = self.page_size if page_size is None else page_size
         ids = None
-        if indexed_search and keyed is None and not getattr(count, "exact", False):
+        if indexed_search and keyed is None and not getattr(count, "exact", False) \
+                and not (keys_indexed and self._few_to_collect(search, filters)):
             # Many matches: found in the list's order, if they come early in it.
             ids = self._walked_page(search, filters, sort_column, sort_desc, max(page or 0, 0),
                                     size)

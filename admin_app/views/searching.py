@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import re
 from itertools import pairwise
+from typing import Any
 
 from flask import flash
 from flask_admin.contrib.sqla.tools import parse_like_term
 from flask_babel import gettext as _
-from sqlalchemy import Unicode, and_, cast, false, or_, select
+from sqlalchemy import String, Unicode, and_, cast, false, or_, select
 
 from ..database import dialect
+from ..extensions import db
 from ..models import Searchable
 from ..services import search as search_service
 from ..services.search_walk import first_matches
+
+# Matches a search may have to be collected and sorted at once, when their sort
+# keys come from an index (SearchBox._few_to_collect): about 20 ms on SQLite.
+COLLECT_AT_MOST = 30_000
 
 # What a phone typed into the search box may look like: digits and separators.
 PHONE_LIKE = re.compile(r"^[+(]?[\d][\d\s().-]{4,}$")
@@ -176,6 +182,49 @@ class SearchBox:
     def _walkable_order(self, sort_column, sort_desc) -> bool:
         """Whether the list's order is an index's leading columns (of the model's
         own table, one direction), so that walking it reads the index."""
+        names = self._own_order(sort_column, sort_desc)
+        if names and names[-1] == self._primary_key:
+            names.pop()  # the list's tie-break, which the index holds
+        return bool(names) and any(
+            [column.name for column in index.columns][:len(names)] == names
+            for index in self.model.__table__.indexes)
+
+    def _keys_from_index(self, query, sort_column, sort_desc) -> tuple[Any, bool]:
+        """``query`` (a search's rows) with what lets SQLite read each match's sort
+        key from an index (id, key, ...) when it collects the matches and sorts
+        them, instead of each match's whole row from the table: a page of a
+        fragment with twenty thousand matches costs a third. SQLite's planner
+        takes such an index only when the query names the key: ``key >= ''``
+        does, and holds for every text (models.py, key_by_id_index). Also
+        whether that applies."""
+        names = self._own_order(sort_column, sort_desc)
+        if not names or dialect() != "sqlite" or not issubclass(self.model, Searchable):
+            return query, False
+        table = self.model.__table__
+        key = table.columns[names[0]]
+        leading = [self._primary_key, key.name]
+        if not isinstance(key.type, String) or not any(
+                [column.name for column in index.columns][:2] == leading
+                for index in table.indexes):
+            return query, False
+        return query.filter(key >= ""), True
+
+    def _few_to_collect(self, search: str, filters) -> bool:
+        """Whether the search index finds at most ``COLLECT_AT_MOST`` rows for an
+        unfiltered search: with their keys read from an index (_keys_from_index),
+        collecting and sorting that many costs less than a walk through the list's
+        order that finds none of them (a surname's matches sit together far into
+        name order). Counted in the search index alone: a few milliseconds."""
+        if filters:
+            return False  # the filters' columns are read from each match's row
+        search = " ".join(search_service.words(search))
+        count = search_service.index_count(self.model, search, self.phone_digits(search),
+                                           COLLECT_AT_MOST)
+        return count is not None and db.session.scalar(count) <= COLLECT_AT_MOST
+
+    def _own_order(self, sort_column, sort_desc) -> list[str] | None:
+        """The names of the columns the list's order reads, when they are all the
+        model's own and in one direction; None otherwise."""
         if sort_column is None:
             order = [(field, bool(joins), descending)
                      for field, joins, descending in self._get_default_order()]
@@ -188,20 +237,16 @@ class SearchBox:
                      for field, field_joins in zip(fields, joins or [None] * len(fields),
                                                    strict=False)]
         else:
-            return False
+            return None
         table = self.model.__table__
         names = []
         for field, joined, descending in order:
             column = getattr(field, "expression", None)
             if joined or getattr(column, "table", None) is not table \
                     or descending != order[0][2]:
-                return False
+                return None
             names.append(column.name)
-        if names and names[-1] == self._primary_key:
-            names.pop()  # the list's tie-break, which the index holds
-        return bool(names) and any(
-            [column.name for column in index.columns][:len(names)] == names
-            for index in table.indexes)
+        return names or None
 
     def search_problem(self, search: str | None) -> str | None:
         """Why a search cannot be run (too many words), or None."""

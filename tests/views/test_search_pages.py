@@ -4,8 +4,9 @@ sorting them (few matches, or matches that come late in the list's order)."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 
+from admin_app.database import dialect
 from admin_app.extensions import db
 from admin_app.models import Customer
 from admin_app.services import search_walk
@@ -55,12 +56,16 @@ def short_pages(app, monkeypatch):
     monkeypatch.setattr(view, "page_size", PAGE_SIZE)
 
 
-@pytest.fixture(params=["walk", "walk-runs-out", "collect"])
+@pytest.fixture(params=["walk", "walk-runs-out", "collect", "collect-keys"])
 def way(request, app, monkeypatch):
     """How the pages are found: walking the order (the count stops before the
     matches do), a walk whose budget ends before it finds a page (it then collects
-    the matches), or collecting them (a count that reaches every match)."""
+    the matches), collecting them (a count that reaches every match), or, on
+    SQLite in name order, collecting more matches than the count shows, their
+    names read from the key-by-id index (elsewhere this walks)."""
     monkeypatch.setitem(app.config, "SEARCH_EXACT_COUNT", 1000 if request.param == "collect" else 3)
+    monkeypatch.setattr(searching, "COLLECT_AT_MOST",
+                        1000 if request.param == "collect-keys" else 3)
     if request.param == "walk-runs-out":
         monkeypatch.setattr(search_walk, "LEAST_ROWS", 1)
         monkeypatch.setattr(search_walk, "MOST_ROWS", {"sqlite": 3, "postgresql": 3})
@@ -86,7 +91,8 @@ def test_every_page_of_a_search_lists_its_matches_in_the_lists_order(
     assert sorted(expected()) == sorted(c.id for c in crowd)
     # Each way was taken: pages found by walking, or walks that gave up.
     assert {"walk": all(ids is not None for ids in walks) and walks,
-            "walk-runs-out": None in walks, "collect": walks == []}[way]
+            "walk-runs-out": None in walks, "collect": walks == [],
+            "collect-keys": (walks == []) == (dialect() == "sqlite")}[way]
 
 
 def test_a_later_page_alone_is_the_same_rows(admin_client, crowd, short_pages, way):
@@ -129,3 +135,45 @@ def test_counts_mind_short_words_and_filters(admin_client, make, app, monkeypatc
     assert list_tab(customers_page(admin_client, search="ab")) == "List (4)"
     assert list_tab(customers_page(admin_client, search="zeta",
                                    flt0_marketing_optin_is="1")) == "List (4)"
+
+
+@pytest.fixture
+def million_customers_statistics(crowd):
+    """SQLite's statistics of the customers as if they were a million, as the seed
+    leaves them (and the migration, for the key-by-id index); taken away after,
+    so that no other test is planned on them."""
+    if dialect() != "sqlite":
+        pytest.skip("SQLite's plan; PostgreSQL reads each match's row to check it")
+    db.session.execute(text("ANALYZE customers"))
+    db.session.execute(text(
+        "UPDATE sqlite_stat1 SET stat = '1000000' || CASE WHEN instr(stat, ' ') > 0 "
+        "THEN substr(stat, instr(stat, ' ')) ELSE '' END WHERE tbl = 'customers'"))
+    db.session.execute(text("ANALYZE sqlite_master"))
+    db.session.commit()
+    yield
+    db.session.execute(text("DELETE FROM sqlite_stat1 WHERE tbl = 'customers'"))
+    db.session.execute(text("ANALYZE sqlite_master"))
+    db.session.commit()
+
+
+def test_sqlite_reads_the_names_of_collected_matches_from_the_key_by_id_index(
+        admin_client, crowd, app, monkeypatch, million_customers_statistics):
+    """A page of a search whose matches are collected and sorted by name reads each
+    match's name from the narrow (id, sort_name) index, not its whole row (a third
+    of the time at twenty thousand matches): SQLite's plan of the page's query says so."""
+    monkeypatch.setitem(app.config, "SEARCH_EXACT_COUNT", 3)
+    monkeypatch.setattr(searching, "COLLECT_AT_MOST", 1000)
+    statements = []
+
+    def record(_connection, _cursor, statement, parameters, *_):
+        statements.append((statement, parameters))
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert listed_ids(customers_page(admin_client, search="zeta")) == expected()[:20]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    [(page, parameters)] = [(statement, parameters) for statement, parameters in statements
+                            if "MATCH" in statement and "ORDER BY customers.sort_name" in statement]
+    plan = " ".join(row[-1] for row in db.session.connection().exec_driver_sql(
+        f"EXPLAIN QUERY PLAN {page}", tuple(parameters)))
+    assert "COVERING INDEX ix_customers_search_id_sort_name" in plan, plan
