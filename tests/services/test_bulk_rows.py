@@ -1,7 +1,7 @@
 """bulk_rows: many rows into a table past SQLAlchemy's per-row work (imports, seed)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -28,3 +28,26 @@ def test_rows_inserted_through_the_driver_read_back_as_the_orm_wrote_them(make):
     assert bulk.loyalty_points == 0 and bulk.balance_minor == 0  # left out: defaults
     same_time = select(Customer.id).where(Customer.created_at == written).order_by(Customer.id)
     assert list(db.session.scalars(same_time)) == [orm.id, orm.id + 1]
+
+
+def test_rows_past_one_statement_keep_their_own_values(make):
+    """The seed and imports write thousands of rows: SQLite takes them in several
+    statements, each row with its own values, times to the microsecond or to the
+    second, and the column defaults."""
+    first = make.customer(first_name="Orm", surname="Row").id + 1
+    count = 5_000  # more than one statement's worth of parameters on SQLite
+    times = [datetime(2025, 1, 1) + timedelta(seconds=n, microseconds=n * 7919 if n % 3 else 0)
+             for n in range(count)]
+    insert_rows(Customer.__table__, [
+        {"id": first + n, "first_name": f"Bulk{n}", "surname": "Row", "created_at": times[n],
+         "updated_at": times[n], "birthday": date(1990, 1, 1 + n % 28),
+         **Customer.derived_fields({"first_name": f"Bulk{n}", "surname": "Row"})}
+        for n in range(count)])
+    db.session.commit()
+    db.session.expire_all()
+    rows = db.session.execute(select(Customer.first_name, Customer.created_at, Customer.birthday)
+                              .where(Customer.id >= first).order_by(Customer.id)).all()
+    assert rows == [(f"Bulk{n}", times[n], date(1990, 1, 1 + n % 28)) for n in range(count)]
+    for n in (0, 1, count - 1):  # found by the time, as the ORM compares it
+        assert db.session.scalar(select(Customer.first_name)
+                                 .where(Customer.created_at == times[n])) == f"Bulk{n}"
