@@ -18,22 +18,15 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import chain, islice
 
-import xlsxwriter
-
-Cell = int | Decimal | date | datetime | str | None
+from . import xlsx_sheet
+from .xlsx_sheet import Cell
 
 # A spreadsheet runs a cell starting with one of these as a formula; some read the
 # full-width forms (＝ ＋ － ＠) as the plain ones.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 # Bytes read back from the xlsx temporary file per chunk of the response.
 CHUNK = 64 * 1024
-WIDTH_ROWS = 200    # rows read ahead to size the xlsx columns
-MAX_WIDTH = 60      # characters: longer texts wrap off the edge rather than widen
-DAY_FORMAT = "yyyy-mm-dd"
-TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
-DECIMAL_FORMAT = "#,##0.00"  # money; shown with the reader's own separators
 
 
 # A plain number such as "-42" is read as that number, never run: it stays as it is.
@@ -89,108 +82,17 @@ def csv_chunks(header: list[str], rows: Iterable[list[Cell]], batch: int = 500) 
         yield buffer.getvalue()
 
 
-# A column whose kind is known beforehand (rows read as plain tuples): written by
-# one XlsxWriter call chosen once, with no type test per cell.
-TEXT, NUMBER, DECIMAL, DAY, TIME = "text", "number", "decimal", "day", "time"
-
-
 def xlsx_chunks(header: list[str], rows: Iterable[Sequence[Cell]], sheet: str,
                 kinds: Sequence[str] | None = None) -> Iterator[bytes]:
-    """An xlsx workbook, written row by row to a temporary file (XlsxWriter's
-    constant-memory mode keeps one row in memory), then sent in chunks. With
-    ``kinds`` (one per column), every value of a column is of that kind or None."""
+    """An xlsx workbook (xlsx_sheet), written row by row to a temporary file at
+    constant memory, then sent in chunks. With ``kinds`` (one per column, of
+    xlsx_sheet.KINDS), every value of a column is of that kind or None."""
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
-        _write_workbook(path, header, rows, sheet, kinds)
+        xlsx_sheet.write(path, header, rows, sheet, kinds)
         with open(path, "rb") as stream:
             while chunk := stream.read(CHUNK):
                 yield chunk
     finally:
         os.remove(path)
-
-
-def _write_workbook(path: str, header: list[str], rows: Iterable[Sequence[Cell]],
-                    sheet: str, kinds: Sequence[str] | None) -> None:
-    workbook = xlsxwriter.Workbook(path, {"constant_memory": True,
-                                          "strings_to_numbers": False,
-                                          "strings_to_formulas": False,
-                                          "strings_to_urls": False})
-    worksheet = workbook.add_worksheet(sheet[:31])
-    formats = {"day": workbook.add_format({"num_format": DAY_FORMAT}),
-               "time": workbook.add_format({"num_format": TIME_FORMAT}),
-               "decimal": workbook.add_format({"num_format": DECIMAL_FORMAT})}
-    rows = iter(rows)
-    first = list(islice(rows, WIDTH_ROWS))
-    for column, width in enumerate(_widths(header, first)):
-        worksheet.set_column(column, column, width)
-    worksheet.write_row(0, 0, [str(title) for title in header],
-                        workbook.add_format({"bold": True}))
-    worksheet.freeze_panes(1, 0)
-    last = 0
-    if kinds is None:
-        for last, row in enumerate(chain(first, rows), 1):
-            for column, value in enumerate(row):
-                _write_cell(worksheet, last, column, value, formats)
-    else:
-        writers = list(enumerate(_column_writer(worksheet, kind, formats) for kind in kinds))
-        for last, row in enumerate(chain(first, rows), 1):
-            for column, write in writers:
-                value = row[column]
-                if value is not None:
-                    write(last, column, value)
-    if header:
-        worksheet.autofilter(0, 0, last, len(header) - 1)
-    workbook.close()
-
-
-def _column_writer(worksheet, kind: str, formats: dict):
-    """What _write_cell does for a value of ``kind``, as one call."""
-    if kind == TEXT:
-        return worksheet.write_string
-    if kind == NUMBER:
-        return worksheet.write_number
-    if kind == DECIMAL:
-        return lambda row, column, value: worksheet.write_number(row, column, value,
-                                                                 formats["decimal"])
-    if kind in (DAY, TIME):
-        return lambda row, column, value: worksheet.write_datetime(row, column, value,
-                                                                   formats[kind])
-    raise ValueError(f"unknown column kind {kind!r}")
-
-
-def _write_cell(worksheet, row: int, column: int, value: Cell, formats: dict) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool):
-        worksheet.write_string(row, column, str(value))
-    elif isinstance(value, Decimal):
-        # Exact to the cent; Excel stores it as a number.
-        worksheet.write_number(row, column, value, formats["decimal"])
-    elif isinstance(value, int):
-        worksheet.write_number(row, column, value)
-    elif isinstance(value, datetime):
-        worksheet.write_datetime(row, column, value, formats["time"])
-    elif isinstance(value, date):
-        worksheet.write_datetime(row, column, value, formats["day"])
-    else:
-        # A string cell is shown as typed and never run: no apostrophe needed.
-        worksheet.write_string(row, column, str(value))
-
-
-def _widths(header: list[str], rows: list[Sequence[Cell]]) -> list[int]:
-    """Characters per column: the longest of the header and the first rows, plus a
-    margin (room for the filter button), at most MAX_WIDTH."""
-    widths = [len(str(title)) + 4 for title in header]
-    for row in rows:
-        for column, value in enumerate(row[:len(widths)]):
-            widths[column] = max(widths[column], len(_shown(value)) + 2)
-    return [min(width, MAX_WIDTH) for width in widths]
-
-
-def _shown(value: Cell) -> str:
-    if isinstance(value, datetime):
-        return "yyyy-mm-dd hh:mm:ss"
-    if isinstance(value, Decimal):
-        return f"{value:,.2f}"
-    return "" if value is None else str(value)

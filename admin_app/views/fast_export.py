@@ -19,7 +19,7 @@ from sqlalchemy import func, inspect, literal, select
 from sqlalchemy.orm import MANYTOONE, ColumnProperty, RelationshipProperty
 
 from ..config import default_currency
-from ..services import exports, fast_csv
+from ..services import fast_csv, xlsx_sheet
 from ..services.money import holds_money, major_units
 from . import copy_out, export_lines, sqlite_lines
 from .formatting import yes_no
@@ -119,17 +119,17 @@ def _xlsx_rows(batches_, cells) -> Iterator[list]:
 def _xlsx_column(column, convert):
     labels = getattr(convert, "labels", None)
     if labels is not None:
-        return exports.TEXT, lambda values: [
+        return xlsx_sheet.TEXT, lambda values: [
             value if value is None else labels[value] if value in labels else str(value)
             for value in values]
     if convert is fast_csv.amounts:
-        return exports.DECIMAL, lambda values: [
+        return xlsx_sheet.DECIMAL, lambda values: [
             value if value is None else major_units(value) for value in values]
     if convert is fast_csv.as_is:
         whole = column.type.python_type is int
-        return exports.NUMBER if whole else exports.DECIMAL, _same
-    kinds = {fast_csv.texts: exports.TEXT, fast_csv.days: exports.DAY,
-             fast_csv.moments: exports.TIME}
+        return xlsx_sheet.NUMBER if whole else xlsx_sheet.DECIMAL, _same
+    kinds = {fast_csv.texts: xlsx_sheet.TEXT, fast_csv.days: xlsx_sheet.DAY,
+             fast_csv.moments: xlsx_sheet.TIME}
     return kinds[convert], _same
 
 
