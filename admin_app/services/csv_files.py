@@ -90,6 +90,9 @@ def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     # newline="" hands csv every physical line with its ending, so line_num counts
     # the lines of the file whether they end in CRLF, LF or CR.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    # Looked for once in the whole text, rather than in every cell (most files have
+    # no NUL, and no return character when their lines end in LF).
+    has_nul, clean = "\x00" in text, _clean if "\r" in text else str.strip
     while True:
         line = reader.line_num + 1
         try:
@@ -103,9 +106,9 @@ def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
             raise _bad_line(line) from None
         # csv accepts NUL characters since Python 3.11; they only reach here in
         # UTF-16 text and are never real data.
-        if any("\x00" in cell for cell in cells):
+        if has_nul and any("\x00" in cell for cell in cells):
             raise _bad_line(line)
-        yield line, [_clean(cell) for cell in cells]
+        yield line, [clean(cell) for cell in cells]
 
 
 def _header(records: Iterator[tuple[int, list[str]]]) -> list[str]:
@@ -232,8 +235,9 @@ def _guess_delimiter(text: str) -> str:
 
 
 def _clean(cell: str) -> str:
-    # One newline style inside multi-line cells, whatever the file used.
-    return cell.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if "\r" in cell:  # one newline style inside multi-line cells, whatever the file used
+        cell = cell.replace("\r\n", "\n").replace("\r", "\n")
+    return cell.strip()
 
 
 def _empty() -> FileRefused:

@@ -85,6 +85,15 @@ class ImportKind:
         return self.by_name[name]
 
     @cached_property
+    def required(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.required)
+
+    @cached_property
+    def day_fields(self) -> frozenset[str]:
+        """Fields holding a day (stored in JSON as ISO text)."""
+        return frozenset(f.name for f in self.fields if f.read is read_day)
+
+    @cached_property
     def text_limits(self) -> dict[str, int]:
         """The most characters each field's column holds, as forms and the database
         allow (fields that stand for others, such as a full name, have none)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -50,8 +51,12 @@ from .import_fields import (
     Field,
     ImportKind,
     days_come_first,
+    read_bool,
+    read_country,
     read_day,
+    read_group,
     read_phone,
+    read_reason,
     restore_text,
 )
 from .text import strip_text
@@ -169,12 +174,13 @@ class ReadFile:
     @classmethod
     def from_json(cls, kind: ImportKind, data: dict) -> ReadFile:
         columns, day_first = data["columns"], data["day_first"]
+        read_row = _row_reader(kind, columns, day_first)
         rows: list[ReadRow] = []
         for line, values, cells in data["rows"]:
             if cells is None:
                 rows.append((line, _from_json(kind, values), [], None))
             else:
-                rows.append((line, *_read_row(kind, cells, columns, day_first), cells))
+                rows.append((line, *read_row(cells), cells))
         return cls(rows, columns, day_first, data["unknown"], data["not_imported"],
                    data.get("encoding", ""))
 
@@ -186,9 +192,9 @@ def read_file(kind: ImportKind, table: Table) -> ReadFile:
         raise ImportRefused(_("None of the columns can be imported. Download the template "
                               "to see the column names this import reads."))
     day_first = _day_order(kind, table, columns)
-    rows: list[ReadRow] = [
-        (row.line, *_read_row(kind, row.values, columns, day_first), row.values)
-        for row in table.rows]
+    read_row = _row_reader(kind, columns, day_first)
+    rows: list[ReadRow] = [(row.line, *read_row(row.values), row.values)
+                           for row in table.rows]
     return ReadFile(rows, columns, day_first,
                     [h for h in unmatched if normalise_header(h) not in kept],
                     [h for h in unmatched if normalise_header(h) in kept], table.encoding)
@@ -221,7 +227,7 @@ def plan_rows(kind: ImportKind, rows: list[ReadRow], duplicates: dict[int, Probl
             continue
         record = _find(kind, values, existing)
         if record is None:
-            missing = [f for f in kind.fields if f.required and values.get(f.name) is None]
+            missing = [f for f in kind.required if values.get(f.name) is None]
             if missing:
                 plan.problems += [Problem(line, f.label, _l("Required for a new record."))
                                   for f in missing]
@@ -261,31 +267,75 @@ def _day_order(kind: ImportKind, table: Table, columns: dict[str, int]) -> bool:
     return default
 
 
-def _read_row(kind, cells, columns, day_first) -> tuple[dict, list[tuple[Any, Any]]]:
-    """The row's values by field (empty cells left out) and its problems."""
-    values: dict[str, Any] = {}
-    problems: list[tuple[Any, Any]] = []
+# Readers of columns that hold few distinct values, each costly to read (a country
+# named in either language, a group looked up): read once per distinct text in a file.
+FEW_VALUES = {read_country, read_group, read_bool, read_reason}
+RowReader = Callable[[list[str]], tuple[dict, list[tuple[Any, Any]]]]
+
+
+def _row_reader(kind: ImportKind, columns: dict[str, int], day_first: bool) -> RowReader:
+    """What reads one row of a file into its values by field (empty cells left out)
+    and its problems. What depends only on the file's columns is worked out here,
+    once, rather than for each cell."""
     # Phones last: a number without its country code is read in the row's country.
-    for name, index in sorted(columns.items(),
-                              key=lambda item: kind.field(item[0]).read is read_phone):
-        spec = kind.field(name)
-        # Cleaned as the forms clean what is typed: "\u200b\u200b" is an empty cell.
-        text = restore_text(strip_text(cells[index]))
-        if not text:
-            continue
-        meant = garbled(text)
-        if meant:
-            problems.append((spec.label, _l(
-                "The text looks garbled (did the file mean “%(meant)s”?): save the file "
-                "as \"CSV UTF-8\" and upload it again.", meant=meant)))
-            continue
-        try:
-            values[name] = _read_cell(spec, text, day_first, values)
-        except ValidationError as error:
-            problems.append((spec.label, error.message))
-    _derive(kind, values)
-    problems += _too_long(kind, values)
-    return values, problems
+    ordered = sorted(columns.items(), key=lambda item: kind.field(item[0]).read is read_phone)
+    readers = [(name, index, kind.field(name).label,
+                _cell_reader(kind.field(name), day_first)) for name, index in ordered]
+    groups_tagged = _once_per_text(_group_tagged)
+
+    def read_row(cells: list[str]) -> tuple[dict, list[tuple[Any, Any]]]:
+        values: dict[str, Any] = {}
+        problems: list[tuple[Any, Any]] = []
+        for name, index, label, read_cell in readers:
+            # Cleaned as the forms clean what is typed: "\u200b\u200b" is an empty cell.
+            text = restore_text(strip_text(cells[index]))
+            if not text:
+                continue
+            meant = garbled(text)
+            if meant:
+                problems.append((label, _l(
+                    "The text looks garbled (did the file mean “%(meant)s”?): save the file "
+                    "as \"CSV UTF-8\" and upload it again.", meant=meant)))
+                continue
+            try:
+                values[name] = read_cell(text, values)
+            except ValidationError as error:
+                problems.append((label, error.message))
+        _derive(values, groups_tagged)
+        problems += _too_long(kind, values)
+        return values, problems
+
+    return read_row
+
+
+def _cell_reader(spec: Field, day_first: bool) -> Callable[[str, dict], Any]:
+    """How a cell of ``spec`` is read: (its text, the row's values read so far) to
+    its value, or ValidationError."""
+    if spec.read is read_day:
+        return lambda text, _row: read_day(text, day_first)
+    if spec.read is read_phone:
+        region = current_app.config["DEFAULT_PHONE_REGION"]
+        return lambda text, row: read_phone(text, row.get("country") or region)
+    read = _once_per_text(spec.read) if spec.read in FEW_VALUES else spec.read
+    return lambda text, _row: read(text)
+
+
+def _once_per_text(read: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``read``, asked once for each distinct text; its refusals are repeated."""
+    known: dict[str, tuple[Any, Any]] = {}  # text -> (value, refusal message)
+
+    def read_once(text: str) -> Any:
+        if text not in known:
+            try:
+                known[text] = (read(text), None)
+            except ValidationError as error:
+                known[text] = (None, error.message)
+        value, refusal = known[text]
+        if refusal is not None:
+            raise ValidationError(refusal)
+        return value
+
+    return read_once
 
 
 def _too_long(kind: ImportKind, values: dict) -> list[tuple[Any, Any]]:
@@ -301,16 +351,7 @@ def _too_long(kind: ImportKind, values: dict) -> list[tuple[Any, Any]]:
     return problems
 
 
-def _read_cell(spec, text: str, day_first: bool, row: dict) -> Any:
-    if spec.read is read_day:
-        return read_day(text, day_first)
-    if spec.read is read_phone:
-        return read_phone(text, row.get("country")
-                          or current_app.config["DEFAULT_PHONE_REGION"])
-    return spec.read(text)
-
-
-def _derive(kind: ImportKind, values: dict) -> None:
+def _derive(values: dict, group_tagged: Callable[[str], int | None]) -> None:
     """Columns that stand for others: a full name, a tag naming a group."""
     full_name = values.pop("full_name", None)
     if full_name and "first_name" not in values and "surname" not in values:
@@ -318,11 +359,17 @@ def _derive(kind: ImportKind, values: dict) -> None:
         values["first_name"], values["surname"] = first, rest or first
     tags = values.pop("tags", None)
     if tags and "group_id" not in values:
-        names = [tag.strip().lower() for tag in tags.split(",") if tag.strip()]
-        groups = db.session.scalars(select(CustomerGroup.id).where(
-            db.func.lower(CustomerGroup.name).in_(names))).all() if names else []
-        if len(groups) == 1:
-            values["group_id"] = groups[0]
+        group_id = group_tagged(tags)
+        if group_id is not None:
+            values["group_id"] = group_id
+
+
+def _group_tagged(tags: str) -> int | None:
+    """The group that exactly one of the comma-separated ``tags`` names, if any."""
+    names = [tag.strip().lower() for tag in tags.split(",") if tag.strip()]
+    groups = db.session.scalars(select(CustomerGroup.id).where(
+        db.func.lower(CustomerGroup.name).in_(names))).all() if names else []
+    return groups[0] if len(groups) == 1 else None
 
 
 def _existing_records(kind: ImportKind, rows: list[dict]) -> dict[str, dict]:
@@ -715,8 +762,8 @@ def _json(values: dict) -> dict:
 
 
 def _from_json(kind: ImportKind, values: dict | None) -> dict:
-    dates = {f.name for f in kind.fields if f.read is read_day}
-    return {k: date.fromisoformat(v) if k in dates and v else v
+    days = kind.day_fields
+    return {k: date.fromisoformat(v) if k in days and v else v
             for k, v in (values or {}).items()}
 
 

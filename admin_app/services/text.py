@@ -17,6 +17,8 @@ def strip_text(value):
     a required name of only zero-width or control characters is empty."""
     if not isinstance(value, str):
         return value
+    if value[:1].isalnum() and value[-1:].isalnum():
+        return value  # most values: a letter or digit at each end is never invisible
     start, end = 0, len(value)
     while start < end and _invisible(value[start]):
         start += 1
