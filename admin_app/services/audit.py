@@ -121,12 +121,31 @@ def record_updates(object_type: str, changed: dict[Any, dict],
     """One event per record a bulk statement changed: {id: {field: (before, after)}}
     (created records have no before, deleted ones no after), written in bulk
     (bulk_rows: an import writes a hundred thousand at once)."""
-    # One statement's events: one actor and one time, worked out once.
-    template = event_row(action, object_type=object_type)
-    rows = [{**template, "object_id": str(record_id),
+    rows = [{"object_id": str(record_id),
              "changes": {k: [plain(b), plain(a)] for k, (b, a) in changes.items()}}
             for record_id, changes in changed.items()]
-    bulk_rows.insert_rows(AUDIT_TABLE, rows)
+    bulk_rows.insert_rows(AUDIT_TABLE, rows, shared=_statement_event(action, object_type))
+
+
+def record_values(object_type: str, values: dict[Any, dict], action: str) -> None:
+    """One event per record created (``AuditAction.CREATE``) or deleted in bulk,
+    with its values: {id: {field: value}}, the values already as JSON keeps them
+    (what ``plain`` gives: an import's stored values are)."""
+    if action == AuditAction.CREATE:
+        rows = [{"object_id": str(record_id), "changes": {k: [None, v] for k, v in fields.items()}}
+                for record_id, fields in values.items()]
+    else:
+        rows = [{"object_id": str(record_id), "changes": {k: [v, None] for k, v in fields.items()}}
+                for record_id, fields in values.items()]
+    bulk_rows.insert_rows(AUDIT_TABLE, rows, shared=_statement_event(action, object_type))
+
+
+def _statement_event(action: str, object_type: str) -> dict:
+    """What the events of one bulk statement share: one actor and one time, worked
+    out once."""
+    shared = event_row(action, object_type=object_type)
+    del shared["object_id"], shared["changes"]
+    return shared
 
 
 def record_for(user, action: str, *, email: str | None = None, **fields) -> None:

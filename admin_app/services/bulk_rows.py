@@ -24,33 +24,40 @@ from sqlalchemy import JSON, Table
 from ..extensions import db
 
 
-def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts by column name) into ``table``. Rows that name
-    different columns are inserted group by group (a column a row leaves out
-    takes its default, as in an INSERT that does not name it)."""
+def insert_rows(table: Table, rows: list[dict[str, Any]],
+                shared: dict[str, Any] | None = None) -> None:
+    """Insert ``rows`` (dicts by column name) into ``table``, each with the values of
+    ``shared`` too (the same for every row, such as one import's actor and time:
+    converted once). Rows that name different columns are inserted group by group
+    (a column a row leaves out takes its default, as in an INSERT that does not
+    name it)."""
     by_columns: dict[tuple[str, ...], list[dict]] = {}
     for row in rows:
         by_columns.setdefault(tuple(row), []).append(row)
     for names, same in by_columns.items():
-        _insert(table, names, same)
+        _insert(table, names, same, shared or {})
 
 
-def _insert(table: Table, names: tuple[str, ...], rows: list[dict]) -> None:
+def _insert(table: Table, names: tuple[str, ...], rows: list[dict],
+            shared: dict[str, Any]) -> None:
     connection = db.session.connection()
     dialect = connection.dialect
-    if any(column.name not in names and column.default is not None
+    shared = {name: value for name, value in shared.items() if name not in names}
+    given = set(names) | set(shared)
+    if any(column.name not in given and column.default is not None
            and not _has_default(column.default) for column in table.columns):
         # A default SQLAlchemy works out in SQL (a sequence, an expression).
-        db.session.execute(table.insert(), rows)
+        db.session.execute(table.insert(), [{**shared, **row} for row in rows])
         return
-    # Python-side defaults of the columns the rows leave out, worked out once for
-    # the statement (one timestamp for all its rows: they are one transaction).
-    defaults = {column.name: _default(column.default) for column in table.columns
-                if column.name not in names and _has_default(column.default)}
+    # The shared values, and Python-side defaults of the columns left out, worked
+    # out once for the statement (one timestamp for all its rows: they are one
+    # transaction).
+    constant = {**shared, **{column.name: _default(column.default) for column in table.columns
+                             if column.name not in given and _has_default(column.default)}}
     columns = [table.columns[name] for name in names] + \
-              [table.columns[name] for name in defaults]
+              [table.columns[name] for name in constant]
     extra = [_converted(column, dialect, value)
-             for column, value in zip(columns[len(names):], defaults.values(), strict=True)]
+             for column, value in zip(columns[len(names):], constant.values(), strict=True)]
     take = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
     # Column by column, only those whose values the driver cannot take as they are.
     converters = [(index, convert) for index, column in enumerate(columns[:len(names)])

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ..choices import ConsentSource
 from ..extensions import db
 from ..models import ConsentChange, Customer, utcnow
-from . import audit
+from . import audit, bulk_rows
 
 CONSENT_TABLE = ConsentChange.__table__
 
@@ -45,11 +45,11 @@ def _actor_id() -> int | None:
 
 def record_bulk(changes: Iterable[tuple[int, bool]], source: str) -> None:
     """Record opt-in changes written with bulk statements: (customer id, opted in)."""
-    actor_id, now = _actor_id(), utcnow()
-    rows = [{"customer_id": customer_id, "opted_in": bool(opted_in), "source": source,
-             "actor_id": actor_id, "at": now} for customer_id, opted_in in changes]
-    if rows:
-        db.session.execute(CONSENT_TABLE.insert(), rows)
+    rows = [{"customer_id": customer_id, "opted_in": bool(opted_in)}
+            for customer_id, opted_in in changes]
+    if rows:  # in bulk: an import of 100,000 customers may opt in as many
+        bulk_rows.insert_rows(CONSENT_TABLE, rows, shared={
+            "source": source, "actor_id": _actor_id(), "at": utcnow()})
 
 
 def history(customer: Customer, limit: int | None = None) -> list[ConsentChange]:

@@ -512,9 +512,8 @@ def _write(batch: ImportBatch, kind: ImportKind, creates: list[tuple[int, dict]]
                      "before": None, "after": after}
                     for record_id, (line, _values), after in zip(ids, creates, stored,
                                                                  strict=True)]
-        audit.record_updates(kind.model.__name__, {
-            record_id: {k: (None, v) for k, v in after.items()}
-            for record_id, after in zip(ids, stored, strict=True)}, AuditAction.CREATE)
+        audit.record_values(kind.model.__name__, dict(zip(ids, stored, strict=True)),
+                            AuditAction.CREATE)
     for update in updates:
         for name, (_before, after) in update.changes.items():
             setattr(update.record, name, after)
@@ -677,9 +676,9 @@ def revert(kind: ImportKind, changes: list[Any]) -> None:
     """Put the records of ``changes`` back as they were before the import: remove
     the ones it created, restore the fields it changed."""
     created = [c.record_id for c in changes if c.action == ImportAction.CREATED]
-    audit.record_updates(kind.model.__name__, {
-        c.record_id: {k: (v, None) for k, v in c.after.items()}
-        for c in changes if c.action == ImportAction.CREATED}, AuditAction.DELETE)
+    audit.record_values(kind.model.__name__, {
+        c.record_id: c.after for c in changes if c.action == ImportAction.CREATED},
+        AuditAction.DELETE)
     for start in range(0, len(created), LOOKUP_CHUNK):
         db.session.execute(delete(kind.model).where(
             kind.model.id.in_(created[start:start + LOOKUP_CHUNK]))
@@ -702,9 +701,8 @@ def reapply(kind: ImportKind, changes: list[Any]) -> None:
                 for c in created]
         bulk_rows.insert_rows(kind.model.__table__, rows)
         _log_consents(kind, rows)
-        audit.record_updates(kind.model.__name__, {
-            c.record_id: {k: (None, v) for k, v in c.after.items()} for c in created},
-            AuditAction.CREATE)
+        audit.record_values(kind.model.__name__, {c.record_id: c.after for c in created},
+                            AuditAction.CREATE)
     updated = [c for c in changes if c.action == ImportAction.UPDATED]
     records = _records_of(kind, updated)
     for change in updated:
