@@ -28,6 +28,7 @@ from ..choices import ImportStatus, JobStatus
 from ..extensions import db
 from ..models import AdminUser, ImportBatch, ImportChange, Job
 from . import audit, import_rejects, imports, progress
+from .gc_pause import collector_paused
 from .import_fields import KINDS
 
 APPLY, UNDO = "import_apply", "import_undo"
@@ -83,6 +84,7 @@ class Run:
         self.size = max(1, int(current_app.config["JOB_CHUNK_ROWS"]))
         self.rolling_back = progress.rolling_back(job)
 
+    @collector_paused()
     def step(self) -> bool:
         """One chunk, in the caller's transaction; True once the job has ended (or
         another run has taken it over). A refusal or an error leaves the chunk to

@@ -46,6 +46,7 @@ from . import audit, bulk_rows, consent, import_rejects, import_statistics, prog
 from . import customers as customer_rules
 from .csv_files import Table, garbled, match_columns, normalise_header, read_csv
 from .errors import DomainError, ValidationError
+from .gc_pause import collector_paused
 from .import_fields import (
     KINDS,
     Field,
@@ -103,6 +104,7 @@ class Plan:
 
 # -- reading a file into a plan -----------------------------------------------------
 
+@collector_paused()
 def preview(kind_key: str, file_name: str, data: bytes, *, actor: AdminUser | None,
             all_or_nothing: bool = False) -> tuple[ImportBatch, Plan]:
     """Read the file, keep what it holds in a new batch, and say what applying it
@@ -121,6 +123,7 @@ def preview(kind_key: str, file_name: str, data: bytes, *, actor: AdminUser | No
     return batch, plan
 
 
+@collector_paused()
 def current_plan(batch: ImportBatch) -> Plan:
     """What the batch's rows would do now (records may have changed since the preview)."""
     return plan_from(KINDS[batch.kind], stored_rows(batch))
@@ -448,6 +451,7 @@ def lock_batch(batch_id: int, status: str, refusal: Any) -> ImportBatch:
     return batch
 
 
+@collector_paused()
 def apply(batch: ImportBatch, *, actor: AdminUser | None) -> ImportBatch:
     """Create and update what the file says, all of it in the caller's transaction
     (a large file is applied by a job instead, in chunks: see import_jobs). Returns
@@ -618,6 +622,7 @@ def drop_stale_previews(now: datetime | None = None) -> int:
 
 # -- undoing -------------------------------------------------------------------------
 
+@collector_paused()
 def undo(batch: ImportBatch) -> int:
     """Remove what the batch created and restore what it updated, all of it in the
     caller's transaction (a large batch is undone by a job: see import_jobs); refuse
