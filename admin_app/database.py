@@ -12,6 +12,11 @@ from sqlalchemy import event, false, func, select, text, update
 from .extensions import db
 from .services import search
 
+# Values per IN (...) where many records are looked up or removed by key: fewer,
+# larger statements (a statement has a cost of its own), well within SQLite's
+# 32,766 parameters (since SQLite 3.32) and PostgreSQL's 65,535.
+IN_LIST_MAX = 5000
+
 
 def configure_engines(app: Flask) -> None:
     with app.app_context():

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from ..choices import InvoiceStatus
+from ..database import IN_LIST_MAX
 from ..extensions import db
 from ..i18n import number
 from ..models import (
@@ -59,8 +60,8 @@ def not_deletable_ids(ids: list[int]) -> set[int]:
     """Of these customers, those that ``reasons_not_deletable`` would refuse to
     delete, found with a few queries for a whole chunk (an import's undo)."""
     found: set[int] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+    for start in range(0, len(ids), IN_LIST_MAX):
+        chunk = ids[start:start + IN_LIST_MAX]
         found.update(db.session.scalars(select(Customer.id).where(
             Customer.id.in_(chunk),
             (Customer.balance_minor != 0) | (Customer.loyalty_points != 0))))
@@ -83,8 +84,8 @@ def merged_ids(ids: list[int]) -> set[int]:
     merged into them. An import's undo leaves them alone: what it recorded of them
     no longer describes one record (it would delete or overwrite the one kept)."""
     found: set[int] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+    for start in range(0, len(ids), IN_LIST_MAX):
+        chunk = ids[start:start + IN_LIST_MAX]
         found.update(db.session.scalars(select(Customer.id).where(
             Customer.id.in_(chunk), Customer.merged_into_id.is_not(None))))
         found.update(db.session.scalars(select(Customer.merged_into_id).distinct().where(

@@ -28,7 +28,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from ..choices import AuditAction, ConsentSource, ImportAction, ImportStatus
-from ..database import lock_row, reserve_ids, table_grew
+from ..database import IN_LIST_MAX, lock_row, reserve_ids, table_grew
 from ..extensions import db
 from ..i18n import locale
 from ..models import (
@@ -62,7 +62,6 @@ from .import_fields import (
 )
 from .text import strip_text
 
-LOOKUP_CHUNK = 500  # values per IN (...) when looking records up
 SHOWN_ROWS = 200    # problems and updates listed on the preview page
 SAMPLE_ROWS = 5     # new rows shown on the preview as they will be stored
 
@@ -382,8 +381,8 @@ def _existing_records(kind: ImportKind, rows: list[dict]) -> dict[str, dict]:
         column = getattr(kind.model, name)
         wanted = sorted({values[name] for values in rows if values.get(name)})
         by_value: dict[Any, list] = {}
-        for start in range(0, len(wanted), LOOKUP_CHUNK):
-            chunk = wanted[start:start + LOOKUP_CHUNK]
+        for start in range(0, len(wanted), IN_LIST_MAX):
+            chunk = wanted[start:start + IN_LIST_MAX]
             for record in db.session.scalars(select(kind.model).where(
                     column.in_(chunk), *not_tombstones(kind.model))):
                 by_value.setdefault(getattr(record, name), []).append(record)
@@ -684,9 +683,9 @@ def revert(kind: ImportKind, changes: list[Any]) -> None:
     audit.record_values(kind.model.__name__, {
         c.record_id: c.after for c in changes if c.action == ImportAction.CREATED},
         AuditAction.DELETE)
-    for start in range(0, len(created), LOOKUP_CHUNK):
+    for start in range(0, len(created), IN_LIST_MAX):
         db.session.execute(delete(kind.model).where(
-            kind.model.id.in_(created[start:start + LOOKUP_CHUNK]))
+            kind.model.id.in_(created[start:start + IN_LIST_MAX]))
             .execution_options(synchronize_session=False))
     updated = [c for c in changes if c.action == ImportAction.UPDATED]
     records = _records_of(kind, updated)
@@ -739,9 +738,9 @@ def _values_of(kind: ImportKind, changes: list[Any]) -> dict[int, Any]:
     columns = [getattr(kind.model, name) for name in names]
     ids = [change.record_id for change in changes]
     found = {}
-    for start in range(0, len(ids), LOOKUP_CHUNK):
+    for start in range(0, len(ids), IN_LIST_MAX):
         for row in db.session.execute(select(kind.model.id, *columns).where(
-                kind.model.id.in_(ids[start:start + LOOKUP_CHUNK]))):
+                kind.model.id.in_(ids[start:start + IN_LIST_MAX]))):
             found[row.id] = row
     return found
 
@@ -749,9 +748,9 @@ def _values_of(kind: ImportKind, changes: list[Any]) -> dict[int, Any]:
 def _records_of(kind: ImportKind, changes: list[Any]) -> dict[int, Any]:
     ids = [change.record_id for change in changes]
     found = {}
-    for start in range(0, len(ids), LOOKUP_CHUNK):
+    for start in range(0, len(ids), IN_LIST_MAX):
         for record in db.session.scalars(select(kind.model).where(
-                kind.model.id.in_(ids[start:start + LOOKUP_CHUNK]))):
+                kind.model.id.in_(ids[start:start + IN_LIST_MAX]))):
             found[record.id] = record
     return found
 
