@@ -7,7 +7,8 @@ import time
 from contextlib import contextmanager
 
 from flask import Flask, current_app
-from sqlalchemy import event, false, func, select, text, update
+from sqlalchemy import String, any_, bindparam, event, false, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from .extensions import db
 from .services import search
@@ -16,6 +17,18 @@ from .services import search
 # larger statements (a statement has a cost of its own), well within SQLite's
 # 32,766 parameters (since SQLite 3.32) and PostgreSQL's 65,535.
 IN_LIST_MAX = 5000
+
+
+def among(column, values: list):
+    """``column IN (values)`` for a long list of values: on PostgreSQL as ``= ANY``
+    of one array parameter, which the driver sends whole (5,000 parameters of their
+    own took 45 ms a statement to prepare and send); SQLite takes them as they are."""
+    if dialect() == "postgresql":
+        # Text of any length: a cast to the column's VARCHAR(n) would cut a longer value
+        # to n characters, and it could match.
+        kind = String() if isinstance(column.type, String) else column.type
+        return column == any_(bindparam(None, values, type_=ARRAY(kind)))
+    return column.in_(values)
 
 
 def configure_engines(app: Flask) -> None:

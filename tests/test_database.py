@@ -1,4 +1,4 @@
-"""database.py: ids reserved for bulk inserts, and bulk loads."""
+"""database.py: ids reserved for bulk inserts, long lists of keys, and bulk loads."""
 from __future__ import annotations
 
 import contextlib
@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import select, text
 
-from admin_app.database import bulk_load, reserve_ids, table_grew
+from admin_app.database import among, bulk_load, reserve_ids, table_grew
 from admin_app.extensions import db
 from admin_app.models import Customer, CustomerGroup
 
@@ -23,6 +23,21 @@ def test_reserved_ids_are_new_and_later_rows_never_take_them(make):
     assert later.id > max(ids)
     assert sorted(db.session.scalars(select(CustomerGroup.id))) == sorted(
         [existing.id, *ids, later.id])
+
+
+def test_a_long_list_of_keys_finds_exactly_the_records_it_names(make):
+    ana = make.customer("Ana", "Ruiz", email="ana@example.com", card_number="C" * 32)
+    luis = make.customer("Luis", "Gil", email="luis@example.com")
+    make.customer("Eva", "Sanz", email="eva@example.com")
+    emails = [f"nobody{n}@example.com" for n in range(6000)] + ["ana@example.com",
+                                                                 "luis@example.com"]
+    assert sorted(db.session.scalars(select(Customer.id).where(
+        among(Customer.email, emails)))) == [ana.id, luis.id]
+    # Longer than the column holds (never cut to its length), or nothing at all: no
+    # match, and no error.
+    assert db.session.scalars(select(Customer.id).where(
+        among(Customer.card_number, ["C" * 32 + "X"]))).all() == []
+    assert db.session.scalars(select(Customer.id).where(among(Customer.id, []))).all() == []
 
 
 def test_two_transactions_reserving_at_once_get_different_ids(app):

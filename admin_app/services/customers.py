@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from ..choices import InvoiceStatus
-from ..database import IN_LIST_MAX
+from ..database import IN_LIST_MAX, among
 from ..extensions import db
 from ..i18n import number
 from ..models import (
@@ -63,13 +63,13 @@ def not_deletable_ids(ids: list[int]) -> set[int]:
     for start in range(0, len(ids), IN_LIST_MAX):
         chunk = ids[start:start + IN_LIST_MAX]
         found.update(db.session.scalars(select(Customer.id).where(
-            Customer.id.in_(chunk),
+            among(Customer.id, chunk),
             (Customer.balance_minor != 0) | (Customer.loyalty_points != 0))))
         found.update(db.session.scalars(
-            select(Wallet.customer_id).where(Wallet.customer_id.in_(chunk))
+            select(Wallet.customer_id).where(among(Wallet.customer_id, chunk))
             .group_by(Wallet.customer_id).having(func.sum(Wallet.balance_minor) != 0)))
         found.update(db.session.scalars(select(Invoice.customer_id).where(
-            Invoice.customer_id.in_(chunk), Invoice.status == InvoiceStatus.UNPAID)))
+            among(Invoice.customer_id, chunk), Invoice.status == InvoiceStatus.UNPAID)))
     return found
 
 
@@ -87,9 +87,9 @@ def merged_ids(ids: list[int]) -> set[int]:
     for start in range(0, len(ids), IN_LIST_MAX):
         chunk = ids[start:start + IN_LIST_MAX]
         found.update(db.session.scalars(select(Customer.id).where(
-            Customer.id.in_(chunk), Customer.merged_into_id.is_not(None))))
+            among(Customer.id, chunk), Customer.merged_into_id.is_not(None))))
         found.update(db.session.scalars(select(Customer.merged_into_id).distinct().where(
-            Customer.merged_into_id.in_(chunk))))
+            among(Customer.merged_into_id, chunk))))
     return found
 
 

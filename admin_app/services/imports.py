@@ -28,7 +28,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from ..choices import AuditAction, ConsentSource, ImportAction, ImportStatus
-from ..database import IN_LIST_MAX, lock_row, reserve_ids, table_grew
+from ..database import IN_LIST_MAX, among, lock_row, reserve_ids, table_grew
 from ..extensions import db
 from ..i18n import locale
 from ..models import (
@@ -384,7 +384,7 @@ def _existing_records(kind: ImportKind, rows: list[dict]) -> dict[str, dict]:
         for start in range(0, len(wanted), IN_LIST_MAX):
             chunk = wanted[start:start + IN_LIST_MAX]
             for record in db.session.scalars(select(kind.model).where(
-                    column.in_(chunk), *not_tombstones(kind.model))):
+                    among(column, chunk), *not_tombstones(kind.model))):
                 by_value.setdefault(getattr(record, name), []).append(record)
         found[name] = by_value
     return found
@@ -685,7 +685,7 @@ def revert(kind: ImportKind, changes: list[Any]) -> None:
         AuditAction.DELETE)
     for start in range(0, len(created), IN_LIST_MAX):
         db.session.execute(delete(kind.model).where(
-            kind.model.id.in_(created[start:start + IN_LIST_MAX]))
+            among(kind.model.id, created[start:start + IN_LIST_MAX]))
             .execution_options(synchronize_session=False))
     updated = [c for c in changes if c.action == ImportAction.UPDATED]
     records = _records_of(kind, updated)
@@ -740,7 +740,7 @@ def _values_of(kind: ImportKind, changes: list[Any]) -> dict[int, Any]:
     found = {}
     for start in range(0, len(ids), IN_LIST_MAX):
         for row in db.session.execute(select(kind.model.id, *columns).where(
-                kind.model.id.in_(ids[start:start + IN_LIST_MAX]))):
+                among(kind.model.id, ids[start:start + IN_LIST_MAX]))):
             found[row.id] = row
     return found
 
@@ -750,7 +750,7 @@ def _records_of(kind: ImportKind, changes: list[Any]) -> dict[int, Any]:
     found = {}
     for start in range(0, len(ids), IN_LIST_MAX):
         for record in db.session.scalars(select(kind.model).where(
-                kind.model.id.in_(ids[start:start + IN_LIST_MAX]))):
+                among(kind.model.id, ids[start:start + IN_LIST_MAX]))):
             found[record.id] = record
     return found
 
