@@ -121,23 +121,26 @@ def record_updates(object_type: str, changed: dict[Any, dict],
     """One event per record a bulk statement changed: {id: {field: (before, after)}}
     (created records have no before, deleted ones no after), written in bulk
     (bulk_rows: an import writes a hundred thousand at once)."""
-    rows = [{"object_id": str(record_id),
+    shared = _statement_event(action, object_type)
+    rows = ({"object_id": str(record_id),
              "changes": {k: [plain(b), plain(a)] for k, (b, a) in changes.items()}}
-            for record_id, changes in changed.items()]
-    bulk_rows.insert_rows(AUDIT_TABLE, rows, shared=_statement_event(action, object_type))
+            for record_id, changes in changed.items())
+    bulk_rows.insert_rows(AUDIT_TABLE, rows, shared=shared)
 
 
 def record_values(object_type: str, values: dict[Any, dict], action: str) -> None:
     """One event per record created (``AuditAction.CREATE``) or deleted in bulk,
     with its values: {id: {field: value}}, the values already as JSON keeps them
     (what ``plain`` gives: an import's stored values are)."""
+    shared = _statement_event(action, object_type)
+    # Made while they are written (bulk_rows): PostgreSQL stores each meanwhile.
     if action == AuditAction.CREATE:
-        rows = [{"object_id": str(record_id), "changes": {k: [None, v] for k, v in fields.items()}}
-                for record_id, fields in values.items()]
+        rows = ({"object_id": str(record_id), "changes": {k: [None, v] for k, v in fields.items()}}
+                for record_id, fields in values.items())
     else:
-        rows = [{"object_id": str(record_id), "changes": {k: [v, None] for k, v in fields.items()}}
-                for record_id, fields in values.items()]
-    bulk_rows.insert_rows(AUDIT_TABLE, rows, shared=_statement_event(action, object_type))
+        rows = ({"object_id": str(record_id), "changes": {k: [v, None] for k, v in fields.items()}}
+                for record_id, fields in values.items())
+    bulk_rows.insert_rows(AUDIT_TABLE, rows, shared=shared)
 
 
 def _statement_event(action: str, object_type: str) -> dict:

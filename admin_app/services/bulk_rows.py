@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from itertools import islice
 from operator import itemgetter
 from typing import Any
 
@@ -24,21 +26,39 @@ from sqlalchemy import JSON, Table
 from ..extensions import db
 
 
-def insert_rows(table: Table, rows: list[dict[str, Any]],
+def insert_rows(table: Table, rows: Iterable[dict[str, Any]],
                 shared: dict[str, Any] | None = None) -> None:
     """Insert ``rows`` (dicts by column name) into ``table``, each with the values of
     ``shared`` too (the same for every row, such as one import's actor and time:
-    converted once). Rows that name different columns are inserted group by group
-    (a column a row leaves out takes its default, as in an INSERT that does not
-    name it)."""
-    by_columns: dict[tuple[str, ...], list[dict]] = {}
-    for row in rows:
-        by_columns.setdefault(tuple(row), []).append(row)
-    for names, same in by_columns.items():
-        _insert(table, names, same, shared or {})
+    converted once).
+
+    ``rows`` may be a generator (which must not use the database): rows are made
+    as they are written, so PostgreSQL stores each while the next ones are made.
+    Rows that name other columns than the first are set aside and inserted after
+    it, group by group (a column a row leaves out takes its default, as in an
+    INSERT that does not name it)."""
+    remaining = iter(rows)
+    first = next(remaining, None)
+    if first is None:
+        return
+    names = tuple(first)
+    others: dict[tuple[str, ...], list[dict]] = {}
+
+    def like_the_first() -> Iterator[dict]:
+        yield first
+        for row in remaining:
+            key = tuple(row)
+            if key == names:
+                yield row
+            else:
+                others.setdefault(key, []).append(row)
+
+    _insert(table, names, like_the_first(), shared or {})
+    for key, same in others.items():
+        _insert(table, key, iter(same), shared or {})
 
 
-def _insert(table: Table, names: tuple[str, ...], rows: list[dict],
+def _insert(table: Table, names: tuple[str, ...], rows: Iterator[dict],
             shared: dict[str, Any]) -> None:
     connection = db.session.connection()
     dialect = connection.dialect
@@ -73,21 +93,21 @@ def _insert(table: Table, names: tuple[str, ...], rows: list[dict],
                         value[index] = convert(value[index])
                     copy.write_row(value)
         else:
+            tail = tuple(extra)
             _sqlite_insert(cursor, table.name, listed, len(columns),
-                           [take(row) + tuple(extra) for row in rows] if extra
-                           else list(map(take, rows)), converters)
+                           (take(row) + tail for row in rows) if tail else map(take, rows),
+                           converters)
     finally:
         cursor.close()
 
 
-def _sqlite_insert(cursor, table: str, listed: str, width: int, rows: list[tuple],
+def _sqlite_insert(cursor, table: str, listed: str, width: int, rows: Iterator[tuple],
                    converters: list) -> None:
     """INSERTs of as many rows each as SQLite takes parameters (32,766 since 3.32),
     their values in one flat list, converted a column at a time (a slice of it)."""
     marks = "(" + ", ".join("?" * width) + ")"
     per = max(1, cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width)
-    for start in range(0, len(rows), per):
-        chunk = rows[start:start + per]
+    while chunk := list(islice(rows, per)):
         flat = [value for row in chunk for value in row]
         for index, convert in converters:
             flat[index::width] = map(convert, flat[index::width])

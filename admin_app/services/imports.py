@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import chain
 from typing import Any
 
 from flask import current_app
@@ -499,35 +500,40 @@ def write(batch: ImportBatch, plan: Plan, *, all_or_nothing: bool,
 @consent.changes_from(ConsentSource.IMPORT)
 def _write(batch: ImportBatch, kind: ImportKind, creates: list[tuple[int, dict]],
            updates: list[Update], *, analyze: bool) -> None:
-    changes = []
+    ids: list[int] = []
+    stored: list[dict] = []  # each new record's values, as JSON keeps them
     if creates:
-        rows = [_new_row(kind, values) for _line, values in creates]
         # Ids first, then one bulk insert: a row at a time was most of a large import.
-        ids = reserve_ids(kind.model.__table__, len(rows))
-        for row, record_id in zip(rows, ids, strict=True):
-            row["id"] = record_id
-        bulk_rows.insert_rows(kind.model.__table__, rows)
-        _log_consents(kind, rows)
+        ids = reserve_ids(kind.model.__table__, len(creates))
+
+        def new_rows() -> Iterator[dict]:
+            # Made while they are written: PostgreSQL stores each meanwhile.
+            for record_id, (_line, values) in zip(ids, creates, strict=True):
+                stored.append(_json(values))
+                row = _new_row(kind, values)
+                row["id"] = record_id
+                yield row
+
+        bulk_rows.insert_rows(kind.model.__table__, new_rows())
+        _log_consents(kind, zip(ids, stored, strict=True))
         if analyze:
-            table_grew(kind.model.__table__, len(rows))
-        stored = [_json(values) for _line, values in creates]
-        changes += [{"record_id": record_id, "action": ImportAction.CREATED, "line": line,
-                     "before": None, "after": after}
-                    for record_id, (line, _values), after in zip(ids, creates, stored,
-                                                                 strict=True)]
+            table_grew(kind.model.__table__, len(creates))
         audit.record_values(kind.model.__name__, dict(zip(ids, stored, strict=True)),
                             AuditAction.CREATE)
+    updated = []
     for update in updates:
         for name, (_before, after) in update.changes.items():
             setattr(update.record, name, after)
-        changes.append({"record_id": update.record.id, "action": ImportAction.UPDATED,
-                        "line": update.line,
-                        "before": _json({k: v[0] for k, v in update.changes.items()}),
+        updated.append({"record_id": update.record.id, "action": ImportAction.UPDATED,
+                        "line": update.line, "before": _json(
+                            {k: v[0] for k, v in update.changes.items()}),
                         "after": _json({k: v[1] for k, v in update.changes.items()})})
     db.session.flush()
-    if changes:
-        bulk_rows.insert_rows(ImportChange.__table__,
-                              [{"batch_id": batch.id, **c} for c in changes])
+    created = ({"record_id": record_id, "action": ImportAction.CREATED, "line": line,
+                "before": None, "after": after}
+               for record_id, (line, _values), after in zip(ids, creates, stored, strict=True))
+    bulk_rows.insert_rows(ImportChange.__table__, chain(created, updated),
+                          shared={"batch_id": batch.id})
 
 
 def finish_apply(batch: ImportBatch, rejected: dict | None) -> None:
@@ -575,12 +581,13 @@ def rejected_rows(batch: ImportBatch) -> dict | None:
     return batch.rejected_rows
 
 
-def _log_consents(kind: ImportKind, rows: list[dict]) -> None:
-    """New customers inserted opted in: their consent, which the ORM's listener
-    (services/consent.py) cannot see in a bulk insert."""
+def _log_consents(kind: ImportKind, created: Iterable[tuple[int, dict]]) -> None:
+    """New customers inserted opted in (``created``: their ids and values): their
+    consent, which the ORM's listener (services/consent.py) cannot see in a bulk
+    insert."""
     if kind.model is Customer:
-        consent.record_bulk([(row["id"], True) for row in rows if row.get("marketing_opt_in")],
-                            ConsentSource.IMPORT)
+        consent.record_bulk([(record_id, True) for record_id, values in created
+                             if values.get("marketing_opt_in")], ConsentSource.IMPORT)
 
 
 def _batch_summary(batch: ImportBatch) -> str:
@@ -701,10 +708,9 @@ def reapply(kind: ImportKind, changes: list[Any]) -> None:
     them (an undo that could not finish puts back what it had undone)."""
     created = [c for c in changes if c.action == ImportAction.CREATED]
     if created:
-        rows = [{**_new_row(kind, _from_json(kind, c.after)), "id": c.record_id}
-                for c in created]
-        bulk_rows.insert_rows(kind.model.__table__, rows)
-        _log_consents(kind, rows)
+        bulk_rows.insert_rows(kind.model.__table__, (
+            {**_new_row(kind, _from_json(kind, c.after)), "id": c.record_id} for c in created))
+        _log_consents(kind, ((c.record_id, c.after) for c in created))
         audit.record_values(kind.model.__name__, {c.record_id: c.after for c in created},
                             AuditAction.CREATE)
     updated = [c for c in changes if c.action == ImportAction.UPDATED]
