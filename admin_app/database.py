@@ -3,6 +3,7 @@ kind, which kind this is (dialect()), row locks, reserved ids, bulk loads,
 refreshed statistics, and room for other writers between a long job's chunks."""
 from __future__ import annotations
 
+import json
 import time
 from contextlib import contextmanager
 
@@ -20,15 +21,17 @@ IN_LIST_MAX = 5000
 
 
 def among(column, values: list):
-    """``column IN (values)`` for a long list of values: on PostgreSQL as ``= ANY``
-    of one array parameter, which the driver sends whole (5,000 parameters of their
-    own took 45 ms a statement to prepare and send); SQLite takes them as they are."""
+    """``column IN (values)`` for a long list of text or integer keys, bound as one
+    parameter rather than one each (5,000 parameters took 45 ms a statement to
+    prepare on PostgreSQL): an array for ``= ANY`` on PostgreSQL, a JSON list read
+    by ``json_each`` on SQLite. Both look each key up in the column's index."""
     if dialect() == "postgresql":
         # Text of any length: a cast to the column's VARCHAR(n) would cut a longer value
         # to n characters, and it could match.
         kind = String() if isinstance(column.type, String) else column.type
         return column == any_(bindparam(None, values, type_=ARRAY(kind)))
-    return column.in_(values)
+    listed = func.json_each(bindparam(None, json.dumps(values))).table_valued("value")
+    return column.in_(select(listed.c.value))
 
 
 def configure_engines(app: Flask) -> None:
