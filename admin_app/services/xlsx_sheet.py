@@ -9,7 +9,7 @@ from one function chosen beforehand for its kind and a row is one string.
 The sheet: a bold header row, frozen, with a filter over every row; columns as
 wide as their first rows; texts as inline strings (shown as typed, never run as
 formulas); whole numbers, money (#,##0.00), days and times as Excel numbers with
-their formats; no cell for None.
+their formats; no cell for None or an empty text.
 """
 from __future__ import annotations
 
@@ -142,8 +142,10 @@ def _rows_xml(batch: list[Sequence[Cell]], first: int, writers: list[CellWriter]
     parts = []
     for number, row in enumerate(batch, first):
         n = str(number)
+        # An empty text is no cell either, as in the CSV: a spreadsheet's "blanks"
+        # (filters, Go To, ISBLANK) count it.
         cells = [cell(n, value) for cell, value in zip(writers, row, strict=True)
-                 if value is not None]
+                 if value is not None and value != ""]
         parts.append(f'<row r="{n}">{"".join(cells)}</row>')
     return "".join(parts)
 
@@ -169,7 +171,9 @@ def _day_serial(day: date) -> int:
 
 
 def _time_serial(moment: datetime) -> float:
-    days = (moment - EPOCH) / ONE_DAY  # exact to the microsecond, then one rounding
+    # To the second, as the CSV and the format show it: a spreadsheet rounds a
+    # time's fraction of a second to the nearest, which could show the next one.
+    days = (moment.replace(microsecond=0) - EPOCH) / ONE_DAY
     return days - 1 if days < LEAP_BUG_END else days
 
 

@@ -138,3 +138,24 @@ def test_an_empty_list_gives_its_header_alone():
     sheet = opened(workbook_bytes(rows=[]))
     assert [list(row) for row in sheet.iter_rows(values_only=True)] == [HEADER]
     assert sheet.auto_filter.ref == "A1:E1"
+
+
+def test_an_empty_text_is_a_blank_cell_as_in_the_csv(kinds):
+    """An audit event with no summary exported to xlsx: its cell is blank, so that a
+    spreadsheet's "(Blanks)" filter and ISBLANK find it, not an empty text."""
+    data = workbook_bytes(header=["Action", "Summary"], rows=[["login", ""], ["export", "csv"]],
+                          kinds=[TEXT, TEXT] if kinds else None)
+    with zipfile.ZipFile(io.BytesIO(data)) as workbook:
+        assert b'r="B2"' not in workbook.read("xl/worksheets/sheet1.xml")
+    assert [list(row) for row in opened(data).iter_rows(values_only=True)][1:] == [
+        ["login", None], ["export", "csv"]]
+
+
+def test_a_time_is_written_to_the_second_as_the_csv_shows_it(kinds):
+    """A customer added in the app at 20:11:16.9 shows 20:11:16 in the CSV: the xlsx
+    holds the same second (a spreadsheet would round the fraction up to :17)."""
+    added = datetime(2026, 12, 6, 20, 11, 16, 900_000)
+    data = workbook_bytes(header=["Date added"], rows=[[added]],
+                          kinds=[TIME] if kinds else None)
+    assert [list(row) for row in opened(data).iter_rows(values_only=True)][1] == [
+        datetime(2026, 12, 6, 20, 11, 16)]
