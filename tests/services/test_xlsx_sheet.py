@@ -159,3 +159,18 @@ def test_a_time_is_written_to_the_second_as_the_csv_shows_it(kinds):
                           kinds=[TIME] if kinds else None)
     assert [list(row) for row in opened(data).iter_rows(values_only=True)][1] == [
         datetime(2026, 12, 6, 20, 11, 16)]
+
+
+def test_the_zip_has_no_zip64_markers_a_spreadsheet_program_may_refuse():
+    """Excel expects a plain zip: the sheet, of a size known when it is zipped, carries
+    Zip64 markers only past 2 GB (a streamed entry of unknown size had them)."""
+    data = workbook_bytes()
+    zip64_extra = b"\x01\x00"  # the Zip64 extra field's id, in a local file header
+    with zipfile.ZipFile(io.BytesIO(data)) as workbook:
+        for entry in workbook.infolist():
+            start = entry.header_offset + 30  # past the local header's fixed part
+            name_length = int.from_bytes(data[start - 4:start - 2], "little")
+            extra_length = int.from_bytes(data[start - 2:start], "little")
+            extra = data[start + name_length:start + name_length + extra_length]
+            assert not extra.startswith(zip64_extra), entry.filename
+            assert entry.extract_version < 45, entry.filename  # 4.5: Zip64
