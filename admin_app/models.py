@@ -136,14 +136,17 @@ def trigram_index(table: str):
                  postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
 
 
-def key_by_id_index(table: str, key: str):
-    """SQLite's index (id, key, merged_into_id) of a searchable table: a search's
-    matches, collected to be sorted by ``key``, read their keys from it rather
-    than each match's whole row (views/searching.py, _keys_from_index).
+def key_by_id_index(table: str, key: str, *more: str):
+    """SQLite's index (id, key, *more) of a searchable table: a search's matches,
+    collected to be sorted by ``key`` (a NOT NULL text), read their keys from it
+    rather than each match's whole row (views/searching.py, _keys_from_index);
+    ``more``: the other columns the list's query reads (customers: merged_into_id).
     PostgreSQL must read each match's row to check it anyway. Its name has
-    "_search_", which keeps it out of autogenerate's comparisons as the search
-    indexes are (services/search.py, include_in_migrations)."""
-    return Index(f"ix_{table}_search_id_{key}", "id", key, "merged_into_id").ddl_if(
+    "_search_", which keeps it out of autogenerate's comparisons, as the search
+    indexes are: its migration is written by hand, and ends with ANALYZE of it
+    (SQLite's planner takes it only with statistics; database.table_grew keeps
+    them after a large import)."""
+    return Index(search.key_by_id_index_name(table, key), "id", key, *more).ddl_if(
         dialect="sqlite")
 
 
@@ -257,7 +260,7 @@ class Customer(Searchable, db.Model):
               sqlite_where=text("merged_into_id IS NOT NULL"),
               postgresql_where=text("merged_into_id IS NOT NULL")),
         trigram_index("customers"),
-        key_by_id_index("customers", "sort_name"),
+        key_by_id_index("customers", "sort_name", "merged_into_id"),
     )
     search_fields = ("first_name", "surname", "email", "phone", "postcode", "card_number")
 

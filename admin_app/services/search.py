@@ -167,6 +167,16 @@ def is_index_table(name: str) -> bool:
     return bool(_INDEX_TABLE.match(name))
 
 
+def key_by_id_index_name(table: str, key: str) -> str:
+    """The name of SQLite's index (id, key, ...) of a searchable table, from which
+    a search's matches read their sort key (models.py, key_by_id_index)."""
+    return f"ix_{table}_search_id_{key}"
+
+
+def is_key_by_id_index(name: str | None, table: str) -> bool:
+    return name is not None and name.startswith(f"ix_{table}_search_id_")
+
+
 def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic's include_object hook: autogenerate leaves the search indexes to
     the migration that makes them, for one database kind each (SQLite's FTS5

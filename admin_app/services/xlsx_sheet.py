@@ -210,8 +210,9 @@ def escape_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-# The kind of a value of exactly these types; others (bool, subclasses) go through
-# _kind_of. A bool is written as its text ("True"), as before.
+# The kind of a value of exactly these types, looked up without a chain of
+# isinstance tests; others (bool, subclasses) go through _kind_of, which must say
+# the same for these types. A bool is written as its text ("True"), as before.
 KIND_OF_TYPE = {str: TEXT, int: NUMBER, Decimal: DECIMAL, datetime: TIME, date: DAY}
 
 

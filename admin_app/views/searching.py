@@ -11,7 +11,7 @@ from flask_admin.contrib.sqla.tools import parse_like_term
 from flask_babel import gettext as _
 from sqlalchemy import String, Unicode, and_, cast, false, or_, select
 
-from ..database import dialect
+from ..database import dialect, has_statistics
 from ..extensions import db
 from ..models import Searchable
 from ..services import search as search_service
@@ -194,18 +194,18 @@ class SearchBox:
         key from an index (id, key, ...) when it collects the matches and sorts
         them, instead of each match's whole row from the table: a page of a
         fragment with twenty thousand matches costs a third. SQLite's planner
-        takes such an index only when the query names the key: ``key >= ''``
-        does, and holds for every text (models.py, key_by_id_index). Also
-        whether that applies."""
+        takes such an index only when it has statistics of it and the query names
+        the key: ``key >= ''`` does, and holds for every text that is not NULL
+        (models.py, key_by_id_index). Also whether that applies."""
         names = self._own_order(sort_column, sort_desc)
         if not names or dialect() != "sqlite" or not issubclass(self.model, Searchable):
             return query, False
         table = self.model.__table__
         key = table.columns[names[0]]
-        leading = [self._primary_key, key.name]
-        if not isinstance(key.type, String) or not any(
-                [column.name for column in index.columns][:2] == leading
-                for index in table.indexes):
+        index = search_service.key_by_id_index_name(table.name, key.name)
+        if not isinstance(key.type, String) or key.nullable \
+                or index not in {index.name for index in table.indexes} \
+                or not has_statistics(index):
             return query, False
         return query.filter(key >= ""), True
 

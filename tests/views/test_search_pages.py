@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, select, text
 
-from admin_app.database import dialect
+from admin_app.database import dialect, has_statistics, table_grew
 from admin_app.extensions import db
 from admin_app.models import Customer
 from admin_app.services import search_walk
@@ -61,11 +61,13 @@ def way(request, app, monkeypatch):
     """How the pages are found: walking the order (the count stops before the
     matches do), a walk whose budget ends before it finds a page (it then collects
     the matches), collecting them (a count that reaches every match), or, on
-    SQLite in name order, collecting more matches than the count shows, their
-    names read from the key-by-id index (elsewhere this walks)."""
+    SQLite in name order, with its statistics, collecting more matches than the
+    count shows, their names read from the key-by-id index (elsewhere this walks)."""
     monkeypatch.setitem(app.config, "SEARCH_EXACT_COUNT", 1000 if request.param == "collect" else 3)
     monkeypatch.setattr(searching, "COLLECT_AT_MOST",
                         1000 if request.param == "collect-keys" else 3)
+    if request.param == "collect-keys":
+        request.getfixturevalue("analysed")
     if request.param == "walk-runs-out":
         monkeypatch.setattr(search_walk, "LEAST_ROWS", 1)
         monkeypatch.setattr(search_walk, "MOST_ROWS", {"sqlite": 3, "postgresql": 3})
@@ -137,23 +139,43 @@ def test_counts_mind_short_words_and_filters(admin_client, make, app, monkeypatc
                                    flt0_marketing_optin_is="1")) == "List (4)"
 
 
+def sqlite_statistics(stat_sql: str | None) -> None:
+    """SQLite's statistics of the customers: analysed and then rewritten by
+    ``stat_sql``, or removed (None); every pooled connection reads them anew."""
+    db.session.execute(text("ANALYZE customers"))  # makes sqlite_stat1 if need be
+    if stat_sql is None:
+        db.session.execute(text("DELETE FROM sqlite_stat1 WHERE tbl = 'customers'"))
+    else:
+        db.session.execute(text(stat_sql))
+    db.session.execute(text("ANALYZE sqlite_master"))
+    db.session.commit()
+    db.engine.dispose()  # a pooled connection keeps the statistics it read
+
+
+@pytest.fixture
+def analysed():
+    """SQLite's statistics of the key-by-id index, as the seed, the migration and a
+    large import leave them (whatever rows the test then makes); taken away after,
+    so that no other test is planned on them. PostgreSQL: nothing."""
+    if dialect() != "sqlite":
+        yield
+        return
+    sqlite_statistics("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES "
+                      "('customers', 'ix_customers_search_id_sort_name', '10000 1 1 1')")
+    yield
+    sqlite_statistics(None)
+
+
 @pytest.fixture
 def million_customers_statistics(crowd):
-    """SQLite's statistics of the customers as if they were a million, as the seed
-    leaves them (and the migration, for the key-by-id index); taken away after,
-    so that no other test is planned on them."""
+    """SQLite's statistics of the customers as if they were a million."""
     if dialect() != "sqlite":
         pytest.skip("SQLite's plan; PostgreSQL reads each match's row to check it")
-    db.session.execute(text("ANALYZE customers"))
-    db.session.execute(text(
+    sqlite_statistics(
         "UPDATE sqlite_stat1 SET stat = '1000000' || CASE WHEN instr(stat, ' ') > 0 "
-        "THEN substr(stat, instr(stat, ' ')) ELSE '' END WHERE tbl = 'customers'"))
-    db.session.execute(text("ANALYZE sqlite_master"))
-    db.session.commit()
+        "THEN substr(stat, instr(stat, ' ')) ELSE '' END WHERE tbl = 'customers'")
     yield
-    db.session.execute(text("DELETE FROM sqlite_stat1 WHERE tbl = 'customers'"))
-    db.session.execute(text("ANALYZE sqlite_master"))
-    db.session.commit()
+    sqlite_statistics(None)
 
 
 def test_sqlite_reads_the_names_of_collected_matches_from_the_key_by_id_index(
@@ -177,3 +199,32 @@ def test_sqlite_reads_the_names_of_collected_matches_from_the_key_by_id_index(
     plan = " ".join(row[-1] for row in db.session.connection().exec_driver_sql(
         f"EXPLAIN QUERY PLAN {page}", tuple(parameters)))
     assert "COVERING INDEX ix_customers_search_id_sort_name" in plan, plan
+
+
+def test_without_statistics_sqlite_walks_the_name_order_first(admin_client, crowd, short_pages,
+                                                              app, monkeypatch, walks):
+    """A database grown through the app alone has no statistics of the key-by-id
+    index, so SQLite's planner would read each match's whole row: the walk comes
+    first, as before, and the pages are the same."""
+    monkeypatch.setitem(app.config, "SEARCH_EXACT_COUNT", 3)
+    monkeypatch.setattr(searching, "COLLECT_AT_MOST", 1000)
+    if dialect() == "sqlite":
+        sqlite_statistics(None)
+    assert every_page(admin_client, search="zeta") == expected()
+    assert walks and all(ids is not None for ids in walks)
+
+
+def test_a_large_import_leaves_sqlite_statistics_of_the_key_by_id_index(make, app):
+    """table_grew, called by imports of 1,000 rows or more, analyses the key-by-id
+    index on SQLite, which the search's collect path needs."""
+    if dialect() != "sqlite":
+        pytest.skip("SQLite's statistics")
+    sqlite_statistics(None)
+    try:
+        make.customer("Ana", "Abad")
+        table_grew(Customer.__table__, 999)
+        assert not has_statistics("ix_customers_search_id_sort_name")
+        table_grew(Customer.__table__, 1_000)
+        assert has_statistics("ix_customers_search_id_sort_name")
+    finally:
+        sqlite_statistics(None)
