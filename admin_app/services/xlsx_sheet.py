@@ -95,7 +95,9 @@ SHEET_START = (
 # it would come back as LF); "_" for a typed "_xHHHH_", which Excel would decode.
 NEEDS_ESCAPING = re.compile("[&<>_\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
 NOT_IN_XML = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
-TYPED_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
+# A typed "_x" and four hex digits that Excel would read as an escape: followed by
+# "_", or by a character that becomes an escape (which starts with "_").
+TYPED_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}[_\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff])")
 NOT_IN_SHEET_NAME = re.compile("[\\[\\]:*?/\\\\\x00-\x1f]")
 
 EPOCH = datetime(1899, 12, 30)  # day 0 of Excel's 1900 date system, as counted from March 1900

@@ -21,7 +21,9 @@ KINDS = [TEXT, NUMBER, DECIMAL, DAY, TIME]
 LONG = "abcdefghij" * 4_000  # 40,000 characters: past Excel's 32,767 per cell
 TEXTS = ["a < b & c > d", "  leading spaces", "trailing ", "tab\tand\nline",
          "control \x01\x08\x0b\x1f end", "Windows line\r\nend", "_x0041_ typed as is",
-         "lone \ud800 surrogate, \ufffe", "emoji 🎉 and ñ", "=1+2", LONG]
+         "lone \ud800 surrogate, \ufffe", "emoji 🎉 and ñ", "=1+2",
+         # Typed in a note's field: "_x0041" then a line break (CR LF), or a control.
+         "code _x0041\r\nnext line", "_x00F8\x0c", LONG]
 ROWS = [
     ["Lucía", 320, Decimal("-1234.56"), date(1990, 5, 17), datetime(2026, 1, 15, 10, 30, 5)],
     ["Bruno", 0, Decimal("0.05"), None, datetime(2024, 2, 29)],
