@@ -466,7 +466,9 @@ def apply(batch: ImportBatch, *, actor: AdminUser | None) -> ImportBatch:
             "%(num)d row is invalid, and you asked for all or nothing: nothing was imported.",
             "%(num)d rows are invalid, and you asked for all or nothing: nothing was imported.",
             plan.invalid_lines))
-    refused = write(batch, plan, all_or_nothing=batch.all_or_nothing)
+    # Statistics refreshed after the commit need no refresh in the transaction too.
+    refused = write(batch, plan, all_or_nothing=batch.all_or_nothing, analyze=not
+                    import_statistics.refreshes(len(plan.creates) + len(plan.updates)))
     finish_apply(batch, import_rejects.kept(plan.problems + refused, None))
     return batch
 
