@@ -22,6 +22,7 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Table
+from sqlalchemy.exc import DBAPIError
 
 from ..extensions import db
 
@@ -83,8 +84,8 @@ def _insert(table: Table, names: tuple[str, ...], rows: Iterator[dict],
     converters = [(index, convert) for index, column in enumerate(columns[:len(names)])
                   if (convert := _converter(column, dialect)) is not None]
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    listed = ", ".join(f'"{column.name}"' for column in columns)
     try:
-        listed = ", ".join(f'"{column.name}"' for column in columns)
         if dialect.name == "postgresql":
             with cursor.copy(f'COPY "{table.name}" ({listed}) FROM STDIN') as copy:
                 for row in rows:
@@ -97,6 +98,11 @@ def _insert(table: Table, names: tuple[str, ...], rows: Iterator[dict],
             _sqlite_insert(cursor, table.name, listed, len(columns),
                            (take(row) + tail for row in rows) if tail else map(take, rows),
                            converters)
+    except dialect.loaded_dbapi.Error as error:
+        # Raised as SQLAlchemy raises the driver's errors (IntegrityError, DataError...),
+        # so that a caller tells a refused row from a fault whichever way it was written.
+        raise DBAPIError.instance(f'INSERT INTO "{table.name}" ({listed})', None, error,
+                                  dialect.loaded_dbapi.Error, dialect=dialect) from None
     finally:
         cursor.close()
 

@@ -26,10 +26,16 @@ log = logging.getLogger(__name__)
 PENDING = "import_statistics_tables"  # session.info: tables to refresh after the commit
 
 
+def refreshes(rows: int) -> bool:
+    """Whether an import or undo that changes ``rows`` records has its tables
+    refreshed once it commits: at least IMPORT_REFRESH_MIN_ROWS, on PostgreSQL."""
+    return rows >= current_app.config["IMPORT_REFRESH_MIN_ROWS"] and dialect() == "postgresql"
+
+
 def after_commit(tables: list[str], rows: int) -> None:
     """Refresh ``tables`` once the session's transaction commits, if ``rows``
-    records changed (at least IMPORT_REFRESH_MIN_ROWS) and this is PostgreSQL."""
-    if rows < current_app.config["IMPORT_REFRESH_MIN_ROWS"] or dialect() != "postgresql":
+    records changed (see ``refreshes``)."""
+    if not refreshes(rows):
         return
     session = db.session()
     session.info.setdefault(PENDING, set()).update(tables)

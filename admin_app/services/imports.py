@@ -29,7 +29,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from ..choices import AuditAction, ConsentSource, ImportAction, ImportStatus
-from ..database import IN_LIST_MAX, among, lock_row, reserve_ids, table_grew
+from ..database import IN_LIST_MAX, among, dialect, lock_row, reserve_ids, table_grew
 from ..extensions import db
 from ..i18n import locale
 from ..models import (
@@ -40,6 +40,7 @@ from ..models import (
     ImportChange,
     Job,
     Searchable,
+    name_sort_key,
     not_tombstones,
     utcnow,
 )
@@ -465,7 +466,9 @@ def apply(batch: ImportBatch, *, actor: AdminUser | None) -> ImportBatch:
             "%(num)d row is invalid, and you asked for all or nothing: nothing was imported.",
             "%(num)d rows are invalid, and you asked for all or nothing: nothing was imported.",
             plan.invalid_lines))
-    refused = write(batch, plan, all_or_nothing=batch.all_or_nothing)
+    # Statistics refreshed after the commit need no refresh in the transaction too.
+    refused = write(batch, plan, all_or_nothing=batch.all_or_nothing, analyze=not
+                    import_statistics.refreshes(len(plan.creates) + len(plan.updates)))
     finish_apply(batch, import_rejects.kept(plan.problems + refused, None))
     return batch
 
@@ -505,13 +508,13 @@ def _write(batch: ImportBatch, kind: ImportKind, creates: list[tuple[int, dict]]
     if creates:
         # Ids first, then one bulk insert: a row at a time was most of a large import.
         ids = reserve_ids(kind.model.__table__, len(creates))
+        stored = [_json(values) for _line, values in creates]
 
         def new_rows() -> Iterator[dict]:
             # Made while they are written: PostgreSQL stores each meanwhile.
-            for record_id, (_line, values) in zip(ids, creates, strict=True):
-                stored.append(_json(values))
-                row = _new_row(kind, values)
-                row["id"] = record_id
+            for index in _insert_order(kind, creates):
+                row = _new_row(kind, creates[index][1])
+                row["id"] = ids[index]
                 yield row
 
         bulk_rows.insert_rows(kind.model.__table__, new_rows())
@@ -534,6 +537,20 @@ def _write(batch: ImportBatch, kind: ImportKind, creates: list[tuple[int, dict]]
                for record_id, (line, _values), after in zip(ids, creates, stored, strict=True))
     bulk_rows.insert_rows(ImportChange.__table__, chain(created, updated),
                           shared={"batch_id": batch.id})
+
+
+def _insert_order(kind: ImportKind, creates: list[tuple[int, dict]]) -> Iterable[int]:
+    """The order new records go to the database in (indexes into ``creates``). On
+    PostgreSQL, customers go in name order: most of their indexes are in that order,
+    and an index filled in its own order writes page after page instead of going
+    back and forth (100,000 customers of a file in no name order took half as
+    long again). SQLite keeps the file's order, which is the order of the ids its
+    table is stored in."""
+    if kind.model is not Customer or dialect() != "postgresql":
+        return range(len(creates))
+    keys = [name_sort_key(values.get("first_name"), values.get("surname"))
+            for _line, values in creates]
+    return sorted(range(len(creates)), key=keys.__getitem__)
 
 
 def finish_apply(batch: ImportBatch, rejected: dict | None) -> None:

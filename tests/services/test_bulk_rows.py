@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from admin_app.extensions import db
 from admin_app.models import Customer
@@ -85,3 +87,14 @@ def test_rows_made_as_they_are_written_with_shared_values_all_go_in(make):
 def test_no_rows_write_nothing():
     insert_rows(Customer.__table__, iter([]))
     assert db.session.scalar(select(func.count()).select_from(Customer)) == 0
+
+
+def test_a_row_the_database_refuses_raises_as_sqlalchemy_statements_do(make):
+    """An import tells a refused row (left out and listed) from a fault by
+    SQLAlchemy's IntegrityError and DataError, whichever way the row was written."""
+    taken = make.customer("Ana", "Ruiz", email="ana@example.com")
+    row = {"id": taken.id + 1, "first_name": "Eva", "surname": "Sanz", "email": "ana@example.com",
+           **Customer.derived_fields({"first_name": "Eva", "surname": "Sanz"})}
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        insert_rows(Customer.__table__, [row])
+    assert db.session.scalar(select(func.count()).select_from(Customer)) == 1
