@@ -11,18 +11,32 @@ counting frees everything else meanwhile.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+# Paused sections running now, in every thread (a worker runs two jobs at once,
+# a threaded server two imports): the first turns the collector off, the last
+# on again, if it was on before the first.
+_lock = threading.Lock()
+_paused = 0
+_was_enabled = False
 
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Within (or in a function it decorates): no cycle collection. It is on again
-    once the outermost use ends (with two threads at once, the first to pause it)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    once every paused section, in any thread, has ended."""
+    global _paused, _was_enabled
+    with _lock:
+        if _paused == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _paused += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _lock:
+            _paused -= 1
+            if _paused == 0 and _was_enabled:
+                gc.enable()
