@@ -14,9 +14,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from .extensions import db
 from .services import search
 
-# Values per IN (...) where many records are looked up or removed by key: fewer,
-# larger statements (a statement has a cost of its own), well within SQLite's
-# 32,766 parameters (since SQLite 3.32) and PostgreSQL's 65,535.
+# Keys per statement where many records are looked up or removed by key (bound
+# as one parameter by ``among``): fewer, larger statements, since a statement
+# has a cost of its own (an import's undo of 100,000 took 1,000 at 500 each).
 IN_LIST_MAX = 5000
 
 

@@ -6,11 +6,7 @@ import unicodedata
 
 import pytest
 
-from admin_app.services.text import strip_text
-
-
-def invisible(character: str) -> bool:
-    return character.isspace() or unicodedata.category(character) in ("Cc", "Cf")
+from admin_app.services.text import _invisible, strip_text
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -24,10 +20,10 @@ def test_invisible_characters_at_either_end_are_removed(value, expected):
 
 def test_every_character_invisible_at_an_end_is_removed_and_no_other():
     """The shortcut for text that begins and ends with a letter or a digit keeps
-    exactly what the character-by-character rule keeps."""
+    exactly what the character-by-character rule (text._invisible) keeps."""
     for code in range(sys.maxunicode + 1):
         character = chr(code)
         if unicodedata.category(character) == "Cs":
             continue  # a lone surrogate is no text a form or a file gives
-        expected = "x" if invisible(character) else f"{character}x{character}"
+        expected = "x" if _invisible(character) else f"{character}x{character}"
         assert strip_text(f"{character}x{character}") == expected, hex(code)
