@@ -20,6 +20,12 @@ from .services import search
 IN_LIST_MAX = 5000
 
 
+def key_chunks(keys: list):
+    """``keys`` in slices of IN_LIST_MAX, one statement's worth each (with ``among``)."""
+    for start in range(0, len(keys), IN_LIST_MAX):
+        yield keys[start:start + IN_LIST_MAX]
+
+
 def among(column, values: list):
     """``column IN (values)`` for a long list of text or integer keys, bound as one
     parameter rather than one each (5,000 parameters took 45 ms a statement to

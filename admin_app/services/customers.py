@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from ..choices import InvoiceStatus
-from ..database import IN_LIST_MAX, among
+from ..database import among, key_chunks
 from ..extensions import db
 from ..i18n import number
 from ..models import (
@@ -60,8 +60,7 @@ def not_deletable_ids(ids: list[int]) -> set[int]:
     """Of these customers, those that ``reasons_not_deletable`` would refuse to
     delete, found with a few queries for a whole chunk (an import's undo)."""
     found: set[int] = set()
-    for start in range(0, len(ids), IN_LIST_MAX):
-        chunk = ids[start:start + IN_LIST_MAX]
+    for chunk in key_chunks(ids):
         found.update(db.session.scalars(select(Customer.id).where(
             among(Customer.id, chunk),
             (Customer.balance_minor != 0) | (Customer.loyalty_points != 0))))
@@ -84,8 +83,7 @@ def merged_ids(ids: list[int]) -> set[int]:
     merged into them. An import's undo leaves them alone: what it recorded of them
     no longer describes one record (it would delete or overwrite the one kept)."""
     found: set[int] = set()
-    for start in range(0, len(ids), IN_LIST_MAX):
-        chunk = ids[start:start + IN_LIST_MAX]
+    for chunk in key_chunks(ids):
         found.update(db.session.scalars(select(Customer.id).where(
             among(Customer.id, chunk), Customer.merged_into_id.is_not(None))))
         found.update(db.session.scalars(select(Customer.merged_into_id).distinct().where(

@@ -29,7 +29,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.exc import DataError, IntegrityError
 
 from ..choices import AuditAction, ConsentSource, ImportAction, ImportStatus
-from ..database import IN_LIST_MAX, among, dialect, lock_row, reserve_ids, table_grew
+from ..database import among, dialect, key_chunks, lock_row, reserve_ids, table_grew
 from ..extensions import db
 from ..i18n import locale
 from ..models import (
@@ -383,8 +383,7 @@ def _existing_records(kind: ImportKind, rows: list[dict]) -> dict[str, dict]:
         column = getattr(kind.model, name)
         wanted = sorted({values[name] for values in rows if values.get(name)})
         by_value: dict[Any, list] = {}
-        for start in range(0, len(wanted), IN_LIST_MAX):
-            chunk = wanted[start:start + IN_LIST_MAX]
+        for chunk in key_chunks(wanted):
             for record in db.session.scalars(select(kind.model).where(
                     among(column, chunk), *not_tombstones(kind.model))):
                 by_value.setdefault(getattr(record, name), []).append(record)
@@ -707,9 +706,8 @@ def revert(kind: ImportKind, changes: list[Any]) -> None:
     audit.record_values(kind.model.__name__, {
         c.record_id: c.after for c in changes if c.action == ImportAction.CREATED},
         AuditAction.DELETE)
-    for start in range(0, len(created), IN_LIST_MAX):
-        db.session.execute(delete(kind.model).where(
-            among(kind.model.id, created[start:start + IN_LIST_MAX]))
+    for chunk in key_chunks(created):
+        db.session.execute(delete(kind.model).where(among(kind.model.id, chunk))
             .execution_options(synchronize_session=False))
     updated = [c for c in changes if c.action == ImportAction.UPDATED]
     records = _records_of(kind, updated)
@@ -761,9 +759,9 @@ def _values_of(kind: ImportKind, changes: list[Any]) -> dict[int, Any]:
     columns = [getattr(kind.model, name) for name in names]
     ids = [change.record_id for change in changes]
     found = {}
-    for start in range(0, len(ids), IN_LIST_MAX):
+    for chunk in key_chunks(ids):
         for row in db.session.execute(select(kind.model.id, *columns).where(
-                among(kind.model.id, ids[start:start + IN_LIST_MAX]))):
+                among(kind.model.id, chunk))):
             found[row.id] = row
     return found
 
@@ -771,9 +769,9 @@ def _values_of(kind: ImportKind, changes: list[Any]) -> dict[int, Any]:
 def _records_of(kind: ImportKind, changes: list[Any]) -> dict[int, Any]:
     ids = [change.record_id for change in changes]
     found = {}
-    for start in range(0, len(ids), IN_LIST_MAX):
+    for chunk in key_chunks(ids):
         for record in db.session.scalars(select(kind.model).where(
-                among(kind.model.id, ids[start:start + IN_LIST_MAX]))):
+                among(kind.model.id, chunk))):
             found[record.id] = record
     return found
 

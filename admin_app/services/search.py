@@ -115,9 +115,7 @@ def index_count(model, search: str, phone_digits: str | None, limit: int):
     long = [word for word in searched_words(search, phone_digits) if len(word) >= MIN_INDEXED]
     if not long:
         return None
-    index = fts_table(model.__tablename__)
-    found = select(text("rowid")).select_from(text(index)).where(
-        text(f"{index} MATCH :fts_query").bindparams(fts_query=_fts_query(long)))
+    found = _fts_rowids(model, long)
     return select(func.count()).select_from(found.limit(limit + 1).subquery())
 
 
@@ -139,10 +137,14 @@ def row_matches(model, search: str, phone_digits: str | None, dialect: str = "")
 
 def _sqlite_found(model, words: list[str]):
     """``model.id IN (the rows whose search text holds every word)``, from FTS5."""
+    return model.id.in_(_fts_rowids(model, words))
+
+
+def _fts_rowids(model, words: list[str]):
+    """The rowids of ``model``'s FTS5 index whose text holds every one of ``words``."""
     index = fts_table(model.__tablename__)
-    rowids = select(text("rowid")).select_from(text(index)).where(
+    return select(text("rowid")).select_from(text(index)).where(
         text(f"{index} MATCH :fts_query").bindparams(fts_query=_fts_query(words)))
-    return model.id.in_(rowids)
 
 
 def _fts_query(words: list[str]) -> str:
@@ -174,7 +176,7 @@ def key_by_id_index_name(table: str, key: str) -> str:
 
 
 def is_key_by_id_index(name: str | None, table: str) -> bool:
-    return name is not None and name.startswith(f"ix_{table}_search_id_")
+    return name is not None and name.startswith(key_by_id_index_name(table, ""))
 
 
 def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
