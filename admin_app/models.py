@@ -18,12 +18,14 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
+    MetaData,
     String,
     Table,
     Text,
@@ -120,6 +122,8 @@ class Searchable:
     by ``derived_fields`` where rows are inserted in bulk."""
 
     search_fields: tuple[str, ...] = ()
+    # PostgreSQL: the model's search table (search_table below), when it has one.
+    search_table: ClassVar[Table | None] = None
     # A server default too: the column was added to tables that had rows.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
 
@@ -134,6 +138,27 @@ def trigram_index(table: str):
     FTS5 table instead, made by the migration)."""
     return Index(f"ix_{table}_search_text", "search_text", postgresql_using="gin",
                  postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+
+
+# The search tables: made by their migration on PostgreSQL only, never by create_all.
+SEARCH_TABLES = MetaData()
+
+
+def search_table(source: Table, key: str, *more: str) -> Table:
+    """PostgreSQL's narrow copy of a searchable table: its rows' id, ``key`` (the
+    list's order, a NOT NULL text), ``more`` (the other columns a list's query
+    reads: customers' merged_into_id) and search text, with the trigram index
+    the table itself then does without. A search with tens of thousands of
+    matches reads each match's row to check it; here a row is a seventh of a
+    customer's, and the whole copy stays in PostgreSQL's own cache, so that a
+    common fragment ("garc") costs a fifth (views/searching.py, _search_table_page).
+    Kept in step by triggers that its migration writes by hand: a row for each
+    of the table's rows, whatever writes it (the ORM, COPY, a plain UPDATE)."""
+    columns = [Column(name, source.c[name].type, nullable=source.c[name].nullable)
+               for name in ("id", key, *more, "search_text")]
+    columns[0].primary_key = True
+    # Named as SQLite's FTS5 table is: one search table per searchable table.
+    return Table(search.fts_table(source.name), SEARCH_TABLES, *columns)
 
 
 def key_by_id_index(table: str, key: str, *more: str):
@@ -259,7 +284,6 @@ class Customer(Searchable, db.Model):
         Index("ix_customers_merged_into_id", "merged_into_id",
               sqlite_where=text("merged_into_id IS NOT NULL"),
               postgresql_where=text("merged_into_id IS NOT NULL")),
-        trigram_index("customers"),
         key_by_id_index("customers", "sort_name", "merged_into_id"),
     )
     search_fields = ("first_name", "surname", "email", "phone", "postcode", "card_number")
@@ -971,6 +995,10 @@ class DashboardSnapshot(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     figures: Mapped[dict] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# Customers: a million rows, whose common surnames match tens of thousands.
+Customer.search_table = search_table(Customer.__table__, "sort_name", "merged_into_id")
 
 
 def not_tombstones(model) -> list:

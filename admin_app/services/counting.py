@@ -89,3 +89,14 @@ def estimated_rows(table: str) -> int | None:
             {"t": table})
         value = int(stat.split()[0]) if stat else None
     return value if value is not None and value >= 0 else None
+
+
+def estimated_matches(statement) -> int:
+    """PostgreSQL: how many rows ``statement`` (a select) gives, as its planner
+    estimates from the statistics (EXPLAIN, without running it): a fraction of a
+    millisecond, where counting may read a hundred thousand index entries."""
+    connection = db.session.connection()
+    compiled = statement.compile(dialect=connection.dialect)
+    plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}",
+                                      compiled.params).scalar_one()
+    return int(plan[0]["Plan"]["Plan Rows"])

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from ..database import dialect
 from ..extensions import db
+from ..models import SEARCH_TABLES
+from . import search
 
 log = logging.getLogger(__name__)
 PENDING = "import_statistics_tables"  # session.info: tables to refresh after the commit
@@ -42,7 +44,9 @@ def after_commit(tables: list[str], rows: int) -> None:
 
 
 def refresh(tables: set[str]) -> None:
-    """VACUUM ANALYZE ``tables``, outside any transaction."""
+    """VACUUM ANALYZE ``tables`` and their search tables, outside any transaction."""
+    tables = tables | {search.fts_table(table) for table in tables
+                       if search.fts_table(table) in SEARCH_TABLES.tables}
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE " + ", ".join(
             f'"{table}"' for table in sorted(tables))))

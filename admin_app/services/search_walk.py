@@ -20,8 +20,10 @@ from ..extensions import db
 
 # Rows read per row wanted (matches at least this dense at the start of the
 # order are found by walking), and the most rows one walk reads.
-ROWS_PER_MATCH = {"sqlite": 3_000, "postgresql": 40}
-MOST_ROWS = {"sqlite": 20_000, "postgresql": 2_000}
+# "search_table": PostgreSQL's walk of a search table (models.py, search_table),
+# which reads each row's text from the order's index alone, as SQLite's walk does.
+ROWS_PER_MATCH = {"sqlite": 3_000, "postgresql": 40, "search_table": 3_000}
+MOST_ROWS = {"sqlite": 20_000, "postgresql": 2_000, "search_table": 50_000}
 LEAST_ROWS = 1_000
 
 
@@ -30,23 +32,22 @@ def walk_budget(wanted: int, dialect: str) -> int:
     return min(max(ROWS_PER_MATCH[dialect] * wanted, LEAST_ROWS), MOST_ROWS[dialect])
 
 
-def first_matches(ordered, key, test, wanted: int, dialect: str) -> list | None:
-    """The ids of the first ``wanted`` rows of ``ordered`` (an ORM query in the
-    list's order, without the search) for which the condition ``test`` holds,
-    or None when the walk's budget runs out before it finds them.
+def first_matches(ids_in_order, test, wanted: int, dialect: str) -> list | None:
+    """The ids of the first ``wanted`` rows of ``ids_in_order`` (a select of the
+    rows' ids in the list's order, without the search) for which the condition
+    ``test`` holds, or None when the walk's budget runs out before it finds them.
 
     Fewer than ``wanted`` ids come back only when the rows themselves run out:
     then those are all the matches."""
     budget = walk_budget(wanted, dialect)
     if wanted > budget:
         return None
-    walked = (ordered.enable_eagerloads(False).with_entities(key.label("id"), test.label("hit"))
-              .limit(budget).subquery())
+    walked = ids_in_order.add_columns(test.label("hit")).limit(budget).subquery()
     # The window keeps the list's order: filtering it neither sorts nor reorders.
-    hits = list(db.session.scalars(select(walked.c.id).where(walked.c.hit).limit(wanted)))
+    hits = list(db.session.scalars(select(walked.c[0]).where(walked.c.hit).limit(wanted)))
     if len(hits) >= wanted:
         return hits
-    rows = (ordered.enable_eagerloads(False).with_entities(key).limit(budget).subquery())
+    rows = ids_in_order.limit(budget).subquery()
     if db.session.execute(select(func.count()).select_from(rows)).scalar_one() < budget:
         return hits  # every row was read: these are all the matches
     return None

@@ -55,6 +55,12 @@ class LargeLists:
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
                  page_size=None):
+        if execute and self._search_supported and search:
+            size = self.page_size if page_size is None else page_size
+            found = self._search_table_page(search, filters, sort_column, sort_desc, page, size)
+            if found is not None:
+                count, ids = found
+                return count, self._page_rows(ids)
         joins: dict = {}
         query, keys_indexed = self.get_query(), False
         if self._search_supported and search:
