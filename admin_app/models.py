@@ -147,11 +147,12 @@ SEARCH_TABLES = MetaData()
 def search_table(source: Table, key: str, *more: str) -> Table:
     """PostgreSQL's narrow copy of a searchable table: its rows' id, ``key`` (the
     list's order, a NOT NULL text), ``more`` (the other columns a list's query
-    reads: customers' merged_into_id) and search text, with the trigram index
-    the table itself then does without. A search with tens of thousands of
-    matches reads each match's row to check it; here a row is a seventh of a
-    customer's, and the whole copy stays in PostgreSQL's own cache, so that a
-    common fragment ("garc") costs a fifth (views/searching.py, _search_table_page).
+    reads: customers' merged_into_id) and search text, with a trigram index of
+    its own. A search with tens of thousands of matches reads each match's row
+    to check it; here a row is a seventh of a customer's, so a search without
+    filters in name order reads it alone (views/search_table_pages.py): a common
+    fragment ("garc") costs a third to a fifth. Searches with filters, or in
+    another order, read the table's own rows through its own trigram index.
     Kept in step by triggers that its migration writes by hand: a row for each
     of the table's rows, whatever writes it (the ORM, COPY, a plain UPDATE)."""
     columns = [Column(name, source.c[name].type, nullable=source.c[name].nullable)
@@ -284,6 +285,7 @@ class Customer(Searchable, db.Model):
         Index("ix_customers_merged_into_id", "merged_into_id",
               sqlite_where=text("merged_into_id IS NOT NULL"),
               postgresql_where=text("merged_into_id IS NOT NULL")),
+        trigram_index("customers"),
         key_by_id_index("customers", "sort_name", "merged_into_id"),
     )
     search_fields = ("first_name", "surname", "email", "phone", "postcode", "card_number")

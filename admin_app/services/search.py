@@ -3,11 +3,11 @@
 A searchable record keeps a *search text*: its searchable fields folded (lower
 case, no accents) and joined by spaces, written with the record (see
 ``models.py``). The database indexes that text for substring search:
-PostgreSQL with a pg_trgm GIN index (the customers' on their search table, a
-narrow copy kept by triggers: models.py, search_table), SQLite with an FTS5
-trigram table kept in step by triggers (both made by the migrations). A search
-asks for every word of what was typed somewhere in that text, so "garc" finds
-"García" and "garcia" finds it too.
+PostgreSQL with a pg_trgm GIN index (the customers' also on their search
+table, a narrow copy kept by triggers: models.py, search_table), SQLite with an
+FTS5 trigram table kept in step by triggers (both made by the migrations). A
+search asks for every word of what was typed somewhere in that text, so "garc"
+finds "García" and "garcia" finds it too.
 """
 from __future__ import annotations
 
@@ -90,10 +90,6 @@ def matches(model, search: str, phone_digits: str | None, dialect: str):
         # longer words, exactly; shorter words are then LIKEs on those rows.
         long = [word for word in words if len(word) >= MIN_INDEXED]
         return and_(_sqlite_found(model, long), *(contains(model.search_text, w) for w in short))
-    rows = model.search_table
-    if rows is not None and dialect == "postgresql":
-        # The trigram index is on the model's search table (models.py, search_table).
-        return model.id.in_(select(rows.c.id).where(table_matches(rows, search, phone_digits)))
     # PostgreSQL's trigram index serves these LIKEs itself.
     return and_(*(contains(model.search_text, word) for word in words))
 

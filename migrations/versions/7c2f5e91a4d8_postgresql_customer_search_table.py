@@ -1,10 +1,9 @@
 """PostgreSQL: the customers' search table, a narrow copy of each customer's id,
-sort name, merged_into_id and search text, with the trigram index that the
-customers table then does without (models.py, search_table). A search for a
-common fragment reads each match's row to check it: here that row is a
-seventh of a customer's, and the copy stays in PostgreSQL's own cache.
-Triggers keep it in step with every write (the ORM, COPY, plain SQL).
-SQLite keeps its FTS5 table: nothing changes there.
+sort name, merged_into_id and search text, with its own trigram index
+(models.py, search_table). A search for a common fragment reads each match's
+row to check it: here that row is a seventh of a customer's. Triggers keep it
+in step with every write (the ORM, COPY, plain SQL). SQLite keeps its FTS5
+table: nothing changes there.
 
 Revision ID: 7c2f5e91a4d8
 Revises: d9dbad4ed959
@@ -36,7 +35,6 @@ def upgrade():
     # alone (views/search_table_pages.py).
     op.execute(f"CREATE INDEX ix_{TABLE}_sort_name_id ON {TABLE} (sort_name, id, merged_into_id) "
                "INCLUDE (search_text)")
-    op.execute("DROP INDEX ix_customers_search_text")
     # New rows: once per statement, a COPY of a hundred thousand included.
     op.execute(f"""CREATE FUNCTION {TABLE}_insert() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -83,5 +81,3 @@ def downgrade():
         op.execute(f"DROP TRIGGER {TABLE}_{event} ON customers")
         op.execute(f"DROP FUNCTION {TABLE}_{event}()")
     op.execute(f"DROP TABLE {TABLE}")
-    op.execute("CREATE INDEX ix_customers_search_text ON customers "
-               "USING gin (search_text gin_trgm_ops)")
