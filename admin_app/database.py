@@ -131,7 +131,7 @@ def refresh_statistics() -> None:
 def table_grew(table, rows: int) -> None:
     """After ``rows`` new rows in this transaction (1,000 or more), refresh what
     the planner knows of the table now. PostgreSQL: its statistics (and its
-    search table's: models.search_table), not when autovacuum comes by: planned
+    search table's: models.search_table_for), not when autovacuum comes by: planned
     on the old figures (a near-empty table), looking those rows up again reads
     the whole table each time. SQLite's plans
     for such lookups do not depend on statistics, but its planner takes a
@@ -141,9 +141,10 @@ def table_grew(table, rows: int) -> None:
         return
     if dialect() == "postgresql":
         db.session.execute(text(f"ANALYZE {table.name}"))
-        copy = search.fts_table(table.name)  # its search table (models.search_table)
-        if db.session.scalar(text("SELECT to_regclass(:name)"), {"name": copy}) is not None:
-            db.session.execute(text(f"ANALYZE {copy}"))
+        from .models import search_table_of  # models import this module
+        search_table = search_table_of(table.name)
+        if search_table is not None:
+            db.session.execute(text(f"ANALYZE {search_table.name}"))
         return
     for index in table.indexes:
         if search.is_key_by_id_index(index.name, table.name):

@@ -18,6 +18,7 @@ from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import AdminUser
 from admin_app.passwords import hash_password
+from admin_app.services import search_walk
 
 from . import factories
 from .pages import empty_tables, table_counts
@@ -380,3 +381,17 @@ def clock(monkeypatch):
 def make():
     """Factories for test data: make.customer(...), make.wallet(...), ..."""
     return factories
+
+
+@pytest.fixture
+def walks(monkeypatch):
+    """What each search's walk of the list's order found (services/search_walk.py):
+    a page's ids, or None when its budget ran out."""
+    found: list = []
+    real = search_walk.first_matches
+
+    def recorded(*args, **kwargs):
+        found.append(real(*args, **kwargs))
+        return found[-1]
+    monkeypatch.setattr(search_walk, "first_matches", recorded)
+    return found

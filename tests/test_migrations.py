@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import CheckConstraint, inspect, text
 
 from admin_app.extensions import db
+from admin_app.models import SEARCH_TABLES, Searchable
 from admin_app.services import search
 
 
@@ -143,3 +144,53 @@ def test_downgrade_to_base_and_upgrade_again(runner):
 def _schema_is_back_after_each_test():
     yield
     assert _app_tables() == set(db.metadata.tables)
+
+
+def test_the_search_tables_match_their_models():
+    """PostgreSQL's search tables (models.py, search_table_for), which the check
+    above leaves to their hand-written migrations: each one's columns, and the
+    four triggers that keep it in step."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no search tables (its FTS5 tables: the test below)")
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_object": _in_search_tables})
+        assert compare_metadata(context, SEARCH_TABLES) == []
+        for table in SEARCH_TABLES.tables.values():
+            source = table.name.removesuffix("_search")
+            triggers = set(connection.scalars(text(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(:source) "
+                "AND NOT tgisinternal"), {"source": source}))
+            assert triggers == {f"{table.name}_{event}"
+                                for event in ("insert", "update", "delete", "truncate")}
+    assert SEARCH_TABLES.tables  # the customers have one
+
+
+def _in_search_tables(obj, name, type_, reflected, compare_to) -> bool:
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+    return table in SEARCH_TABLES.tables
+
+
+def _searchable_models() -> list:
+    return [mapper.class_ for mapper in db.Model.registry.mappers
+            if issubclass(mapper.class_, Searchable)]
+
+
+def test_every_searchable_model_has_its_search_index():
+    """A search reads an index, never every row: PostgreSQL's trigram index on the
+    search text, SQLite's FTS5 table with its three triggers."""
+    inspector = inspect(db.engine)
+    for model in _searchable_models():
+        table = model.__tablename__
+        if db.engine.dialect.name == "postgresql":
+            indexes = {index["name"] for index in inspector.get_indexes(table)}
+            assert f"ix_{table}_search_text" in indexes, table
+        else:
+            with db.engine.connect() as connection:
+                triggers = set(connection.scalars(text(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t"),
+                    {"t": table}))
+            index = search.fts_table(table)
+            assert inspector.has_table(index), table
+            assert {f"{index}_{event}" for event in ("insert", "update", "delete")} <= triggers
+    assert len(_searchable_models()) >= 2  # customers and guests

@@ -8,12 +8,11 @@ import re
 import pytest
 from sqlalchemy import delete, event, select, text, update
 
-from admin_app.database import dialect
+from admin_app.database import dialect, table_grew
 from admin_app.extensions import db
 from admin_app.models import Customer
 from admin_app.services import import_statistics, search_walk
 from admin_app.services.bulk_rows import insert_rows
-from admin_app.views import searching
 
 from .pages import listed_ids
 from .views.test_large_lists import customers_page, get_sort_index
@@ -79,9 +78,22 @@ def test_a_top_up_leaves_the_search_table_alone(make):
     ana.balance_minor = 500
     db.session.commit()
     assert copy_written_by() == before
+    db.session.execute(text("UPDATE customers SET sort_name = sort_name, "
+                            "search_text = search_text WHERE id = :id"), {"id": ana.id})
+    db.session.commit()
+    assert copy_written_by() == before  # the same values: nothing to copy
     ana.first_name = "Anabel"
     db.session.commit()
     assert copy_written_by() != before
+    copy_in_step()
+
+
+def test_emptying_the_customers_empties_the_search_table(make):
+    make.customer("Ana", "Zeta")
+    db.session.execute(text("TRUNCATE customers CASCADE"))
+    db.session.commit()
+    assert db.session.scalar(text("SELECT count(*) FROM customers_search")) == 0
+    make.customer("Eva", "Zeta")  # its id may be one the copy held: no clash
     copy_in_step()
 
 
@@ -94,18 +106,6 @@ def statements():
     event.listen(db.engine, "before_cursor_execute", record)
     yield seen
     event.remove(db.engine, "before_cursor_execute", record)
-
-
-@pytest.fixture
-def walks(monkeypatch):
-    found: list = []
-    real = searching.first_matches
-
-    def recorded(*args, **kwargs):
-        found.append(real(*args, **kwargs))
-        return found[-1]
-    monkeypatch.setattr(searching, "first_matches", recorded)
-    return found
 
 
 def matching_ids() -> list[int]:
@@ -151,13 +151,23 @@ def test_the_walk_is_left_out_when_many_rows_come_before_the_matches(
 
 
 def test_a_search_sorted_by_name_descending_is_the_same_rows_reversed(
-        admin_client, app, late_matches, monkeypatch):
+        admin_client, app, late_matches, walks, monkeypatch):
+    """Descending, the matches come first: the walk reads them (the first name
+    sampled is the last in name order)."""
     monkeypatch.setitem(app.config, "SEARCH_EXACT_COUNT", 2)
+    monkeypatch.setitem(search_walk.MOST_ROWS, "search_table", 50)
     sort = get_sort_index(admin_client, "Customer")
     page = customers_page(admin_client, search="zeta", sort=sort, desc=1)
     assert listed_ids(page) == list(reversed(matching_ids()))
+    assert walks and walks[0] is not None
 
 
 def test_a_large_import_refreshes_the_search_table_too(statements):
     import_statistics.refresh({"customers"})
     assert 'VACUUM ANALYZE "customers", "customers_search"' in statements
+
+
+def test_a_large_insert_analyses_the_search_table_too(make, statements):
+    make.customer("Ana", "Zeta")
+    table_grew(Customer.__table__, 1_000)
+    assert "ANALYZE customers_search" in statements

@@ -91,7 +91,7 @@ def estimated_rows(table: str) -> int | None:
     return value if value is not None and value >= 0 else None
 
 
-def estimated_matches(statement) -> int:
+def planned_rows(statement) -> int:
     """PostgreSQL: how many rows ``statement`` (a select) gives, as its planner
     estimates from the statistics (EXPLAIN, without running it): a fraction of a
     millisecond, where counting may read a hundred thousand index entries."""

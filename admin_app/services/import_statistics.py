@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..database import dialect
 from ..extensions import db
-from ..models import SEARCH_TABLES
-from . import search
+from ..models import search_table_of
 
 log = logging.getLogger(__name__)
 PENDING = "import_statistics_tables"  # session.info: tables to refresh after the commit
@@ -45,8 +44,7 @@ def after_commit(tables: list[str], rows: int) -> None:
 
 def refresh(tables: set[str]) -> None:
     """VACUUM ANALYZE ``tables`` and their search tables, outside any transaction."""
-    tables = tables | {search.fts_table(table) for table in tables
-                       if search.fts_table(table) in SEARCH_TABLES.tables}
+    tables = tables | {copy.name for copy in map(search_table_of, tables) if copy is not None}
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE " + ", ".join(
             f'"{table}"' for table in sorted(tables))))

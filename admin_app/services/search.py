@@ -4,7 +4,7 @@ A searchable record keeps a *search text*: its searchable fields folded (lower
 case, no accents) and joined by spaces, written with the record (see
 ``models.py``). The database indexes that text for substring search:
 PostgreSQL with a pg_trgm GIN index (the customers' also on their search
-table, a narrow copy kept by triggers: models.py, search_table), SQLite with an
+table, a narrow copy kept by triggers: models.py, search_table_for), SQLite with an
 FTS5 trigram table kept in step by triggers (both made by the migrations). A
 search asks for every word of what was typed somewhere in that text, so "garc"
 finds "García" and "garcia" finds it too.
@@ -70,6 +70,11 @@ def search_text(*values: str | None) -> str:
     return " ".join(parts)
 
 
+def contains_all(column, words: list[str]):
+    """``column`` holds every one of ``words`` (as ``contains`` reads each)."""
+    return and_(true(), *(contains(column, word) for word in words))
+
+
 def contains(column, text: str, *, ignore_case: bool = False):
     """``column`` holds ``text``, its "%" and "_" taken as themselves, not wildcards."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -91,7 +96,7 @@ def matches(model, search: str, phone_digits: str | None, dialect: str):
         long = [word for word in words if len(word) >= MIN_INDEXED]
         return and_(_sqlite_found(model, long), *(contains(model.search_text, w) for w in short))
     # PostgreSQL's trigram index serves these LIKEs itself.
-    return and_(*(contains(model.search_text, word) for word in words))
+    return contains_all(model.search_text, words)
 
 
 def found_rows(query, model, search: str, phone_digits: str | None, dialect: str):
@@ -130,17 +135,15 @@ def searched_words(search: str, phone_digits: str | None) -> list[str]:
 
 def table_matches(rows, search: str, phone_digits: str | None):
     """``matches`` as a condition on a model's search table ``rows`` (PostgreSQL:
-    models.py, search_table) rather than on the model."""
-    return and_(true(), *(contains(rows.c.search_text, word)
-                          for word in searched_words(search, phone_digits)))
+    models.py, search_table_for) rather than on the model."""
+    return contains_all(rows.c.search_text, searched_words(search, phone_digits))
 
 
 def row_matches(model, search: str, phone_digits: str | None, dialect: str = ""):
     """The rows ``matches`` finds, told by reading each row's search text rather
     than the search index: for rows read in another index's order, where testing
     the few rows read is cheaper than collecting every match."""
-    return and_(true(), *(contains(model.search_text, word)
-                          for word in searched_words(search, phone_digits)))
+    return contains_all(model.search_text, searched_words(search, phone_digits))
 
 
 def _sqlite_found(model, words: list[str]):
@@ -168,7 +171,15 @@ def fts_table(table: str) -> str:
     return f"{table}_search"
 
 
-# SQLite's FTS5 table for a search, and the tables FTS5 keeps beside it.
+def search_table_name(table: str) -> str:
+    """The name of a searchable table's search table (PostgreSQL: models.py,
+    search_table_for): the FTS5 index's name on SQLite, one search table each."""
+    return fts_table(table)
+
+
+# SQLite's FTS5 table for a search, and the tables FTS5 keeps beside it; on
+# PostgreSQL, a search table (same name). Both are made by hand-written
+# migrations, and tests/test_migrations.py checks them apart.
 _INDEX_TABLE = re.compile(r"^\w+_search(_(data|idx|docsize|config|content))?$")
 
 

@@ -13,7 +13,13 @@ an OFFSET over whole rows. Here:
 - every order ends with the primary key, so rows with equal sort values never
   move between pages;
 - a sort by a related record few values of which exist (a customer's group),
-  which no index holds in order, is read key by key (``KeyedSort``).
+  which no index holds in order, is read key by key (``KeyedSort``);
+- a search's page of a searchable model is found the first way that applies:
+  on PostgreSQL, without filters, from the model's search table alone
+  (services/search_table_pages.py); on SQLite, a search its index finds few
+  rows for, collected with their keys read from an index
+  (SearchBox._few_to_collect); walking the list's order, if the matches come
+  early in it (services/search_walk.py); collecting and sorting every match.
 """
 from __future__ import annotations
 

@@ -15,8 +15,8 @@ from ..database import dialect, has_statistics
 from ..extensions import db
 from ..models import Searchable
 from ..services import search as search_service
-from ..services.search_walk import first_matches
-from .search_table_pages import on_search_table, page_of_matches
+from ..services import search_walk
+from ..services.search_table_pages import on_search_table, page_of_matches
 
 # Matches a search may have to be collected and sorted at once, when their sort
 # keys come from an index (SearchBox._few_to_collect): about 20 ms on SQLite.
@@ -177,45 +177,40 @@ class SearchBox:
         test = (search_service.matches if database == "sqlite"
                 else search_service.row_matches)(self.model, search, digits, database)
         key = getattr(self.model, self._primary_key)
-        hits = first_matches(ordered.enable_eagerloads(False).with_entities(key).statement, test,
-                             wanted=(page + 1) * size, dialect=database)
+        hits = search_walk.first_matches(
+            ordered.enable_eagerloads(False).with_entities(key).statement, test,
+            wanted=(page + 1) * size, kind=database)
         return None if hits is None else hits[page * size:]
 
     def _search_table_page(self, search: str, filters, sort_column, sort_desc, page: int,
                            size: int | None):
-        """PostgreSQL, for a model with a search table (models.py, search_table), a
-        search without filters in an order of that table's columns: the count and
-        the page's ids, read from that narrow copy alone, never from the model's
-        wide rows (a common surname's twenty thousand matches cost a fifth). None
-        when that does not apply: the list then searches the model's own table."""
+        """PostgreSQL, for a model with a search table (models.py, search_table_for),
+        a search without filters in an order of that table's columns: the count
+        and the page's ids, read from that narrow copy alone, never from the
+        model's wide rows (services/search_table_pages.py). None when that does
+        not apply: the list then searches the model's own table."""
         rows = self.model.search_table if issubclass(self.model, Searchable) else None
         if rows is None or filters or dialect() != "postgresql" \
                 or self.search_problem(search) is not None:
             return None
-        names = self._own_order(sort_column, sort_desc)
+        order = self._own_order(sort_column, sort_desc)
         base = on_search_table(rows, self.model, self.get_query().whereclause)
-        if not names or base is None or any(name not in rows.c for name in names):
+        if order is None or base is None or any(name not in rows.c for name in order[0]):
             return None
+        names, descending = order
         if names[-1] != self._primary_key:
             names.append(self._primary_key)  # the list's tie-break
         search = " ".join(search_service.words(search))
         found = search_service.table_matches(rows, search, self.phone_digits(search))
-        count, ids = page_of_matches(
-            rows, base, found, names, self._order_descending(sort_column, sort_desc), page,
-            size, current_app.config["SEARCH_EXACT_COUNT"], first_matches)
+        # Counted even without a pager: the count's query also samples the matches.
+        count, ids = page_of_matches(rows, base, found, names, descending, page, size,
+                                     current_app.config["SEARCH_EXACT_COUNT"])
         return (None if self.simple_list_pager else count), ids
-
-    def _order_descending(self, sort_column, sort_desc) -> bool:
-        """Whether the list's order (its first column) runs descending."""
-        if sort_column is not None:
-            return bool(sort_desc)
-        order = list(self._get_default_order() or ())
-        return bool(order and order[0][2])
 
     def _walkable_order(self, sort_column, sort_desc) -> bool:
         """Whether the list's order is an index's leading columns (of the model's
         own table, one direction), so that walking it reads the index."""
-        names = self._own_order(sort_column, sort_desc)
+        names = (self._own_order(sort_column, sort_desc) or ([], False))[0]
         if names and names[-1] == self._primary_key:
             names.pop()  # the list's tie-break, which the index holds
         return bool(names) and any(
@@ -230,11 +225,11 @@ class SearchBox:
         takes such an index only when it has statistics of it and the query names
         the key: ``key >= ''`` does, and holds for every text that is not NULL
         (models.py, key_by_id_index). Also whether that applies."""
-        names = self._own_order(sort_column, sort_desc)
-        if not names or dialect() != "sqlite" or not issubclass(self.model, Searchable):
+        order = self._own_order(sort_column, sort_desc)
+        if order is None or dialect() != "sqlite" or not issubclass(self.model, Searchable):
             return query, False
         table = self.model.__table__
-        key = table.columns[names[0]]
+        key = table.columns[order[0][0]]
         index = search_service.key_by_id_index_name(table.name, key.name)
         if not isinstance(key.type, String) or key.nullable \
                 or index not in {index.name for index in table.indexes} \
@@ -255,9 +250,10 @@ class SearchBox:
                                            COLLECT_AT_MOST)
         return count is not None and db.session.scalar(count) <= COLLECT_AT_MOST
 
-    def _own_order(self, sort_column, sort_desc) -> list[str] | None:
+    def _own_order(self, sort_column, sort_desc) -> tuple[list[str], bool] | None:
         """The names of the columns the list's order reads, when they are all the
-        model's own and in one direction; None otherwise."""
+        model's own and in one direction, and whether that direction is
+        descending; None otherwise."""
         if sort_column is None:
             order = [(field, bool(joins), descending)
                      for field, joins, descending in self._get_default_order()]
@@ -279,7 +275,7 @@ class SearchBox:
                     or descending != order[0][2]:
                 return None
             names.append(column.name)
-        return names or None
+        return (names, order[0][2]) if names else None
 
     def search_problem(self, search: str | None) -> str | None:
         """Why a search cannot be run (too many words), or None."""

@@ -1,5 +1,6 @@
 """PostgreSQL: a search's count and page read from the model's search table (a
-narrow copy of its rows: models.py, search_table) rather than its own wide rows.
+narrow copy of its rows: models.py, search_table_for) rather than its own wide
+rows.
 
 A common fragment ("garc") matches tens of thousands of rows. Its page comes
 either from walking the list's order and testing each row (cheap when matches
@@ -20,11 +21,11 @@ from sqlalchemy.sql.visitors import iterate
 
 from ..database import collect_then_sort
 from ..extensions import db
-from ..services.counting import RowCount, estimated_matches
-from ..services.search_walk import walk_budget
 from ..storable import BIGINT_MAX
+from . import search_walk
+from .counting import RowCount, planned_rows
 
-# search_walk's name for walks of a search table (its budgets).
+# search_walk's kind of walk for a search table (its budgets).
 WALK = "search_table"
 
 
@@ -42,11 +43,11 @@ def on_search_table(rows, model, condition):
 
 
 def page_of_matches(rows, base, found, names: list[str], descending: bool, page: int,
-                    size: int | None, exact_up_to: int, walk) -> tuple[RowCount, list]:
+                    size: int | None, exact_up_to: int) -> tuple[RowCount, list]:
     """The count of the rows of ``rows`` (a search table) where ``base`` and ``found``
     (the search) hold, exact up to ``exact_up_to``, and the ids of page ``page``
     of ``size`` rows in the order of the columns ``names`` (all ``descending``, or
-    not). ``walk``: search_walk.first_matches, as the view names it."""
+    not)."""
     order = [rows.c[name].desc() if descending else rows.c[name] for name in names]
     first = rows.c[names[0]]
     sample = select(first).where(base, found).limit(exact_up_to + 1).subquery()
@@ -58,11 +59,11 @@ def page_of_matches(rows, base, found, names: list[str], descending: bool, page:
     if size and page * size > BIGINT_MAX:
         return count, []
     ids = None
-    wanted = (page + 1) * size if size else 0
-    if wanted and not count.exact and _within_walk(rows, base, first, descending, nearest,
-                                                   walk_budget(wanted, WALK)):
-        hits = walk(select(rows.c.id).where(base).order_by(*order), found, wanted=wanted,
-                    dialect=WALK)
+    if size and not count.exact and _within_walk(
+            rows, base, first, descending, nearest,
+            search_walk.walk_budget((page + 1) * size, WALK)):
+        hits = search_walk.first_matches(select(rows.c.id).where(base).order_by(*order), found,
+                                         wanted=(page + 1) * size, kind=WALK)
         ids = None if hits is None else hits[page * size:]
     if ids is None:
         paged = select(rows.c.id).where(base, found).order_by(*order)
@@ -78,4 +79,4 @@ def _within_walk(rows, base, first, descending: bool, nearest, budget: int) -> b
     the list's order, by the planner's estimate (counting them would read up to
     ``budget`` index entries, a third of what the walk itself costs)."""
     before = first > nearest if descending else first < nearest
-    return estimated_matches(select(rows.c.id).where(base, before)) < budget
+    return planned_rows(select(rows.c.id).where(base, before)) < budget
