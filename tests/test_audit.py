@@ -13,7 +13,7 @@ from admin_app.choices import AuditAction, Role
 from admin_app.extensions import db
 from admin_app.models import AdminUser, AuditEvent, Customer, LedgerRowImmutable
 
-from .conftest import TEST_PASSWORD
+from .conftest import TEST_PASSWORD, admins_by_language
 from .pages import csv_rows, get_page, hidden_value, table_rows, text
 
 
@@ -100,6 +100,21 @@ def test_exports_share_links_imports_undos_and_refusals_are_recorded(login, make
                                                                AuditAction.DELETE]
     [refused] = events(AuditAction.REFUSED)
     assert refused.summary == "GET /admin/customers/new/"
+
+
+@pytest.mark.parametrize("language, one, two", [
+    ("en", "csv file, 1 row: search=ana", "csv file, 2 rows: search=a"),
+    ("es", "archivo csv, 1 fila: search=ana", "archivo csv, 2 filas: search=a"),
+])
+def test_an_export_reads_in_the_audit_log_in_the_readers_language(
+        app, users, password_hash, make, language, one, two):
+    make.customer("Ana", "Abad")
+    make.customer("Eva", "Abad")
+    client = admins_by_language(app, users, password_hash)[language]
+    client.get("/admin/customers/export/csv/?search=ana").get_data()
+    client.get("/admin/customers/export/csv/?search=a").get_data()
+    rows = table_rows(get_page(client, "/admin/audit/"))
+    assert [row["summary"] for row in rows if "search=" in row["summary"]] == [two, one]
 
 
 def test_moving_customers_to_a_group_records_each_move(login, make):

@@ -7,6 +7,7 @@ statements (imports, group moves) calls ``record`` itself.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -109,6 +110,23 @@ def event_row(action: str, *, object_type: str | None = None, object_id: Any = N
             "action": action, "object_type": object_type,
             "object_id": None if object_id is None else str(object_id),
             "summary": summary, "changes": changes}
+
+
+# An export's summary, as stored (searchable in the audit log, in any language)
+# and read back to be shown in the reader's (views/audit.py).
+EXPORT_SUMMARY = "{kind}, {rows} rows, {query}"
+_EXPORT_SUMMARY = re.compile(r"^(?P<kind>\w+), (?P<rows>\d+) rows, (?P<query>.*)$", re.DOTALL)
+
+
+def export_summary(kind: str, rows: int, query: str) -> str:
+    """What an export event keeps: its file kind, its row count, the list's query."""
+    return EXPORT_SUMMARY.format(kind=kind, rows=rows, query=query[:300])
+
+
+def read_export_summary(summary: str | None) -> tuple[str, int, str] | None:
+    """(file kind, rows, query) of a summary ``export_summary`` wrote; else None."""
+    found = _EXPORT_SUMMARY.match(summary or "")
+    return (found["kind"], int(found["rows"]), found["query"]) if found else None
 
 
 def record(session: Session | scoped_session, action: str, **fields) -> None:

@@ -3,9 +3,11 @@ read-only (nothing in the app can change or remove an audit row)."""
 from flask import current_app
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from ..choices import AuditAction
 from ..filters import DateRangeFilter, LiveChoiceFilter
+from ..i18n import number
 from ..models import AuditEvent
 from ..services import audit, permissions
 from .base import ADMINISTRATION, BaseModelView
@@ -34,12 +36,26 @@ NAMED_RECORD_ACTIONS = (AuditAction.CREATE, AuditAction.UPDATE, AuditAction.DELE
 
 def _summary(view, context, model, name):
     """The record by its name as it is now (in the reader's language, linked);
-    what the event kept if it is gone."""
+    an export in the reader's language; what the event kept otherwise."""
+    if model.action == AuditAction.EXPORT:
+        return _export(model.summary)
     record_model = model_named(model.object_type)
     if model.action not in NAMED_RECORD_ACTIONS \
             or current_record(record_model, model.object_id) is None:
         return model.summary or ""
     return record_link(view.admin, record_model, model.object_id)
+
+
+def _export(summary: str | None) -> str:
+    """ "xlsx, 1 rows, search=ana" as "xlsx file, 1 row: search=ana" (in Spanish,
+    "archivo xlsx, 1 fila: ...")."""
+    read = audit.read_export_summary(summary)
+    if read is None:
+        return summary or ""
+    kind, rows, query = read
+    shown = ngettext("%(kind)s file, %(count)s row", "%(kind)s file, %(count)s rows", rows,
+                     kind=kind, count=number(rows))
+    return f"{shown}: {query}" if query else shown
 
 
 class AuditView(BaseModelView):

@@ -91,7 +91,8 @@ class StreamingExport:
         query, count = self.matching_query()
         # Recorded (and committed) before the first byte leaves.
         audit.record(db.session, AuditAction.EXPORT, object_type=self.model.__name__,
-                     summary=f"{export_type}, {count} rows, {request.query_string.decode()[:300]}")
+                     summary=audit.export_summary(export_type, count,
+                                                  request.query_string.decode()))
         db.session.commit()
         header = self.export_header()
         # The rows are read while the response streams, after the request's own
