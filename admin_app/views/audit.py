@@ -1,5 +1,7 @@
 """The audit log: who did what, when, from where, to which record; admins only,
 read-only (nothing in the app can change or remove an audit row)."""
+from urllib.parse import unquote_plus
+
 from flask import current_app
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_babel import lazy_gettext as _l
@@ -53,6 +55,7 @@ def _export(summary: str | None) -> str:
     if read is None:
         return summary or ""
     kind, rows, query = read
+    query = unquote_plus(query)  # as typed: "search=José García", not "%C3%A9"
     shown = ngettext("%(kind)s file, %(count)s row", "%(kind)s file, %(count)s rows", rows,
                      kind=kind, count=number(rows))
     return f"{shown}: {query}" if query else shown
