@@ -12,6 +12,7 @@ from sqlalchemy import String, any_, bindparam, event, false, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from .extensions import db
+from .models import search_table_of
 from .services import search
 
 # Keys per statement where many records are looked up or removed by key (bound
@@ -131,17 +132,16 @@ def refresh_statistics() -> None:
 def table_grew(table, rows: int) -> None:
     """After ``rows`` new rows in this transaction (1,000 or more), refresh what
     the planner knows of the table now. PostgreSQL: its statistics (and its
-    search table's: models.search_table_for), not when autovacuum comes by: planned
-    on the old figures (a near-empty table), looking those rows up again reads
-    the whole table each time. SQLite's plans
-    for such lookups do not depend on statistics, but its planner takes a
-    search's key-by-id index only once it has some (models.key_by_id_index):
-    those indexes are analysed (a quarter of a second at a million rows)."""
+    search table's: models.search_table_for), not when autovacuum comes by:
+    planned on the old figures (a near-empty table), looking those rows up again
+    reads the whole table each time. SQLite's plans for such lookups do not
+    depend on statistics, but its planner takes a search's key-by-id index only
+    once it has some (models.key_by_id_index): those indexes are analysed (a
+    quarter of a second at a million rows)."""
     if rows < 1_000:
         return
     if dialect() == "postgresql":
         db.session.execute(text(f"ANALYZE {table.name}"))
-        from .models import search_table_of  # models import this module
         search_table = search_table_of(table.name)
         if search_table is not None:
             db.session.execute(text(f"ANALYZE {search_table.name}"))

@@ -36,6 +36,11 @@ def words(search: str | None) -> list[str]:
     return list(dict.fromkeys(CONTROL_CHARACTERS.sub(" ", search or "").split()))
 
 
+def cleaned(search: str | None) -> str:
+    """A search as it is run: its distinct words, one space apart."""
+    return " ".join(words(search))
+
+
 def fold(value: str | None) -> str:
     """'  Álvarez ' -> 'alvarez': what both sides of a search are compared as."""
     value = (value or "").strip()

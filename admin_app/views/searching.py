@@ -84,7 +84,7 @@ class SearchBox:
                 count_query = count_query.filter(false())
             return query.filter(false()), count_query, joins, count_joins
         # Control characters (a NUL byte) are no part of any searched text.
-        search = " ".join(search_service.words(search))
+        search = search_service.cleaned(search)
         query, joins, condition = self._search_condition(query, joins, search)
         query = query.filter(condition)
         if count_query is not None:
@@ -152,7 +152,7 @@ class SearchBox:
         rows = self.get_query()
         if filters and self._filters:
             rows, _none, joins, _ = self._apply_filters(rows, None, joins, {}, filters)
-        search = " ".join(search_service.words(search))
+        search = search_service.cleaned(search)
         return search_service.found_rows(rows, self.model, search, self.phone_digits(search),
                                          "sqlite")
 
@@ -170,7 +170,7 @@ class SearchBox:
         if filters and self._filters:
             rows, _none, joins, _ = self._apply_filters(rows, None, joins, {}, filters)
         ordered, _joins = self._apply_sorting(rows, joins, sort_column, sort_desc)
-        search = " ".join(search_service.words(search))
+        search = search_service.cleaned(search)
         digits, database = self.phone_digits(search), dialect()
         # SQLite: the search index's matches, looked up per walked id (the walk
         # reads the order's index alone); PostgreSQL: each walked row's text.
@@ -194,13 +194,15 @@ class SearchBox:
                 or self.search_problem(search) is not None:
             return None
         order = self._own_order(sort_column, sort_desc)
+        if order is None or any(name not in rows.c for name in order[0]):
+            return None
         base = on_search_table(rows, self.model, self.get_query().whereclause)
-        if order is None or base is None or any(name not in rows.c for name in order[0]):
+        if base is None:
             return None
         names, descending = order
         if names[-1] != self._primary_key:
             names.append(self._primary_key)  # the list's tie-break
-        search = " ".join(search_service.words(search))
+        search = search_service.cleaned(search)
         found = search_service.table_matches(rows, search, self.phone_digits(search))
         # Counted even without a pager: the count's query also samples the matches.
         count, ids = page_of_matches(rows, base, found, names, descending, page, size,
@@ -245,7 +247,7 @@ class SearchBox:
         name order). Counted in the search index alone: a few milliseconds."""
         if filters:
             return False  # the filters' columns are read from each match's row
-        search = " ".join(search_service.words(search))
+        search = search_service.cleaned(search)
         count = search_service.index_count(self.model, search, self.phone_digits(search),
                                            COLLECT_AT_MOST)
         return count is not None and db.session.scalar(count) <= COLLECT_AT_MOST
