@@ -390,7 +390,11 @@ PER_ROUND = 3   # top-ups per thread and round
 
 class Race:
     """Tills adding balance, and a merger, in rounds: the merger reads its preview
-    while the tills wait, then merges while they add balance."""
+    while the tills wait, then merges while they add balance. In the first half of
+    the rounds the tills race the merge freely (a top-up that goes first makes the
+    merge refuse its stale preview); in the second half they wait until the merge
+    holds its locks, so on a machine of any speed the merge lands, with top-ups
+    queued behind it."""
 
     def __init__(self, app, ids: list[int]):
         self.app, self.ids = app, ids
@@ -399,6 +403,7 @@ class Race:
         self.errors: list[str] = []
         self.top_ups: list[tuple[float, float]] = []  # (began, committed)
         self.merged: list[tuple[int, float, float]] = []  # (round, began, committed)
+        self.merge_locked = threading.Event()  # set by the test's hook on customers_for
 
     def in_rounds(self, each_round):
         with self.app.app_context():
@@ -412,9 +417,13 @@ class Race:
     def till(self, wallet_ids: list[int]):
         def each_round(round_):
             self.previewed.wait()
+            merge_first = round_ >= ROUNDS // 2 and not self.merged
+            if merge_first and not self.merge_locked.wait(timeout=60):
+                self.errors.append("the merge never took its locks")
             for n in range(PER_ROUND):
-                # Tills at different paces: the merge gets its locks first, or not.
-                time.sleep(random.uniform(0, 0.02))
+                if not merge_first:
+                    # Tills at different paces: the merge gets its locks first, or not.
+                    time.sleep(random.uniform(0, 0.02))
                 began = time.monotonic()
                 try:
                     ledger.add_balance(db.session.get(Wallet, wallet_ids[(round_ + n) % 2]),
@@ -434,6 +443,7 @@ class Race:
             if not self.merged:
                 shown = merging.plan(merging.customers_for(self.ids), self.ids[0])
                 db.session.rollback()  # the preview's request ends here
+            self.merge_locked.clear()
             self.previewed.wait()
             if shown is not None:
                 self.merge(round_, shown.fingerprint)
@@ -455,7 +465,7 @@ class Race:
 
 
 @pytest.mark.slow
-def test_merging_while_balance_is_added_loses_nothing_and_never_deadlocks(app, make):
+def test_merging_while_balance_is_added_loses_nothing_and_never_deadlocks(app, make, monkeypatch):
     """Three customers are merged while four threads add balance to their six
     wallets. On PostgreSQL the rows are locked (customers, then wallets); on SQLite
     the writers are serialised by the database's one write lock (busy timeout)."""
@@ -466,6 +476,14 @@ def test_merging_while_balance_is_added_loses_nothing_and_never_deadlocks(app, m
     points(people[1], 50)
     ids, wallet_ids = [p.id for p in people], [w.id for w in wallets]
     race = Race(app, ids)
+    locking = merging.customers_for
+
+    def customers_for(ids, *, lock=False):
+        found = locking(ids, lock=lock)
+        if lock:
+            race.merge_locked.set()
+        return found
+    monkeypatch.setattr(merging, "customers_for", customers_for)
     threads = [threading.Thread(target=race.till, args=(wallet_ids[i::4] * 2,))
                for i in range(4)]
     threads.append(threading.Thread(target=race.merger))
