@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from babel import Locale
 from babel.dates import (
@@ -19,6 +20,7 @@ from babel.dates import (
     get_month_names,
     parse_date,
 )
+from babel.dates import format_time as format_time_of_day
 from babel.numbers import (
     format_compact_currency,
     format_compact_decimal,
@@ -30,7 +32,6 @@ from babel.units import format_unit
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import (
     format_datetime,
-    format_time,
     get_locale,
     to_user_timezone,
 )
@@ -73,8 +74,8 @@ def locale() -> Locale:
 MINIMUM_GROUPING_DIGITS = {"es": 2}
 
 
-def _grouped(integer_part: int) -> bool:
-    minimum = MINIMUM_GROUPING_DIGITS.get(locale().language, 1)
+def _grouped(integer_part: int, current: Locale) -> bool:
+    minimum = MINIMUM_GROUPING_DIGITS.get(current.language, 1)
     return abs(integer_part) >= 10 ** (2 + minimum)
 
 
@@ -82,16 +83,37 @@ def money(amount_minor: int | None, currency: str | None = None) -> str:
     """Minor units shown as the user's locale writes money: €12,345.50 / 12.345,50 €."""
     if amount_minor is None:
         return ""
-    currency = currency or default_currency()
-    return format_currency(major_units(amount_minor), currency, locale=locale(),
-                           group_separator=_grouped(abs(amount_minor) // 100))
+    return _money_text(locale(), currency or default_currency(), amount_minor)
 
 
 def number(value: int | None) -> str:
     """A count as the locale writes it: 12,345 / 12.345 (and 1234 in Spanish)."""
     if value is None:
         return ""
-    return format_decimal(value, locale=locale(), group_separator=_grouped(value))
+    return _number_text(locale(), value)
+
+
+# Lists show the same amounts, counts, days and times of day over and over:
+# each is formatted by Babel once per language and remembered (a few MB at most).
+@lru_cache(maxsize=20_000)
+def _money_text(current: Locale, currency: str, amount_minor: int) -> str:
+    return format_currency(major_units(amount_minor), currency, locale=current,
+                           group_separator=_grouped(abs(amount_minor) // 100, current))
+
+
+@lru_cache(maxsize=20_000)
+def _number_text(current: Locale, value: int) -> str:
+    return format_decimal(value, locale=current, group_separator=_grouped(value, current))
+
+
+@lru_cache(maxsize=20_000)
+def _day_text(current: Locale, value: date) -> str:
+    return format_skeleton("yMd", value, locale=current)
+
+
+@lru_cache(maxsize=5_000)
+def _time_text(current: Locale, hour: int, minute: int) -> str:
+    return format_time_of_day(time(hour, minute), "short", locale=current)
 
 
 def compact_number(value: int) -> str:
@@ -137,7 +159,7 @@ def day(value: date | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = to_user_timezone(value).date()
-    return format_skeleton("yMd", value, locale=locale())
+    return _day_text(locale(), value)
 
 
 def month_first() -> bool:
@@ -169,7 +191,8 @@ def date_and_time(value: datetime | None, width: str | None = None) -> str:
         return ""
     if width:
         return format_datetime(value, width)
-    return f"{day(value)} {format_time(value, 'short')}"
+    local, current = to_user_timezone(value), locale()
+    return f"{_day_text(current, local.date())} {_time_text(current, local.hour, local.minute)}"
 
 
 def picker_locale() -> dict:

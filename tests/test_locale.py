@@ -11,7 +11,7 @@ from flask_babel import force_locale
 
 from admin_app.choices import Role
 from admin_app.extensions import db
-from admin_app.i18n import date_and_time, day, money, parse_day, picker_locale
+from admin_app.i18n import date_and_time, day, money, number, parse_day, picker_locale
 from admin_app.models import AdminUser, Customer, Wallet
 from admin_app.services import ledger, notifications
 
@@ -48,6 +48,28 @@ def test_money_and_dates_as_the_locale_writes_them(app, language, amount, large,
         assert day(date(2026, 11, 22)) == when
         assert text(date_and_time(datetime(2026, 11, 22, 9, 5))) == moment
         assert day(None) == "" and money(None) == ""
+
+
+def test_remembered_formats_keep_each_language_currency_and_local_hour(app, monkeypatch):
+    """Amounts, counts, days and times of day are formatted once and remembered: a
+    second reading, in either order of languages, gives what the first gave. A
+    business in Madrid reads its own day and hour, either side of the night its
+    clocks go forward (01:00 UTC on 29 March 2026)."""
+    monkeypatch.setattr(app.extensions["babel"], "default_timezone", "Europe/Madrid")
+    expected = {
+        "es": ("28/3/2026 23:30", "29/3/2026 0:30", "29/3/2026 3:30", "1234,50 €", "1234,50 US$",
+               "12.345"),
+        "en": ("3/28/2026 11:30 PM", "3/29/2026 12:30 AM", "3/29/2026 3:30 AM", "€1,234.50",
+               "$1,234.50", "12,345"),
+    }
+    for language in ("es", "en", "es", "en"):
+        with app.test_request_context(), force_locale(language):
+            shown = (date_and_time(datetime(2026, 3, 28, 22, 30)),
+                     date_and_time(datetime(2026, 3, 28, 23, 30)),
+                     date_and_time(datetime(2026, 3, 29, 1, 30)),
+                     money(123_450), money(123_450, "USD"), number(12_345))
+            assert tuple(text(value) for value in shown) == expected[language]
+            assert day(datetime(2026, 3, 28, 23, 30)) == expected[language][1].split()[0]
 
 
 def test_a_list_shows_spanish_money_and_dates(spanish_admin, make):

@@ -34,6 +34,7 @@ from .messages import NamedSuccessMessages
 from .paging import LargeLists
 from .refusals import refused_save
 from .relations import ExistingRecordLoader, refuse_missing_records
+from .row_links import record_url
 from .searching import SearchBox
 from .selection import AllMatching
 
@@ -245,6 +246,11 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
     def get_list_row_actions(self):
         extra = [a for capability, a in self.capability_row_actions if self._allowed(capability)]
         return super().get_list_row_actions() + extra
+
+    def get_url(self, endpoint: str, **kwargs) -> str:
+        if "id" in kwargs and has_request_context():
+            return record_url(endpoint, **kwargs)  # a list's rows: built once per page
+        return super().get_url(endpoint, **kwargs)
 
     def delete_form_fields(self, delete_form, return_url: str) -> Markup:
         """The delete form's hidden fields every row shares (where to return, the

@@ -1,0 +1,43 @@
+"""Links to one record, as a list draws them on each of its rows: the URL is
+built once per page and each row's id put in its place (building every row's
+links with url_for was a fifth of a list page's time)."""
+from __future__ import annotations
+
+import secrets
+
+from flask import request, url_for
+from werkzeug.routing import BuildError
+
+# An id no request can hold (it changes with each start): found in a built URL
+# only where the id was put.
+_STAND_IN = "row" + secrets.token_hex(8)
+
+
+def record_url(endpoint: str, **kwargs) -> str:
+    """``url_for(endpoint, **kwargs)`` for a record whose ``id`` is a whole number
+    (or its digits); built once per request for every id with the same other
+    arguments."""
+    row_id = str(kwargs.get("id"))  # Flask-Admin gives a row's key as text: "17"
+    if not (row_id.isascii() and row_id.isdigit()):
+        return url_for(endpoint, **kwargs)
+    try:
+        key = (endpoint, tuple((name, value) for name, value in kwargs.items() if name != "id"))
+        parts = _templates().get(key)
+    except TypeError:  # an argument that cannot be a key (a list): built as it is
+        return url_for(endpoint, **kwargs)
+    if parts is None:
+        try:
+            template = url_for(endpoint, **{**kwargs, "id": _STAND_IN})
+        except BuildError:  # a route that takes only a number where the id goes
+            template = ""
+        parts = _templates()[key] = (template.split(_STAND_IN)
+                                     if template.count(_STAND_IN) == 1 else ())
+    if not parts:
+        return url_for(endpoint, **kwargs)
+    return f"{parts[0]}{row_id}{parts[1]}"
+
+
+def _templates() -> dict:
+    # Kept in the request's environ: g lives as long as an app context, which may
+    # serve several requests (tests, the shell).
+    return request.environ.setdefault("backoffice.record_urls", {})
