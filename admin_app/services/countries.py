@@ -1,6 +1,8 @@
 """Countries as ISO 3166 alpha-2 codes, named in the user's language (CLDR via Babel)."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from babel import Locale
 from flask_babel import get_locale
 
@@ -13,13 +15,25 @@ CODES = tuple(code for code in ENGLISH.territories
 
 
 def country_names(locale: Locale | None = None) -> dict[str, str]:
-    names = (locale or get_locale() or ENGLISH).territories
-    return {code: names.get(code) or ENGLISH.territories[code] for code in CODES}
+    """Code -> name in ``locale`` (the reader's): one shared dict, read it only."""
+    return _names_in(locale or get_locale() or ENGLISH)
 
 
 def country_choices() -> list[tuple[str, str]]:
-    names = country_names()
-    return sorted(names.items(), key=lambda item: item[1])
+    return list(_choices_in(get_locale() or ENGLISH))
+
+
+# Built once per language: every list page offers the choices, every row may
+# name a country.
+@lru_cache(maxsize=16)
+def _names_in(locale: Locale) -> dict[str, str]:
+    names = locale.territories
+    return {code: names.get(code) or ENGLISH.territories[code] for code in CODES}
+
+
+@lru_cache(maxsize=16)
+def _choices_in(locale: Locale) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(_names_in(locale).items(), key=lambda item: item[1]))
 
 
 def country_name(code: str | None) -> str:

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from jinja2 import pass_context
 from markupsafe import Markup
 from sqlalchemy.exc import DataError, IntegrityError
 
@@ -30,11 +31,11 @@ from .filter_args import FilterArgs
 from .formatting import LIST_TYPE_FORMATTERS
 from .history import history_of
 from .importing import ImportPages
+from .links import link
 from .messages import NamedSuccessMessages
 from .paging import LargeLists
 from .refusals import refused_save
 from .relations import ExistingRecordLoader, refuse_missing_records
-from .row_links import record_url
 from .searching import SearchBox
 from .selection import AllMatching
 
@@ -70,6 +71,11 @@ class ProtectedView:
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         abort(403)
+
+    def get_url(self, endpoint: str, **kwargs) -> str:
+        if has_request_context():
+            return link(endpoint, **kwargs)  # a list's rows, static files: built once
+        return super().get_url(endpoint, **kwargs)
 
 
 class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, BulkDelete,
@@ -247,10 +253,11 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
         extra = [a for capability, a in self.capability_row_actions if self._allowed(capability)]
         return super().get_list_row_actions() + extra
 
-    def get_url(self, endpoint: str, **kwargs) -> str:
-        if "id" in kwargs and has_request_context():
-            return record_url(endpoint, **kwargs)  # a list's rows: built once per page
-        return super().get_url(endpoint, **kwargs)
+    @pass_context
+    def list_row_values(self, context, row, columns) -> list[tuple[str, object]]:
+        """Each listed column's name and shown value for one row: one call from the
+        list's template per row, not one per cell."""
+        return [(name, self.get_list_value(context, row, name)) for name, _label in columns]
 
     def delete_form_fields(self, delete_form, return_url: str) -> Markup:
         """The delete form's hidden fields every row shares (where to return, the

@@ -1,6 +1,6 @@
-"""Each row's links in a list (details, edit, delete, a wallet's extra buttons):
-built once per page with the row's id put in, they must be exactly the links
-url_for builds for that row, on every kind of list and for every role."""
+"""Links built once and reused (each row's details, edit and delete links, a
+wallet's extra buttons, static files): they must be exactly the links url_for
+builds, on every kind of list, for every role, under any application root."""
 from __future__ import annotations
 
 import re
@@ -9,7 +9,7 @@ import pytest
 from flask import url_for
 
 from admin_app.choices import Role
-from admin_app.views import row_links
+from admin_app.views import links
 
 from ..pages import get_page, listed_ids
 
@@ -22,7 +22,7 @@ def _without_tokens(page: str) -> str:
 
 
 def _as_url_for_builds_them(monkeypatch):
-    monkeypatch.setattr("admin_app.views.base.record_url",
+    monkeypatch.setattr("admin_app.views.base.link",
                         lambda endpoint, **kwargs: url_for(endpoint, **kwargs))
 
 
@@ -39,16 +39,31 @@ def test_each_rows_links_are_the_links_url_for_builds(login, make, monkeypatch, 
     client = login(role)
     fast = get_page(client, url)
     assert listed_ids(fast)
-    assert row_links._STAND_IN not in fast
+    assert links._STAND_IN not in fast
     _as_url_for_builds_them(monkeypatch)
     assert _without_tokens(fast) == _without_tokens(get_page(client, url))
 
 
 def test_a_link_with_an_id_that_is_not_a_whole_number_is_built_as_asked(app):
     with app.test_request_context("/admin/customers/"):
-        assert row_links.record_url("customers.details_view", id=7, url="/a?b=7") == \
+        assert links.record_url("customers.details_view", id=7, url="/a?b=7") == \
             url_for("customers.details_view", id=7, url="/a?b=7")
-        assert row_links.record_url("customers.details_view", id="7x") == \
+        assert links.record_url("customers.details_view", id="7x") == \
             url_for("customers.details_view", id="7x")
-        assert row_links.record_url("customers.details_view", id=8, url="/a?b=7") == \
+        assert links.record_url("customers.details_view", id=8, url="/a?b=7") == \
             url_for("customers.details_view", id=8, url="/a?b=7")
+
+
+def test_static_files_are_linked_under_each_application_root(operator):
+    """One process may serve the back office at / and, behind a proxy, at /office:
+    each page links the static files under its own root."""
+    plain = get_page(operator, "/admin/customers/")
+    rooted = operator.get("/admin/customers/", environ_overrides={"SCRIPT_NAME": "/office"})
+    assert rooted.status_code == 200
+    rooted = rooted.get_data(as_text=True)
+    static = re.compile(r'(?:href|src)="([^"]*/static/[^"]*)"')
+    assert static.findall(plain) and all(url.startswith("/admin/static/") or
+                                         url.startswith("/static/")
+                                         for url in static.findall(plain))
+    assert static.findall(rooted) and all(url.startswith("/office/")
+                                          for url in static.findall(rooted))
