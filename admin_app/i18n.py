@@ -94,24 +94,27 @@ def number(value: int | None) -> str:
 
 
 # Lists show the same amounts, counts, days and times of day over and over:
-# each is formatted by Babel once per language and remembered (a few MB at most).
-@lru_cache(maxsize=20_000)
+# each is formatted by Babel once per language and remembered, the least used
+# forgotten first (about 7 MB a worker when all are full). They hold what Babel's
+# locale data gives, fixed while a process runs; a test that changes
+# MINIMUM_GROUPING_DIGITS calls their cache_clear().
+@lru_cache(maxsize=5_000)
 def _money_text(current: Locale, currency: str, amount_minor: int) -> str:
     return format_currency(major_units(amount_minor), currency, locale=current,
                            group_separator=_grouped(abs(amount_minor) // 100, current))
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=5_000)
 def _number_text(current: Locale, value: int) -> str:
     return format_decimal(value, locale=current, group_separator=_grouped(value, current))
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=5_000)
 def _day_text(current: Locale, value: date) -> str:
     return format_skeleton("yMd", value, locale=current)
 
 
-@lru_cache(maxsize=5_000)
+@lru_cache(maxsize=3_000)  # every minute of the day, in two languages
 def _time_text(current: Locale, hour: int, minute: int) -> str:
     return format_time_of_day(time(hour, minute), "short", locale=current)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from types import MappingProxyType
 
 from babel import Locale
 from flask_babel import get_locale
@@ -14,8 +15,8 @@ CODES = tuple(code for code in ENGLISH.territories
               and code not in ("EU", "EZ", "UN", "ZZ", "QO"))
 
 
-def country_names(locale: Locale | None = None) -> dict[str, str]:
-    """Code -> name in ``locale`` (the reader's): one shared dict, read it only."""
+def country_names(locale: Locale | None = None) -> MappingProxyType:
+    """Code -> name in ``locale`` (the reader's), read-only: shared by every request."""
     return _names_in(locale or get_locale() or ENGLISH)
 
 
@@ -26,9 +27,10 @@ def country_choices() -> list[tuple[str, str]]:
 # Built once per language: every list page offers the choices, every row may
 # name a country.
 @lru_cache(maxsize=16)
-def _names_in(locale: Locale) -> dict[str, str]:
+def _names_in(locale: Locale) -> MappingProxyType:
     names = locale.territories
-    return {code: names.get(code) or ENGLISH.territories[code] for code in CODES}
+    return MappingProxyType({code: names.get(code) or ENGLISH.territories[code]
+                             for code in CODES})
 
 
 @lru_cache(maxsize=16)

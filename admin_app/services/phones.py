@@ -1,8 +1,6 @@
 """Phone numbers: entered with their country code, stored as E.164."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 import phonenumbers
 from flask_babel import lazy_gettext as _l
 
@@ -35,13 +33,11 @@ def normalise_phone(raw: str | None, region: str | None = None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-@lru_cache(maxsize=50_000)
 def display_phone(e164: str | None) -> str:
     """E.164 shown the international way, e.g. '+34 600 11 12 22'.
 
-    Remembered per number (a few MB at most): the library's parsing was the
-    costliest cell of a list's row, and the same customers' pages are read
-    again and again."""
+    Not remembered between requests, though it is a list row's costliest cell:
+    a number kept in a worker's memory would outlive its owner's erasure."""
     if not e164:
         return ""
     try:

@@ -7,6 +7,7 @@ everything every view needs lives here once, or in the mixins it is built from
 from __future__ import annotations
 
 from flask import abort, current_app, flash, g, has_request_context, redirect, request, url_for
+from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -31,8 +32,8 @@ from .filter_args import FilterArgs
 from .formatting import LIST_TYPE_FORMATTERS
 from .history import history_of
 from .importing import ImportPages
-from .links import link
 from .messages import NamedSuccessMessages
+from .page_urls import page_url
 from .paging import LargeLists
 from .refusals import refused_save
 from .relations import ExistingRecordLoader, refuse_missing_records
@@ -74,7 +75,7 @@ class ProtectedView:
 
     def get_url(self, endpoint: str, **kwargs) -> str:
         if has_request_context():
-            return link(endpoint, **kwargs)  # a list's rows, static files: built once
+            return page_url(endpoint, **kwargs)  # a list's rows, static files: built once
         return super().get_url(endpoint, **kwargs)
 
 
@@ -252,6 +253,18 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
     def get_list_row_actions(self):
         extra = [a for capability, a in self.capability_row_actions if self._allowed(capability)]
         return super().get_list_row_actions() + extra
+
+    @expose("/ajax/update/", methods=("POST",))
+    def ajax_update(self):
+        """Inline editing (views that declare ``column_editable_list``). Flask-Admin
+        fails (500) on a post without the record's key, and answers a refused value
+        or an unknown record with status 500: the editor's mistakes are 400s here."""
+        if self.column_editable_list and "list_form_pk" not in request.form:
+            return _("Record does not exist."), 400
+        response = super().ajax_update()
+        if isinstance(response, tuple) and response[1] == 500:
+            return response[0], 400
+        return response
 
     @pass_context
     def list_row_values(self, context, row, columns) -> list[tuple[str, object]]:

@@ -9,7 +9,7 @@ import pytest
 from flask import url_for
 
 from admin_app.choices import Role
-from admin_app.views import links
+from admin_app.views import page_urls
 
 from ..pages import get_page, listed_ids
 
@@ -22,7 +22,7 @@ def _without_tokens(page: str) -> str:
 
 
 def _as_url_for_builds_them(monkeypatch):
-    monkeypatch.setattr("admin_app.views.base.link",
+    monkeypatch.setattr("admin_app.views.base.page_url",
                         lambda endpoint, **kwargs: url_for(endpoint, **kwargs))
 
 
@@ -39,18 +39,18 @@ def test_each_rows_links_are_the_links_url_for_builds(login, make, monkeypatch, 
     client = login(role)
     fast = get_page(client, url)
     assert listed_ids(fast)
-    assert links._STAND_IN not in fast
+    assert page_urls._STAND_IN not in fast
     _as_url_for_builds_them(monkeypatch)
     assert _without_tokens(fast) == _without_tokens(get_page(client, url))
 
 
-def test_a_link_with_an_id_that_is_not_a_whole_number_is_built_as_asked(app):
+def test_a_record_link_is_the_one_url_for_builds_whatever_its_id_and_arguments(app):
     with app.test_request_context("/admin/customers/"):
-        assert links.record_url("customers.details_view", id=7, url="/a?b=7") == \
+        assert page_urls.record_url("customers.details_view", id=7, url="/a?b=7") == \
             url_for("customers.details_view", id=7, url="/a?b=7")
-        assert links.record_url("customers.details_view", id="7x") == \
+        assert page_urls.record_url("customers.details_view", id="7x") == \
             url_for("customers.details_view", id="7x")
-        assert links.record_url("customers.details_view", id=8, url="/a?b=7") == \
+        assert page_urls.record_url("customers.details_view", id=8, url="/a?b=7") == \
             url_for("customers.details_view", id=8, url="/a?b=7")
 
 

@@ -16,9 +16,12 @@ _STATIC_URLS: dict[tuple, str] = {}
 _STATIC_URLS_KEPT = 1_000  # a few dozen files are linked; more would be a mistake
 
 
-def link(endpoint: str, **kwargs) -> str:
-    """``url_for(endpoint, **kwargs)``, from what was built before where it can be."""
-    if endpoint.endswith("static") and "_external" not in kwargs:
+def page_url(endpoint: str, **kwargs) -> str:
+    """``url_for(endpoint, **kwargs)``, from what was built before where it can be.
+
+    The caches hold what the URL map gives: nothing to clear while a process
+    runs (the map is fixed once the app is made)."""
+    if (endpoint == "static" or endpoint.endswith(".static")) and "_external" not in kwargs:
         return static_url(endpoint, **kwargs)
     if "id" in kwargs:
         return record_url(endpoint, **kwargs)
@@ -27,8 +30,13 @@ def link(endpoint: str, **kwargs) -> str:
 
 def static_url(endpoint: str, **kwargs) -> str:
     """A static file's URL, the same for every request under one application root."""
-    key = (request.script_root, request.blueprint, endpoint, tuple(sorted(kwargs.items())))
-    url = _STATIC_URLS.get(key)
+    # A relative endpoint (".static") names the current view's own static files.
+    key = (request.script_root, request.blueprint if endpoint.startswith(".") else None,
+           endpoint, _arguments(kwargs))
+    try:
+        url = _STATIC_URLS.get(key)
+    except TypeError:  # an argument that cannot be a key (a list): built as it is
+        return url_for(endpoint, **kwargs)
     if url is None:
         url = url_for(endpoint, **kwargs)
         if len(_STATIC_URLS) < _STATIC_URLS_KEPT:
@@ -44,7 +52,8 @@ def record_url(endpoint: str, **kwargs) -> str:
     if not (row_id.isascii() and row_id.isdigit()):
         return url_for(endpoint, **kwargs)
     try:
-        key = (endpoint, tuple((name, value) for name, value in kwargs.items() if name != "id"))
+        key = (endpoint, _arguments({name: value for name, value in kwargs.items()
+                                     if name != "id"}))
         parts = _templates().get(key)
     except TypeError:  # an argument that cannot be a key (a list): built as it is
         return url_for(endpoint, **kwargs)
@@ -58,6 +67,12 @@ def record_url(endpoint: str, **kwargs) -> str:
     if not parts:
         return url_for(endpoint, **kwargs)
     return f"{parts[0]}{row_id}{parts[1]}"
+
+
+def _arguments(kwargs: dict) -> tuple:
+    # With each value's type: True and 1 are equal keys but different URLs.
+    # In the order given: the URL's query keeps it.
+    return tuple((name, type(value).__name__, value) for name, value in kwargs.items())
 
 
 def _templates() -> dict:
