@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 
 from flask import request, url_for
+from flask_admin.model.template import EndpointLinkRowAction
 from werkzeug.routing import BuildError
 
 # An id no request can hold (it changes with each start): found in a built URL
@@ -79,3 +80,16 @@ def _templates() -> dict:
     # Kept in the request's environ: g lives as long as an app context, which may
     # serve several requests (tests, the shell).
     return request.environ.setdefault("backoffice.record_urls", {})
+
+
+class ReturningRowAction(EndpointLinkRowAction):
+    """A row button to a page of the view's own (add balance...) that, once done or
+    cancelled, goes back to the list as it was: searched, filtered, sorted, paged."""
+
+    def render(self, context, row_id, row):
+        # As Flask-Admin's own, with the list's address (the action is shared by
+        # every request: nothing is stored on it).
+        link = self._resolve_symbol(context, "row_actions.link")
+        get_url = self._resolve_symbol(context, "get_url")
+        return link(self, get_url(self.endpoint, **{self.id_arg: row_id,
+                                                    "url": context.resolve("return_url")}))

@@ -2,7 +2,7 @@
 from flask import abort, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.model.template import EndpointLinkRowAction
+from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect
@@ -17,6 +17,7 @@ from ..services.outlets import outlet_choices
 from ..storable import whole_number
 from . import ledger_pages
 from .base import MARKET, BaseModelView, needs
+from .page_urls import ReturningRowAction
 from .wallet_ids import WalletIdSearch
 
 # The add-balance page names this many of the wallets it moves money in.
@@ -90,8 +91,8 @@ class WalletView(WalletIdSearch, BaseModelView):
     details_template = "admin/wallet_details.html"
     action_capabilities = {"add_balance": permissions.MONEY}
     capability_row_actions = (
-        (permissions.MONEY, EndpointLinkRowAction("fa fa-plus-circle", ".add_balance_view",
-                                                  title=_l("Add balance"))),
+        (permissions.MONEY, ReturningRowAction("fa fa-plus-circle", ".add_balance_view",
+                                               title=_l("Add balance"))),
     )
 
     def on_model_change(self, form, model, is_created):
@@ -125,12 +126,12 @@ class WalletView(WalletIdSearch, BaseModelView):
             subject = _("Wallet %(code)s of %(owner)s. Available balance: %(balance)s.",
                         code=wallet.wallet_code, owner=wallet.customer or _("no customer"),
                         balance=money(ledger.available_balance(wallet), wallet.currency))
-            return_url = url_for(".details_view", id=wallet.id)
+            return_url = get_redirect_target() or url_for(".details_view", id=wallet.id)
         else:
             codes = ", ".join(w.wallet_code for w in first)
             subject = _("The same movement for each of %(n)s wallets: %(codes)s.",
                         n=number(count), codes=codes + (", …" if count > len(first) else ""))
-            return_url = url_for(".index_view")
+            return_url = get_redirect_target() or url_for(".index_view")
         return ledger_pages.add_balance_page(self, chosen.records, subject=subject,
                                              return_url=return_url)
 

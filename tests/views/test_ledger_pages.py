@@ -1,8 +1,11 @@
 """Add balance, adjust points and account limit, as staff use them in the browser."""
 from __future__ import annotations
 
+import html
+import re
 import threading
 from datetime import date, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -48,6 +51,32 @@ def test_manager_adds_balance_and_sees_it_on_the_wallet(manager, wallet, custome
         select(AdminUser.id).where(AdminUser.email == "manager@example.com"))
     assert (row.amount_minor, row.kind, row.actor_id) == (1250, WalletTxKind.TOP_UP, manager_id)
     assert fresh(Customer, customer.id).balance_minor == 1250
+
+
+def test_adding_balance_from_a_searched_sorted_page_returns_to_that_page(manager, make):
+    """The row's add-balance button, from page 2 of a searched and sorted list of
+    wallets: saving and cancelling go back to that page, not to the wallet."""
+    owners = [make.customer("Rosa", f"García {n}") for n in range(25)]
+    for owner in owners:
+        make.wallet(owner)
+    listed = "/admin/wallets/?search=garc&sort=0&page=1"
+    page = get_page(manager, listed)
+    button = re.search(r'href="(/admin/wallets/add-balance/\?id=(\d+)[^"]*)"', page)
+    assert button, "no add-balance button on the row"
+    url, wallet_id = html.unescape(button.group(1)), int(button.group(2))
+    back = re.search(r'href="([^"]*)"[^>]*>\s*(?:Cancel|Cancelar)', get_page(manager, url))
+    assert back and _the_list(html.unescape(back.group(1))) == _the_list(listed)
+    response = post_add(manager, url, amount="1.00")
+    assert response.status_code == 302
+    assert _the_list(response.headers["Location"]) == _the_list(listed)
+    assert fresh(Wallet, wallet_id).balance_minor == 100
+
+
+def _the_list(url: str) -> tuple:
+    """Which list a URL shows: its path, search, sort and page."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    return parts.path, query.get("search"), query.get("sort"), query.get("page")
 
 
 @pytest.mark.parametrize("typed, cents", [("12,50", 1250), ("1.234,50", 123450),
