@@ -5,7 +5,7 @@ import html
 import re
 import threading
 from datetime import date, timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -70,6 +70,14 @@ def test_adding_balance_from_a_searched_sorted_page_returns_to_that_page(manager
     assert response.status_code == 302
     assert _the_list(response.headers["Location"]) == _the_list(listed)
     assert fresh(Wallet, wallet_id).balance_minor == 100
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "http:/evil.example", "/\\evil.example",
+                                    "https://evil.example/admin/wallets/", "javascript:alert(1)"])
+def test_adding_balance_never_returns_off_the_site(manager, wallet, target):
+    response = post_add(manager, f"{add_url(wallet.id)}&url={quote(target)}", amount="1.00")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/admin/wallets/details/?id={wallet.id}"
 
 
 def _the_list(url: str) -> tuple:
