@@ -121,6 +121,23 @@ def test_an_export_reads_in_the_audit_log_in_the_readers_language(
     assert summaries[0].endswith("search=José García")
 
 
+@pytest.mark.parametrize("language, label", [("en", "Guest"), ("es", "Invitado")])
+def test_an_order_whose_guest_was_deleted_names_the_field_in_the_readers_language(
+        app, users, password_hash, login, make, language, label):
+    guest = make.guest("Diego Gutiérrez")
+    make.order(guest=guest)
+    deleted = login(Role.MANAGER).post_form("/admin/guests/delete/",
+                                            {"id": str(guest.id), "url": "/admin/guests/"})
+    assert deleted.status_code == 302
+    client = admins_by_language(app, users, password_hash)[language]
+    changes = [row["changes"] for row in table_rows(get_page(client, "/admin/audit/"))]
+    # The order's change when its buyer, a guest, was deleted; nowhere a field's
+    # own name.
+    assert f"{label}: Diego Gutiérrez ({'deleted' if language == 'en' else 'eliminado'}) → —" \
+        in changes
+    assert not any("guest_id" in change for change in changes)
+
+
 def test_moving_customers_to_a_group_records_each_move(login, make):
     gold = make.group("Gold")
     customers = [make.customer() for _ in range(3)]

@@ -17,6 +17,7 @@ OTHER_FIELD_LABELS = {
     "product": _l("Product"), "sku": _l("SKU"), "quantity": _l("Quantity"),
     "unit_price": _l("Unit price"), "title": _l("Title"), "kind": _l("Kind"),
     "occurred_at": _l("Date"), "offer": _l("Offer"), "order": _l("Order"),
+    "guest": _l("Guest"),  # an order's buyer when it is a guest
 }
 
 
