@@ -126,14 +126,15 @@ class WalletView(WalletIdSearch, BaseModelView):
             subject = _("Wallet %(code)s of %(owner)s. Available balance: %(balance)s.",
                         code=wallet.wallet_code, owner=wallet.customer or _("no customer"),
                         balance=money(ledger.available_balance(wallet), wallet.currency))
-            return_url = get_redirect_target() or url_for(".details_view", id=wallet.id)
+            own_page = url_for(".details_view", id=wallet.id)
         else:
             codes = ", ".join(w.wallet_code for w in first)
             subject = _("The same movement for each of %(n)s wallets: %(codes)s.",
                         n=number(count), codes=codes + (", …" if count > len(first) else ""))
-            return_url = get_redirect_target() or url_for(".index_view")
+            own_page = url_for(".index_view")
+        # Back where it was opened from (a row of a searched list), else its own page.
         return ledger_pages.add_balance_page(self, chosen.records, subject=subject,
-                                             return_url=return_url)
+                                             return_url=get_redirect_target() or own_page)
 
     @action("add_balance", _l("Add balance"))
     def action_add_balance(self, ids):
