@@ -16,6 +16,7 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SQLITE_FILENAME = "backoffice.db"
     SQLITE_CACHE_MB = 32  # page cache per SQLite connection
+    SQLITE_BULK_LOAD_CACHE_MB = 1024  # the same while a seed loads millions of rows
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"

@@ -99,3 +99,32 @@ def test_after_a_large_insert_the_planner_knows_the_tables_new_size(make):
     assert db.session.scalar(text(
         "SELECT reltuples FROM pg_class WHERE relname = 'customer_groups'")) == 1_000
 
+
+
+def _page_cache_kib() -> int:
+    return -db.session.execute(text("PRAGMA cache_size")).scalar_one()
+
+
+def test_a_bulk_load_has_its_own_page_cache_and_the_usual_one_comes_back(app, monkeypatch):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's page cache")
+    usual = app.config["SQLITE_CACHE_MB"] * 1024
+    assert _page_cache_kib() == usual
+    built_with = []
+    real_execute = db.session.execute
+
+    def noting_the_cache(statement, *args, **kwargs):
+        if str(statement).startswith("CREATE INDEX"):
+            built_with.append(-real_execute(text("PRAGMA cache_size")).scalar_one())
+        return real_execute(statement, *args, **kwargs)
+
+    with bulk_load(["customers"]):
+        assert _page_cache_kib() == app.config["SQLITE_BULK_LOAD_CACHE_MB"] * 1024
+        db.session.commit()
+        assert _page_cache_kib() == app.config["SQLITE_BULK_LOAD_CACHE_MB"] * 1024
+        monkeypatch.setattr(db.session, "execute", noting_the_cache)
+    monkeypatch.undo()
+    # The indexes set aside were built again with SQLite's small cache, then the
+    # usual cache is back for whatever comes next.
+    assert built_with and set(built_with) == {2 * 1024}
+    assert _page_cache_kib() == usual

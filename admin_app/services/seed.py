@@ -6,11 +6,15 @@ transactions, a customer's balance the sum of their active wallets, points the
 sum of their loyalty transactions, sales value and order count those of their
 orders. Rows are built in Python, one small builder per entity drawing from
 one random source in a fixed order, and inserted in chunks (services/bulk_rows:
-COPY or multi-row INSERTs), which reaches a million customers in minutes.
+COPY or multi-row INSERTs), which reaches a million customers in minutes. A
+large seed draws its rows in a second process while this one writes them.
 """
 from __future__ import annotations
 
+import multiprocessing
+import queue
 import random
+import traceback
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,8 +69,14 @@ CHUNKED_MODELS = (Customer, Guest, Order, OrderLine, Wallet, WalletTransaction,
 # The tables whose ids a seed hands out itself (see _Run.next_id).
 NUMBERED_MODELS = (Customer, Guest, Wallet, WalletTransaction, Order, OrderLine,
                    LoyaltyTransaction, Invoice, BlacklistEntry)
+WRITE_ORDER = (*CHUNKED_MODELS, BlacklistEntry)
 # The tables a seed fills in bulk (see database.bulk_load).
-SEEDED_TABLES = [model.__tablename__ for model in (*CHUNKED_MODELS, BlacklistEntry)]
+SEEDED_TABLES = [model.__tablename__ for model in WRITE_ORDER]
+# From this many customers, a seed draws its rows in a second process while this
+# one writes them (for fewer, starting that process costs more than it saves);
+# chunks drawn and not yet written wait, up to CHUNKS_AHEAD of them.
+DRAW_APART_FROM = 20_000
+CHUNKS_AHEAD = 2
 
 FIRST_NAMES = (
     "Lucía", "Daniel", "Paula", "Noah", "Martín", "Carmen", "Julia", "Hugo", "Sofía", "Pablo",
@@ -164,36 +174,40 @@ def spanish_mobile(number: int) -> str:
 
 
 class _Writer:
-    """Buffers rows per table and writes them in chunks."""
+    """Buffers rows per table and writes them in chunks: to the database, or, in the
+    process that draws a large seed's rows, to the process that writes them
+    (``send``, see _draw_and_write)."""
 
     def __init__(self, report: SeedReport,
                  on_chunk: Callable[[int], None] | None = None) -> None:
         self.buffers: dict[type[IdModel], list[dict]] = {}
         self.report = report
         self.on_chunk = on_chunk
-        self.people = 0  # customers and guests built so far
+        self.people = 0  # customers and guests drawn so far
+        self.send: Callable[[dict[type[IdModel], list[dict]], int], None] = self.write_chunk
 
     def add(self, model: type[IdModel], row: dict) -> None:
-        # Written only by flush(), parents first, so foreign keys always hold.
+        # Written only in chunks, parents first, so foreign keys always hold.
         self.buffers.setdefault(model, []).append(row)
 
-    def flush(self, model: type[IdModel] | None = None) -> None:
-        models = [model] if model else list(self.buffers)
-        for m in models:
-            rows = self.buffers.get(m)
-            if rows:
-                # Past SQLAlchemy's per-row work (COPY on PostgreSQL): see bulk_rows.
-                insert_rows(m.__table__, rows)
-                self.report.add(m.__tablename__, len(rows))
-                rows.clear()
-
     def flush_chunk(self) -> None:
-        """Everything buffered, parents before children, then the caller's ``on_chunk``
-        with how many people are written so far."""
-        for model in CHUNKED_MODELS:
-            self.flush(model)
+        """Everything buffered, with how many people are drawn so far."""
+        chunk, self.buffers = self.buffers, {}
+        self.send(chunk, self.people)
+
+    def write_chunk(self, chunk: dict[type[IdModel], list[dict]], people: int) -> None:
+        """Insert ``chunk``'s rows, parents before children, then tell ``on_chunk``
+        how many people are written."""
+        for model in sorted(chunk, key=_parents_first):
+            # Past SQLAlchemy's per-row work (COPY on PostgreSQL): see bulk_rows.
+            insert_rows(model.__table__, chunk[model])
+            self.report.add(model.__tablename__, len(chunk[model]))
         if self.on_chunk is not None:
-            self.on_chunk(self.people)
+            self.on_chunk(people)
+
+
+def _parents_first(model: type[IdModel]) -> int:
+    return WRITE_ORDER.index(model)
 
 
 class _Draws(random.Random):
@@ -227,6 +241,7 @@ class _Run:
     currency: str
     tx_per_wallet: int
     wallets_per_customer: float
+    blacklisted_already: set[str]  # phones on the blacklist before the seed
     blacklisted_phones: list[str] = field(default_factory=list)
 
     def next_id(self, model: type[IdModel]) -> int:
@@ -264,16 +279,65 @@ def seed(customers: int, *, seed: int = 42, today: date | None = None,
     run = _start(seed, today, _Writer(report, on_chunk), tx_per_wallet, wallets_per_customer)
     first_customer = run.next_ids[Customer]
 
-    _in_chunks(run, customers, _customer)
-    _in_chunks(run, guests_for(customers), _guest)
-    for _ in range(max(1, customers // 50)):
-        _wallet(run, None, run.now - timedelta(days=90))  # unsold gift wallets
-    run.out.flush_chunk()
-    # Small data sets still show a blacklisted customer.
-    _blacklist(run, spanish_mobile(first_customer) if customers else None)
-    run.out.flush()
+    def draw() -> None:
+        """Every row of the seed, drawn in a fixed order (no database here)."""
+        _in_chunks(run, customers, _customer)
+        _in_chunks(run, guests_for(customers), _guest)
+        for _ in range(max(1, customers // 50)):
+            _wallet(run, None, run.now - timedelta(days=90))  # unsold gift wallets
+        # Small data sets still show a blacklisted customer.
+        _blacklist(run, spanish_mobile(first_customer) if customers else None)
+        run.out.flush_chunk()
+
+    _draw_and_write(draw, run.out, apart=customers >= DRAW_APART_FROM)
     _sync_sequences()
     return report
+
+
+def _draw_and_write(draw: Callable[[], None], out: _Writer, *, apart: bool) -> None:
+    """Run ``draw``, writing each chunk it fills. ``apart``: draw in a second process
+    (forked: it has the seed's state, and never uses the database) while this one
+    writes, so that building rows in Python and storing them use a core each."""
+    if not apart or "fork" not in multiprocessing.get_all_start_methods():
+        draw()
+        return
+    context = multiprocessing.get_context("fork")
+    chunks = context.Queue(maxsize=CHUNKS_AHEAD)
+    drawer = context.Process(target=_draw_apart, args=(draw, out, chunks),
+                             name="seed-rows", daemon=True)
+    drawer.start()
+    try:
+        while (item := _next_chunk(chunks, drawer)) is not None:
+            if isinstance(item, str):
+                raise RuntimeError(f"Drawing the seed's rows failed:\n{item}")
+            out.write_chunk(*item)
+    finally:
+        drawer.kill()  # done already, or not to go on past a failed write
+        drawer.join()
+
+
+def _draw_apart(draw: Callable[[], None], out: _Writer, chunks) -> None:
+    """The drawing process: each chunk, then None, or the failure's traceback."""
+    out.send = lambda chunk, people: chunks.put((chunk, people))
+    try:
+        draw()
+    except BaseException:
+        chunks.put(traceback.format_exc())
+    else:
+        chunks.put(None)
+    chunks.close()
+    chunks.join_thread()
+
+
+def _next_chunk(chunks, drawer):
+    while True:
+        try:
+            return chunks.get(timeout=1)
+        except queue.Empty:
+            if not drawer.is_alive():
+                raise RuntimeError(
+                    f"The process drawing the seed's rows stopped (exit code {drawer.exitcode})."
+                ) from None
 
 
 def guests_for(customers: int) -> int:
@@ -303,6 +367,7 @@ def _start(seed: int, today: date, out: _Writer, tx_per_wallet: int,
         currency=default_currency(),
         tx_per_wallet=tx_per_wallet,
         wallets_per_customer=wallets_per_customer,
+        blacklisted_already=set(db.session.scalars(select(BlacklistEntry.phone))),
     )
 
 
@@ -601,9 +666,8 @@ def _blacklist(run: _Run, fallback: str | None) -> None:
     """The phones drawn for the blacklist (``fallback`` when none was), once each."""
     rng = run.rng
     phones = run.blacklisted_phones or ([fallback] if fallback else [])
-    existing = set(db.session.scalars(select(BlacklistEntry.phone)))
     for phone in dict.fromkeys(phones):
-        if phone not in existing:
+        if phone not in run.blacklisted_already:
             run.out.add(BlacklistEntry, {
                 "id": run.next_id(BlacklistEntry), "phone": phone,
                 "reason": rng.choice(BlacklistReason.values()), "note": None,

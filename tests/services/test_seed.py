@@ -1,6 +1,7 @@
 """The demo data: deterministic, and every cached figure agrees with its rows."""
 from __future__ import annotations
 
+import multiprocessing
 import re
 from collections import defaultdict
 from datetime import date, timedelta
@@ -351,3 +352,55 @@ def test_the_seed_says_how_far_it_is_after_each_chunk(monkeypatch):
     seed(30, seed=1, today=TODAY, on_chunk=written.append)
     # Customers in chunks of 10, then the 3 guests: the command's progress bar.
     assert written == [10, 20, 30, 33] and written[-1] == seed_module.people_in(30)
+
+
+@pytest.fixture
+def drawn_apart(monkeypatch):
+    """Seeds of any size draw their rows in a second process, as a large one does."""
+    monkeypatch.setattr(seed_module, "DRAW_APART_FROM", 1)
+    monkeypatch.setattr(seed_module, "CHUNK", 10)
+
+
+def test_rows_drawn_in_a_second_process_are_the_rows_drawn_in_this_one(monkeypatch):
+    monkeypatch.setattr(seed_module, "CHUNK", 10)
+    written = []
+    in_this_one = seed(35, seed=7, today=TODAY)
+    db.session.commit()
+    first = _snapshot()
+    empty_tables()
+    monkeypatch.setattr(seed_module, "DRAW_APART_FROM", 1)
+    apart = seed(35, seed=7, today=TODAY, on_chunk=written.append)
+    db.session.commit()
+    assert _snapshot() == first
+    assert apart.counts == in_this_one.counts
+    assert written == [10, 20, 30, 38]  # customers by ten, then the rest
+    assert_invariants()
+    assert not multiprocessing.active_children()
+
+
+def test_a_failure_while_drawing_apart_reaches_the_caller_after_the_chunks_before_it(
+        drawn_apart, monkeypatch):
+    def no_guest(run) -> None:
+        raise ValueError("no guest today")
+
+    monkeypatch.setattr(seed_module, "_guest", no_guest)
+    written = []
+    with pytest.raises(RuntimeError, match="ValueError: no guest today"):
+        seed(30, seed=1, today=TODAY, on_chunk=written.append)
+    assert written == [10, 20, 30]
+    assert row_count(Customer) == 30 and row_count(Guest) == 0
+    assert not multiprocessing.active_children()
+
+
+def test_a_failed_write_stops_the_process_drawing_the_rows(drawn_apart):
+    written = []
+
+    def commit(people: int) -> None:
+        written.append(people)
+        if people == 20:
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        seed(100_000, seed=1, today=TODAY, on_chunk=commit)
+    assert written == [10, 20]
+    assert not multiprocessing.active_children()
