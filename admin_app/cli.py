@@ -67,9 +67,17 @@ def seed_command(customers, seed_value, tx_per_wallet, wallets_per_customer, if_
             db.session.commit()
             bar.update(people - bar.pos)
 
-        report = seed_service.seed(customers, seed=seed_value, tx_per_wallet=tx_per_wallet,
-                                   wallets_per_customer=wallets_per_customer,
-                                   on_chunk=chunk_written)
+        try:
+            report = seed_service.seed(customers, seed=seed_value, tx_per_wallet=tx_per_wallet,
+                                       wallets_per_customer=wallets_per_customer,
+                                       on_chunk=chunk_written)
+        except KeyboardInterrupt:
+            # Each chunk was committed: say what stays, as "Aborted!" alone does not.
+            click.echo(f"\nStopped: {bar.pos:,} of {bar.length:,} customers and guests were "
+                       "written and are kept, with their orders, wallets and points; the "
+                       "guests, unsold gift wallets and blacklist come last. To start over, "
+                       "use an empty database.", err=True)
+            raise
         db.session.commit()
     refresh_statistics()
     dashboard.snapshot(refresh=True)  # the first visit after a large seed need not wait

@@ -4,6 +4,8 @@ refreshed statistics, and room for other writers between a long job's chunks."""
 from __future__ import annotations
 
 import json
+import signal
+import threading
 import time
 from contextlib import contextmanager
 
@@ -181,8 +183,9 @@ def bulk_load(tables: list[str]):
     """SQLite: while millions of rows pour into ``tables``, set their secondary
     indexes and triggers aside and build them again at the end (one sort each,
     instead of a B-tree insert per row), then rebuild their FTS5 search tables.
-    Unique indexes stay, so duplicates are still refused as they come.
-    PostgreSQL: nothing changes."""
+    Unique indexes stay, so duplicates are still refused as they come. A TERM
+    signal stops the load as Ctrl-C does; while the indexes are built again,
+    both wait for the build to end. PostgreSQL: nothing changes."""
     if dialect() != "sqlite":
         yield
         return
@@ -194,15 +197,18 @@ def bulk_load(tables: list[str]):
     for kind, name, _sql in aside:
         db.session.execute(text(f"DROP {kind.upper()} {name}"))
     db.session.commit()
+    _fresh_connections()
     try:
         # The unique indexes, filled in random order, outgrow the usual page cache.
-        with _page_cache(current_app.config["SQLITE_BULK_LOAD_CACHE_MB"]):
+        with _terminate_as_interrupt(), \
+                _page_cache(current_app.config["SQLITE_BULK_LOAD_CACHE_MB"] * 1024):
             yield
     finally:
         db.session.rollback()  # whatever a failed load left unfinished
-        # Indexes build faster with SQLite's own small cache than with a large one
-        # (a million customers' indexes: about 42 s against 50).
-        with _page_cache(INDEX_BUILD_CACHE_MB):
+        _fresh_connections()
+        # SQLite's own small cache builds these faster than a large one (a million
+        # customers' indexes: about 42 s against 50).
+        with _signals_held(), _page_cache(INDEX_BUILD_CACHE_KIB):
             for _kind, _name, sql in aside:  # indexes first, then triggers
                 db.session.execute(text(sql))
             for table in tables:
@@ -213,26 +219,62 @@ def bulk_load(tables: list[str]):
             db.session.commit()
 
 
-# SQLite's default page cache: what bulk_load builds its indexes with.
-INDEX_BUILD_CACHE_MB = 2
+INDEX_BUILD_CACHE_KIB = 2000  # SQLite's default page cache
 
 
 @contextmanager
-def _page_cache(megabytes: int):
-    """SQLite: every connection opened meanwhile has a page cache of ``megabytes``;
-    those opened after have the usual one again. Also a fresh start for the schema
-    changes before and after (see _fresh_connections)."""
+def _page_cache(kib: int):
+    """SQLite: the connections opened meanwhile have a page cache of ``kib``; the
+    pooled ones are closed on the way in and out, so that it applies to exactly
+    what runs inside."""
     def set_cache(dbapi_connection, _record) -> None:
-        dbapi_connection.execute(f"PRAGMA cache_size=-{int(megabytes) * 1024}")
+        dbapi_connection.execute(f"PRAGMA cache_size=-{int(kib)}")
 
     _fresh_connections()
     event.listen(db.engine, "connect", set_cache)
     try:
         yield
     finally:
-        db.session.rollback()
         event.remove(db.engine, "connect", set_cache)
         _fresh_connections()
+
+
+@contextmanager
+def _terminate_as_interrupt():
+    """A TERM signal (a service manager, ``kill``) raises KeyboardInterrupt, as Ctrl-C
+    does, so that what a bulk load set aside is put back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _signals_held():
+    """Ctrl-C and TERM wait until the block has run (a second Ctrl-C while indexes
+    are built again would leave the tables without them), then take effect."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, lambda n, _f: received.append(n))
+                for number in held}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if received:
+            signal.raise_signal(received[0])
 
 
 def _fresh_connections() -> None:

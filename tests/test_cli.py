@@ -142,6 +142,21 @@ def test_seed_creates_the_customers_and_reports(runner):
     assert db.session.scalar(select(func.count(Wallet.id))) >= 1
 
 
+def test_a_stopped_seed_says_what_it_kept(runner, monkeypatch):
+    from admin_app.services import seed as seed_module
+
+    monkeypatch.setattr(seed_module, "CHUNK", 10)
+
+    def operator_presses_ctrl_c(run) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(seed_module, "_guest", operator_presses_ctrl_c)
+    result = runner.invoke(args=["seed", "--customers", "25"])
+    assert result.exit_code == 1
+    assert "Stopped: 20 of 27 customers and guests were written and are kept" in result.output
+    assert _customers() == 20
+
+
 def test_a_seeded_postgresql_database_is_vacuumed_and_analysed(runner):
     """Straight after a seed, deep list pages read the index alone (the visibility
     map a vacuum writes) and the planner knows the tables' sizes."""

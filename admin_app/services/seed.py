@@ -12,16 +12,17 @@ large seed draws its rows in a second process while this one writes them.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import random
 import traceback
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 
 from ..choices import (
     BlacklistReason,
@@ -62,14 +63,14 @@ from . import invoices
 from .bulk_rows import insert_rows
 from .orders import NOT_SALES
 
-CHUNK = 5_000
-# What a seed writes in chunks, parents before children.
-CHUNKED_MODELS = (Customer, Guest, Order, OrderLine, Wallet, WalletTransaction,
-                  LoyaltyTransaction, Invoice, Address, WishlistItem, OfferEvent)
+CHUNK = 5_000  # customers (or guests) per chunk of rows written
+# Every model a seed writes rows of, parents before children: a chunk's rows are
+# written in this order, so foreign keys always hold. A new seeded model goes here.
+WRITE_ORDER = (Customer, Guest, Order, OrderLine, Wallet, WalletTransaction,
+               LoyaltyTransaction, Invoice, Address, WishlistItem, OfferEvent, BlacklistEntry)
 # The tables whose ids a seed hands out itself (see _Run.next_id).
 NUMBERED_MODELS = (Customer, Guest, Wallet, WalletTransaction, Order, OrderLine,
                    LoyaltyTransaction, Invoice, BlacklistEntry)
-WRITE_ORDER = (*CHUNKED_MODELS, BlacklistEntry)
 # The tables a seed fills in bulk (see database.bulk_load).
 SEEDED_TABLES = [model.__tablename__ for model in WRITE_ORDER]
 # From this many customers, a seed draws its rows in a second process while this
@@ -173,40 +174,44 @@ def spanish_mobile(number: int) -> str:
     return f"+346{(number * 48_271) % 100_000_000:08d}"
 
 
-class _Writer:
-    """Buffers rows per table and writes them in chunks: to the database, or, in the
-    process that draws a large seed's rows, to the process that writes them
-    (``send``, see _draw_and_write)."""
+# A chunk: rows by model, and how many people (customers, then guests) are drawn
+# once it is written.
+Chunk = tuple[dict[type[IdModel], list[dict]], int]
 
-    def __init__(self, report: SeedReport,
-                 on_chunk: Callable[[int], None] | None = None) -> None:
+
+class _Rows:
+    """The rows drawn since the last chunk, by model."""
+
+    def __init__(self) -> None:
         self.buffers: dict[type[IdModel], list[dict]] = {}
-        self.report = report
-        self.on_chunk = on_chunk
         self.people = 0  # customers and guests drawn so far
-        self.send: Callable[[dict[type[IdModel], list[dict]], int], None] = self.write_chunk
 
     def add(self, model: type[IdModel], row: dict) -> None:
-        # Written only in chunks, parents first, so foreign keys always hold.
         self.buffers.setdefault(model, []).append(row)
 
-    def flush_chunk(self) -> None:
-        """Everything buffered, with how many people are drawn so far."""
+    def take(self) -> Chunk:
+        """The rows drawn since the last chunk, as a chunk; the buffers start empty."""
         chunk, self.buffers = self.buffers, {}
-        self.send(chunk, self.people)
-
-    def write_chunk(self, chunk: dict[type[IdModel], list[dict]], people: int) -> None:
-        """Insert ``chunk``'s rows, parents before children, then tell ``on_chunk``
-        how many people are written."""
-        for model in sorted(chunk, key=_parents_first):
-            # Past SQLAlchemy's per-row work (COPY on PostgreSQL): see bulk_rows.
-            insert_rows(model.__table__, chunk[model])
-            self.report.add(model.__tablename__, len(chunk[model]))
-        if self.on_chunk is not None:
-            self.on_chunk(people)
+        return chunk, self.people
 
 
-def _parents_first(model: type[IdModel]) -> int:
+def _write_chunk(chunk: Chunk, report: SeedReport,
+                 on_chunk: Callable[[int], None] | None) -> None:
+    """Insert a chunk's rows, parents before children, then tell ``on_chunk`` how
+    many people are written."""
+    rows, people = chunk
+    for model in sorted(rows, key=_write_place):
+        # Past SQLAlchemy's per-row work (COPY on PostgreSQL): see bulk_rows.
+        insert_rows(model.__table__, rows[model])
+        report.add(model.__tablename__, len(rows[model]))
+    if on_chunk is not None:
+        on_chunk(people)
+
+
+def _write_place(model: type[IdModel]) -> int:
+    if model not in WRITE_ORDER:
+        raise LookupError(f"The seed drew rows of {model.__name__}, which is not in "
+                          "seed.WRITE_ORDER: add it there, after the models it refers to.")
     return WRITE_ORDER.index(model)
 
 
@@ -230,7 +235,7 @@ class _Run:
 
     rng: _Draws
     now: datetime
-    out: _Writer
+    out: _Rows
     next_ids: dict[type[IdModel], int]
     next_invoice_number: int
     invoice_terms: dict
@@ -276,60 +281,103 @@ def seed(customers: int, *, seed: int = 42, today: date | None = None,
     today = today or date.today()
     report = SeedReport()
     _reference_rows(today, report)
-    run = _start(seed, today, _Writer(report, on_chunk), tx_per_wallet, wallets_per_customer)
+    run = _start(seed, today, tx_per_wallet, wallets_per_customer)
     first_customer = run.next_ids[Customer]
 
-    def draw() -> None:
-        """Every row of the seed, drawn in a fixed order (no database here)."""
-        _in_chunks(run, customers, _customer)
-        _in_chunks(run, guests_for(customers), _guest)
+    def draw() -> Iterator[Chunk]:
+        """Every row of the seed, chunk by chunk, in a fixed order. It may run in a
+        second process: no database here (see _draw_apart)."""
+        yield from _in_chunks(run, customers, _customer)
+        yield from _in_chunks(run, guests_for(customers), _guest)
         for _ in range(max(1, customers // 50)):
             _wallet(run, None, run.now - timedelta(days=90))  # unsold gift wallets
         # Small data sets still show a blacklisted customer.
         _blacklist(run, spanish_mobile(first_customer) if customers else None)
-        run.out.flush_chunk()
+        yield run.out.take()
 
-    _draw_and_write(draw, run.out, apart=customers >= DRAW_APART_FROM)
+    chunks = _drawn_apart(draw) if customers >= DRAW_APART_FROM else _drawn_here(draw)
+    for chunk in chunks:
+        _write_chunk(chunk, report, on_chunk)
     _sync_sequences()
     return report
 
 
-def _draw_and_write(draw: Callable[[], None], out: _Writer, *, apart: bool) -> None:
-    """Run ``draw``, writing each chunk it fills. ``apart``: draw in a second process
-    (forked: it has the seed's state, and never uses the database) while this one
-    writes, so that building rows in Python and storing them use a core each."""
-    if not apart or "fork" not in multiprocessing.get_all_start_methods():
-        draw()
+def _drawn_here(draw: Callable[[], Iterator[Chunk]]) -> Iterator[Chunk]:
+    """The chunks of ``draw``, drawn in this process between writes, with statements
+    refused while drawing as they are in the second process (a builder that reads
+    the database fails on a small seed too, not only on a large one)."""
+    drawing = draw()
+    while True:
+        event.listen(db.engine, "before_cursor_execute", _refuse_statement)
+        try:
+            chunk = next(drawing, None)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", _refuse_statement)
+        if chunk is None:
+            return
+        yield chunk
+
+
+def _drawn_apart(draw: Callable[[], Iterator[Chunk]]) -> Iterator[Chunk]:
+    """The chunks of ``draw``, drawn in a second process while this one writes the
+    ones before, so that building rows in Python and storing them use a core each.
+    The process is forked: it starts with the seed's state. It stops when this
+    generator is closed (its chunks written, or a write failed)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        yield from _drawn_here(draw)
         return
     context = multiprocessing.get_context("fork")
     chunks = context.Queue(maxsize=CHUNKS_AHEAD)
-    drawer = context.Process(target=_draw_apart, args=(draw, out, chunks),
-                             name="seed-rows", daemon=True)
+    drawer = context.Process(target=_draw_apart, args=(draw, chunks), name="seed-rows",
+                             daemon=True)
     drawer.start()
     try:
         while (item := _next_chunk(chunks, drawer)) is not None:
             if isinstance(item, str):
                 raise RuntimeError(f"Drawing the seed's rows failed:\n{item}")
-            out.write_chunk(*item)
+            yield item
     finally:
         drawer.kill()  # done already, or not to go on past a failed write
         drawer.join()
 
 
-def _draw_apart(draw: Callable[[], None], out: _Writer, chunks) -> None:
-    """The drawing process: each chunk, then None, or the failure's traceback."""
-    out.send = lambda chunk, people: chunks.put((chunk, people))
+def _draw_apart(draw: Callable[[], Iterator[Chunk]], chunks) -> None:
+    """The drawing process: each chunk, then None; or the failure's traceback. The
+    database connections it inherited are the writer's: a statement here is
+    refused, and fails the seed with a message that says why."""
+    event.listen(db.engine, "before_cursor_execute", _refuse_statement)
     try:
-        draw()
+        for chunk in draw():
+            _put_while_writer_lives(chunks, chunk)
     except BaseException:
-        chunks.put(traceback.format_exc())
+        _put_while_writer_lives(chunks, traceback.format_exc())
     else:
-        chunks.put(None)
+        _put_while_writer_lives(chunks, None)
     chunks.close()
     chunks.join_thread()
 
 
-def _next_chunk(chunks, drawer):
+def _refuse_statement(*_args, **_kwargs) -> None:
+    raise RuntimeError("The seed's rows are drawn without the database (they may be "
+                       "drawn in a second process, whose connections are the writer's): "
+                       "read what they need in _start.")
+
+
+def _put_while_writer_lives(chunks, item) -> None:
+    """Hand ``item`` to the writing process; if it has died (killed, out of memory),
+    end this one rather than wait for it forever."""
+    writer = multiprocessing.parent_process()
+    while True:
+        try:
+            chunks.put(item, timeout=1)
+            return
+        except queue.Full:
+            if writer is not None and not writer.is_alive():
+                os._exit(1)
+
+
+def _next_chunk(chunks, drawer) -> Chunk | str | None:
+    """The drawing process's next item, or an error if it died without one."""
     while True:
         try:
             return chunks.get(timeout=1)
@@ -350,13 +398,12 @@ def people_in(customers: int) -> int:
     return customers + guests_for(customers)
 
 
-def _start(seed: int, today: date, out: _Writer, tx_per_wallet: int,
-           wallets_per_customer: float) -> _Run:
+def _start(seed: int, today: date, tx_per_wallet: int, wallets_per_customer: float) -> _Run:
     """A seed's shared state: the ids after the rows already there, the reference rows."""
     return _Run(
         rng=_Draws(seed),
         now=datetime.combine(today, datetime.min.time()) + timedelta(hours=12),
-        out=out,
+        out=_Rows(),
         next_ids={model: _next_id(model) for model in NUMBERED_MODELS},
         next_invoice_number=(db.session.scalar(select(func.max(Invoice.number))) or 0) + 1,
         invoice_terms=invoices.issue_terms(),
@@ -379,13 +426,13 @@ def _next_id(model: type[IdModel]) -> int:
     return (db.session.scalar(select(func.max(model.id))) or 0) + 1
 
 
-def _in_chunks(run: _Run, count: int, build: Callable[[_Run], None]) -> None:
-    """``build`` ``count`` times, writing the buffered rows after every CHUNK."""
+def _in_chunks(run: _Run, count: int, build: Callable[[_Run], None]) -> Iterator[Chunk]:
+    """``build`` ``count`` times, a chunk of the rows drawn after every CHUNK."""
     for offset in range(count):
         build(run)
         run.out.people += 1
         if offset % CHUNK == CHUNK - 1:
-            run.out.flush_chunk()
+            yield run.out.take()
 
 
 # Customers and what they hold.
@@ -494,31 +541,39 @@ def _order_line(run: _Run, oid: int, product: str, sku: str, quantity: int,
 
 
 def _loyalty(run: _Run, customer: dict[str, Any]) -> int:
-    """A member's points movements: earned on purchases, sometimes redeemed. Returns
-    the points they leave."""
+    """A member's points movements: earned on purchases, sometimes redeemed, their
+    dates in the order of their running totals. Returns the points they leave."""
     if not customer["loyalty_member"]:
         return 0
     rng = run.rng
     points = 0
+    movements = []
     for _ in range(rng.randint(0, 4)):
         earned = rng.randint(10, 400)
         points += earned
-        _points_movement(run, customer, earned, points, LoyaltyTxKind.EARNED, "Purchase")
+        movements.append(
+            _points_movement(run, customer, earned, points, LoyaltyTxKind.EARNED, "Purchase"))
     if points > 50 and rng.random() < 0.3:
         redeemed = rng.randint(1, points)
         points -= redeemed
-        _points_movement(run, customer, -redeemed, points, LoyaltyTxKind.REDEEMED, "Reward")
+        movements.append(
+            _points_movement(run, customer, -redeemed, points, LoyaltyTxKind.REDEEMED, "Reward"))
+    # Each date is drawn apart: sorted, the history reads in order, newest total last.
+    for movement, day in zip(movements, sorted(m["created_at"] for m in movements), strict=True):
+        movement["created_at"] = day
     return points
 
 
 def _points_movement(run: _Run, customer: dict[str, Any], points: int, balance_after: int,
-                     kind: str, reason: str) -> None:
+                     kind: str, reason: str) -> dict[str, Any]:
     tx_id = run.next_id(LoyaltyTransaction)
-    run.out.add(LoyaltyTransaction, {
+    movement = {
         "id": tx_id, "customer_id": customer["id"], "points": points,
         "balance_after": balance_after, "kind": kind, "reason": reason, "actor_id": None,
         "idempotency_key": f"seed-l-{tx_id}", "created_at": run.date_after(customer["created_at"]),
-    })
+    }
+    run.out.add(LoyaltyTransaction, movement)
+    return movement
 
 
 def _customer_wallets(run: _Run, customer: dict[str, Any]) -> int:

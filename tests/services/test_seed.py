@@ -2,9 +2,15 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from collections import defaultdict
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -404,3 +410,95 @@ def test_a_failed_write_stops_the_process_drawing_the_rows(drawn_apart):
         seed(100_000, seed=1, today=TODAY, on_chunk=commit)
     assert written == [10, 20]
     assert not multiprocessing.active_children()
+
+
+@pytest.mark.parametrize("apart", [False, True], ids=["in this process", "in a second one"])
+def test_a_builder_that_reads_the_database_is_refused_whatever_the_seeds_size(
+        monkeypatch, apart):
+    # The rows may be drawn in a second process whose connections are the writer's.
+    monkeypatch.setattr(seed_module, "DRAW_APART_FROM", 1 if apart else 10**9)
+
+    def wish_from_the_database(run, customer) -> None:
+        db.session.scalar(select(func.count(Customer.id)))
+
+    monkeypatch.setattr(seed_module, "_wishlist_item", wish_from_the_database)
+    with pytest.raises(RuntimeError, match="drawn without the database"):
+        seed(5, seed=1, today=TODAY)
+    db.session.rollback()
+    assert row_count(Customer) == 0
+
+
+def test_a_large_seed_draws_its_rows_in_another_process(monkeypatch, tmp_path):
+    monkeypatch.setattr(seed_module, "DRAW_APART_FROM", 1)
+    drawn_by = tmp_path / "pids"
+    build_customer = seed_module._customer
+
+    def noting_the_process(run) -> None:
+        with drawn_by.open("a") as file:
+            file.write(f"{os.getpid()}\n")
+        build_customer(run)
+
+    monkeypatch.setattr(seed_module, "_customer", noting_the_process)
+    seed(3, seed=1, today=TODAY)
+    assert set(drawn_by.read_text().split()) - {str(os.getpid())}
+    assert len(drawn_by.read_text().split()) == 3
+
+
+def _processes_naming(text: str) -> list[int]:
+    """The live processes whose environment holds ``text``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                environment = (entry / "environ").read_bytes().decode(errors="replace")
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if text in environment and state != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc")
+def test_a_killed_seed_leaves_no_process_drawing_its_rows(tmp_path):
+    # The command as an operator runs it, without a terminal, killed as the kernel's
+    # out-of-memory killer or a service manager would: its drawing process must end too.
+    database = f"sqlite:///{tmp_path / 'killed-seed.db'}"
+    environment = {**os.environ, "DATABASE_URL": database}
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    subprocess.run([*flask, "db", "upgrade"], env=environment, check=True,
+                   capture_output=True)
+    command = subprocess.Popen(  # noqa: S603 - our own command, a fixed argument list
+        [*flask, "seed", "--customers", str(seed_module.DRAW_APART_FROM * 3)],
+        env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(_processes_naming(str(tmp_path))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(_processes_naming(str(tmp_path))) == 2, "the seed never started drawing apart"
+    time.sleep(1)
+    command.kill()
+    command.wait()
+    deadline = time.monotonic() + 15
+    while _processes_naming(str(tmp_path)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = _processes_naming(str(tmp_path))
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left
+
+
+def test_a_points_history_reads_in_order_its_latest_total_last():
+    # An operator reads a customer's points history newest first: the newest row's
+    # "balance after" is the customer's points.
+    seed(60, seed=4, today=TODAY)
+    db.session.commit()
+    histories = defaultdict(list)
+    for row in db.session.scalars(select(LoyaltyTransaction).order_by(LoyaltyTransaction.id)):
+        histories[row.customer_id].append(row)
+    assert len(histories) > 10
+    for customer_id, rows in histories.items():
+        assert [row.created_at for row in rows] == sorted(row.created_at for row in rows)
+        points = db.session.get(Customer, customer_id).loyalty_points
+        assert rows[-1].balance_after == points
