@@ -8,6 +8,7 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 from flask import Flask, current_app
 from sqlalchemy import String, any_, bindparam, event, false, func, select, text, update
@@ -189,11 +190,16 @@ def bulk_load(tables: list[str]):
     if dialect() != "sqlite":
         yield
         return
+    record = _aside_record()
+    _put_back_after_a_killed_load(record)
     names = ", ".join(f"'{table}'" for table in tables)
     aside = db.session.execute(text(
         f"SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN ({names}) "
         "AND type IN ('index', 'trigger') AND sql IS NOT NULL "
         "AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY type")).all()
+    if record is not None:  # what to put back should this process be killed
+        record.write_text(json.dumps({"tables": tables,
+                                      "aside": [[name, sql] for _kind, name, sql in aside]}))
     for kind, name, _sql in aside:
         db.session.execute(text(f"DROP {kind.upper()} {name}"))
     db.session.commit()
@@ -211,15 +217,44 @@ def bulk_load(tables: list[str]):
         with _signals_held(), _page_cache(INDEX_BUILD_CACHE_KIB):
             for _kind, _name, sql in aside:  # indexes first, then triggers
                 db.session.execute(text(sql))
-            for table in tables:
-                index = search.fts_table(table)
-                if db.session.scalar(text("SELECT 1 FROM sqlite_master WHERE name = :n"),
-                                     {"n": index}):
-                    db.session.execute(text(f"INSERT INTO {index}({index}) VALUES ('rebuild')"))
+            _rebuild_search_indexes(tables)
             db.session.commit()
+        if record is not None:
+            record.unlink(missing_ok=True)
 
 
 INDEX_BUILD_CACHE_KIB = 2000  # SQLite's default page cache
+
+
+def _aside_record() -> Path | None:
+    """Beside a SQLite file: the indexes and triggers a bulk load set aside, until
+    it has put them back (None for a database in memory)."""
+    name = db.engine.url.database
+    return Path(f"{name}.bulk-load-aside.json") if name and name != ":memory:" else None
+
+
+def _put_back_after_a_killed_load(record: Path | None) -> None:
+    """A bulk load killed outright (``kill -9``, a power cut) could not build its
+    indexes and triggers again: the next one does, first, from its record."""
+    if record is None or not record.exists():
+        return
+    killed = json.loads(record.read_text())
+    present = set(db.session.scalars(text("SELECT name FROM sqlite_master")))
+    with _signals_held():
+        for name, sql in killed["aside"]:
+            if name not in present:
+                db.session.execute(text(sql))
+        _rebuild_search_indexes(killed["tables"])
+        db.session.commit()
+    record.unlink()
+
+
+def _rebuild_search_indexes(tables: list[str]) -> None:
+    """The FTS5 search tables of ``tables`` (those that have one), built from their rows."""
+    for table in tables:
+        index = search.fts_table(table)
+        if db.session.scalar(text("SELECT 1 FROM sqlite_master WHERE name = :n"), {"n": index}):
+            db.session.execute(text(f"INSERT INTO {index}({index}) VALUES ('rebuild')"))
 
 
 @contextmanager

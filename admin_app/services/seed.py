@@ -11,9 +11,8 @@ large seed draws its rows in a second process while this one writes them.
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
-import os
-import queue
 import random
 import traceback
 import unicodedata
@@ -74,10 +73,8 @@ NUMBERED_MODELS = (Customer, Guest, Wallet, WalletTransaction, Order, OrderLine,
 # The tables a seed fills in bulk (see database.bulk_load).
 SEEDED_TABLES = [model.__tablename__ for model in WRITE_ORDER]
 # From this many customers, a seed draws its rows in a second process while this
-# one writes them (for fewer, starting that process costs more than it saves);
-# chunks drawn and not yet written wait, up to CHUNKS_AHEAD of them.
+# one writes them (for fewer, starting that process costs more than it saves).
 DRAW_APART_FROM = 20_000
-CHUNKS_AHEAD = 2
 
 FIRST_NAMES = (
     "Lucía", "Daniel", "Paula", "Noah", "Martín", "Carmen", "Julia", "Hugo", "Sofía", "Pablo",
@@ -321,71 +318,60 @@ def _drawn_here(draw: Callable[[], Iterator[Chunk]]) -> Iterator[Chunk]:
 def _drawn_apart(draw: Callable[[], Iterator[Chunk]]) -> Iterator[Chunk]:
     """The chunks of ``draw``, drawn in a second process while this one writes the
     ones before, so that building rows in Python and storing them use a core each.
-    The process is forked: it starts with the seed's state. It stops when this
-    generator is closed (its chunks written, or a write failed)."""
+    The process is forked: it starts with the seed's state. It hands its chunks
+    over a pipe, one at a time; each end belongs to one process only, so when
+    either process ends (finished, failed, killed) the other's next read or write
+    fails at once rather than wait for ever."""
     if "fork" not in multiprocessing.get_all_start_methods():
         yield from _drawn_here(draw)
         return
     context = multiprocessing.get_context("fork")
-    chunks = context.Queue(maxsize=CHUNKS_AHEAD)
-    drawer = context.Process(target=_draw_apart, args=(draw, chunks), name="seed-rows",
-                             daemon=True)
+    reader, writer = context.Pipe(duplex=False)
+    drawer = context.Process(target=_draw_apart, args=(draw, reader, writer),
+                             name="seed-rows", daemon=True)
     drawer.start()
+    writer.close()
     try:
-        while (item := _next_chunk(chunks, drawer)) is not None:
+        while True:
+            try:
+                item = reader.recv()
+            except (EOFError, OSError):  # OSError: it ended half way through a chunk
+                drawer.join()
+                raise RuntimeError("The process drawing the seed's rows stopped "
+                                   f"(exit code {drawer.exitcode}).") from None
+            if item is None:
+                return
             if isinstance(item, str):
                 raise RuntimeError(f"Drawing the seed's rows failed:\n{item}")
             yield item
     finally:
+        reader.close()
         drawer.kill()  # done already, or not to go on past a failed write
         drawer.join()
 
 
-def _draw_apart(draw: Callable[[], Iterator[Chunk]], chunks) -> None:
-    """The drawing process: each chunk, then None; or the failure's traceback. The
+def _draw_apart(draw: Callable[[], Iterator[Chunk]], reader, writer) -> None:
+    """The drawing process: each chunk, then None; or the failure's traceback. It
+    ends as soon as the writing process is gone (its next hand-over fails). The
     database connections it inherited are the writer's: a statement here is
     refused, and fails the seed with a message that says why."""
+    reader.close()
     event.listen(db.engine, "before_cursor_execute", _refuse_statement)
     try:
         for chunk in draw():
-            _put_while_writer_lives(chunks, chunk)
+            writer.send(chunk)
+        writer.send(None)
+    except BrokenPipeError:
+        return  # the writing process is gone
     except BaseException:
-        _put_while_writer_lives(chunks, traceback.format_exc())
-    else:
-        _put_while_writer_lives(chunks, None)
-    chunks.close()
-    chunks.join_thread()
+        with contextlib.suppress(BrokenPipeError):
+            writer.send(traceback.format_exc())
 
 
 def _refuse_statement(*_args, **_kwargs) -> None:
     raise RuntimeError("The seed's rows are drawn without the database (they may be "
                        "drawn in a second process, whose connections are the writer's): "
                        "read what they need in _start.")
-
-
-def _put_while_writer_lives(chunks, item) -> None:
-    """Hand ``item`` to the writing process; if it has died (killed, out of memory),
-    end this one rather than wait for it forever."""
-    writer = multiprocessing.parent_process()
-    while True:
-        try:
-            chunks.put(item, timeout=1)
-            return
-        except queue.Full:
-            if writer is not None and not writer.is_alive():
-                os._exit(1)
-
-
-def _next_chunk(chunks, drawer) -> Chunk | str | None:
-    """The drawing process's next item, or an error if it died without one."""
-    while True:
-        try:
-            return chunks.get(timeout=1)
-        except queue.Empty:
-            if not drawer.is_alive():
-                raise RuntimeError(
-                    f"The process drawing the seed's rows stopped (exit code {drawer.exitcode})."
-                ) from None
 
 
 def guests_for(customers: int) -> int:

@@ -5,6 +5,7 @@ import multiprocessing
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -459,34 +460,107 @@ def _processes_naming(text: str) -> list[int]:
     return found
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc")
-def test_a_killed_seed_leaves_no_process_drawing_its_rows(tmp_path):
-    # The command as an operator runs it, without a terminal, killed as the kernel's
-    # out-of-memory killer or a service manager would: its drawing process must end too.
-    database = f"sqlite:///{tmp_path / 'killed-seed.db'}"
+def _parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _seed_command_drawing_apart(tmp_path):
+    """``flask seed`` as an operator runs it, without a terminal, large enough to draw
+    its rows in a second process, once that process runs: (the command, the
+    drawing process's pid, the file its messages go to)."""
+    database = f"sqlite:///{tmp_path / 'seed.db'}"
     environment = {**os.environ, "DATABASE_URL": database}
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], env=environment, check=True,
                    capture_output=True)
-    command = subprocess.Popen(  # noqa: S603 - our own command, a fixed argument list
-        [*flask, "seed", "--customers", str(seed_module.DRAW_APART_FROM * 3)],
-        env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True)
+    messages = tmp_path / "messages.txt"
+    with messages.open("w") as stderr:
+        command = subprocess.Popen(  # noqa: S603 - our own command, a fixed argument list
+            [*flask, "seed", "--customers", str(seed_module.DRAW_APART_FROM * 3)],
+            env=environment, stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
+            start_new_session=True)
     deadline = time.monotonic() + 60
-    while len(_processes_naming(str(tmp_path))) < 2 and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        drawers = [pid for pid in _processes_naming(str(tmp_path)) if pid != command.pid
+                   and _parent_of(pid) == command.pid]
+        if drawers and _customers_in(tmp_path / "seed.db"):  # a chunk or more written
+            return command, drawers[0], messages
         time.sleep(0.1)
-    assert len(_processes_naming(str(tmp_path))) == 2, "the seed never started drawing apart"
-    time.sleep(1)
     command.kill()
-    command.wait()
+    pytest.fail("the seed never started drawing its rows apart")
+
+
+def _customers_in(path: Path) -> int:
+    with sqlite3.connect(path) as connection:
+        return connection.execute("SELECT count(*) FROM customers").fetchone()[0]
+
+
+def _left_running(tmp_path) -> list[int]:
     deadline = time.monotonic() + 15
     while _processes_naming(str(tmp_path)) and time.monotonic() < deadline:
         time.sleep(0.2)
     left = _processes_naming(str(tmp_path))
     for pid in left:
         os.kill(pid, signal.SIGKILL)
-    assert not left
+    return left
+
+
+ON_LINUX = pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc")
+
+
+@pytest.mark.slow
+@ON_LINUX
+def test_a_killed_seed_leaves_no_process_drawing_its_rows(tmp_path):
+    # Killed as the kernel's out-of-memory killer or a service manager would.
+    command, _drawer, _messages = _seed_command_drawing_apart(tmp_path)
+    command.kill()
+    command.wait()
+    assert not _left_running(tmp_path)
+
+
+def _schema_of(path: Path) -> set:
+    with sqlite3.connect(path) as connection:
+        return set(connection.execute("SELECT type, name FROM sqlite_master"))
+
+
+@pytest.mark.slow
+@ON_LINUX
+def test_the_next_seed_puts_back_what_a_killed_one_set_aside(tmp_path):
+    command, _drawer, _messages = _seed_command_drawing_apart(tmp_path)
+    command.kill()
+    command.wait()
+    _left_running(tmp_path)
+    database = tmp_path / "seed.db"
+    fresh = tmp_path / "fresh.db"
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+                   env={**os.environ, "DATABASE_URL": f"sqlite:///{fresh}"}, check=True,
+                   capture_output=True)
+    assert _schema_of(database) < _schema_of(fresh)  # its indexes and triggers set aside
+
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "seed", "--customers", "5"],
+                   env={**os.environ, "DATABASE_URL": f"sqlite:///{database}"}, check=True,
+                   capture_output=True)
+    assert _schema_of(database) == _schema_of(fresh)
+    assert not list(tmp_path.glob("*.bulk-load-aside.json"))
+    with sqlite3.connect(database) as connection:
+        indexed = connection.execute(
+            "SELECT count(*) FROM customers_search WHERE customers_search MATCH 'garc'").fetchone()
+        stored = connection.execute(
+            "SELECT count(*) FROM customers WHERE search_text LIKE '%garc%'").fetchone()
+    assert indexed == stored and stored[0] > 0
+
+
+@pytest.mark.slow
+@ON_LINUX
+def test_a_seed_whose_drawing_process_is_killed_stops_and_says_so(tmp_path):
+    command, drawer, messages = _seed_command_drawing_apart(tmp_path)
+    os.kill(drawer, signal.SIGKILL)
+    try:
+        assert command.wait(timeout=30) == 1
+    finally:
+        command.kill()
+    assert "The process drawing the seed's rows stopped (exit code -9)." in messages.read_text()
+    assert not _left_running(tmp_path)
 
 
 def test_a_points_history_reads_in_order_its_latest_total_last():
