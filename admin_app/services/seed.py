@@ -11,9 +11,11 @@ large seed draws its rows in a second process while this one writes them.
 """
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
+import os
+import queue
 import random
+import threading
 import traceback
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -73,8 +75,10 @@ NUMBERED_MODELS = (Customer, Guest, Wallet, WalletTransaction, Order, OrderLine,
 # The tables a seed fills in bulk (see database.bulk_load).
 SEEDED_TABLES = [model.__tablename__ for model in WRITE_ORDER]
 # From this many customers, a seed draws its rows in a second process while this
-# one writes them (for fewer, starting that process costs more than it saves).
+# one writes them (for fewer, starting that process costs more than it saves);
+# chunks drawn and not yet written wait, up to CHUNKS_AHEAD of them.
 DRAW_APART_FROM = 20_000
+CHUNKS_AHEAD = 2
 
 FIRST_NAMES = (
     "Lucía", "Daniel", "Paula", "Noah", "Martín", "Carmen", "Julia", "Hugo", "Sofía", "Pablo",
@@ -351,21 +355,34 @@ def _drawn_apart(draw: Callable[[], Iterator[Chunk]]) -> Iterator[Chunk]:
 
 
 def _draw_apart(draw: Callable[[], Iterator[Chunk]], reader, writer) -> None:
-    """The drawing process: each chunk, then None; or the failure's traceback. It
-    ends as soon as the writing process is gone (its next hand-over fails). The
-    database connections it inherited are the writer's: a statement here is
-    refused, and fails the seed with a message that says why."""
+    """The drawing process: each chunk, then None; or the failure's traceback. A
+    thread sends what is drawn, so that drawing goes on while a chunk waits to be
+    read (up to CHUNKS_AHEAD of them); this process ends as soon as the writing
+    one is gone (a send fails). The database connections it inherited are the
+    writer's: a statement here is refused, and fails the seed saying why."""
     reader.close()
     event.listen(db.engine, "before_cursor_execute", _refuse_statement)
+    drawn: queue.Queue = queue.Queue(maxsize=CHUNKS_AHEAD)
+
+    def send_what_is_drawn() -> None:
+        while True:
+            item = drawn.get()
+            try:
+                writer.send(item)
+            except (BrokenPipeError, ConnectionResetError):
+                os._exit(1)  # the writing process is gone: nothing left to draw for
+            if not isinstance(item, tuple):  # the end, or a failure
+                return
+
+    sender = threading.Thread(target=send_what_is_drawn, name="seed-rows-sender")
+    sender.start()
     try:
         for chunk in draw():
-            writer.send(chunk)
-        writer.send(None)
-    except BrokenPipeError:
-        return  # the writing process is gone
+            drawn.put(chunk)
+        drawn.put(None)
     except BaseException:
-        with contextlib.suppress(BrokenPipeError):
-            writer.send(traceback.format_exc())
+        drawn.put(traceback.format_exc())
+    sender.join()
 
 
 def _refuse_statement(*_args, **_kwargs) -> None:
