@@ -323,7 +323,7 @@ def _drawn_apart(draw: Callable[[], Iterator[Chunk]]) -> Iterator[Chunk]:
     """The chunks of ``draw``, drawn in a second process while this one writes the
     ones before, so that building rows in Python and storing them use a core each.
     The process is forked: it starts with the seed's state. It hands its chunks
-    over a pipe, one at a time; each end belongs to one process only, so when
+    over a pipe (see _draw_apart); each end belongs to one process only, so when
     either process ends (finished, failed, killed) the other's next read or write
     fails at once rather than wait for ever."""
     if "fork" not in multiprocessing.get_all_start_methods():
