@@ -10,6 +10,9 @@ an OFFSET over whole rows. Here:
   read each row anyway, count them exactly;
 - a page is two queries: the ids of the page, found through the sort's index
   alone (so page 20,000 skips index entries, not rows), then those rows;
+- on PostgreSQL, filters that match few rows (at most the exact count's
+  limit) have their count and page read in one statement
+  (``_few_matches_page``): each match is read once, not once per statement;
 - every order ends with the primary key, so rows with equal sort values never
   move between pages;
 - a sort by a related record few values of which exist (a customer's group),
@@ -32,10 +35,10 @@ from flask import current_app
 from sqlalchemy import case, false, func, select
 from sqlalchemy.orm import joinedload
 
-from ..database import collect_then_sort
+from ..database import collect_then_sort, dialect
 from ..extensions import db
 from ..models import Searchable
-from ..services.counting import count_rows, exact_count
+from ..services.counting import count_and_page, count_rows, exact_count
 from ..storable import BIGINT_MAX
 
 
@@ -79,18 +82,24 @@ class LargeLists:
         if not execute:
             # An export or an action on every match reads each row: say exactly how many.
             return exact_count(query, key), self._apply_pagination(in_order, page, page_size)
+        keyed = self.keyed_sorts.get(sort_column) if sort_column is not None else None
+        size = self.page_size if page_size is None else page_size
         count = None
         if not self.simple_list_pager:
             # A search's matches are checked one by one (no index holds them in
             # order), so its count stops sooner: "more than 1,000" asks for more words.
             limit = current_app.config["SEARCH_EXACT_COUNT" if search else
                                        "FILTER_EXACT_COUNT" if filters else "LIST_EXACT_COUNT"]
+            if filters and not search and keyed is None and size:
+                few = self._few_matches_page(query, sort_column, sort_desc,
+                                             max(page or 0, 0), size, limit)
+                if few is not None:
+                    count, ids = few
+                    return count, self._page_rows(ids)
             count = count_rows(self._counted_rows(query, search, filters), key, exact_up_to=limit,
                                table=None if (search or filters) else self.model.__tablename__)
         paged = self._apply_pagination(in_order, page, page_size)
         indexed_search = search and issubclass(self.model, Searchable)
-        keyed = self.keyed_sorts.get(sort_column) if sort_column is not None else None
-        size = self.page_size if page_size is None else page_size
         ids = None
         if indexed_search and keyed is None and not getattr(count, "exact", False) \
                 and not (keys_indexed and self._few_to_collect(search, filters)):
@@ -113,6 +122,21 @@ class LargeLists:
             query = query.filter(false())
             page = 0
         return super()._apply_pagination(query, page, page_size)
+
+    def _few_matches_page(self, query, sort_column, sort_desc, page: int, size: int,
+                          limit: int) -> tuple[Any, list] | None:
+        """PostgreSQL, a filtered list in an order of its own columns: when the
+        filters match at most ``limit`` rows, the count and the page's ids read
+        together (services/counting.py, count_and_page); None otherwise."""
+        order = self._own_order(sort_column, sort_desc)
+        if order is None or dialect() != "postgresql" or page * size > BIGINT_MAX:
+            return None
+        names, descending = order
+        if names[-1] != self._primary_key:
+            names.append(self._primary_key)  # the list's tie-break
+        table = self.model.__table__
+        return count_and_page(query, table.c[self._primary_key], [table.c[name] for name in names],
+                              descending, page, size, exact_up_to=limit)
 
     def _page_ids(self, paged_query) -> list:
         """The ids of the page's rows, in order, read through the indexes alone

@@ -177,6 +177,31 @@ def test_pages_neither_skip_nor_repeat_rows_with_equal_sort_values(admin_client,
     assert by_points == sorted(same, reverse=True)
 
 
+def test_a_filter_with_few_matches_counts_them_and_pages_them_in_the_lists_order(
+        admin_client, make, exact_up_to, page_size):
+    """On PostgreSQL such a list reads its count and page in one statement: the
+    same rows and count as counting and paging apart."""
+    exact_up_to(10)
+    page_size(2)
+    listed = [make.customer(first, surname, phone=f"+3460011122{n}", loyalty_points=points)
+              for n, (first, surname, points) in enumerate(
+                  [("Eva", "Zapata", 7), ("Ana", "Abad", 7), ("Luis", "Mora", 1),
+                   ("Ana", "Mora", 30), ("Ana", "Abad", 2)])]
+    for customer in listed:
+        make.blacklist(customer.phone)
+    make.customer("Ana", "Aaron", phone="+34600999888")  # not blacklisted
+    by_name = [c.id for c in sorted(listed, key=lambda c: (c.sort_name, c.id))]
+    pages = [customers_page(admin_client, flt0_blacklisted_is="1", page=page)
+             for page in range(4)]
+    assert [listed_ids(page) for page in pages] == [by_name[:2], by_name[2:4], by_name[4:], []]
+    assert {list_tab(page) for page in pages} == {"List (5)"}
+    sort = get_sort_index(admin_client, "Loyalty points")
+    by_points = [customers_page(admin_client, flt0_blacklisted_is="1", sort=sort, desc=1,
+                                page=page) for page in range(3)]
+    assert sum((listed_ids(page) for page in by_points), []) == [
+        c.id for c in sorted(listed, key=lambda c: (c.loyalty_points, c.id), reverse=True)]
+
+
 def test_a_page_past_the_end_is_empty_not_an_error(admin_client, make):
     make.customer("Ana", "Solo")
     assert listed_ids(customers_page(admin_client, page=500)) == []
