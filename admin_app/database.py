@@ -15,7 +15,7 @@ from sqlalchemy import String, any_, bindparam, event, false, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from .extensions import db
-from .models import search_table_of
+from .models import SEARCH_TABLES, search_table_of
 from .services import search
 
 # Keys per statement where many records are looked up or removed by key (bound
@@ -125,6 +125,7 @@ def refresh_statistics() -> None:
     seeded million took a second without it, 50 ms with it)."""
     db.session.commit()
     if dialect() == "postgresql":
+        order_search_tables()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))
         return
@@ -177,6 +178,43 @@ def collect_then_sort():
         yield
     finally:
         db.session.execute(text("SET LOCAL enable_indexscan TO DEFAULT"))
+
+
+@contextmanager
+def found_through_the_index():
+    """Within: PostgreSQL finds rows through an index that serves the condition (a
+    search's trigram index), then reads them in the table's order, rather than
+    reading the table from its start until enough rows match. The planner counts
+    on matches being spread evenly; in a search table laid out in the list's
+    order (order_search_tables) a surname's sit together, maybe halfway in."""
+    if dialect() != "postgresql":
+        yield
+        return
+    db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    try:
+        yield
+    finally:
+        db.session.execute(text("SET LOCAL enable_seqscan TO DEFAULT"))
+
+
+def order_search_tables() -> list[str]:
+    """PostgreSQL: rewrite each search table (models.search_table_for) in its list's
+    order, so that the matches of a common fragment, mostly one surname's, sit
+    together on a few of its pages rather than on nearly every one ("garc": 23,000
+    matches on 11,600 of 13,700 pages). Rows written later go at the end (an
+    import's, in name order, together), so the order fades slowly; this puts it
+    back. CLUSTER locks the table while it runs (about 12 s a million customers):
+    searches, and writes to what it copies, wait. Returns the tables reordered."""
+    if dialect() != "postgresql":
+        return []
+    db.session.commit()
+    ordered = []
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for name, rows in SEARCH_TABLES.tables.items():
+            connection.execute(text(f'CLUSTER "{name}" USING "{rows.info["in_list_order"]}"'))
+            connection.execute(text(f'VACUUM ANALYZE "{name}"'))
+            ordered.append(name)
+    return ordered
 
 
 @contextmanager

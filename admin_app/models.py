@@ -160,12 +160,13 @@ def search_table_for(source: Table, key: str, *more: str) -> Table:
                for name in ("id", key, *more, "search_text")]
     columns[0].primary_key = True
     name = search.search_table_name(source.name)
+    # The walk in the list's order tests each row's text from this index alone.
+    in_order = Index(f"ix_{name}_{key}_id", key, "id", *more, postgresql_include=["search_text"])
     return Table(
         name, SEARCH_TABLES, *columns,
         Index(f"ix_{name}_search_text", "search_text", postgresql_using="gin",
               postgresql_ops={"search_text": "gin_trgm_ops"}),
-        # The walk in the list's order tests each row's text from this index alone.
-        Index(f"ix_{name}_{key}_id", key, "id", *more, postgresql_include=["search_text"]))
+        in_order, info={"in_list_order": in_order.name})
 
 
 def search_table_of(table: str) -> Table | None:

@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:
 import flask_migrate  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from admin_app.database import bulk_load, dialect  # noqa: E402
+from admin_app.database import bulk_load, dialect, order_search_tables  # noqa: E402
 from admin_app.extensions import db  # noqa: E402
 from admin_app.models import (  # noqa: E402
     AdminUser,
@@ -82,6 +82,8 @@ def ensure_statistics(after_seeding: bool) -> None:
         return
     started = time.perf_counter()
     if dialect() == "postgresql":
+        if after_seeding:
+            order_search_tables()  # as `flask seed` leaves them
         # VACUUM too (outside a transaction): a bulk load leaves the visibility map
         # empty, and index-only scans need it, as autovacuum keeps it on a live database.
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

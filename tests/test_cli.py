@@ -170,6 +170,36 @@ def test_a_seeded_postgresql_database_is_vacuumed_and_analysed(runner):
     assert vacuumed is not None and analysed is not None
 
 
+def _search_table_in_its_own_order() -> list[str]:
+    return list(db.session.scalars(text("SELECT sort_name FROM customers_search ORDER BY ctid")))
+
+
+def test_a_seeded_postgresql_search_table_is_laid_out_in_name_order(runner):
+    """A common surname's matches then sit on a few of its pages."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's search table; SQLite searches an FTS5 table")
+    assert runner.invoke(args=["seed", "--customers", "60"]).exit_code == 0
+    db.session.commit()
+    names = _search_table_in_its_own_order()
+    assert len(names) == 60 and names == sorted(names)
+
+
+def test_search_reorder_puts_a_search_table_back_in_name_order(runner, make):
+    if db.engine.dialect.name != "postgresql":
+        result = runner.invoke(args=["search", "reorder"])
+        assert result.exit_code == 0
+        assert "Nothing to do: only PostgreSQL keeps search tables." in result.output
+        return
+    for surname in ("Zapata", "Mora", "Abad", "Lopez"):  # written out of order
+        make.customer("Ana", surname)
+    assert _search_table_in_its_own_order() != ["abad ana", "lopez ana", "mora ana", "zapata ana"]
+    db.session.commit()
+    result = runner.invoke(args=["search", "reorder"])
+    assert result.exit_code == 0 and "Reordered customers_search in" in result.output
+    db.session.commit()
+    assert _search_table_in_its_own_order() == ["abad ana", "lopez ana", "mora ana", "zapata ana"]
+
+
 def test_seed_with_the_same_seed_value_gives_the_same_people(runner):
     assert runner.invoke(args=["seed", "--customers", "5", "--seed", "9"]).exit_code == 0
     result = runner.invoke(args=["seed", "--customers", "5", "--seed", "9"])

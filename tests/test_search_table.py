@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import delete, event, select, text, update
 
-from admin_app.database import dialect, table_grew
+from admin_app.database import dialect, order_search_tables, table_grew
 from admin_app.extensions import db
 from admin_app.models import Customer
 from admin_app.services import import_statistics, search_walk
@@ -171,3 +171,26 @@ def test_a_large_insert_analyses_the_search_table_too(make, statements):
     make.customer("Ana", "Zeta")
     table_grew(Customer.__table__, 1_000)
     assert "ANALYZE customers_search" in statements
+
+
+def test_pages_are_the_same_with_the_search_table_in_name_order(
+        admin_client, app, make, monkeypatch):
+    """Laid out in name order (as a seed or `flask search reorder` leaves it), a
+    search's sample of its matches starts where the list does: the same pages,
+    whichever way each is found (walked or collected)."""
+    monkeypatch.setitem(app.config, "SEARCH_EXACT_COUNT", 2)
+    monkeypatch.setitem(search_walk.MOST_ROWS, "search_table", 30)
+    for n in reversed(range(40)):  # written against name order
+        make.customer("Zeta" if n % 10 == 3 else "Ana", f"Abad{n:02d}")
+    for n in range(5):
+        make.customer("Ana", f"Zeta{n}")
+    db.session.commit()
+
+    def pages():
+        return [listed_ids(customers_page(admin_client, search="zeta", page=page))
+                for page in range(2)]
+    before = pages()
+    assert sum(before, []) == matching_ids() and len(matching_ids()) == 9
+    order_search_tables()
+    assert pages() == before
+

@@ -19,7 +19,7 @@ from sqlalchemy import Column, func, select, true
 from sqlalchemy.sql.util import ClauseAdapter
 from sqlalchemy.sql.visitors import iterate
 
-from ..database import collect_then_sort
+from ..database import collect_then_sort, found_through_the_index
 from ..extensions import db
 from ..storable import BIGINT_MAX
 from . import search_walk
@@ -51,8 +51,11 @@ def page_of_matches(rows, base, found, names: list[str], descending: bool, page:
     order = [rows.c[name].desc() if descending else rows.c[name] for name in names]
     first = rows.c[names[0]]
     sample = select(first).where(base, found).limit(exact_up_to + 1).subquery()
-    counted, nearest = db.session.execute(select(
-        func.count(), (func.max if descending else func.min)(sample.c[0]))).one()
+    # Matches in the table's order: laid out in the list's (the seed leaves it so:
+    # database.order_search_tables), the sample then holds the list's first match.
+    with found_through_the_index():
+        counted, nearest = db.session.execute(select(
+            func.count(), (func.max if descending else func.min)(sample.c[0]))).one()
     count = RowCount(counted) if counted <= exact_up_to else RowCount(
         exact_up_to, RowCount.AT_LEAST)
     page = max(page or 0, 0)
