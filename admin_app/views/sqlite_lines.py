@@ -1,13 +1,17 @@
-"""SQLite: the fast export's lines in the list's order, two chunks at a time.
+"""SQLite: the fast export's lines in the list's order, a chunk at a time.
 
 A list's order (by name) is an index, so reading its rows in that order visits
-the table's pages at random, a page read per row; SQLite then spends as long
-finding the rows as writing their lines, on one core. Here the list's ids are
-read first, in its order (from the index alone: a million ids in a fraction of
-a second, 8 MB); then chunks of them are turned into lines by two threads, each
-on its own connection (sqlite3 lets go of the GIL while SQLite works), and each
-chunk is put back in the list's order before it is sent. A few chunks are read
-ahead, no more, so memory stays flat.
+the table's pages at random, a page read per row. Here the list's ids are read
+first, in its order (from the index alone: a million ids in a fraction of a
+second, 8 MB); then chunks of them are turned into lines by a thread on its own
+connection (sqlite3 lets go of the GIL while SQLite works) while the request's
+thread sends the chunk before, each chunk put back in the list's order. A few
+chunks are read ahead, no more, so memory stays flat.
+
+One thread, not two: two threads' SQLite work in one process takes twice the
+CPU (they contend inside SQLite), and on a 2-core machine a million customers
+took 10.5-11.4 s with two against 7.6 s with one (two exports in two processes
+at once took 7.6 s each).
 
 Each chunk is its own read: a customer changed during the export is written
 as it was when its chunk was read (one deleted meanwhile is left out).
@@ -25,7 +29,7 @@ from queue import Queue
 from sqlalchemy import bindparam, func, literal_column, select
 
 CHUNK_IDS = 20_000   # rows per chunk
-WORKERS = 2          # threads (and connections) writing lines at once
+WORKERS = 1          # threads (and connections) writing lines at once: see above
 AHEAD = 4            # chunks read or waiting beyond the one being sent
 ID_BATCH = 50_000    # ids fetched from the cursor at a time
 CACHE_KIB = 2048      # each worker connection's page cache while it exports
