@@ -125,7 +125,7 @@ def refresh_statistics() -> None:
     seeded million took a second without it, 50 ms with it)."""
     db.session.commit()
     if dialect() == "postgresql":
-        order_search_tables()
+        order_search_tables(vacuum=False)  # vacuumed below, with the rest
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))
         return
@@ -163,48 +163,47 @@ def has_statistics(index: str) -> bool:
                                   {"index": index}))
 
 
-@contextmanager
 def collect_then_sort():
     """Within: PostgreSQL finds matching rows through their indexes (a search's
     trigram index) and sorts them, rather than walking the sort column's index
     and testing each row. A search's matches often sit together in that order
     (a surname in a list by name), where such a walk reads hundreds of
     thousands of rows to fill one page. SQLite already plans it this way."""
-    if dialect() != "postgresql":
-        yield
-        return
-    db.session.execute(text("SET LOCAL enable_indexscan = off"))
-    try:
-        yield
-    finally:
-        db.session.execute(text("SET LOCAL enable_indexscan TO DEFAULT"))
+    return _planner_setting("enable_indexscan", "off")
 
 
-@contextmanager
 def found_through_the_index():
     """Within: PostgreSQL finds rows through an index that serves the condition (a
     search's trigram index), then reads them in the table's order, rather than
     reading the table from its start until enough rows match. The planner counts
     on matches being spread evenly; in a search table laid out in the list's
     order (order_search_tables) a surname's sit together, maybe halfway in."""
+    return _planner_setting("enable_seqscan", "off")
+
+
+@contextmanager
+def _planner_setting(name: str, value: str):
+    """Within: PostgreSQL's planner setting ``name`` is ``value``, for this
+    transaction's statements; SQLite has no such settings."""
     if dialect() != "postgresql":
         yield
         return
-    db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    db.session.execute(text(f"SET LOCAL {name} = {value}"))
     try:
         yield
     finally:
-        db.session.execute(text("SET LOCAL enable_seqscan TO DEFAULT"))
+        db.session.execute(text(f"SET LOCAL {name} TO DEFAULT"))
 
 
-def order_search_tables() -> list[str]:
+def order_search_tables(*, vacuum: bool = True) -> list[str]:
     """PostgreSQL: rewrite each search table (models.search_table_for) in its list's
     order, so that the matches of a common fragment, mostly one surname's, sit
     together on a few of its pages rather than on nearly every one ("garc": 23,000
     matches on 11,600 of 13,700 pages). Rows written later go at the end (an
     import's, in name order, together), so the order fades slowly; this puts it
     back. CLUSTER locks the table while it runs (about 12 s a million customers):
-    searches, and writes to what it copies, wait. Returns the tables reordered."""
+    searches, and writes to what it copies, wait. ``vacuum``: then VACUUM ANALYZE
+    each (the caller may do it with the rest). Returns the tables reordered."""
     if dialect() != "postgresql":
         return []
     db.session.commit()
@@ -212,7 +211,8 @@ def order_search_tables() -> list[str]:
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         for name, rows in SEARCH_TABLES.tables.items():
             connection.execute(text(f'CLUSTER "{name}" USING "{rows.info["in_list_order"]}"'))
-            connection.execute(text(f'VACUUM ANALYZE "{name}"'))
+            if vacuum:
+                connection.execute(text(f'VACUUM ANALYZE "{name}"'))
             ordered.append(name)
     return ordered
 

@@ -207,6 +207,13 @@ class YesNoFilter(sqla_filters.BooleanEqualFilter):
             return query.filter(self.yes)
         return query.filter(column if value else ~column)
 
+    def reads_its_matches_first(self, value) -> bool:
+        """Whether, applied with ``value`` (as cleaned), the filter's rows come from
+        another table's few rows (``yes``) rather than from an index in the list's
+        order: a list then reads those rows once for its count and its page
+        (views/paging.py, LargeLists._few_matches_page)."""
+        return bool(value) and self.yes is not None
+
     def operation(self):
         return _l("is")
 

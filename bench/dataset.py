@@ -83,7 +83,7 @@ def ensure_statistics(after_seeding: bool) -> None:
     started = time.perf_counter()
     if dialect() == "postgresql":
         if after_seeding:
-            order_search_tables()  # as `flask seed` leaves them
+            order_search_tables(vacuum=False)  # as `flask seed` leaves them; vacuumed below
         # VACUUM too (outside a transaction): a bulk load leaves the visibility map
         # empty, and index-only scans need it, as autovacuum keeps it on a live database.
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

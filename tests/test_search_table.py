@@ -137,6 +137,19 @@ def test_a_search_page_reads_only_the_search_table_then_its_own_rows(
     assert "customers.id IN (" in reading_customers[0]
 
 
+def test_a_searchs_sample_of_matches_is_read_through_the_trigram_index(
+        admin_client, app, late_matches, statements, monkeypatch):
+    """In a search table laid out in name order, a scan from its start until a
+    thousand rows match would read every row before a surname's; through the
+    index, the matches come in the table's order, the list's first among them."""
+    monkeypatch.setitem(app.config, "SEARCH_EXACT_COUNT", 2)
+    customers_page(admin_client, search="zeta")
+    sample = next(i for i, s in enumerate(statements)
+                  if s.startswith("SELECT count(*) AS count_1, min("))
+    assert statements[sample - 1] == "SET LOCAL enable_seqscan = off"
+    assert statements[sample + 1] == "SET LOCAL enable_seqscan TO DEFAULT"
+
+
 def test_the_walk_is_left_out_when_many_rows_come_before_the_matches(
         admin_client, app, late_matches, walks, monkeypatch):
     """Forty rows come before the first match: a walk of twenty would read them in

@@ -66,33 +66,6 @@ def count_rows(query, key, *, exact_up_to: int, table: str | None = None) -> Row
     return RowCount(exact_up_to, RowCount.AT_LEAST)
 
 
-def count_and_page(query, key, order: list, descending: bool, page: int, size: int, *,
-                   exact_up_to: int) -> tuple[RowCount, list] | None:
-    """PostgreSQL: the count of what ``query`` matches and the ids (``key``) of page
-    ``page`` of ``size`` rows in the order of the columns ``order`` (all
-    ``descending``, or not), from one statement that reads each match once, where
-    counting and then paging read them twice (phones on the blacklist: each
-    looked up once, not once per statement).
-
-    None when that does not pay: more than ``exact_up_to`` matches by the
-    planner's estimate or in fact (then the count stops at its limit and the page
-    is read through the order's index, without sorting every match), or a page
-    past the last (the count is then asked apart)."""
-    rows = query.enable_eagerloads(False).order_by(None).with_entities(
-        *dict.fromkeys([key, *order]))
-    if planned_rows(rows.statement) > exact_up_to:
-        return None
-    matches = rows.limit(exact_up_to + 1).subquery()
-    keys = [matches.corresponding_column(column) for column in order]
-    found = db.session.execute(
-        select(matches.corresponding_column(key), func.count().over())
-        .order_by(*(column.desc() if descending else column for column in keys))
-        .offset(page * size).limit(size)).all()
-    if not found or found[0][1] > exact_up_to:
-        return None
-    return RowCount(found[0][1]), [row[0] for row in found]
-
-
 def exact_count(query, key) -> int:
     """Every row ``query`` matches, counted: for work that reads each of them anyway
     (an export, an action on every matching row), which states the true figure."""

@@ -10,9 +10,11 @@ an OFFSET over whole rows. Here:
   read each row anyway, count them exactly;
 - a page is two queries: the ids of the page, found through the sort's index
   alone (so page 20,000 skips index entries, not rows), then those rows;
-- on PostgreSQL, filters that match few rows (at most the exact count's
-  limit) have their count and page read in one statement
-  (``_few_matches_page``): each match is read once, not once per statement;
+- on PostgreSQL, a filter that finds its rows from another table's few rows
+  (phones on the blacklist), when they are at most the exact count's limit,
+  has the list's count and page read in one statement (``count_and_page``):
+  each match read once, where the page alone would test row after row in the
+  list's order;
 - every order ends with the primary key, so rows with equal sort values never
   move between pages;
 - a sort by a related record few values of which exist (a customer's group),
@@ -38,7 +40,7 @@ from sqlalchemy.orm import joinedload
 from ..database import collect_then_sort, dialect
 from ..extensions import db
 from ..models import Searchable
-from ..services.counting import count_and_page, count_rows, exact_count
+from ..services.counting import RowCount, count_rows, exact_count, planned_rows
 from ..storable import BIGINT_MAX
 
 
@@ -90,7 +92,8 @@ class LargeLists:
             # order), so its count stops sooner: "more than 1,000" asks for more words.
             limit = current_app.config["SEARCH_EXACT_COUNT" if search else
                                        "FILTER_EXACT_COUNT" if filters else "LIST_EXACT_COUNT"]
-            if filters and not search and keyed is None and size:
+            if filters and not search and keyed is None and size \
+                    and self._a_filter_reads_its_matches_first(filters):
                 few = self._few_matches_page(query, sort_column, sort_desc,
                                              max(page or 0, 0), size, limit)
                 if few is not None:
@@ -123,19 +126,29 @@ class LargeLists:
             page = 0
         return super()._apply_pagination(query, page, page_size)
 
+    def _a_filter_reads_its_matches_first(self, filters) -> bool:
+        """Whether one of ``filters`` finds its rows from another table's few rows
+        rather than from an index in the list's order (filters.py,
+        YesNoFilter.reads_its_matches_first): its page, read in the list's order,
+        would test row after row for the few that match."""
+        for index, _name, value in filters:
+            given = self._filters[index]
+            reads_first = getattr(given, "reads_its_matches_first", None)
+            if reads_first is not None and reads_first(given.clean(value)):
+                return True
+        return False
+
     def _few_matches_page(self, query, sort_column, sort_desc, page: int, size: int,
                           limit: int) -> tuple[Any, list] | None:
-        """PostgreSQL, a filtered list in an order of its own columns: when the
-        filters match at most ``limit`` rows, the count and the page's ids read
-        together (services/counting.py, count_and_page); None otherwise."""
-        order = self._own_order(sort_column, sort_desc)
+        """PostgreSQL, in an order of the list's own columns: the count and the
+        page's ids of ``query`` read together (count_and_page), when it matches at
+        most ``limit`` rows; None otherwise."""
+        order = self._own_order_to_the_key(sort_column, sort_desc)
         if order is None or dialect() != "postgresql" or page * size > BIGINT_MAX:
             return None
         names, descending = order
-        if names[-1] != self._primary_key:
-            names.append(self._primary_key)  # the list's tie-break
         table = self.model.__table__
-        return count_and_page(query, table.c[self._primary_key], [table.c[name] for name in names],
+        return count_and_page(query, self._key_column(), [table.c[name] for name in names],
                               descending, page, size, exact_up_to=limit)
 
     def _page_ids(self, paged_query) -> list:
@@ -231,3 +244,30 @@ class LargeLists:
             # The last page is not known exactly: the pager goes by previous / next.
             kwargs["num_pages"] = None
         return super().render(template, **kwargs)
+
+
+def count_and_page(query, key, order: list, descending: bool, page: int, size: int, *,
+                   exact_up_to: int) -> tuple[RowCount, list] | None:
+    """PostgreSQL: the count of what ``query`` matches and the ids (``key``) of page
+    ``page`` of ``size`` rows in the order of the columns ``order`` (all
+    ``descending``, or not), from one statement that reads each match once, where
+    counting and then paging read them twice (phones on the blacklist: each
+    looked up once, not once per statement).
+
+    None when that does not pay: more than ``exact_up_to`` matches by the
+    planner's estimate or in fact (then the count stops at its limit and the page
+    is read through the order's index, without sorting every match), or a page
+    past the last (the count is then asked apart)."""
+    rows = query.enable_eagerloads(False).order_by(None).with_entities(
+        *dict.fromkeys([key, *order]))
+    if planned_rows(rows.statement) > exact_up_to:
+        return None
+    matches = rows.limit(exact_up_to + 1).subquery()
+    keys = [matches.corresponding_column(column) for column in order]
+    found = db.session.execute(
+        select(matches.corresponding_column(key), func.count().over())
+        .order_by(*(column.desc() if descending else column for column in keys))
+        .offset(page * size).limit(size)).all()
+    if not found or found[0][1] > exact_up_to:
+        return None
+    return RowCount(found[0][1]), [row[0] for row in found]

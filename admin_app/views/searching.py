@@ -193,15 +193,13 @@ class SearchBox:
         if rows is None or filters or dialect() != "postgresql" \
                 or self.search_problem(search) is not None:
             return None
-        order = self._own_order(sort_column, sort_desc)
+        order = self._own_order_to_the_key(sort_column, sort_desc)
         if order is None or any(name not in rows.c for name in order[0]):
             return None
         base = on_search_table(rows, self.model, self.get_query().whereclause)
         if base is None:
             return None
         names, descending = order
-        if names[-1] != self._primary_key:
-            names.append(self._primary_key)  # the list's tie-break
         search = search_service.cleaned(search)
         found = search_service.table_matches(rows, search, self.phone_digits(search))
         # Counted even without a pager: the count's query also samples the matches.
@@ -213,7 +211,7 @@ class SearchBox:
         """Whether the list's order is an index's leading columns (of the model's
         own table, one direction), so that walking it reads the index."""
         names = (self._own_order(sort_column, sort_desc) or ([], False))[0]
-        if names and names[-1] == self._primary_key:
+        if names and names[-1] == self._key_column().name:
             names.pop()  # the list's tie-break, which the index holds
         return bool(names) and any(
             [column.name for column in index.columns][:len(names)] == names
@@ -251,6 +249,21 @@ class SearchBox:
         count = search_service.index_count(self.model, search, self.phone_digits(search),
                                            COLLECT_AT_MOST)
         return count is not None and db.session.scalar(count) <= COLLECT_AT_MOST
+
+    def _key_column(self):
+        """The list's primary key column (its attribute may have another name)."""
+        return getattr(self.model, self._primary_key).expression
+
+    def _own_order_to_the_key(self, sort_column,
+                              sort_desc) -> tuple[list[str], bool] | None:
+        """``_own_order``, its names ending with the primary key's column: the
+        list's tie-break (paging.py, LargeLists._apply_sorting), as pages read it."""
+        order = self._own_order(sort_column, sort_desc)
+        if order is None:
+            return None
+        names, descending = order
+        key = self._key_column().name
+        return (names if names[-1] == key else [*names, key]), descending
 
     def _own_order(self, sort_column, sort_desc) -> tuple[list[str], bool] | None:
         """The names of the columns the list's order reads, when they are all the

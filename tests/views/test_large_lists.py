@@ -3,6 +3,7 @@ are exact, and pages that neither skip nor repeat a row."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy import text as sql
 
 from admin_app.extensions import db
@@ -200,6 +201,40 @@ def test_a_filter_with_few_matches_counts_them_and_pages_them_in_the_lists_order
                                 page=page) for page in range(3)]
     assert sum((listed_ids(page) for page in by_points), []) == [
         c.id for c in sorted(listed, key=lambda c: (c.loyalty_points, c.id), reverse=True)]
+
+
+@pytest.fixture
+def statements():
+    seen: list[str] = []
+
+    def record(_connection, _cursor, statement, *_):
+        seen.append(" ".join(statement.split()))
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_the_blacklisted_filter_reads_its_matches_once_for_count_and_page(
+        admin_client, make, statements):
+    """PostgreSQL: its page in name order would test customer after customer for
+    the few blacklisted; one statement reads those few, counts and pages them.
+    A filter served by an index in name order (opt-in) keeps counting and paging
+    apart, each through that index."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite counts and pages as before")
+    for n in range(3):
+        make.blacklist(make.customer("Ana", f"Bloqueada{n}", phone=f"+3460011100{n}",
+                                     marketing_opt_in=True).phone)
+    make.customer("Ana", "Libre", marketing_opt_in=True)
+    statements.clear()
+    page = customers_page(admin_client, flt0_blacklisted_is="1")
+    assert list_tab(page) == "List (3)"
+    read_once = [s for s in statements if "count(*) OVER ()" in s]
+    assert len(read_once) == 1 and "blacklist" in read_once[0]
+    assert not [s for s in statements if s.startswith("SELECT count(*) AS count_1")]
+    statements.clear()
+    assert list_tab(customers_page(admin_client, flt0_marketing_optin_is="1")) == "List (4)"
+    assert not [s for s in statements if "OVER ()" in s]
 
 
 def test_a_page_past_the_end_is_empty_not_an_error(admin_client, make):
