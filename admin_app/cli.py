@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from .choices import Role
-from .database import bulk_load, order_search_tables, refresh_statistics
+from .database import SearchTableBusy, bulk_load, order_search_tables, refresh_statistics
 from .extensions import db
 from .models import AdminUser, Customer
 from .services import dashboard, ledger
@@ -158,7 +158,10 @@ def search_reorder_command():
     leaves them: a common name's matches then sit on a few pages. Searches and
     changes to customers wait while it runs (about 12 s a million customers)."""
     started = time.perf_counter()
-    ordered = order_search_tables()
+    try:
+        ordered = order_search_tables()
+    except SearchTableBusy as busy:
+        raise click.ClickException(str(busy)) from None
     if not ordered:
         click.echo("Nothing to do: only PostgreSQL keeps search tables.")
         return

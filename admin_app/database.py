@@ -4,6 +4,7 @@ refreshed statistics, and room for other writers between a long job's chunks."""
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import threading
 import time
@@ -13,10 +14,20 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlalchemy import String, any_, bindparam, event, false, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .extensions import db
 from .models import SEARCH_TABLES, search_table_of
 from .services import search
+
+log = logging.getLogger(__name__)
+
+# A search tables' reorder (order_search_tables) waits at most this long for its
+# lock at a time, this many times, this far apart, before it gives up.
+REORDER_LOCK_WAIT_MS = 2000
+REORDER_ATTEMPTS = 5
+REORDER_PAUSE_S = 3
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout runs out
 
 # Keys per statement where many records are looked up or removed by key (bound
 # as one parameter by ``among``): fewer, larger statements, since a statement
@@ -125,7 +136,10 @@ def refresh_statistics() -> None:
     seeded million took a second without it, 50 ms with it)."""
     db.session.commit()
     if dialect() == "postgresql":
-        order_search_tables(vacuum=False)  # vacuumed below, with the rest
+        try:
+            order_search_tables(vacuum=False)  # vacuumed below, with the rest
+        except SearchTableBusy as busy:
+            log.warning("%s", busy)  # the data is all there; searches are a little slower
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))
         return
@@ -189,10 +203,20 @@ def _planner_setting(name: str, value: str):
         yield
         return
     db.session.execute(text(f"SET LOCAL {name} = {value}"))
+    failed = False
     try:
         yield
+    except DBAPIError:
+        failed = True  # the transaction is aborted: its rollback ends the setting
+        raise
     finally:
-        db.session.execute(text(f"SET LOCAL {name} TO DEFAULT"))
+        if not failed:
+            db.session.execute(text(f"SET LOCAL {name} TO DEFAULT"))
+
+
+class SearchTableBusy(RuntimeError):
+    """A search table stayed locked by other work (an import's transaction) while
+    a reorder asked for it: it is left as it was."""
 
 
 def order_search_tables(*, vacuum: bool = True) -> list[str]:
@@ -209,12 +233,30 @@ def order_search_tables(*, vacuum: bool = True) -> list[str]:
     db.session.commit()
     ordered = []
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        # While CLUSTER waits for its lock, every search and customer write queues
+        # behind it: it waits a little at a time, never as long as the work ahead.
+        connection.execute(text(f"SET lock_timeout = '{REORDER_LOCK_WAIT_MS}ms'"))
         for name, rows in SEARCH_TABLES.tables.items():
-            connection.execute(text(f'CLUSTER "{name}" USING "{rows.info["in_list_order"]}"'))
+            _cluster(connection, name, rows.info["in_list_order"])
             if vacuum:
                 connection.execute(text(f'VACUUM ANALYZE "{name}"'))
             ordered.append(name)
     return ordered
+
+
+def _cluster(connection, table: str, index: str) -> None:
+    for attempt in range(REORDER_ATTEMPTS):
+        try:
+            connection.execute(text(f'CLUSTER "{table}" USING "{index}"'))
+            return
+        except OperationalError as error:
+            if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+        if attempt + 1 < REORDER_ATTEMPTS:
+            time.sleep(REORDER_PAUSE_S)
+    raise SearchTableBusy(
+        f"{table} stayed in use by other work (an import?) and was not reordered: "
+        "its searches work as they did; try again when it is quiet.")
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
+from admin_app import database
 from admin_app.choices import Role
 from admin_app.cli import DEMO_EMAIL, DEMO_PASSWORD
 from admin_app.extensions import db
@@ -198,6 +199,30 @@ def test_search_reorder_puts_a_search_table_back_in_name_order(runner, make):
     assert result.exit_code == 0 and "Reordered customers_search in" in result.output
     db.session.commit()
     assert _search_table_in_its_own_order() == ["abad ana", "lopez ana", "mora ana", "zapata ana"]
+
+
+def test_search_reorder_gives_up_while_other_work_holds_the_table(runner, make, monkeypatch):
+    """Waiting for its lock, a reorder would hold every search and customer write
+    up behind it for as long as that work lasts: it asks a little at a time, then
+    says why it stopped, and leaves the table as it was."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's search table")
+    monkeypatch.setattr(database, "REORDER_LOCK_WAIT_MS", 100)
+    monkeypatch.setattr(database, "REORDER_PAUSE_S", 0)
+    for surname in ("Zapata", "Abad"):
+        make.customer("Ana", surname)
+    db.session.commit()
+    with db.engine.connect() as other_work:  # an import's transaction, say
+        other_work.execute(text("SELECT count(*) FROM customers_search"))
+        result = runner.invoke(args=["search", "reorder"])
+        other_work.rollback()
+    assert result.exit_code == 1
+    assert "customers_search stayed in use by other work (an import?) and was not reordered" \
+        in result.output
+    assert _search_table_in_its_own_order() == ["zapata ana", "abad ana"]
+    assert runner.invoke(args=["search", "reorder"]).exit_code == 0
+    db.session.commit()
+    assert _search_table_in_its_own_order() == ["abad ana", "zapata ana"]
 
 
 def test_seed_with_the_same_seed_value_gives_the_same_people(runner):
