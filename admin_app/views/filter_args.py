@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import flash, request
 from flask_babel import gettext as _
 
-from ..storable import problem
+from ..storable import BIGINT_MAX, column_limit, problem
 
 
 class UnknownFilter(LookupError):
@@ -100,8 +100,12 @@ class FilterArgs:
     def _filter_value_usable(flt, value: str) -> bool:
         if problem(value) is not None or not flt.validate(value):
             return False
+        # A number past its column's range (an INTEGER id of 3,000,000,000) is
+        # refused here, as the filter's value, rather than by PostgreSQL.
+        column = getattr(flt, "column", None)
+        limit = column_limit(column) if hasattr(column, "type") else BIGINT_MAX
         try:
-            return problem(flt.clean(value)) is None
+            return problem(flt.clean(value), limit) is None
         except (TypeError, ValueError):
             return False
 
