@@ -163,7 +163,7 @@ def search_reorder_command():
     except SearchTableBusy as busy:
         raise click.ClickException(str(busy)) from None
     if not ordered:
-        click.echo("Nothing to do: only PostgreSQL keeps search tables.")
+        click.echo("Nothing to do on SQLite: its search index (FTS5) has no order to keep.")
         return
     click.echo(f"Reordered {', '.join(ordered)} in {time.perf_counter() - started:.1f} s.")
 
