@@ -120,3 +120,28 @@ def test_typing_an_outlets_whole_name_and_enter_picks_the_outlet(logged_in, make
     expect(page.locator(".alert-danger")).to_have_count(0)
     expect(page.locator(ROWS)).to_have_count(1)
     expect(page.locator("table.filters")).to_contain_text("Madrid Centro")
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_part_of_an_outlets_name_and_enter_adds_it_to_a_filter_already_on(logged_in, make,
+                                                                             language):
+    """The list already shows one outlet; typing "Bil" and Enter adds Bilbao, as
+    its first match, not the text "Bil" (which is no outlet, and would drop the
+    whole filter)."""
+    madrid, bilbao, sevilla = (make.outlet("Madrid Centro"), make.outlet("Bilbao Abando"),
+                               make.outlet("Sevilla"))
+    for outlet in (madrid, bilbao, sevilla):
+        make.wallet(make.customer(), outlet=outlet)
+    page = logged_in(Role.VIEWER, language)
+    open_in(page, f"/admin/wallets/?flt1_outlet_any_of={madrid.id}", language)
+    expect(page.locator(ROWS)).to_have_count(1)
+
+    page.locator("table.filters .select2-container-multi input").click()
+    page.keyboard.type("Bil")
+    expect(page.locator(".select2-drop-active .select2-result-selectable")).to_have_text(
+        ["Bilbao Abando"])
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(re.compile(rf"_outlet_any_of={madrid.id}%2C{bilbao.id}(&|$)"))
+    expect(page.locator(".alert-danger")).to_have_count(0)
+    expect(page.locator(ROWS)).to_have_count(2)

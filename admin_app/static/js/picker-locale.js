@@ -1,9 +1,10 @@
-/* Date pickers and multi-value filters in the user's language.
+/* Date pickers in the user's language.
  *
  * The page carries the locale's month and day names, first weekday and labels
  * (from Babel's CLDR data and our catalogue) in #picker-locale. Flask-Admin
- * starts its widgets when the page is ready, after this script has run, so
- * wrapping the two jQuery plugins here reaches every picker and select.
+ * starts its date pickers when the page is ready, after this script has run,
+ * so wrapping the jQuery plugin here reaches every picker. (Multi-value
+ * filters: select2-choices.js, which must run sooner.)
  */
 (function () {
   "use strict";
@@ -33,35 +34,5 @@
       }
       return daterangepicker.call(this, options, callback);
     };
-  }
-
-  var select2 = $.fn.select2;
-  if (select2) {
-    var words = settings.select2;
-    $.extend(select2.defaults, {
-      formatNoMatches: function () { return words.noMatches; },
-      formatSearching: function () { return words.searching; },
-      formatLoadMore: function () { return words.loadMore; },
-      formatAjaxError: function () { return words.loadFailed; },
-      formatInputTooShort: function (input, min) {
-        return words.typeMore.replace("{n}", min - input.length);
-      }
-    });
-    // Flask-Admin's "any of" filters pass their own English hint; ours replaces it.
-    // Where the filter lists its choices (outlets), only those can be picked: the
-    // typed text is no choice of its own, so Enter picks the matching option.
-    $.fn.select2 = function (options) {
-      if (options && typeof options === "object" && options.tags) {
-        var known = $.isArray(options.tags) && options.tags.length > 0;
-        arguments[0] = $.extend({}, options, known ? {
-          createSearchChoice: function () { return null; },
-          formatNoMatches: function () { return words.noMatches; }
-        } : {
-          formatNoMatches: function () { return words.commaSeparated; }
-        });
-      }
-      return select2.apply(this, arguments);
-    };
-    $.extend($.fn.select2, select2);
   }
 })();
