@@ -329,6 +329,14 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
     # -- what the list says and asks ---------------------------------------------
     def get_empty_list_message(self):
         """Say why the list is empty and what to do next."""
+        page = whole_number(request.args.get("page", ""))
+        if page is not None and page > 0:
+            # A link kept from a longer list, or a page typed into the address.
+            first_page = {key: request.args.getlist(key) for key in request.args
+                          if key != "page"}
+            return Markup('{} <a href="{}">{}</a>').format(
+                _("This page is past the last one."), url_for(".index_view", **first_page),
+                _("Go to the first page"))
         if request.args.get("search") or any(k.startswith("flt") for k in request.args):
             return Markup('{} <a href="{}">{}</a>').format(
                 _("Nothing matches this search and these filters."),

@@ -2,6 +2,8 @@
 are exact, and pages that neither skip nor repeat a row."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import event
 from sqlalchemy import text as sql
@@ -240,6 +242,24 @@ def test_the_blacklisted_filter_reads_its_matches_once_for_count_and_page(
 def test_a_page_past_the_end_is_empty_not_an_error(admin_client, make):
     make.customer("Ana", "Solo")
     assert listed_ids(customers_page(admin_client, page=500)) == []
+
+
+@pytest.mark.parametrize("language, says, link", [
+    ("en", "This page is past the last one.", "Go to the first page"),
+    ("es", "Esta página está más allá de la última.", "Ir a la primera página")])
+def test_a_page_past_the_end_says_so_and_links_to_the_first_page(login, make, language,
+                                                                  says, link):
+    """Not "nothing matches": the filter matches, the page is past its last."""
+    blocked = make.customer("Ana", "Bloqueada", phone="+34600111000")
+    make.blacklist(blocked.phone)
+    client = login("operator")
+    client.post_form("/language", {"language": language, "next": "/admin/"})
+    page = get_page(client, "/admin/customers/", flt0_blacklisted_is="1", page=50)
+    assert listed_ids(page) == []
+    assert says in text(page)
+    first = re.search(rf'<a href="([^"]+)">{link}</a>', page).group(1)
+    assert "page=" not in first and "flt0_blacklisted_is=1" in first
+    assert listed_ids(get_page(client, first.replace("&amp;", "&"))) == [blocked.id]
 
 
 def test_a_page_shows_each_rows_relations(admin_client, make):
