@@ -6,6 +6,8 @@ everything every view needs lives here once, or in the mixins it is built from
 """
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import abort, current_app, flash, g, has_request_context, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
@@ -332,11 +334,13 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
         page = whole_number(request.args.get("page", ""))
         if page is not None and page > 0:
             # A link kept from a longer list, or a page typed into the address.
-            first_page = {key: request.args.getlist(key) for key in request.args
-                          if key != "page"}
+            # The same arguments less the page (as they came: url_for would take
+            # "_external" or "_scheme" among them as its own).
+            kept = urlencode([(key, value) for key, value in request.args.items(multi=True)
+                              if key != "page"])
+            first_page = url_for(".index_view") + (f"?{kept}" if kept else "")
             return Markup('{} <a href="{}">{}</a>').format(
-                _("This page is past the last one."), url_for(".index_view", **first_page),
-                _("Go to the first page"))
+                _("This page is past the last one."), first_page, _("Go to the first page"))
         if request.args.get("search") or any(k.startswith("flt") for k in request.args):
             return Markup('{} <a href="{}">{}</a>').format(
                 _("Nothing matches this search and these filters."),

@@ -262,6 +262,17 @@ def test_a_page_past_the_end_says_so_and_links_to_the_first_page(login, make, la
     assert listed_ids(get_page(client, first.replace("&amp;", "&"))) == [blocked.id]
 
 
+def test_the_first_page_link_keeps_hostile_arguments_as_plain_arguments(admin_client, make):
+    """``_external`` and ``_scheme`` are url_for's own words: taken from the URL,
+    they must not make the link point elsewhere."""
+    make.customer("Ana", "Sola")
+    page = get_page(admin_client, "/admin/customers/", page=9, _external="1",
+                    _scheme="javascript", search="<script>x</script>")
+    first = re.search(r'<a href="([^"]+)">Go to the first page</a>', page).group(1)
+    assert first.startswith("/admin/customers/?")
+    assert "javascript:" not in first and "<script>" not in first
+
+
 def test_a_page_shows_each_rows_relations(admin_client, make):
     group = make.group("Mayoristas")
     make.customer("Ana", "Grupo", group=group)
