@@ -150,11 +150,17 @@ class LiveChoiceFilter(sqla_filters.BaseSQLAFilter):
     def validate(self, value: str) -> bool:
         if value == NONE_VALUE:
             return self.none_label is not None
+        return self._all_known([value])
+
+    def _all_known(self, values) -> bool:
+        """Whether each of ``values`` is one of the choices as they are now: a link
+        kept from before a group was deleted, or a typed id, names none, and the
+        filter's box would show its first choice's name instead."""
         try:
-            self.coerce(value)
+            wanted = {self.coerce(value) for value in values}
         except (TypeError, ValueError):
             return False
-        return True
+        return bool(wanted) and wanted <= {choice for choice, _label in self.choices()}
 
     def clean(self, value: str):
         return None if value == NONE_VALUE else self.coerce(value)
@@ -175,10 +181,7 @@ class LiveMultiChoiceFilter(LiveChoiceFilter):
         self.data_type = "select2-tags"
 
     def validate(self, value: str) -> bool:
-        try:
-            return bool(self.clean(value))
-        except (TypeError, ValueError):
-            return False
+        return self._all_known(v.strip() for v in value.split(",") if v.strip())
 
     def clean(self, value: str):
         return [self.coerce(v.strip()) for v in value.split(",") if v.strip()]

@@ -240,3 +240,23 @@ def test_a_filter_number_past_its_columns_range_gets_the_filters_own_message(
     assert response.status_code == 200
     assert any("is not a valid value for the filter" in message
                for _category, message in flashes(response.get_data(as_text=True)))
+
+
+@pytest.mark.parametrize("language, says", [
+    ("en", "is not a valid value for the filter"), ("es", "no es un valor válido para el filtro")])
+def test_a_choice_that_does_not_exist_is_refused_not_shown_as_the_first_one(
+        login, make, language, says):
+    """A kept link to a deleted group, a typed id, an unknown country or outlet: the
+    filter's box would show its first choice's name, and the list nothing."""
+    make.group("Corporate")
+    listed = make.customer("Ana", "Listada")
+    madrid = make.outlet("Madrid Centro")
+    client = login("operator")
+    client.post_form("/language", {"language": language, "next": "/admin/"})
+    for url in ("/admin/customers/?flt0_group_equals=99",
+                "/admin/customers/?flt0_country_equals=QQ",
+                f"/admin/wallets/?flt0_outlet_any_of={madrid.id},99999"):
+        page = client.get(url).get_data(as_text=True)
+        assert any(says in message for _category, message in flashes(page)), url
+    page = client.get("/admin/customers/?flt0_group_equals=99").get_data(as_text=True)
+    assert listed_ids(page) == [listed.id]  # the list unfiltered, as it says
