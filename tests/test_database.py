@@ -144,6 +144,15 @@ def test_a_term_signal_stops_a_bulk_load_as_ctrl_c_does_and_puts_its_indexes_bac
 def test_ctrl_c_while_indexes_are_built_again_waits_for_the_build(app, monkeypatch):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite only: PostgreSQL loads with its indexes in place")
+    # As in a terminal: a run started in the background by a shell ignores Ctrl-C.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _interrupt_the_index_build(monkeypatch)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupt_the_index_build(monkeypatch) -> None:
     before = _schema_entries("customers")
     real_execute = db.session.execute
 
