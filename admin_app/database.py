@@ -256,7 +256,8 @@ def _cluster(connection, table: str, index: str) -> None:
             time.sleep(REORDER_PAUSE_S)
     raise SearchTableBusy(
         f"{table} stayed in use by other work (an import?) and was not reordered: "
-        "its searches work as they did; try again when it is quiet.")
+        "its searches work as they did; try again when it is quiet "
+        "(flask --app wsgi search reorder).")
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from datetime import date, datetime, time, timedelta
+from decimal import localcontext
 from functools import lru_cache
 
 from babel import Locale
@@ -106,7 +107,11 @@ def _money_text(current: Locale, currency: str, amount_minor: int) -> str:
 
 @lru_cache(maxsize=5_000)
 def _number_text(current: Locale, value: int) -> str:
-    return format_decimal(value, locale=current, group_separator=_grouped(value, current))
+    # Babel rounds in a decimal context of 28 digits: a page number typed into
+    # the address may hold more.
+    with localcontext() as digits:
+        digits.prec = max(digits.prec, len(str(abs(value))) + 10)  # and its fraction digits
+        return format_decimal(value, locale=current, group_separator=_grouped(value, current))
 
 
 @lru_cache(maxsize=5_000)

@@ -35,7 +35,7 @@ from .formatting import LIST_TYPE_FORMATTERS
 from .history import history_of
 from .importing import ImportPages
 from .messages import NamedSuccessMessages
-from .page_urls import page_url
+from .page_urls import page_url, url_with_query
 from .paging import LargeLists
 from .refusals import refused_save
 from .relations import ExistingRecordLoader, refuse_missing_records
@@ -329,16 +329,22 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
         return ExistingRecordLoader(name, self.session, remote_model, **options)
 
     # -- what the list says and asks ---------------------------------------------
+    def _get_list_url(self, view_args):
+        # The list's other query arguments follow its own as they came: given to
+        # get_url, "endpoint" or "_method" among them failed (a server error) and
+        # "_anchor" or "_external" changed every pager and sort link.
+        url = super()._get_list_url(view_args.clone(extra_args={}))
+        extra = urlencode(list(view_args.extra_args.items()))
+        return url + ("&" if "?" in url else "?") + extra if extra else url
+
     def get_empty_list_message(self):
         """Say why the list is empty and what to do next."""
-        page = whole_number(request.args.get("page", ""))
-        if page is not None and page > 0:
+        # Read as the list reads it (int(): "+5" and "５" are page 5 too).
+        page = request.args.get("page", 0, type=int)
+        if page > 0:
             # A link kept from a longer list, or a page typed into the address.
-            # The same arguments less the page (as they came: url_for would take
-            # "_external" or "_scheme" among them as its own).
-            kept = urlencode([(key, value) for key, value in request.args.items(multi=True)
-                              if key != "page"])
-            first_page = url_for(".index_view") + (f"?{kept}" if kept else "")
+            first_page = url_with_query(".index_view", [
+                (key, value) for key, value in request.args.items(multi=True) if key != "page"])
             return Markup('{} <a href="{}">{}</a>').format(
                 _("This page is past the last one."), first_page, _("Go to the first page"))
         if request.args.get("search") or any(k.startswith("flt") for k in request.args):

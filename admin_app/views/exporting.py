@@ -23,6 +23,7 @@ from ..services import audit, exports, fast_csv
 from ..services.money import holds_money, major_units
 from . import fast_export
 from .formatting import plain_text, yes_no
+from .page_urls import url_with_query
 
 BATCH_ROWS = 1000  # rows fetched from the database at a time
 CURRENCY_LABEL = _l("Currency")
@@ -36,6 +37,10 @@ class StreamingExport:
     """Mixed into the base view: ``export_types`` picks the formats offered."""
 
     export_types = ["csv", "xlsx"]
+
+    def export_url(self, export_type: str) -> str:
+        """The export of the list as the current URL shows it (search, filters, sort)."""
+        return url_with_query(".export", request.args, export_type=export_type)
 
     def matching_query(self):
         """The list's query as the current URL asks for it (search, filters,

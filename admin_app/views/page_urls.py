@@ -5,9 +5,11 @@ every one with url_for was a fifth of a list page's time."""
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlencode
 
 from flask import request, url_for
 from flask_admin.model.template import EndpointLinkRowAction
+from werkzeug.datastructures import MultiDict
 from werkzeug.routing import BuildError
 
 # An id no request can hold (it changes with each start): found in a built URL
@@ -15,6 +17,16 @@ from werkzeug.routing import BuildError
 _STAND_IN = "row" + secrets.token_hex(8)
 _STATIC_URLS: dict[tuple, str] = {}
 _STATIC_URLS_KEPT = 1_000  # a few dozen files are linked; more would be a mistake
+
+
+def url_with_query(endpoint: str, args, **path_values) -> str:
+    """``endpoint``'s URL (``path_values``: its path's own, such as an export's
+    type) with ``args`` (a MultiDict, or pairs) as its query string, as they came:
+    given to url_for, "_anchor", "_external", "_method", "_scheme", "endpoint" or
+    "self" among a request's arguments would be taken as its own, or fail."""
+    pairs = list(args.items(multi=True)) if isinstance(args, MultiDict) else list(args)
+    query = urlencode(pairs)
+    return url_for(endpoint, **path_values) + (f"?{query}" if query else "")
 
 
 def page_url(endpoint: str, **kwargs) -> str:

@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.utils import redirect
 
 from ..storable import record_ids
+from .page_urls import url_with_query
 
 MATCHING_ALL = "all"
 
@@ -72,8 +73,9 @@ class AllMatching:
         """A page of this view, carrying the list's query, matching=all and ``extra``."""
         args = MultiDict(request.args)
         args["matching"] = MATCHING_ALL
-        args.update(extra)
-        return url_for(endpoint, **args.to_dict(flat=False))
+        for name, value in extra.items():
+            args[name] = value
+        return url_with_query(endpoint, args)
 
     def refuse_unreadable_matching(self, *, exporting: bool = False):
         """A filter or search that cannot be read is left out of the list, so
@@ -87,7 +89,7 @@ class AllMatching:
                     "read, so the action would have reached every record."), "error")
         args = MultiDict(request.args)
         args.pop("matching", None)
-        return redirect(url_for(".index_view", **args.to_dict(flat=False)))
+        return redirect(url_with_query(".index_view", args))
 
     def handle_action(self, return_view=None):
         if not self.all_matching_requested():

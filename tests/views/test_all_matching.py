@@ -226,3 +226,41 @@ def test_a_bulk_delete_of_deletable_customers_deletes_them_all(admin_client, mak
     page = admin_client.get(response.headers["Location"]).get_data(as_text=True)
     assert ("success", "Deleted 3 customers.") in flashes(page)
     assert _ruiz_count() == 0 and len(ruizes) == 3
+
+
+# url_for's own words, and Python's, among a list's query arguments.
+URL_FOR_WORDS = "_method=POST&endpoint=x&self=x&_anchor=x&_external=1&_scheme=javascript"
+
+
+@pytest.mark.parametrize("page", ["", "&page=1", "&page=90"])
+def test_a_list_keeps_any_query_argument_as_a_plain_argument(admin_client, ruizes, page):
+    response = admin_client.get(f"{CUSTOMERS}?search=ruiz&{URL_FOR_WORDS}{page}")
+    assert response.status_code == 200
+    links = re.findall(r'href="([^"]*)"', response.get_data(as_text=True))
+    assert not [link for link in links if "#x" in link or link.startswith(
+        ("http:", "https:", "//", "javascript:alert"))]
+    # Pager, sort and export links carry them on as they came.
+    assert [link for link in links if "/export/csv/?" in link and "_scheme=javascript" in link]
+
+
+@pytest.mark.parametrize("query, action", [("search=ruiz", "assign_group"),
+                                           ("flt0_group_equals=2147483648", "assign_group"),
+                                           ("flt0_group_equals=2147483648", "delete")])
+def test_every_matching_record_with_url_for_words_in_the_query(admin_client, ruizes, query,
+                                                               action):
+    """Readable or not, the list's query goes on to the bulk page, or back to the
+    list with the refusal, as plain arguments: never a server error."""
+    response = act_on_all(admin_client, f"{query}&{URL_FOR_WORDS}", action)
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith(CUSTOMERS) and "#" not in location
+    assert "endpoint=x" in location
+    assert db.session.scalar(select(func.count()).select_from(Customer)) == 28
+
+
+def test_an_export_refused_with_url_for_words_in_the_query_goes_back_to_the_list(
+        admin_client, ruizes):
+    response = admin_client.get(
+        f"{CUSTOMERS}export/csv/?matching=all&flt0_group_equals=2147483648&{URL_FOR_WORDS}")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(CUSTOMERS)

@@ -299,3 +299,17 @@ def test_customer_model_keeps_searchable_fields_in_step_with_its_view(app):
 def test_a_search_of_only_spaces_lists_everyone(admin_client, make):
     everyone = {make.customer("Ana", "Uno").id, make.customer("Eva", "Dos").id}
     assert set(listed_ids(customers_page(admin_client, search="   "))) == everyone
+
+
+@pytest.mark.parametrize("page", ["9" * 29, "+90", "９０"])
+def test_any_page_number_the_list_reads_gets_a_page_past_the_end(admin_client, make,
+                                                                  exact_up_to, page):
+    """Past the exact count the pager says "Page N", N as the reader's locale
+    writes it, however many digits; and every form int() reads is a page past
+    the end, not "no customers yet"."""
+    exact_up_to(2)
+    for n in range(3):
+        make.customer("Ana", f"Muchas{n}", marketing_opt_in=True)
+    page_html = customers_page(admin_client, flt0_marketing_optin_is="1", page=page)
+    assert listed_ids(page_html) == []
+    assert "This page is past the last one." in text(page_html)
