@@ -339,9 +339,10 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
 
     def get_empty_list_message(self):
         """Say why the list is empty and what to do next."""
-        # Read as the list reads it (int(): "+5" and "５" are page 5 too).
+        # Read as the list reads it (int(): "+5" and "５" are page 5 too); a list
+        # that matches nothing says so on any page.
         page = request.args.get("page", 0, type=int)
-        if page > 0:
+        if page > 0 and g.get("list_count") != 0:
             # A link kept from a longer list, or a page typed into the address.
             first_page = url_with_query(".index_view", [
                 (key, value) for key, value in request.args.items(multi=True) if key != "page"])

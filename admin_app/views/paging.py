@@ -33,7 +33,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import case, false, func, select
 from sqlalchemy.orm import joinedload
 
@@ -240,9 +240,11 @@ class LargeLists:
 
     def render(self, template, **kwargs):
         count = kwargs.get("count")
-        if template == self.list_template and not getattr(count, "exact", True):
-            # The last page is not known exactly: the pager goes by previous / next.
-            kwargs["num_pages"] = None
+        if template == self.list_template:
+            g.list_count = count  # what an empty page says depends on it (base.py)
+            if not getattr(count, "exact", True):
+                # The last page is not known exactly: the pager goes by previous / next.
+                kwargs["num_pages"] = None
         return super().render(template, **kwargs)
 
 

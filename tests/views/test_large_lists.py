@@ -267,7 +267,7 @@ def test_the_first_page_link_keeps_hostile_arguments_as_plain_arguments(admin_cl
     they must not make the link point elsewhere."""
     make.customer("Ana", "Sola")
     page = get_page(admin_client, "/admin/customers/", page=9, _external="1",
-                    _scheme="javascript", search="<script>x</script>")
+                    _scheme="javascript", search="sola", note="<script>x</script>")
     first = re.search(r'<a href="([^"]+)">Go to the first page</a>', page).group(1)
     assert first.startswith("/admin/customers/?")
     assert "javascript:" not in first and "<script>" not in first
@@ -313,3 +313,11 @@ def test_any_page_number_the_list_reads_gets_a_page_past_the_end(admin_client, m
     page_html = customers_page(admin_client, flt0_marketing_optin_is="1", page=page)
     assert listed_ids(page_html) == []
     assert "This page is past the last one." in text(page_html)
+
+
+def test_a_search_that_matches_nothing_says_so_on_any_page(admin_client, make):
+    make.customer("Ana", "Sola")
+    page = customers_page(admin_client, search="zzzzqqq", page=3)
+    assert "Nothing matches this search and these filters." in text(page)
+    assert "past the last one" not in text(page)
+
