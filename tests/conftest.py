@@ -11,7 +11,7 @@ import flask_migrate
 import pytest
 from flask import g
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, event, make_url, text
 
 from admin_app import create_app, jobs
 from admin_app.choices import Role
@@ -395,3 +395,16 @@ def walks(monkeypatch):
         return found[-1]
     monkeypatch.setattr(search_walk, "first_matches", recorded)
     return found
+
+
+@pytest.fixture
+def statements():
+    """The SQL statements sent to the database while the test runs, one line each."""
+    seen: list[str] = []
+
+    def record(_connection, _cursor, statement, *_):
+        seen.append(" ".join(statement.split()))
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", record)
+

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import delete, event, select, text, update
+from sqlalchemy import delete, select, text, update
 
 from admin_app.database import dialect, order_search_tables, table_grew
 from admin_app.extensions import db
@@ -95,17 +95,6 @@ def test_emptying_the_customers_empties_the_search_table(make):
     assert db.session.scalar(text("SELECT count(*) FROM customers_search")) == 0
     make.customer("Eva", "Zeta")  # its id may be one the copy held: no clash
     copy_in_step()
-
-
-@pytest.fixture
-def statements():
-    seen: list[str] = []
-
-    def record(_connection, _cursor, statement, *_):
-        seen.append(" ".join(statement.split()))
-    event.listen(db.engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(db.engine, "before_cursor_execute", record)
 
 
 def matching_ids() -> list[int]:

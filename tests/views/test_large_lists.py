@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy import text as sql
 
 from admin_app.extensions import db
@@ -203,17 +202,6 @@ def test_a_filter_with_few_matches_counts_them_and_pages_them_in_the_lists_order
                                 page=page) for page in range(3)]
     assert sum((listed_ids(page) for page in by_points), []) == [
         c.id for c in sorted(listed, key=lambda c: (c.loyalty_points, c.id), reverse=True)]
-
-
-@pytest.fixture
-def statements():
-    seen: list[str] = []
-
-    def record(_connection, _cursor, statement, *_):
-        seen.append(" ".join(statement.split()))
-    event.listen(db.engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_the_blacklisted_filter_reads_its_matches_once_for_count_and_page(
