@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from flask import has_request_context, request
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, any_, func, or_, select
@@ -141,8 +142,19 @@ class LiveChoiceFilter(sqla_filters.BaseSQLAFilter):
     def get_options(self, view):
         return None  # asked per request instead: see live_choices()
 
+    def choices_now(self) -> list[tuple[Any, str]]:
+        """``choices()``, asked once per request: the list's dropdown and the check
+        of the value in its URL both read them."""
+        if not has_request_context():
+            return list(self.choices())
+        # Kept with the request itself (an app context, and its g, may outlive it).
+        asked = request.environ.setdefault("backoffice.live_filter_choices", {})
+        if id(self) not in asked:
+            asked[id(self)] = list(self.choices())
+        return asked[id(self)]
+
     def live_choices(self) -> list[tuple[str, str]]:
-        options = [(str(value), str(label)) for value, label in self.choices()]
+        options = [(str(value), str(label)) for value, label in self.choices_now()]
         if self.none_label is not None:
             options.append((NONE_VALUE, str(self.none_label)))
         return options
@@ -160,7 +172,7 @@ class LiveChoiceFilter(sqla_filters.BaseSQLAFilter):
             wanted = {self.coerce(value) for value in values}
         except (TypeError, ValueError):
             return False
-        return bool(wanted) and wanted <= {choice for choice, _label in self.choices()}
+        return bool(wanted) and wanted <= {choice for choice, _label in self.choices_now()}
 
     def clean(self, value: str):
         return None if value == NONE_VALUE else self.coerce(value)

@@ -335,7 +335,9 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
         # "_anchor" or "_external" changed every pager and sort link.
         url = super()._get_list_url(view_args.clone(extra_args={}))
         extra = urlencode(list(view_args.extra_args.items()))
-        return url + ("&" if "?" in url else "?") + extra if extra else url
+        if not extra:
+            return url
+        return url + ("&" if "?" in url else "?") + extra
 
     def get_empty_list_message(self):
         """Say why the list is empty and what to do next."""
