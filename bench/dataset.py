@@ -71,7 +71,7 @@ def prepare(app, customers: int) -> None:
             print(f"seeded {customers - have:,} customers in "
                   f"{time.perf_counter() - started:.0f} s", flush=True)
         ensure_statistics(seeded)
-        _ensure_operator()
+        ensure_bench_user(USER_EMAIL, "Bench", "operator")
 
 
 def ensure_statistics(after_seeding: bool) -> None:
@@ -110,13 +110,17 @@ def _has_statistics() -> bool:
         return analysed is not None and any(analysed)
 
 
-def _ensure_operator() -> None:
-    if db.session.scalar(select(AdminUser).where(AdminUser.email == USER_EMAIL)) is None:
-        user = AdminUser(email=USER_EMAIL, name="Bench", role="operator", language="en",
-                         active=True)
-        user.set_password(PASSWORD)
+def ensure_bench_user(email: str, name: str, role: str) -> None:
+    """The bench reads pages as an English-speaking user with a known password.
+    A person who logged in as this user and changed its language, role or
+    password is set back: the cases' filter values and expected texts are English."""
+    user = db.session.scalar(select(AdminUser).where(AdminUser.email == email))
+    if user is None:
+        user = AdminUser(email=email, name=name)
         db.session.add(user)
-        db.session.commit()
+    user.role, user.language, user.active = role, "en", True
+    user.set_password(PASSWORD)
+    db.session.commit()
 
 
 def sparse_note(counts: dict[str, int]) -> str | None:

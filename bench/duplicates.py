@@ -21,20 +21,11 @@ from sqlalchemy import func, select
 
 from admin_app.choices import Role
 from admin_app.extensions import db
-from admin_app.models import AdminUser, Customer, DuplicateGroup, DuplicateMember
+from admin_app.models import Customer, DuplicateGroup, DuplicateMember
 from admin_app.services import duplicates
 
 MANAGER_EMAIL = "bench-manager@example.com"
 PAGE = "/admin/customers/duplicates/"
-
-
-def _ensure_manager() -> None:
-    if db.session.scalar(select(AdminUser).where(AdminUser.email == MANAGER_EMAIL)) is None:
-        user = AdminUser(email=MANAGER_EMAIL, name="Bench manager", role=Role.MANAGER,
-                         language="en", active=True)
-        user.set_password(dataset.PASSWORD)
-        db.session.add(user)
-        db.session.commit()
 
 
 def _scan() -> None:
@@ -86,7 +77,7 @@ def main() -> None:
     with app.app_context():
         customers = db.session.scalar(select(func.max(Customer.id))) or 0
         print(f"{dataset.database_kind(url)}, about {customers:,} customers")
-        _ensure_manager()
+        dataset.ensure_bench_user(MANAGER_EMAIL, "Bench manager", Role.MANAGER)
         if not args.skip_scan:
             _scan()
         elif db.session.scalar(select(func.count()).select_from(DuplicateGroup)) == 0:
