@@ -28,6 +28,10 @@ REORDER_LOCK_WAIT_MS = 2000
 REORDER_ATTEMPTS = 5
 REORDER_PAUSE_S = 3
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout runs out
+# PostgreSQL's SQLSTATEs for work stopped before it finished, where the same work
+# may well succeed a moment later: cancelled (statement_timeout, pg_cancel_backend),
+# a lock wait that ran out, a deadlock, a serialisation failure.
+STOPPED_SQLSTATES = {"57014", LOCK_NOT_AVAILABLE, "40P01", "40001"}
 
 # Keys per statement where many records are looked up or removed by key (bound
 # as one parameter by ``among``): fewer, larger statements, since a statement
@@ -80,6 +84,17 @@ def _sqlite_pragmas(dbapi_connection, cache_kib: int) -> None:
 def dialect() -> str:
     """The kind of database the session talks to: "sqlite" or "postgresql"."""
     return db.session.get_bind().dialect.name
+
+
+def stopped_before_finishing(error: Exception) -> bool:
+    """The database stopped this work rather than failed at it: the same work
+    may well succeed a moment later."""
+    if not isinstance(error, OperationalError):
+        return False
+    if getattr(error.orig, "sqlstate", None) in STOPPED_SQLSTATES:
+        return True
+    # SQLite's writers wait busy_timeout for one another, then give up so.
+    return "database is locked" in str(error.orig)
 
 
 def lock_row(model, row_id: int):

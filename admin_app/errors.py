@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .choices import AuditAction
+from .database import stopped_before_finishing
 from .extensions import db
 
 MESSAGES = {
@@ -23,6 +24,10 @@ MESSAGES = {
           _l("The server could not finish this request. Try again; if it happens again, "
              "tell an administrator.")),
 }
+STOPPED_MESSAGE = (
+    _l("The database stopped this request"),
+    _l("It took too long, was cancelled, or waited too long for other work to finish. "
+       "Try again in a moment; if a list or search keeps doing this, narrow it with a filter."))
 CSRF_MESSAGE = (_l("The form has expired"),
                 _l("Nothing was saved. Go back, reload the page and send the form again."))
 
@@ -60,6 +65,16 @@ def init_app(app: Flask) -> None:
         app.logger.warning("value the database refused: %s", error)
         return _page(400, *MESSAGES[400])
 
+    @app.errorhandler(OperationalError)
+    def stopped_database_work(error: OperationalError):
+        if not stopped_before_finishing(error):
+            raise error
+        db.session.rollback()
+        app.logger.warning("database work stopped: %s", error.orig)
+        page, status = _page(503, *STOPPED_MESSAGE)
+        return page, status, {"Retry-After": "5"}
+
     @app.errorhandler(500)
     def server_error(error):
         return _page(500, *MESSAGES[500])
+

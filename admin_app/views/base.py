@@ -20,6 +20,7 @@ from markupsafe import Markup
 from sqlalchemy.exc import DataError, IntegrityError
 
 from ..choices import AuditAction
+from ..database import stopped_before_finishing
 from ..extensions import db
 from ..forms import SecureForm
 from ..services import audit, permissions
@@ -378,4 +379,16 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
             current_app.logger.info("value refused in %s: %s", self.endpoint, exc)
             flash(_("A value is too large or cannot be stored; nothing was saved."), "error")
             return True
-        return super().handle_view_exception(exc)
+        if stopped_before_finishing(exc):
+            current_app.logger.warning("database work stopped in %s: %s", self.endpoint, exc)
+            # The form comes back as it was sent: one more press of Save is the remedy.
+            flash(_("The database was busy or took too long, and nothing was changed. "
+                    "Try again in a moment."), "error")
+            return True
+        if super().handle_view_exception(exc):
+            return True
+        # Flask-Admin would show the exception itself (SQL and values, in English).
+        current_app.logger.exception("could not save in %s", self.endpoint)
+        flash(_("The server could not finish this, and nothing was changed. Try again; "
+                "if it happens again, tell an administrator."), "error")
+        return True
