@@ -103,9 +103,10 @@ def run_pages(apps: dict, picked, keys: tuple[str, ...], repeat: int) -> list[re
     rows = []
     for case in cases.build(apps, picked, keys):
         timings = timing.time_case(case, clients, repeat)
-        rows.append(report.page_row(case.label, timings))
-        shown = ", ".join(f"{kind} {t.median_ms:,.1f} ms" if t.error is None
-                          else f"{kind} FAILED ({t.error})" for kind, t in timings.items())
+        rows.append(report.page_row(case.label, timings, plain_has_none=PLAIN in case.absent))
+        shown = ", ".join([*(f"{kind} {t.median_ms:,.1f} ms" if t.error is None
+                             else f"{kind} FAILED ({t.error})" for kind, t in timings.items()),
+                           *(f"{kind} has no such page" for kind in sorted(case.absent))])
         print(f"{case.label}: {shown}", flush=True)
     return rows
 
@@ -181,7 +182,9 @@ def results(kind: str, counts: dict, picked, repeat: int, rows: list[report.Row]
             f"customer #{picked.customer_id}, group \"{picked.group_name}\", outlets "
             f"{', '.join(map(str, picked.outlet_ids))}, and the months from "
             f"{picked.customers_month[0]:%Y-%m-%d} (customers) and "
-            f"{picked.history_month[0]:%Y-%m-%d} (wallet history).")
+            f"{picked.history_month[0]:%Y-%m-%d} (wallet history). "
+            f"{report.NO_EQUIVALENT} in the plain column: Flask-Admin's ModelView has no "
+            f"such sort or filter.")
     return "\n".join([*lines, "", report.markdown(rows)])
 
 
