@@ -79,7 +79,7 @@ def register_admin(app: Flask) -> None:
     from . import redirects
     from .views import build_admin
 
-    redirects.init_app()  # Flask-Admin's url= targets: paths on this site only
+    redirects.init_app(app)  # Flask-Admin's url= targets: paths on this site only
     build_admin(app)
 
 

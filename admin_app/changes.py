@@ -7,8 +7,10 @@ rolled back with the rule's refusal shown to the user.
         flash(_("Invoice voided."), "success")
 
 A refusal (``DomainError``) is expected: it rolls back, its message is shown and
-the page carries on with ``outcome.committed`` False. Any other error is a bug or
-a database failure: it rolls back and goes up to the error handlers.
+the page carries on with ``outcome.committed`` False. So does work the database
+stopped before it finished (a lock wait or statement timeout, SQLite's busy
+writer): the form comes back as sent, to be sent again. Any other error is a bug
+or a database failure: it rolls back and goes up to the error handlers.
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from dataclasses import dataclass
 
 from flask import flash
 
+from .database import stopped_before_finishing
+from .errors import STOPPED_SAVE_MESSAGE
 from .extensions import db
 from .services.errors import DomainError
 
@@ -42,13 +46,15 @@ def committed_or_refused(show: Callable[[str], None] = flash_error) -> Iterator[
     try:
         yield outcome
         db.session.commit()
-    except DomainError as error:
+    except Exception as error:
         db.session.rollback()
-        # Lazy messages are translated now, in the language of the request.
-        outcome.refusal = str(error)
+        if isinstance(error, DomainError):
+            # Lazy messages are translated now, in the language of the request.
+            outcome.refusal = str(error)
+        elif stopped_before_finishing(error):
+            outcome.refusal = str(STOPPED_SAVE_MESSAGE)
+        else:
+            raise
         show(outcome.refusal)
         return
-    except Exception:
-        db.session.rollback()
-        raise
     outcome.committed = True

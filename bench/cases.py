@@ -77,7 +77,7 @@ class Case:
     errors: dict[str, str]  # app kind -> why the case fails there (ours lost a column)
     # App kinds with no such page, sort or filter: the plain ModelView has only
     # Flask-Admin's own (no group sort, no blacklisted filter), so nothing to compare.
-    absent: frozenset[str] = frozenset()
+    no_equivalent_on: frozenset[str] = frozenset()
 
 
 # -- reading arguments from a view ---------------------------------------------------
@@ -233,7 +233,7 @@ def build(apps: dict, samples: Samples, keys: tuple[str, ...] = KEYS) -> list[Ca
     for spec in SPECS:
         if spec.key not in keys:
             continue
-        urls, errors, absent = {}, {}, set()
+        urls, errors, no_equivalent_on = {}, {}, set()
         for kind, app in apps.items():
             if kind != OURS and not spec.compared:
                 continue
@@ -243,10 +243,10 @@ def build(apps: dict, samples: Samples, keys: tuple[str, ...] = KEYS) -> list[Ca
                 if kind == OURS:  # our view lost the column or filter
                     errors[kind] = str(error)
                 else:
-                    absent.add(kind)
+                    no_equivalent_on.add(kind)
         cases.append(Case(spec.key, spec.label.format(s=samples), urls,
                           partial(spec.expect.problem, samples=samples), errors,
-                          frozenset(absent)))
+                          frozenset(no_equivalent_on)))
     return cases
 
 

@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:
 import flask_migrate  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
+from admin_app.choices import Role  # noqa: E402
 from admin_app.database import bulk_load, dialect, order_search_tables  # noqa: E402
 from admin_app.extensions import db  # noqa: E402
 from admin_app.models import (  # noqa: E402
@@ -71,7 +72,7 @@ def prepare(app, customers: int) -> None:
             print(f"seeded {customers - have:,} customers in "
                   f"{time.perf_counter() - started:.0f} s", flush=True)
         ensure_statistics(seeded)
-        ensure_bench_user(USER_EMAIL, "Bench", "operator")
+        ensure_bench_user(USER_EMAIL, "Bench", Role.OPERATOR)
 
 
 def ensure_statistics(after_seeding: bool) -> None:

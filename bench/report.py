@@ -41,10 +41,10 @@ class Row:
     failed: bool = False  # a case that did not run as it should: the bench exits 1
 
 
-def page_row(label: str, timings: dict[str, Timing], plain_has_none: bool = False) -> Row:
-    """``plain_has_none``: the plain ModelView has no such sort or filter."""
+def page_row(label: str, timings: dict[str, Timing], no_equivalent: bool = False) -> Row:
+    """``no_equivalent``: the plain ModelView has no such sort or filter."""
     ours, plain = timings[OURS], timings.get(PLAIN)
-    plain_cell = (NO_EQUIVALENT if plain_has_none else NOT_RUN if plain is None
+    plain_cell = (NO_EQUIVALENT if no_equivalent else NOT_RUN if plain is None
                   else _ms_or_error(plain))
     if ours.error:
         return Row(label, f"failed: {ours.error}", plain_cell, NO_EQUIVALENT, "**failed**",

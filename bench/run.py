@@ -103,10 +103,12 @@ def run_pages(apps: dict, picked, keys: tuple[str, ...], repeat: int) -> list[re
     rows = []
     for case in cases.build(apps, picked, keys):
         timings = timing.time_case(case, clients, repeat)
-        rows.append(report.page_row(case.label, timings, plain_has_none=PLAIN in case.absent))
+        rows.append(report.page_row(case.label, timings,
+                                    no_equivalent=PLAIN in case.no_equivalent_on))
         shown = ", ".join([*(f"{kind} {t.median_ms:,.1f} ms" if t.error is None
                              else f"{kind} FAILED ({t.error})" for kind, t in timings.items()),
-                           *(f"{kind} has no such page" for kind in sorted(case.absent))])
+                           *(f"{kind} has no such sort or filter"
+                             for kind in sorted(case.no_equivalent_on))])
         print(f"{case.label}: {shown}", flush=True)
     return rows
 

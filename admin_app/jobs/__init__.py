@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 import os
 import pkgutil
 from typing import Any
@@ -23,6 +24,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..extensions import db
+
+log = logging.getLogger(__name__)
 
 # One queue for the process; init_app points it at the configured storage. Results
 # are not kept: a task's outcome is in the database, where every app server reads it.
@@ -73,7 +76,14 @@ def after_commit(queued_task, *args: Any, session: Session | None = None) -> Non
 @event.listens_for(Session, "after_commit")
 def _queue_after_commit(session: Session) -> None:
     for queued_task, args in session.info.pop(PENDING, ()):
-        queued_task(*args)
+        try:
+            queued_task(*args)
+        except Exception:  # noqa: BLE001 - the queue's storage locked or away
+            # The change is committed: an error now would tell the user to do it
+            # again. The schedule picks the work up (mail_retry, resume_stalled_jobs,
+            # the hourly duplicates scan).
+            log.exception("could not queue %s%r after a commit",
+                          getattr(queued_task, "name", queued_task), args)
 
 
 @event.listens_for(Session, "after_soft_rollback")

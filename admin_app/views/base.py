@@ -21,6 +21,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from ..choices import AuditAction
 from ..database import stopped_before_finishing
+from ..errors import STOPPED_SAVE_MESSAGE
 from ..extensions import db
 from ..forms import SecureForm
 from ..services import audit, permissions
@@ -366,6 +367,10 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
 
     # -- errors from services ----------------------------------------------------
     def handle_view_exception(self, exc: Exception) -> bool:
+        # Nothing of a failed save is kept (Flask-Admin rolls back after this too);
+        # before it, the message's translation would read the user from a session
+        # a failed statement left unusable.
+        db.session.rollback()
         if isinstance(exc, DomainError):
             flash(str(exc), "error")
             return True
@@ -380,15 +385,15 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
             flash(_("A value is too large or cannot be stored; nothing was saved."), "error")
             return True
         if stopped_before_finishing(exc):
-            current_app.logger.warning("database work stopped in %s: %s", self.endpoint, exc)
+            current_app.logger.warning("database work stopped in %s: %s", self.endpoint,
+                                       getattr(exc, "orig", exc))  # not the values sent
             # The form comes back as it was sent: one more press of Save is the remedy.
-            flash(_("The database was busy or took too long, and nothing was changed. "
-                    "Try again in a moment."), "error")
+            flash(str(STOPPED_SAVE_MESSAGE), "error")
             return True
         if super().handle_view_exception(exc):
             return True
         # Flask-Admin would show the exception itself (SQL and values, in English).
-        current_app.logger.exception("could not save in %s", self.endpoint)
+        current_app.logger.exception("could not finish a change in %s", self.endpoint)
         flash(_("The server could not finish this, and nothing was changed. Try again; "
                 "if it happens again, tell an administrator."), "error")
         return True

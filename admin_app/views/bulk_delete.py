@@ -7,8 +7,9 @@ from flask_admin.actions import action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
+from ..database import stopped_before_finishing
 from ..extensions import db
 from ..services import deletion
 from ..storable import record_ids
@@ -57,9 +58,11 @@ class BulkDelete:
                        key.in_(chosen[start:start + DELETE_CHUNK])).order_by(key)]
         try:
             refusals = deletion.delete_all_or_none(records, self.on_model_delete)
-        except IntegrityError as error:
+        except (IntegrityError, OperationalError) as error:
             db.session.rollback()
-            self.handle_view_exception(error)
+            if isinstance(error, OperationalError) and not stopped_before_finishing(error):
+                raise
+            self.handle_view_exception(error)  # says why, on the list it came from
             return
         if refusals:
             db.session.rollback()

@@ -134,3 +134,32 @@ def test_the_task_delivers_once_however_often_it_runs(make, drain, smtp_server):
     mail.deliver(note.id)  # a second delivery of the same task, queued by hand
     drain()
     assert len(smtp_server.messages) == 1
+
+
+def test_a_balance_change_whose_message_the_queue_cannot_take_is_still_done_once(
+        manager, make, drain, smtp_server, monkeypatch):
+    """The queue's own SQLite file locked by another process when the request
+    commits: the page once said "try again" (500) after the money was posted, and a
+    second try would have posted it twice. Now the change is shown as done, and
+    the minute's mail_retry sends the message."""
+    import sqlite3
+
+    from huey.storage import SqliteStorage
+
+    queue_file = jobs.queue.storage.filename
+    impatient = SqliteStorage(name=jobs.queue.name, filename=queue_file, timeout=0.05)
+    monkeypatch.setattr(jobs.queue, "storage", impatient)
+    customer = make.customer("Ana", email="ana@example.com", language="en")
+    holder = sqlite3.connect(queue_file, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        note = add_balance_and_notify(manager, customer)  # asserts the 302
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    wallet = ledger.store_credit_wallet(fresh(type(customer), customer.id))
+    assert wallet.balance_minor == 1250
+    assert fresh(Notification, note.id).status == NotificationStatus.QUEUED
+    assert jobs.queue.pending_count() == 0  # the task never reached the queue
+    assert by_name("mail_retry").run() == "1 messages sent, 0 found interrupted"
+    assert len(smtp_server.messages) == 1
