@@ -31,7 +31,7 @@ install-dev: $(VENV)/.installed-dev
 # both catalogues (translate the new Spanish entries), then compile.
 translations: install
 	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --no-location --sort-output -o translations/messages.pot .
-	$(PYBABEL) update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching
+	$(PYBABEL) update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching --ignore-obsolete
 	$(MAKE) compile-translations
 
 # Compiled catalogues (.mo) are built here for run and test, never committed or

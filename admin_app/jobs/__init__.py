@@ -75,15 +75,19 @@ def after_commit(queued_task, *args: Any, session: Session | None = None) -> Non
 
 @event.listens_for(Session, "after_commit")
 def _queue_after_commit(session: Session) -> None:
-    for queued_task, args in session.info.pop(PENDING, ()):
+    pending = session.info.pop(PENDING, [])
+    for done, (queued_task, args) in enumerate(pending):
         try:
             queued_task(*args)
         except Exception:  # noqa: BLE001 - the queue's storage locked or away
             # The change is committed: an error now would tell the user to do it
             # again. The schedule picks the work up (mail_retry, resume_stalled_jobs,
-            # the hourly duplicates scan).
-            log.exception("could not queue %s%r after a commit",
-                          getattr(queued_task, "name", queued_task), args)
+            # the hourly duplicates scan); the rest is not tried, since each try
+            # would wait out the storage's timeout (5 s a message).
+            log.exception("could not queue %s%r after a commit; %d more tasks left to "
+                          "the schedule", getattr(queued_task, "name", queued_task), args,
+                          len(pending) - done - 1)
+            return
 
 
 @event.listens_for(Session, "after_soft_rollback")

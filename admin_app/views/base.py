@@ -394,6 +394,8 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
             return True
         # Flask-Admin would show the exception itself (SQL and values, in English).
         current_app.logger.exception("could not finish a change in %s", self.endpoint)
-        flash(_("The server could not finish this, and nothing was changed. Try again; "
-                "if it happens again, tell an administrator."), "error")
+        # Whether it was saved is not known (a connection lost during the commit):
+        # sending it again blindly could save it twice.
+        flash(_("The server could not finish this. Check whether it was saved before "
+                "you try again; if it happens again, tell an administrator."), "error")
         return True
