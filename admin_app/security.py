@@ -104,8 +104,16 @@ def start_session() -> None:
     session[SESSION_STARTED] = session[SESSION_SEEN] = now
 
 
+def _is_static_file() -> bool:
+    endpoint = request.endpoint or ""
+    return endpoint == "static" or endpoint.endswith(".static")
+
+
 def _expire_idle_or_old_sessions():
-    if not current_user.is_authenticated:
+    # Static files are the same for everyone: reading the user for each of a page's
+    # twenty-odd scripts and styles cost as many queries (and, when the database
+    # stalled, pages without their scripts).
+    if _is_static_file() or not current_user.is_authenticated:
         return None
     now = int(time.time())
     config = current_app.config

@@ -337,3 +337,24 @@ def test_a_save_whose_commit_reached_the_database_but_not_its_answer_says_to_che
     assert response.status_code == 200
     assert errors_flashed(response.get_data(as_text=True)) == [UNFINISHED["es"]]
     assert count(Customer) == 1  # it was saved: "nothing was changed" would have lied
+
+
+def test_a_merge_confirmed_while_customers_are_held_keeps_every_choice(readers, held, make):
+    """Met in the browser: the busy message came back over a preview with the
+    proposed values, and confirming again merged those instead of the chosen ones."""
+    import re
+
+    from tests.views.test_customer_merge import MERGE, confirm
+
+    old = make.customer("Marta", "Iglesias", email="marta@example.com")
+    new = make.customer("Marta", "Iglesias Roca", email="marta.iglesias@example.com")
+    ids = f"{old.id},{new.id}"
+    page = get_page(readers["en"], MERGE, ids=ids)
+    let_go = held("customers")
+    response = confirm(readers["en"], page, ids, **{"value-email": str(old.id)})
+    let_go()
+    again = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert errors_flashed(again) == [BUSY["en"]]
+    assert re.search(rf'name="value-email" value="{old.id}"[^>]*checked', again)
+    assert fresh(Customer, new.id).merged_into_id is None

@@ -155,8 +155,12 @@ class MergePages:
         if survivor_id not in {c.id for c in customers}:
             survivor_id = None
         plan = merging.plan(customers, survivor_id)
+        # A refused confirmation shows the new preview with the values the operator
+        # chose still chosen, where they are still offered: confirming again must
+        # not quietly keep the proposed ones instead.
+        picked = chosen_values(request.form) if request.method == "POST" else {}
         return self.render(TEMPLATE, plan=plan, customers=customers, ids=ids_text,
-                           form=form, matches=matches, typed=typed,
+                           form=form, matches=matches, typed=typed, picked=picked,
                            **self._merge_texts()), status
 
     def _merge_texts(self) -> dict:

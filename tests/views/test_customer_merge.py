@@ -122,6 +122,22 @@ def test_a_change_since_the_preview_refuses_and_shows_the_new_preview(manager, p
     assert confirm(manager, again, ids).status_code == 302  # the new preview merges
 
 
+def test_a_refused_confirmation_keeps_the_values_the_operator_chose(manager, pair):
+    """Met when the database was busy: the new preview proposed the defaults again,
+    and confirming it, as the message said to, kept values nobody chose."""
+    old, new, wallet = pair
+    ids = f"{old.id},{new.id}"
+    page = get_page(manager, MERGE, ids=ids)
+    assert re.search(rf'name="value-email" value="{new.id}"[^>]*checked', page)  # proposed
+    ledger.add_balance(wallet, 1, actor=None, reason="Meanwhile", idempotency_key="pair-4")
+    db.session.commit()
+    again = confirm(manager, page, ids, **{"value-email": str(old.id)}).get_data(as_text=True)
+    assert re.search(rf'name="value-email" value="{old.id}"[^>]*checked', again)
+    assert not re.search(rf'name="value-email" value="{new.id}"[^>]*checked', again)
+    assert confirm(manager, again, ids, **{"value-email": str(old.id)}).status_code == 302
+    assert fresh(Customer, old.id).email == "marta@example.com"
+
+
 def test_refusals_write_nothing(manager, pair):
     old, new, _wallet = pair
     page = get_page(manager, MERGE, ids=f"{old.id},{new.id}")
