@@ -25,6 +25,10 @@ MESSAGES = {
           _l("The server could not finish this request. Try again; if it happens again, "
              "tell an administrator.")),
 }
+# A change that failed for an unforeseen reason may or may not have been saved (a
+# connection lost during the commit): sending it again blindly could save it twice.
+UNFINISHED_CHANGE = _l("The server could not finish this. Check whether it was saved before "
+                       "you try again; if it happens again, tell an administrator.")
 # A form whose save the database stopped comes back as it was sent, with this.
 STOPPED_SAVE_MESSAGE = _l("The database was busy or took too long, and nothing was changed. "
                           "Try again in a moment.")
@@ -107,5 +111,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(500)
     def server_error(error):
         db.session.rollback()
+        if request.method == "POST":
+            return _page(500, MESSAGES[500][0], UNFINISHED_CHANGE)
         return _page(500, *MESSAGES[500])
 

@@ -358,3 +358,24 @@ def test_a_merge_confirmed_while_customers_are_held_keeps_every_choice(readers, 
     assert errors_flashed(again) == [BUSY["en"]]
     assert re.search(rf'name="value-email" value="{old.id}"[^>]*checked', again)
     assert fresh(Customer, new.id).merged_into_id is None
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_form_page_that_fails_unexpectedly_asks_to_check_before_sending_again(
+        app, readers, customer_id, monkeypatch, language):
+    """Met by the third review: a page that saves through committed_or_refused (add
+    balance, merge...) answered an unforeseen failure with the 500 page's "Try
+    again", which a connection lost during the commit turns into a second save."""
+    from admin_app.services import ledger
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the connection went away")
+
+    monkeypatch.setattr(ledger, "add_balance", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # the page, as served
+    url = f"/admin/customers/add-balance/?id={customer_id}"
+    response = readers[language].post_form(url, {
+        "amount": "5.00", "reason": "x",
+        "idempotency_key": hidden_value(get_page(readers[language], url), "idempotency_key")})
+    assert response.status_code == 500
+    assert UNFINISHED[language] in response.get_data(as_text=True)

@@ -136,7 +136,16 @@ class FieldChoice:
 
     name: str
     options: list[tuple[int, Any]]  # (customer id, value), one per distinct value
-    default: int                    # the customer id whose value is preselected
+    default: int                    # the option (customer id) preselected
+    # Each customer holding a value -> the option that shows it: a value several
+    # customers share is offered once, under the first of them.
+    shown_as: dict[int, int] = field(default_factory=dict)
+
+    def option_for(self, customer_id: int | None) -> int:
+        """The option showing ``customer_id``'s value (a choice made on an earlier
+        preview, which may now be offered under another customer), else the default."""
+        return self.shown_as.get(customer_id, self.default) if customer_id is not None \
+            else self.default
 
 
 @dataclass
@@ -221,12 +230,18 @@ def field_choices(customers: list[Customer]) -> tuple[list[FieldChoice], dict[st
             continue
         sources[name] = holders[0].id
         options: list[tuple[int, Any]] = []
+        shown_as: dict[int, int] = {}
         for customer in sorted(holders, key=lambda c: c.id):
             value = getattr(customer, name)
-            if all(value != seen for _id, seen in options):
+            shown = next((option for option, seen in options if seen == value), None)
+            if shown is None:
                 options.append((customer.id, value))
+                shown = customer.id
+            shown_as[customer.id] = shown
         if len(options) > 1:
-            choices.append(FieldChoice(name, options, holders[0].id))
+            # The newest holder's value, under the option that shows it (it may be an
+            # older customer's with the same value: then no option was preselected).
+            choices.append(FieldChoice(name, options, shown_as[holders[0].id], shown_as))
     return choices, sources
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from ..choices import AuditAction
 from ..database import stopped_before_finishing
-from ..errors import STOPPED_SAVE_MESSAGE
+from ..errors import STOPPED_SAVE_MESSAGE, UNFINISHED_CHANGE
 from ..extensions import db
 from ..forms import SecureForm
 from ..services import audit, permissions
@@ -394,8 +394,5 @@ class BaseModelView(ProtectedView, ModelConventions, SearchBox, FilterArgs, Bulk
             return True
         # Flask-Admin would show the exception itself (SQL and values, in English).
         current_app.logger.exception("could not finish a change in %s", self.endpoint)
-        # Whether it was saved is not known (a connection lost during the commit):
-        # sending it again blindly could save it twice.
-        flash(_("The server could not finish this. Check whether it was saved before "
-                "you try again; if it happens again, tell an administrator."), "error")
+        flash(str(UNFINISHED_CHANGE), "error")
         return True

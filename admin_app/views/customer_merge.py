@@ -156,8 +156,8 @@ class MergePages:
             survivor_id = None
         plan = merging.plan(customers, survivor_id)
         # A refused confirmation shows the new preview with the values the operator
-        # chose still chosen, where they are still offered: confirming again must
-        # not quietly keep the proposed ones instead.
+        # chose still chosen (under whichever customer now shows each): confirming
+        # again must not quietly keep the proposed ones instead.
         picked = chosen_values(request.form) if request.method == "POST" else {}
         return self.render(TEMPLATE, plan=plan, customers=customers, ids=ids_text,
                            form=form, matches=matches, typed=typed, picked=picked,

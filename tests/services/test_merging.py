@@ -271,6 +271,24 @@ def test_the_newest_value_is_proposed_and_a_chosen_one_is_taken(make):
     assert_ledger_clean()
 
 
+def test_a_value_several_customers_share_is_offered_and_proposed_once(make):
+    """Met in the preview: the newest customer's first name was also an older one's,
+    offered under the older number, so no option was proposed at all."""
+    first = make.customer("Zoe", "Ruiz", created_at=datetime(2020, 1, 1),
+                          updated_at=datetime(2020, 1, 1))
+    newest = make.customer("Zoe", "Ruiz", created_at=datetime(2021, 1, 1),
+                           updated_at=datetime(2026, 1, 1))
+    other = make.customer("Pablo", "Ruiz", created_at=datetime(2022, 1, 1),
+                          updated_at=datetime(2022, 1, 1))
+    [choice] = [c for c in preview(first, newest, other).choices if c.name == "first_name"]
+    assert choice.options == [(first.id, "Zoe"), (other.id, "Pablo")]
+    assert choice.default == first.id  # the newest's value, where it is offered
+    # A choice made on an earlier preview, shown now under another customer's number.
+    assert choice.option_for(newest.id) == first.id
+    assert choice.option_for(other.id) == other.id
+    assert choice.option_for(None) == choice.option_for(999_999) == first.id
+
+
 def test_points_arriving_make_the_survivor_a_member(make):
     member = make.customer("Luis", "Soto", loyalty_member=True)
     points(member, 120)

@@ -8,7 +8,7 @@ import re
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from admin_app.choices import AuditAction, Role
 from admin_app.extensions import db
@@ -136,6 +136,24 @@ def test_a_refused_confirmation_keeps_the_values_the_operator_chose(manager, pai
     assert not re.search(rf'name="value-email" value="{new.id}"[^>]*checked', again)
     assert confirm(manager, again, ids, **{"value-email": str(old.id)}).status_code == 302
     assert fresh(Customer, old.id).email == "marta@example.com"
+
+
+def test_a_refused_confirmation_keeps_a_choice_now_shown_under_another_number(manager, make):
+    """Met by the third review: the value picked (Pablo, #3) came to be held by #1
+    too, so it was offered under #1, and the preview fell back to the proposed one."""
+    old = datetime(2020, 1, 1)
+    zoe = make.customer("Zoe", "Ruiz", created_at=old, updated_at=old)
+    make.customer("Zoe", "Ruiz", updated_at=datetime(2026, 1, 1))  # the newest: proposed
+    pablo = make.customer("Pablo", "Ruiz", created_at=old, updated_at=old)
+    ids = ",".join(str(c) for c in sorted(c.id for c in db.session.scalars(select(Customer))))
+    page = get_page(manager, MERGE, ids=ids)
+    db.session.execute(update(Customer).where(Customer.id == zoe.id).values(
+        first_name="Pablo", updated_at=old))  # meanwhile, elsewhere
+    db.session.commit()
+    again = confirm(manager, page, ids, **{"value-first_name": str(pablo.id)})
+    assert again.status_code == 409
+    shown = again.get_data(as_text=True)
+    assert re.search(rf'name="value-first_name" value="{zoe.id}"[^>]*checked', shown)  # Pablo
 
 
 def test_refusals_write_nothing(manager, pair):
