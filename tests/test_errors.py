@@ -55,9 +55,9 @@ def held():
 
     def wait_briefly(_connection, cursor, *_):
         if db.engine.dialect.name == "postgresql":
-            cursor.execute("SET lock_timeout = '100ms'")
+            cursor.execute("SET LOCAL lock_timeout = '100ms'")  # this transaction's
         else:
-            cursor.execute("PRAGMA busy_timeout = 50")
+            cursor.execute("PRAGMA busy_timeout = 50")  # the connection's: see let_go
 
     def hold(table: str):
         if db.engine.dialect.name == "postgresql":
@@ -80,6 +80,11 @@ def held():
 
     yield hold
     let_go()
+    if db.engine.dialect.name == "sqlite":
+        # Pooled connections keep the short wait: later tests' writers, racing
+        # each other, would give up after 50 ms.
+        db.session.remove()
+        db.engine.dispose()
 
 
 # -- which errors are "stopped" ----------------------------------------------------------
