@@ -86,12 +86,17 @@ def dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
+def _sqlstate(error: DBAPIError) -> str | None:
+    """PostgreSQL's code for the error (psycopg's); None from SQLite."""
+    return getattr(error.orig, "sqlstate", None)
+
+
 def stopped_before_finishing(error: Exception) -> bool:
     """The database stopped this work rather than failed at it: the same work
     may well succeed a moment later."""
     if not isinstance(error, OperationalError):
         return False
-    if getattr(error.orig, "sqlstate", None) in STOPPED_SQLSTATES:
+    if _sqlstate(error) in STOPPED_SQLSTATES:
         return True
     # SQLite's writers wait busy_timeout for one another, then give up so.
     return "database is locked" in str(error.orig)
@@ -265,7 +270,7 @@ def _cluster(connection, table: str, index: str) -> None:
             connection.execute(text(f'CLUSTER "{table}" USING "{index}"'))
             return
         except OperationalError as error:
-            if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            if _sqlstate(error) != LOCK_NOT_AVAILABLE:
                 raise
         if attempt + 1 < REORDER_ATTEMPTS:
             time.sleep(REORDER_PAUSE_S)

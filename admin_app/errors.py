@@ -54,6 +54,10 @@ administrador.</p><p><a href="/admin/">Backoffice</a></p></body></html>"""
 
 
 def _page(status: int, title, message, headers: dict | None = None, back_url: str | None = None):
+    # Nothing of a request that ends in an error page is kept; and the page reads
+    # the user (their language) through the session, which a failed statement
+    # before the error would have left unusable.
+    db.session.rollback()
     try:
         page = render_template("errors/error.html", status=status, title=title, message=message,
                                back_url=back_url)
@@ -82,9 +86,6 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code not in MESSAGES:
             return error
-        # The page reads the user (their language) through the session, which a
-        # failed statement before the error would have left unusable.
-        db.session.rollback()
         return _page(error.code, *MESSAGES[error.code])
 
     @app.errorhandler(OverflowError)
@@ -92,7 +93,6 @@ def init_app(app: Flask) -> None:
     def unstorable_value(error):
         # The last guard: a value the database cannot hold (a number past its
         # range) that no view caught first is the request's fault, not the server's.
-        db.session.rollback()
         app.logger.warning("value the database refused: %s", error)
         return _page(400, *MESSAGES[400])
 
@@ -100,7 +100,6 @@ def init_app(app: Flask) -> None:
     def stopped_database_work(error: OperationalError):
         if not stopped_before_finishing(error):
             raise error
-        db.session.rollback()
         app.logger.warning("database work stopped: %s", error.orig)
         if request.method == "POST":  # a form sent: nothing of it was kept
             return _page(503, STOPPED_TITLE, STOPPED_SENT, {"Retry-After": "5"},
@@ -110,7 +109,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(error):
-        db.session.rollback()
         if request.method == "POST":
             return _page(500, MESSAGES[500][0], UNFINISHED_CHANGE)
         return _page(500, *MESSAGES[500])

@@ -193,10 +193,15 @@ class LiveMultiChoiceFilter(LiveChoiceFilter):
         self.data_type = "select2-tags"
 
     def validate(self, value: str) -> bool:
-        return self._all_known(v.strip() for v in value.split(",") if v.strip())
+        return self._all_known(self._parts(value))
 
     def clean(self, value: str):
-        return [self.coerce(v.strip()) for v in value.split(",") if v.strip()]
+        return [self.coerce(part) for part in self._parts(value)]
+
+    @staticmethod
+    def _parts(value: str) -> list[str]:
+        """The comma-separated values of the URL's argument ("1, 2,3")."""
+        return [part.strip() for part in value.split(",") if part.strip()]
 
     def apply(self, query, value, alias=None):
         return query.filter(self.get_column(alias).in_(value))

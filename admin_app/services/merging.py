@@ -144,8 +144,9 @@ class FieldChoice:
     def option_for(self, customer_id: int | None) -> int:
         """The option showing ``customer_id``'s value (a choice made on an earlier
         preview, which may now be offered under another customer), else the default."""
-        return self.shown_as.get(customer_id, self.default) if customer_id is not None \
-            else self.default
+        if customer_id is None:
+            return self.default
+        return self.shown_as.get(customer_id, self.default)
 
 
 @dataclass
